@@ -1,0 +1,193 @@
+"""The PyMC model: two latent channels with persistence, driver effects, war-state effects,
+heavy-tailed shocks cushioned by leader ties, a crisis hazard, and a measurement model.
+
+    s[c,t] = mu[c] + rho[c] (s[c,t-1] - mu[c]) + sum_k beta[c,k] x[k,t]
+             + leverage_shift[c] post2022[t] x[energy,t] + war_effect[c, w_t]
+             + crisis_effect[c] crisis[t] + sigma[c] exp(-cushion * ties[t]) z[c,t],
+    z ~ StudentT(nu),    logit P(crisis[t]) = hazard_intercept + hazard_friction friction[t]
+                                              + hazard_ties ties[t],
+    y[i,t] ~ Normal(intercept[i] + sign[i] loading[i] s[c(i),t], noise[i])  (observed cells only).
+
+The recursion is written in closed form (a lower-triangular matrix of powers of rho), not
+with ``scan``. Prior hyperparameters enter as ``pm.Data`` (``hyper_<group>_<dist>_<param>``)
+so a changed prior never recompiles the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+
+from .history import History
+from .lenses import FIT_GROUPS, Lens, parameter_groups
+
+LEVERAGE_SHIFT_YEAR = 2022
+
+
+@dataclass
+class ModelInputs:
+    """Arrays the model is built from (kept so forecasts and checks can reuse them)."""
+
+    years: list[int]
+    drivers: np.ndarray  # (driver, year)
+    war_index: np.ndarray  # (year,) index into spec.war_states
+    crisis: np.ndarray  # (year,)
+    post2022: np.ndarray  # (year,)
+    obs_indicator: np.ndarray  # (obs,) index into spec.indicator_names
+    obs_year: np.ndarray  # (obs,) index into years
+    obs_value: np.ndarray  # (obs,) standardized value
+    scaling: pd.DataFrame
+    standardized: pd.DataFrame
+
+
+def model_inputs(spec, history: History) -> ModelInputs:
+    """Align the history with the spec: arrays in the model's coordinate order."""
+    z, scaling = history.standardized(spec)
+    years = list(history.years)
+    values = z[spec.indicator_names].to_numpy()
+    ii, tt = np.nonzero(np.isfinite(values.T))
+    return ModelInputs(
+        years=years,
+        drivers=history.drivers[spec.continuous_drivers].to_numpy(dtype=float).T,
+        war_index=np.array([spec.war_states.index(s) for s in history.war], dtype=int),
+        crisis=history.crisis.to_numpy(dtype=int),
+        post2022=np.array([1.0 if y >= LEVERAGE_SHIFT_YEAR else 0.0 for y in years]),
+        obs_indicator=ii.astype(int),
+        obs_year=tt.astype(int),
+        obs_value=values.T[ii, tt].astype(float),
+        scaling=scaling,
+        standardized=z,
+    )
+
+
+def hyper_name(group: str, dist: str, param: str) -> str:
+    """Name of the ``pm.Data`` holding one hyperparameter of a prior group."""
+    return f"hyper_{group}_{dist}_{param}"
+
+
+def prior_structure(lens: Lens) -> tuple:
+    """What the compiled model depends on: the distribution family of every prior.
+
+    Two lenses with the same structure share one compiled model; only their
+    hyperparameter values (model data) differ.
+    """
+    return tuple((n, lp.prior.distribution) for n, lp in lens.priors.items() if n.split(".")[0] in FIT_GROUPS)
+
+
+def hyperparameter_values(lens: Lens) -> dict[str, np.ndarray]:
+    """The values of every ``hyper_*`` data variable for ``lens``."""
+    groups = parameter_groups(lens.spec)
+    out: dict[str, np.ndarray] = {}
+    for group in FIT_GROUPS:
+        dims, coords = groups[group]
+        if not coords:
+            continue
+        shape = tuple(len(dict.fromkeys(c[d] for c in coords)) for d in range(len(dims)))
+        priors = [lens.priors[".".join((group, *c))].prior for c in coords]
+        families = list(dict.fromkeys(p.distribution for p in priors))
+        for fam in families:
+            members = [p for p in priors if p.distribution == fam]
+            for param in members[0].parameters:
+                vals = np.array([float(p.parameters[param]) for p in members])
+                out[hyper_name(group, fam, param)] = vals.reshape(shape) if len(families) == 1 else vals
+    return out
+
+
+def _group_variable(group: str, dims: tuple[str, ...], coords: list[tuple[str, ...]], lens: Lens, hyper: dict):
+    priors = [lens.priors[".".join((group, *c))].prior for c in coords]
+    families = list(dict.fromkeys(p.distribution for p in priors))
+    shape = tuple(len(dict.fromkeys(c[d] for c in coords)) for d in range(len(dims)))
+    if len(families) == 1:
+        fam = families[0]
+        kwargs = {param: hyper[hyper_name(group, fam, param)] for param in priors[0].parameters}
+        if not dims:
+            kwargs = {k: v.reshape(()) for k, v in kwargs.items()}
+        return getattr(pm, fam)(group, **kwargs, dims=dims or None)
+    flat = pt.zeros(int(np.prod(shape)))
+    for fam in families:
+        idx = np.array([i for i, p in enumerate(priors) if p.distribution == fam])
+        kwargs = {param: hyper[hyper_name(group, fam, param)] for param in priors[idx[0]].parameters}
+        rv = getattr(pm, fam)(f"{group}_{fam}", **kwargs, shape=len(idx))
+        flat = pt.set_subtensor(flat[idx], rv)
+    return pm.Deterministic(group, flat.reshape(shape), dims=dims or None)
+
+
+def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
+    """Build the PyMC model for ``spec`` with the priors of ``lens``, fitted to ``inputs``."""
+    groups = parameter_groups(spec)
+    anchors = {c.anchor for c in spec.channels.values()}
+    free_ind = [i for i in spec.indicator_names if i not in anchors]
+    coords = {
+        "channel": spec.channel_names,
+        "driver": spec.continuous_drivers,
+        "war_state": spec.effect_states,
+        "year": inputs.years,
+        "shock_year": inputs.years[1:],
+        "indicator": spec.indicator_names,
+        "free_indicator": free_ind,
+        "obs": np.arange(len(inputs.obs_value)),
+    }
+    channel_of = np.array([spec.channel_names.index(spec.indicators[i].channel) for i in spec.indicator_names])
+    sign = np.array([spec.indicators[i].sign for i in spec.indicator_names], dtype=float)
+    is_anchor = np.array([i in anchors for i in spec.indicator_names])
+    free_pos = np.cumsum(~is_anchor) - 1
+    energy_k = spec.continuous_drivers.index("energy_leverage")
+    ties_k = spec.continuous_drivers.index("leader_ties")
+    friction_k = spec.continuous_drivers.index("regional_friction")
+    C, T = len(spec.channel_names), len(inputs.years)
+
+    with pm.Model(coords=coords) as model:
+        hyper = {name: pm.Data(name, value) for name, value in hyperparameter_values(lens).items()}
+        p = {}
+        for group in FIT_GROUPS:
+            dims, elems = groups[group]
+            if elems:
+                p[group] = _group_variable(group, dims, elems, lens, hyper)
+        x = pm.Data("driver_values", inputs.drivers, dims=("driver", "year"))
+        war_idx = pm.Data("war_index", inputs.war_index, dims="year")
+        crisis = pm.Data("crisis_years", inputs.crisis, dims="year")
+        post = pm.Data("post2022", inputs.post2022, dims="year")
+        ties = x[ties_k]
+
+        war_full = pt.concatenate([pt.zeros((C, 1)), p["war_effect"]], axis=1)  # reference state first
+        ref = spec.war_states.index(spec.war_driver.reference)
+        order = [ref] + [i for i in range(len(spec.war_states)) if i != ref]
+        war_full = war_full[:, np.argsort(order)]
+
+        z = pm.StudentT("z", nu=p["nu"], mu=0.0, sigma=1.0, dims=("channel", "shock_year"))
+        scale = p["sigma"][:, None] * pt.exp(-p["cushion"] * ties[None, 1:])
+        u = (
+            pt.dot(p["beta"], x[:, 1:])
+            + p["leverage_shift"][:, None] * (post * x[energy_k])[None, 1:]
+            + war_full[:, war_idx[1:]]
+            + p["crisis_effect"][:, None] * crisis[None, 1:]
+            + scale * z
+        )
+        u = pt.concatenate([pt.zeros((C, 1)), u], axis=1)
+        t_idx = np.arange(T)
+        lag = t_idx[:, None] - t_idx[None, :]
+        mask = (lag >= 0) & (t_idx[None, :] >= 1)
+        rho = p["rho"]
+        powers = pt.switch(mask[None], rho[:, None, None] ** np.maximum(lag, 0)[None], 0.0)
+        dev0 = p["initial"] - p["mu"]
+        dev = (powers * u[:, None, :]).sum(axis=-1) + (rho[:, None] ** t_idx[None, :]) * dev0[:, None]
+        state = pm.Deterministic("state", p["mu"][:, None] + dev, dims=("channel", "year"))
+
+        loading_all = pt.ones(len(spec.indicator_names))
+        intercept_all = pt.zeros(len(spec.indicator_names))
+        if len(free_ind):
+            loading_all = pt.set_subtensor(loading_all[~is_anchor], p["loading"][free_pos[~is_anchor]])
+            intercept_all = pt.set_subtensor(intercept_all[~is_anchor], p["intercept"][free_pos[~is_anchor]])
+        mean = intercept_all[:, None] + (sign * loading_all)[:, None] * state[channel_of, :]
+        obs_i = pm.Data("obs_indicator", inputs.obs_indicator, dims="obs")
+        obs_t = pm.Data("obs_year", inputs.obs_year, dims="obs")
+        obs_v = pm.Data("obs_value", inputs.obs_value, dims="obs")
+        pm.Normal("y", mu=mean[obs_i, obs_t], sigma=p["noise"][obs_i], observed=obs_v, dims="obs")
+
+        logit_hazard = p["hazard_intercept"] + p["hazard_friction"] * x[friction_k] + p["hazard_ties"] * ties
+        pm.Bernoulli("crisis", logit_p=logit_hazard, observed=crisis, dims="year")
+    return model
