@@ -99,6 +99,7 @@ INDICATORS: tuple[str, ...] = (
     "crude_share_russia_pct",
     "russian_tourists_k",
     "leader_contacts",
+    "leader_meetings",
     "unga_agreement",
     "gdelt_tone",
     "mid_hostility",
@@ -112,6 +113,7 @@ _SERIES_INDICATORS = {
     "crude_share_russia_pct": "crude_share_russia_pct",
     "russian_tourists_k": "russian_tourists_k",
     "leader_contacts": "leader_contacts",
+    "leader_meetings": "leader_meetings",
 }
 
 ROW_CONVENTION = "row numbers as in a spreadsheet: header = row 1"
