@@ -66,7 +66,8 @@ class History:
 def to_raw_units(z: np.ndarray, scaling: pd.Series) -> np.ndarray:
     """Map standardized values of one indicator back to its raw units."""
     _, inverse = TRANSFORMS[scaling["transform"]]
-    return inverse(np.asarray(z) * scaling["sd"] + scaling["mean"])
+    with np.errstate(over="ignore"):
+        return inverse(np.asarray(z) * scaling["sd"] + scaling["mean"])
 
 
 def load_history(spec: ModelSpec, paths: Paths | None = None) -> History:

@@ -19,6 +19,8 @@ RULE_VARIABLES = {
     "political_change": "political level at the year minus its 2025 level",
     "economic_min_change": "lowest economic level from 2026 to the year, minus the 2025 level",
     "political_min_change": "lowest political level from 2026 to the year, minus the 2025 level",
+    "economic_fall_2y": "largest economic fall over any two consecutive years up to the year",
+    "political_fall_2y": "largest political fall over any two consecutive years up to the year",
     "crisis": "a rupture-scale crisis happened from 2026 to the year",
     "rupture_depth_economic": "how far the economic channel fell in 2015–16",
     "rupture_depth_political": "how far the political channel fell in 2015–16",
@@ -160,11 +162,17 @@ def rule_variables(states: xr.DataArray, crisis: xr.DataArray, history_states: x
     min_change = window.min("year") - last
     h = history_states
     depth = h.sel(year=2014) - np.minimum(h.sel(year=2015), h.sel(year=2016))
+    # two-year falls, counting the last two history years as the start of the path
+    start, _ = xr.broadcast(h.isel(year=slice(-2, None)), window.isel(year=0, drop=True))
+    joined = xr.concat([start.transpose(*window.dims), window], dim="year")
+    fall = (joined.shift(year=2) - joined).isel(year=slice(2, None)).max("year")
     env = {
         "economic_change": change.sel(channel="economic"),
         "political_change": change.sel(channel="political"),
         "economic_min_change": min_change.sel(channel="economic"),
         "political_min_change": min_change.sel(channel="political"),
+        "economic_fall_2y": fall.sel(channel="economic"),
+        "political_fall_2y": fall.sel(channel="political"),
         "crisis": crisis.sel(year=slice(None, year)).max("year") > 0,
         "rupture_depth_economic": depth.sel(channel="economic"),
         "rupture_depth_political": depth.sel(channel="political"),

@@ -1,0 +1,21 @@
+"""hedgecast: Bayesian scenario forecasting of Türkiye–Russia relations.
+
+Start with :class:`hedgecast.Workbench`::
+
+    import hedgecast as hc
+    wb = hc.Workbench.load()
+    fit = wb.fit("baseline")
+    fit.forecast().class_probabilities().sel(year=2030)
+"""
+
+from importlib import metadata as _metadata
+
+try:
+    __version__ = _metadata.version("hedgecast")
+except _metadata.PackageNotFoundError:  # running from a source tree
+    __version__ = "0.0.0+source"
+
+from .errors import DataError, HedgecastError, SpecError  # noqa: E402
+from .workbench import Fit, Workbench  # noqa: E402
+
+__all__ = ["DataError", "Fit", "HedgecastError", "SpecError", "Workbench", "__version__"]

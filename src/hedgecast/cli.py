@@ -1,0 +1,315 @@
+"""The ``hedgecast`` command line: fit, forecast, report, check, lenses, runs, compare.
+
+User mistakes print one clear message and exit with code 2 (``--debug`` shows the
+traceback); a fit that fails its diagnostics still writes its report, flagged on top,
+and exits with code 3 unless ``--allow-warnings``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import DiagnosticsFailed, HedgecastError
+
+app = typer.Typer(help="hedgecast: Bayesian scenario forecasting of Türkiye–Russia relations.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+runs_app = typer.Typer(help="Saved runs: list and show.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+console = Console(stderr=True)
+out = Console()
+STATE = {"debug": False, "root": None}
+
+LensOpt = Annotated[list[str] | None, typer.Option("--lens", "-l", help="Lens name or path (repeatable). Default: baseline.")]
+DrawsOpt = Annotated[int, typer.Option(help="Posterior draws per chain.")]
+TuneOpt = Annotated[int, typer.Option(help="Tuning steps per chain.")]
+ChainsOpt = Annotated[int, typer.Option(help="Chains.")]
+SeedOpt = Annotated[int, typer.Option(help="Random seed (same spec + data + seed ⇒ same numbers).")]
+AllowOpt = Annotated[bool, typer.Option("--allow-warnings", help="Exit 0 even if sampler diagnostics fail.")]
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks.")] = False,
+    root: Annotated[Path | None, typer.Option("--root", help="Project folder (default: found from the current directory).")] = None,
+) -> None:
+    """Bayesian scenario forecasting of Türkiye–Russia relations."""
+    STATE["debug"], STATE["root"] = debug, root
+
+
+def run() -> None:
+    """Entry point that turns user mistakes into clean messages and exit codes."""
+    try:
+        app(standalone_mode=False)
+    except HedgecastError as err:
+        if STATE["debug"]:
+            console.print_exception()
+        console.print(f"[bold red]error:[/] {err.render()}", highlight=False)
+        sys.exit(err.exit_code)
+    except DiagnosticsFailed as err:
+        console.print(f"[bold yellow]diagnostics failed:[/] {err}", highlight=False)
+        sys.exit(DiagnosticsFailed.exit_code)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: earlier runs and reports are untouched[/]")
+        sys.exit(130)
+    except typer.Exit as err:
+        sys.exit(err.exit_code)
+    except SystemExit:
+        raise
+    except Exception as err:  # noqa: BLE001 - the click usage errors land here
+        import click
+
+        if isinstance(err, click.ClickException):
+            err.show()
+            sys.exit(2)
+        raise
+
+
+@contextmanager
+def steps():
+    """A Rich progress display: one line per slow step, with elapsed time."""
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=False)
+    with progress:
+        yield progress
+
+
+def _step(progress: Progress, text: str):
+    return progress.add_task(text, total=1)
+
+
+def _done(progress: Progress, task, text: str | None = None) -> None:
+    progress.update(task, completed=1, description=text or progress.tasks[task].description)
+
+
+def _workbench():
+    from .workbench import Workbench
+
+    return Workbench.load(STATE["root"])
+
+
+def _fit_lenses(wb, lenses: list[str], settings, progress: Progress):
+    fits = []
+    for name in lenses:
+        lens = wb.lens(name)
+        task = _step(progress, f"Fitting lens [bold]{lens.name}[/] ({settings.chains}×{settings.draws} draws; first fit compiles the model)")
+        t0 = time.perf_counter()
+        fit = wb.fit(lens, settings)
+        d = fit.diagnostics
+        flag = "[green]ok[/]" if d.passed else "[red]diagnostics failed[/]"
+        _done(progress, task, f"Fitted [bold]{lens.name}[/] in {time.perf_counter() - t0:.0f}s — R-hat {d.max_rhat:.3f}, bulk ESS {d.min_ess_bulk:.0f}, {d.divergences} divergences {flag}")
+        fits.append(fit)
+    return fits
+
+
+def _settings(draws: int, tune: int, chains: int, seed: int):
+    from .fit import SamplerSettings
+
+    if draws < 1 or tune < 0 or chains < 1:
+        raise HedgecastError("--draws and --chains must be at least 1, --tune at least 0")
+    return SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
+
+
+def _probability_table(fc, year: int) -> Table:
+    probs = fc.class_probabilities((year,)).sel(year=year)
+    crisis = fc.p_crisis_by(year)
+    table = Table(title=f"P(trajectory class) in {year}", show_lines=False)
+    table.add_column("scenario")
+    for c in fc.spec.class_names:
+        table.add_column(c, justify="right")
+    table.add_column(f"P(crisis by {year})", justify="right")
+    for s in fc.scenarios:
+        table.add_row(s, *[f"{100 * float(probs.sel(scenario=s, trajectory=c)):.1f}%" for c in fc.spec.class_names], f"{100 * float(crisis.sel(scenario=s)):.1f}%")
+    return table
+
+
+@app.command()
+def check() -> None:
+    """Validate the model spec, every lens, and every data file, without fitting."""
+    from .validation import check_project
+
+    report = check_project(STATE["root"])
+    for line in report.ok:
+        out.print(f"[green]✓[/] {line}", highlight=False)
+    if report.problems:
+        raise HedgecastError(report.problems)
+    out.print("[bold green]All files are valid.[/]")
+
+
+@app.command()
+def lenses() -> None:
+    """List the lenses with one-line summaries."""
+    from .config import Paths
+    from .lenses import Lens, list_lenses
+    from .spec import load_spec
+
+    paths = Paths.discover(STATE["root"])
+    spec = load_spec(paths.spec)
+    table = Table(title="Lenses (models/lenses/)")
+    table.add_column("name")
+    table.add_column("extends")
+    table.add_column("summary")
+    for path in list_lenses(paths):
+        lens = Lens.load(path, spec, paths)
+        table.add_row(lens.name, lens.extends or "—", lens.summary)
+    out.print(table)
+
+
+@app.command()
+def fit(lens: LensOpt = None, draws: DrawsOpt = 1000, tune: TuneOpt = 1000, chains: ChainsOpt = 4, seed: SeedOpt = 2026, allow_warnings: AllowOpt = False) -> None:
+    """Fit lenses to the 2000–2025 record and save each as a run."""
+    from .runs import save_run
+
+    settings = _settings(draws, tune, chains, seed)
+    failed = []
+    with steps() as progress:
+        task = _step(progress, "Loading spec and data")
+        wb = _workbench()
+        _done(progress, task)
+        for f in _fit_lenses(wb, lens or ["baseline"], settings, progress):
+            fc = f.forecast()
+            run = save_run(f, fc, wb.paths, headline=fc.headline(2030))
+            out.print(f"saved run [bold]{run.id}[/]")
+            if not f.diagnostics.passed:
+                failed.append(f"{f.lens.name}: " + "; ".join(f.diagnostics.problems))
+    if failed and not allow_warnings:
+        raise DiagnosticsFailed(" | ".join(failed))
+
+
+@app.command()
+def forecast(
+    lens: LensOpt = None,
+    scenario: Annotated[list[str] | None, typer.Option("--scenario", "-s", help="Scenario (repeatable). Default: all.")] = None,
+    year: Annotated[int, typer.Option(help="Year for the probability table.")] = 2030,
+    draws: DrawsOpt = 1000,
+    tune: TuneOpt = 1000,
+    chains: ChainsOpt = 4,
+    seed: SeedOpt = 2026,
+    allow_warnings: AllowOpt = False,
+) -> None:
+    """Fit, forecast the scenarios and print P(trajectory class) per scenario."""
+    from .errors import SpecError, suggest
+
+    settings = _settings(draws, tune, chains, seed)
+    with steps() as progress:
+        wb = _workbench()
+        for s in scenario or []:
+            if s not in wb.spec.scenarios:
+                raise SpecError(f"unknown scenario '{s}': {suggest(s, list(wb.spec.scenarios))}")
+        fits = _fit_lenses(wb, lens or ["baseline"], settings, progress)
+    failed = []
+    for f in fits:
+        fc = f.forecast(scenario)
+        out.print(f"[bold]Lens {f.lens.name}[/]")
+        out.print(_probability_table(fc, year))
+        if not f.diagnostics.passed:
+            failed.append(f"{f.lens.name}: " + "; ".join(f.diagnostics.problems))
+    if failed and not allow_warnings:
+        raise DiagnosticsFailed(" | ".join(failed))
+
+
+@app.command()
+def report(
+    lens: LensOpt = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="Report path. Default: reports/turkiye-russia.html")] = None,
+    draws: DrawsOpt = 1000,
+    tune: TuneOpt = 1000,
+    chains: ChainsOpt = 4,
+    seed: SeedOpt = 2026,
+    allow_warnings: AllowOpt = False,
+) -> None:
+    """The main job: fit, forecast every scenario, save the run, write the HTML report."""
+    from .report import build_report
+    from .runs import save_run
+
+    settings = _settings(draws, tune, chains, seed)
+    with steps() as progress:
+        task = _step(progress, "Loading spec and data")
+        wb = _workbench()
+        _done(progress, task)
+        names = lens or ["baseline"]
+        fits = _fit_lenses(wb, names, settings, progress)
+        main_fit = fits[0]
+        task = _step(progress, f"Forecasting {len(wb.spec.scenarios)} scenarios × {len(wb.spec.forecast_years)} years")
+        fc = main_fit.forecast()
+        _done(progress, task)
+        extra = []
+        if len(fits) > 1:
+            from .comparison import lens_section
+
+            task = _step(progress, "Comparing lenses")
+            extra.append(lens_section(fits))
+            _done(progress, task)
+        task = _step(progress, "Saving the run")
+        run = save_run(main_fit, fc, wb.paths, headline=fc.headline(2030))
+        _done(progress, task, f"Saved run {run.id}")
+        task = _step(progress, "Writing the report")
+        target = out_path or (wb.paths.reports / "turkiye-russia.html")
+        path = build_report(main_fit, fc, path=target, extra_sections=extra, run_info=run.manifest)
+        _done(progress, task, f"Wrote {path}")
+    out.print(_probability_table(fc, 2030))
+    out.print(f"report: [bold]{path}[/]")
+    if not main_fit.diagnostics.passed and not allow_warnings:
+        raise DiagnosticsFailed("; ".join(main_fit.diagnostics.problems) + f" (the report at {path} says so on top)")
+
+
+@runs_app.command("list")
+def runs_list() -> None:
+    """List saved runs."""
+    from .config import Paths
+    from .runs import list_runs
+
+    table = Table(title="Runs (runs/)")
+    for col in ("id", "lens", "seed", "draws", "diagnostics", "P(rupture 2030, status_quo)"):
+        table.add_column(col)
+    for r in list_runs(Paths.discover(STATE["root"])):
+        m = r.manifest
+        head = m.get("headline", {}).get("status_quo", {})
+        table.add_row(r.id, m["lens"]["name"], str(m["settings"]["seed"]), f"{m['settings']['chains']}×{m['settings']['draws']}", "passed" if m["diagnostics"]["passed"] else "failed", f"{100 * head.get('P(rupture, 2030)', float('nan')):.1f}%")
+    out.print(table)
+
+
+@runs_app.command("show")
+def runs_show(run_id: str) -> None:
+    """Show one run's manifest."""
+    from .config import Paths
+    from .runs import load_run
+
+    run = load_run(run_id, Paths.discover(STATE["root"]))
+    out.print_json(json.dumps(run.manifest, default=str))
+
+
+@app.command()
+def compare(run_a: str, run_b: str) -> None:
+    """What changed between two runs: priors, data, settings and headline probabilities."""
+    from .config import Paths
+    from .runs import compare_runs, load_run
+
+    paths = Paths.discover(STATE["root"])
+    diff = compare_runs(load_run(run_a, paths), load_run(run_b, paths))
+    out.print(f"[bold]{diff['a']}[/] → [bold]{diff['b']}[/]")
+    out.print(f"spec changed: {diff['spec_changed']}; data files changed: {', '.join(diff['data']) or 'none'}")
+    if diff["settings"]:
+        out.print(f"settings: {diff['settings']}")
+    t = Table(title="Priors that differ")
+    for col in ("prior", "a", "b", "why"):
+        t.add_column(col)
+    for row in diff["priors"]:
+        vals = list(row.values())
+        t.add_row(*[str(v) for v in (vals + ["", "", "", ""])[:4]])
+    out.print(t)
+    t = Table(title="Headline probabilities")
+    for col in ("scenario", "quantity", "a", "b", "change"):
+        t.add_column(col)
+    for row in diff["headline"]:
+        if abs(row["change"]) > 0 or len(diff["headline"]) < 60:
+            t.add_row(row["scenario"], row["quantity"], f"{100 * row['a']:.1f}%", f"{100 * row['b']:.1f}%", f"{100 * row['change']:+.1f} pts")
+    out.print(t)

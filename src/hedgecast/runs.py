@@ -1,0 +1,191 @@
+"""Runs: one fit of one lens plus its forecasts, saved with everything needed to reproduce
+and compare it (``runs/<id>/``: InferenceData as NetCDF, the lens and spec as used, and a
+manifest of versions, hashes, seed, diagnostics and headline probabilities).
+
+Runs are written atomically: into a hidden temporary folder, then renamed. An interrupted
+run leaves nothing half-written, and two runs started at once never share a folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import arviz as az
+
+from .config import Paths
+from .errors import RunError, suggest
+
+PACKAGES = ("hedgecast", "pymc", "pytensor", "nutpie", "arviz", "numpy", "pandas", "xarray", "scipy", "pymc-extras")
+MANIFEST = "manifest.json"
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages a run's numbers depend on."""
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def data_hashes(paths: Paths) -> dict[str, str]:
+    """SHA-256 of every curated and raw data file, by path relative to the project."""
+    out = {}
+    for folder in (paths.curated, paths.raw):
+        for f in sorted(folder.glob("*")):
+            if f.is_file():
+                out[str(f.relative_to(paths.root))] = file_sha256(f)
+    return out
+
+
+def git_commit(root: Path) -> str:
+    """The project's git commit, with '+dirty' when the tree has changes; '' outside git."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=False).stdout.strip()  # noqa: S607
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=10, check=False).stdout.strip()  # noqa: S607
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return sha + ("+dirty" if sha and dirty else "")
+
+
+def new_run_id(lens_name: str) -> str:
+    """A unique, sortable id: time, lens, and random suffix (safe for concurrent runs)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{lens_name}-{os.urandom(3).hex()}"
+
+
+@dataclass
+class SavedRun:
+    """A run on disk."""
+
+    id: str
+    path: Path
+    manifest: dict
+
+    def idata(self) -> az.InferenceData:
+        return az.from_netcdf(self.path / "idata.nc")
+
+    @property
+    def lens_path(self) -> Path:
+        return self.path / "lens.toml"
+
+    @property
+    def spec_path(self) -> Path:
+        return self.path / "spec.toml"
+
+
+def save_run(fit, forecast, paths: Paths, *, headline: dict, extra: dict | None = None) -> SavedRun:
+    """Write a run folder atomically and return it."""
+    from . import __version__
+
+    run_id = new_run_id(fit.lens.name)
+    paths.runs.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{run_id}-", dir=paths.runs))
+    try:
+        idata = fit.idata
+        idata.to_netcdf(str(tmp / "idata.nc"), engine="h5netcdf")
+        fit.lens.save(tmp / "lens.toml", paths)
+        shutil.copyfile(fit.spec.path, tmp / "spec.toml")
+        if forecast is not None:
+            probs = forecast.class_probabilities((2030, 2035))
+            probs.to_dataset(name="probability").to_netcdf(str(tmp / "class_probabilities.nc"), engine="h5netcdf")
+        manifest = {
+            "id": run_id,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "hedgecast": __version__,
+            "versions": package_versions(),
+            "git_commit": git_commit(paths.root),
+            "spec": {"name": fit.spec.name, "version": fit.spec.version, "sha256": fit.spec.sha256, "path": str(Path(fit.spec.path).name)},
+            "lens": {"name": fit.lens.name, "fingerprint": fit.lens.fingerprint(), "sha256": file_sha256(tmp / "lens.toml")},
+            "data": data_hashes(paths),
+            "settings": fit.settings.__dict__,
+            "history_years": [fit.inputs.years[0], fit.inputs.years[-1]],
+            "diagnostics": fit.diagnostics.to_dict(),
+            "headline": headline,
+            **(extra or {}),
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str), encoding="utf-8")
+        final = paths.runs / run_id
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return SavedRun(run_id, final, manifest)
+
+
+def list_runs(paths: Paths) -> list[SavedRun]:
+    """Complete runs, oldest first (half-written temporary folders are ignored)."""
+    if not paths.runs.is_dir():
+        return []
+    out = []
+    for d in sorted(paths.runs.iterdir()):
+        if d.name.startswith(".") or not (d / MANIFEST).is_file():
+            continue
+        try:
+            out.append(SavedRun(d.name, d, json.loads((d / MANIFEST).read_text(encoding="utf-8"))))
+        except (OSError, json.JSONDecodeError):
+            continue
+    return out
+
+
+def load_run(run_id: str, paths: Paths, spec=None) -> SavedRun:
+    """A saved run by id (or unique prefix); fails loudly if it was made with another spec version."""
+    runs = list_runs(paths)
+    matches = [r for r in runs if r.id == run_id] or [r for r in runs if r.id.startswith(run_id)]
+    if not matches:
+        raise RunError(f"no run '{run_id}' under {paths.runs}: {suggest(run_id, [r.id for r in runs]) if runs else 'there are no runs yet'}")
+    if len(matches) > 1:
+        raise RunError(f"'{run_id}' matches {len(matches)} runs: {', '.join(r.id for r in matches)}")
+    run = matches[0]
+    if spec is not None:
+        made = run.manifest.get("spec", {})
+        if made.get("version") != spec.version or made.get("name") != spec.name:
+            raise RunError(
+                f"run {run.id} was made with spec '{made.get('name')}' version {made.get('version')}, "
+                f"but the current spec is '{spec.name}' version {spec.version}; load it with a matching spec "
+                f"(the run keeps its own copy: {run.spec_path})"
+            )
+    return run
+
+
+def compare_runs(a: SavedRun, b: SavedRun) -> dict:
+    """What differs between two runs: priors, data, settings, versions and headline numbers."""
+    from .lenses import Lens, diff_lenses
+    from .spec import load_spec
+
+    out: dict = {"a": a.id, "b": b.id}
+    spec_a, spec_b = load_spec(a.spec_path), load_spec(b.spec_path)
+    out["spec_changed"] = spec_a.sha256 != spec_b.sha256
+    try:
+        lens_a = Lens.load(a.lens_path, spec_a, Paths(a.path.parent.parent))
+        lens_b = Lens.load(b.lens_path, spec_b, Paths(b.path.parent.parent))
+        out["priors"] = diff_lenses(lens_a, lens_b).to_dict("records")
+    except Exception as err:  # noqa: BLE001 - a lens saved under another spec may not resolve; say so
+        out["priors"] = [{"prior": "(cannot compare)", "why": str(err)}]
+    da, db = a.manifest.get("data", {}), b.manifest.get("data", {})
+    out["data"] = sorted(k for k in set(da) | set(db) if da.get(k) != db.get(k))
+    out["settings"] = {k: (a.manifest["settings"].get(k), b.manifest["settings"].get(k)) for k in set(a.manifest["settings"]) | set(b.manifest["settings"]) if a.manifest["settings"].get(k) != b.manifest["settings"].get(k)}
+    out["versions"] = {k: (a.manifest["versions"].get(k), b.manifest["versions"].get(k)) for k in a.manifest["versions"] if a.manifest["versions"].get(k) != b.manifest["versions"].get(k)}
+    rows = []
+    ha, hb = a.manifest.get("headline", {}), b.manifest.get("headline", {})
+    for scen in sorted(set(ha) & set(hb)):
+        for key in ha[scen]:
+            if key in hb[scen]:
+                rows.append({"scenario": scen, "quantity": key, "a": ha[scen][key], "b": hb[scen][key], "change": hb[scen][key] - ha[scen][key]})
+    out["headline"] = rows
+    return out

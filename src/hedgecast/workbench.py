@@ -1,0 +1,115 @@
+"""The notebook API: load the spec and data once, then fit lenses, forecast scenarios, compare.
+
+    >>> wb = Workbench.load()                       # doctest: +SKIP
+    >>> fit = wb.fit("baseline")                    # doctest: +SKIP
+    >>> fc = fit.forecast()                         # doctest: +SKIP
+    >>> fc.class_probabilities().sel(year=2030)     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import arviz as az
+import pandas as pd
+import xarray as xr
+
+from .config import Paths
+from .fit import Diagnostics, SamplerSettings, diagnose, posterior_predictive, sample_posterior
+from .forecast import Forecast, forecast
+from .history import History, load_history
+from .lenses import Lens, list_lenses
+from .model import ModelInputs, model_inputs
+from .spec import ModelSpec, load_spec
+
+
+@dataclass
+class Fit:
+    """One lens fitted to the history: the posterior, its diagnostics, and how to forecast from it."""
+
+    lens: Lens
+    idata: az.InferenceData
+    diagnostics: Diagnostics
+    inputs: ModelInputs
+    settings: SamplerSettings
+    workbench: Workbench
+    _forecasts: dict = field(default_factory=dict)
+
+    @property
+    def spec(self) -> ModelSpec:
+        return self.lens.spec
+
+    def forecast(self, scenarios: list[str] | None = None, seed: int | None = None) -> Forecast:
+        """Simulate 2026–2035 for ``scenarios`` (all by default) from this posterior. Cached."""
+        seed = self.settings.seed if seed is None else seed
+        key = (tuple(scenarios) if scenarios else None, seed, self.lens.fingerprint())
+        if key not in self._forecasts:
+            self._forecasts[key] = forecast(self.idata, self.spec, self.lens, self.inputs, scenarios, seed)
+        return self._forecasts[key]
+
+    def posterior_predictive(self) -> xr.DataArray:
+        """Replicated indicators (standardized) for every year, observed or not."""
+        return posterior_predictive(self.idata, self.spec, self.inputs, self.settings.seed)
+
+    def prior_vs_posterior(self) -> pd.DataFrame:
+        """For each effect: prior and posterior mean/sd and how much the history narrowed it."""
+        rows = []
+        for group in ("beta", "leverage_shift", "war_effect", "crisis_effect", "cushion", "rho", "hazard_friction", "hazard_ties"):
+            if group not in self.idata.posterior:
+                continue
+            post = self.idata.posterior[group]
+            prior = self.idata.prior[group]
+            other = [d for d in post.dims if d not in ("chain", "draw")]
+            stacked_post = post.stack(_k=other) if other else post.expand_dims(_k=[0])
+            stacked_prior = prior.stack(_k=other) if other else prior.expand_dims(_k=[0])
+            for k in range(stacked_post.sizes["_k"]):
+                p, q = stacked_post.isel(_k=k), stacked_prior.isel(_k=k)
+                label = group if not other else group + "." + ".".join(str(v) for v in (stacked_post["_k"].values[k] if len(other) > 1 else (stacked_post["_k"].values[k],)))
+                prior_sd, post_sd = float(q.std()), float(p.std())
+                rows.append({
+                    "parameter": label,
+                    "prior_mean": float(q.mean()),
+                    "prior_sd": prior_sd,
+                    "posterior_mean": float(p.mean()),
+                    "posterior_sd": post_sd,
+                    "shrinkage": 1 - (post_sd / prior_sd) ** 2 if prior_sd > 0 else float("nan"),
+                })
+        return pd.DataFrame(rows)
+
+
+@dataclass
+class Workbench:
+    """The spec, the data and the lenses of one project, loaded and validated once."""
+
+    spec: ModelSpec
+    history: History
+    paths: Paths
+    inputs: ModelInputs
+
+    @classmethod
+    def load(cls, root: str | Path | None = None, spec_path: str | Path | None = None) -> Workbench:
+        """Read and validate the model spec and the data (raises a clear error on bad input)."""
+        paths = Paths.discover(root)
+        spec = load_spec(spec_path or paths.spec)
+        history = load_history(spec, paths)
+        return cls(spec, history, paths, model_inputs(spec, history))
+
+    def lens(self, name_or_path: str | Path = "baseline") -> Lens:
+        """Load a lens by name or path."""
+        return Lens.load(name_or_path, self.spec, self.paths)
+
+    def lenses(self) -> list[str]:
+        """Names of every lens under ``models/lenses/``, baseline first."""
+        return [p.stem for p in list_lenses(self.paths)]
+
+    def fit(self, lens: Lens | str = "baseline", settings: SamplerSettings | None = None, *, history: History | None = None, progress: bool = False, **overrides) -> Fit:
+        """Fit ``lens`` to the history (or to ``history``, e.g. truncated for a backtest)."""
+        lens = self.lens(lens) if isinstance(lens, (str, Path)) else lens
+        settings = settings or SamplerSettings()
+        if overrides:
+            settings = SamplerSettings(**{**settings.__dict__, **overrides})
+        inputs = self.inputs if history is None else model_inputs(self.spec, history)
+        idata = sample_posterior(self.spec, lens, inputs, settings, progress=progress)
+        diag = diagnose(idata, idata.attrs["free_rvs"])
+        return Fit(lens, idata, diag, inputs, settings, self)
