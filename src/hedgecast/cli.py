@@ -47,31 +47,52 @@ def main(
 
 
 def run() -> None:
-    """Entry point that turns user mistakes into clean messages and exit codes."""
-    try:
-        app(standalone_mode=False)
-    except HedgecastError as err:
+    """Entry point that turns user mistakes into clean messages and exit codes.
+
+    Exit codes: 0 success; 2 a mistake in the input (spec, lens, data, command line),
+    printed as one message naming file and field, no traceback unless ``--debug``;
+    3 sampler diagnostics failed (the report is still written); 130 interrupted;
+    1 anything else (an environment problem such as a full disk, or a bug).
+    """
+    from rich.markup import escape
+
+    def fail(message: str, code: int, style: str = "bold red", label: str = "error") -> None:
         if STATE["debug"]:
             console.print_exception()
-        console.print(f"[bold red]error:[/] {err.render()}", highlight=False)
-        sys.exit(err.exit_code)
+        console.print(f"[{style}]{label}:[/] {escape(message)}", highlight=False, soft_wrap=True)
+        sys.exit(code)
+
+    STATE["debug"] = "--debug" in sys.argv[1:]  # so that errors before the callback honour it too
+    try:
+        code = app(standalone_mode=False)
+    except HedgecastError as err:
+        fail(err.render(), err.exit_code)
     except DiagnosticsFailed as err:
-        console.print(f"[bold yellow]diagnostics failed:[/] {err}", highlight=False)
-        sys.exit(DiagnosticsFailed.exit_code)
+        fail(str(err), DiagnosticsFailed.exit_code, "bold yellow", "diagnostics failed")
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: earlier runs and reports are untouched[/]")
         sys.exit(130)
     except typer.Exit as err:
         sys.exit(err.exit_code)
+    except typer.Abort:
+        console.print("[yellow]aborted[/]")
+        sys.exit(1)
+    except typer.TyperException as err:  # usage mistakes: unknown command or option, bad value
+        if STATE["debug"]:
+            console.print_exception()
+        show = getattr(err, "show", None)
+        if callable(show):
+            show()
+        else:
+            console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
+        sys.exit(2)
     except SystemExit:
         raise
-    except Exception as err:  # noqa: BLE001 - the click usage errors land here
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(2)
-        raise
+    except OSError as err:  # a full disk, a read-only folder, a missing permission: not a bug
+        where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+        fail(f"{err.strerror or err}{where}; nothing already saved was changed (run with --debug for details)", 1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 @contextmanager
@@ -136,12 +157,15 @@ def check() -> None:
     """Validate the model spec, every lens, and every data file, without fitting."""
     from .validation import check_project
 
+    from rich.markup import escape
+
     report = check_project(STATE["root"])
     for line in report.ok:
-        out.print(f"[green]✓[/] {line}", highlight=False)
-    if report.problems:
-        raise HedgecastError(report.problems)
-    out.print("[bold green]All files are valid.[/]")
+        out.print(f"[green]✓[/] {escape(line)}", highlight=False, soft_wrap=True)
+    for line in report.notes:
+        out.print(f"[yellow]![/] {escape(line)}", highlight=False, soft_wrap=True)
+    report.raise_if_problems()
+    out.print(f"[bold green]All files are valid[/] ({report.seconds:.1f} s).")
 
 
 @app.command()
@@ -164,7 +188,7 @@ def lenses() -> None:
 
 
 @app.command()
-def fit(lens: LensOpt = None, draws: DrawsOpt = 1000, tune: TuneOpt = 1000, chains: ChainsOpt = 4, seed: SeedOpt = 2026, allow_warnings: AllowOpt = False) -> None:
+def fit(lens: LensOpt = None, draws: DrawsOpt = 1000, tune: TuneOpt = 1500, chains: ChainsOpt = 4, seed: SeedOpt = 2026, allow_warnings: AllowOpt = False) -> None:
     """Fit lenses to the 2000–2025 record and save each as a run."""
     from .runs import save_run
 
@@ -190,7 +214,7 @@ def forecast(
     scenario: Annotated[list[str] | None, typer.Option("--scenario", "-s", help="Scenario (repeatable). Default: all.")] = None,
     year: Annotated[int, typer.Option(help="Year for the probability table.")] = 2030,
     draws: DrawsOpt = 1000,
-    tune: TuneOpt = 1000,
+    tune: TuneOpt = 1500,
     chains: ChainsOpt = 4,
     seed: SeedOpt = 2026,
     allow_warnings: AllowOpt = False,
@@ -221,7 +245,7 @@ def report(
     lens: LensOpt = None,
     out_path: Annotated[Path | None, typer.Option("--out", help="Report path. Default: reports/turkiye-russia.html")] = None,
     draws: DrawsOpt = 1000,
-    tune: TuneOpt = 1000,
+    tune: TuneOpt = 1500,
     chains: ChainsOpt = 4,
     seed: SeedOpt = 2026,
     allow_warnings: AllowOpt = False,

@@ -572,9 +572,10 @@ def _provenance_check(frame: pd.DataFrame, shown: str) -> list[Problem]:
 
 def _duplicates(frame: pd.DataFrame, keys: list[str], shown: str) -> list[Problem]:
     out = []
-    dup = frame.duplicated(subset=keys, keep="first")
-    for row in frame.index[dup]:
-        first = frame.index[(frame[keys] == frame.loc[row, keys]).all(axis=1)][0]
+    complete = frame[frame[keys].notna().all(axis=1)]  # an empty key is reported as empty, not as a duplicate
+    dup = complete.duplicated(subset=keys, keep="first")
+    for row in complete.index[dup]:
+        first = complete.index[(complete[keys] == complete.loc[row, keys]).all(axis=1)][0]
         what = ", ".join(f"{k}={frame.loc[row, k]}" for k in keys)
         out.append(_at(shown, row, keys[-1], f"duplicate of row {first} ({what}); one row per value"))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,11 +106,21 @@ class ProblemCollector:
             raise error(self.problems)
 
 
-def suggest(name: str, valid: list[str] | tuple[str, ...] | set[str]) -> str:
-    """Return 'valid names are …; did you mean X?' for an unknown ``name``."""
+def suggest(name: object, valid: Iterable[object]) -> str:
+    """Return 'valid names are …; did you mean X?' for an unknown ``name``.
+
+    Never fails, whatever it is given (names from a corrupted file may be numbers,
+    lists or empty).
+    """
     import difflib
 
-    valid = sorted(valid)
-    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    choices = sorted({str(v) for v in valid})
+    if not choices:
+        return "there are none defined"
+    text = str(name)
+    close = difflib.get_close_matches(text, choices, n=1, cutoff=0.6)
+    if not close:  # a difference of case only ('normal' for 'Normal') is a near miss too
+        close = [c for c in choices if c.lower() == text.lower()][:1]
     hint = f"; did you mean '{close[0]}'?" if close else ""
-    return f"valid names are {', '.join(valid)}{hint}"
+    shown = choices if len(choices) <= 40 else [*choices[:40], f"… ({len(choices) - 40} more)"]
+    return f"valid names are {', '.join(shown)}{hint}"

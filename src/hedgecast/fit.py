@@ -29,10 +29,10 @@ class SamplerSettings:
     """How to run NUTS. Defaults are what the report uses."""
 
     draws: int = 1000
-    tune: int = 1000
+    tune: int = 1500
     chains: int = 4
     seed: int = 2026
-    target_accept: float = 0.9
+    target_accept: float = 0.95
     sampler: str = "nutpie"  # or "pymc"
 
 

@@ -175,10 +175,13 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
             xt = x[:, :, t]
             hazard = 1.0 / (1.0 + np.exp(-(h0 + hf * xt[:, fk] + ht * xt[:, tk])))
             crisis = (noise.crisis_uniform[:, t] < hazard).astype(np.int8)
-            u = (
+            equilibrium_shift = (
                 np.einsum("nck,nk->nc", beta, xt)
                 + shift * (post2022[t] * xt[:, ek])[:, None]
                 + np.take_along_axis(war_full, w[:, None, t, None].repeat(C, 1).astype(int), axis=2)[..., 0]
+            )
+            u = (
+                (1.0 - rho) * equilibrium_shift
                 + crisis_effect * crisis[:, None]
                 + sigma * np.exp(-cushion * xt[:, tk])[:, None] * noise.shock[:, t, :]
             )

@@ -1,15 +1,20 @@
 """The PyMC model: two latent channels with persistence, driver effects, war-state effects,
 heavy-tailed shocks cushioned by leader ties, a crisis hazard, and a measurement model.
 
-    s[c,t] = mu[c] + rho[c] (s[c,t-1] - mu[c]) + sum_k beta[c,k] x[k,t]
-             + leverage_shift[c] post2022[t] x[energy,t] + war_effect[c, w_t]
-             + crisis_effect[c] crisis[t] + sigma[c] exp(-cushion * ties[t]) z[c,t],
-    z ~ StudentT(nu),    logit P(crisis[t]) = hazard_intercept + hazard_friction friction[t]
+    s[c,t] = mu[c] + rho[c] (s[c,t-1] - mu[c])
+             + (1 - rho[c]) (sum_k beta[c,k] x[k,t] + leverage_shift[c] post2022[t] x[energy,t]
+                             + war_effect[c, w_t])
+             + crisis_effect[c] crisis[t] + sigma[c] exp(-cushion * ties[t]) e[c,t],
+
+so beta, leverage_shift and war_effect are LONG-RUN effects (how far the channel's
+equilibrium moves, in channel sd), and crisis_effect is the immediate hit in a crisis year.
+    e ~ StudentT(nu),    logit P(crisis[t]) = hazard_intercept + hazard_friction friction[t]
                                               + hazard_ties ties[t],
     y[i,t] ~ Normal(intercept[i] + sign[i] loading[i] s[c(i),t], noise[i])  (observed cells only).
 
-The recursion is written in closed form (a lower-triangular matrix of powers of rho), not
-with ``scan``. Prior hyperparameters enter as ``pm.Data`` (``hyper_<group>_<dist>_<param>``)
+The latent path is centered (the path itself is the sampled variable; its Student-t
+innovations are scored in one vectorized expression, no ``scan``): the trade anchor pins the
+economic channel tightly, where a non-centered path gives NUTS a funnel. Prior hyperparameters enter as ``pm.Data`` (``hyper_<group>_<dist>_<param>``)
 so a changed prior never recompiles the model.
 """
 
@@ -116,6 +121,26 @@ def _group_variable(group: str, dims: tuple[str, ...], coords: list[tuple[str, .
     return pm.Deterministic(group, flat.reshape(shape), dims=dims or None)
 
 
+def _path_logp(value, initial, mu, rho, drift, scale, nu):
+    """Student-t AR(1) innovations of the latent path (centered: the path is the variable)."""
+    prev = pt.concatenate([initial[:, None], value[:, :-1]], axis=1)
+    mean = mu[:, None] + rho[:, None] * (prev - mu[:, None]) + drift
+    return pm.logp(pm.StudentT.dist(nu=nu, mu=0.0, sigma=1.0), (value - mean) / scale) - pt.log(scale)
+
+
+def _path_random(initial, mu, rho, drift, scale, nu, rng=None, size=None):
+    """Forward-simulate the latent path (for prior and SBC draws)."""
+    initial, mu, rho, drift, scale = (np.asarray(a, dtype=float) for a in (initial, mu, rho, drift, scale))
+    shape = tuple(size) if size else drift.shape
+    out = np.empty(shape)
+    prev = np.broadcast_to(initial, shape[:-1]).copy()
+    for t in range(shape[-1]):
+        shock = rng.standard_t(nu, size=shape[:-1])
+        prev = mu + rho * (prev - mu) + drift[..., t] + scale[..., t] * shock
+        out[..., t] = prev
+    return out
+
+
 def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
     """Build the PyMC model for ``spec`` with the priors of ``lens``, fitted to ``inputs``."""
     groups = parameter_groups(spec)
@@ -158,24 +183,29 @@ def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
         order = [ref] + [i for i in range(len(spec.war_states)) if i != ref]
         war_full = war_full[:, np.argsort(order)]
 
-        z = pm.StudentT("z", nu=p["nu"], mu=0.0, sigma=1.0, dims=("channel", "shock_year"))
         scale = p["sigma"][:, None] * pt.exp(-p["cushion"] * ties[None, 1:])
-        u = (
+        # drivers and war states move the channel's equilibrium (long-run effects, scaled by
+        # 1 - rho per year); a crisis is an impulse in its year that then decays with rho
+        equilibrium_shift = (
             pt.dot(p["beta"], x[:, 1:])
             + p["leverage_shift"][:, None] * (post * x[energy_k])[None, 1:]
             + war_full[:, war_idx[1:]]
-            + p["crisis_effect"][:, None] * crisis[None, 1:]
-            + scale * z
         )
-        u = pt.concatenate([pt.zeros((C, 1)), u], axis=1)
-        t_idx = np.arange(T)
-        lag = t_idx[:, None] - t_idx[None, :]
-        mask = (lag >= 0) & (t_idx[None, :] >= 1)
-        rho = p["rho"]
-        powers = pt.switch(mask[None], rho[:, None, None] ** np.maximum(lag, 0)[None], 0.0)
-        dev0 = p["initial"] - p["mu"]
-        dev = (powers * u[:, None, :]).sum(axis=-1) + (rho[:, None] ** t_idx[None, :]) * dev0[:, None]
-        state = pm.Deterministic("state", p["mu"][:, None] + dev, dims=("channel", "year"))
+        drift = (1.0 - p["rho"])[:, None] * equilibrium_shift + p["crisis_effect"][:, None] * crisis[None, 1:]
+        path = pm.CustomDist(
+            "path",
+            p["initial"],
+            p["mu"],
+            p["rho"],
+            drift,
+            scale,
+            p["nu"],
+            logp=_path_logp,
+            random=_path_random,
+            signature="(c),(c),(c),(c,t),(c,t),()->(c,t)",
+            dims=("channel", "shock_year"),
+        )
+        state = pm.Deterministic("state", pt.concatenate([p["initial"][:, None], path], axis=1), dims=("channel", "year"))
 
         loading_all = pt.ones(len(spec.indicator_names))
         intercept_all = pt.zeros(len(spec.indicator_names))

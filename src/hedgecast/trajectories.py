@@ -1,6 +1,7 @@
 """Trajectory classes: named regions of futures, decided by editable rules on each simulated path.
 
-A rule is a small boolean expression over per-path variables (see ``RULE_VARIABLES``).
+A rule is a small boolean expression over per-path variables (see
+:func:`rule_variable_names`: ``<channel>_change``, ``crisis`` …, one set per channel).
 Rules are checked top to bottom and a path gets the first class whose rule holds; the
 last rule must be ``otherwise``, so every path gets exactly one class.
 """
@@ -8,23 +9,36 @@ last rule must be ``otherwise``, so every path gets exactly one class.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
-RULE_VARIABLES = {
-    "economic_change": "economic level at the year minus its 2025 level",
-    "political_change": "political level at the year minus its 2025 level",
-    "economic_min_change": "lowest economic level from 2026 to the year, minus the 2025 level",
-    "political_min_change": "lowest political level from 2026 to the year, minus the 2025 level",
-    "economic_fall_2y": "largest economic fall over any two consecutive years up to the year",
-    "political_fall_2y": "largest political fall over any two consecutive years up to the year",
-    "crisis": "a rupture-scale crisis happened from 2026 to the year",
-    "rupture_depth_economic": "how far the economic channel fell in 2015–16",
-    "rupture_depth_political": "how far the political channel fell in 2015–16",
-}
+
+def rule_variable_names(channels: Sequence[str] = ("economic", "political")) -> dict[str, str]:
+    """The variables a rule may use for a model with ``channels``, with what each means.
+
+    Per channel ``c``: ``c_change``, ``c_min_change``, ``c_fall_2y`` and
+    ``rupture_depth_c``; plus ``crisis``. A rule naming a channel the spec does not
+    have is rejected when the spec is loaded.
+    """
+    out: dict[str, str] = {}
+    for c in channels:
+        out[f"{c}_change"] = f"{c} level at the year minus its 2025 level"
+    for c in channels:
+        out[f"{c}_min_change"] = f"lowest {c} level from 2026 to the year, minus the 2025 level"
+    for c in channels:
+        out[f"{c}_fall_2y"] = f"largest {c} fall over any two consecutive years up to the year"
+    out["crisis"] = "a rupture-scale crisis happened from 2026 to the year"
+    for c in channels:
+        out[f"rupture_depth_{c}"] = f"how far the {c} channel fell in 2015–16"
+    return out
+
+
+RULE_VARIABLES = rule_variable_names()
+BOOLEAN_VARIABLES = frozenset({"crisis"})
+MAX_RULE_LENGTH = 2000
 FUNCTIONS: dict[str, Callable] = {"abs": np.abs, "min": np.minimum, "max": np.maximum}
 OTHERWISE = "otherwise"
 
@@ -67,12 +81,18 @@ def compile_rule(rule: str, variables: Mapping[str, str] = RULE_VARIABLES) -> Ca
         On a syntax error, an unknown name, or an operation outside the small
         allowed set (and/or/not, comparisons, + - * /, abs/min/max, numbers).
     """
+    if not isinstance(rule, str):
+        raise RuleError(f"a rule must be text (a boolean expression in quotes, or 'otherwise'), got {rule!r}")
     if rule.strip() == OTHERWISE:
         return lambda env: np.ones(np.shape(next(iter(env.values()))), dtype=bool)
+    if len(rule) > MAX_RULE_LENGTH:
+        raise RuleError(f"rule is {len(rule)} characters long; keep it under {MAX_RULE_LENGTH}")
     try:
         tree = ast.parse(rule.strip(), mode="eval")
     except SyntaxError as err:
         raise RuleError(f"cannot parse rule {rule!r}: {err.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as err:  # NUL bytes; absurd nesting
+        raise RuleError(f"cannot parse rule {rule!r}: {err}") from None
 
     def build(node: ast.AST) -> Callable[[Mapping], np.ndarray]:  # noqa: C901 - a small interpreter
         if isinstance(node, ast.Expression):
@@ -126,19 +146,59 @@ def compile_rule(rule: str, variables: Mapping[str, str] = RULE_VARIABLES) -> Ca
             if name in ("True", "False"):
                 return lambda env: name == "True"
             if name not in variables:
-                from .errors import suggest
-
-                raise RuleError(f"rule {rule!r} uses unknown name '{name}': {suggest(name, list(variables))}")
+                raise RuleError(_unknown_name(rule, name, variables))
             return lambda env: env[name]
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS:
             fn = FUNCTIONS[node.func.id]
             args = [build(a) for a in node.args]
-            if node.keywords or not args or len(args) > 2 or (node.func.id == "abs" and len(args) != 1):
+            if node.keywords or len(args) != (1 if node.func.id == "abs" else 2):
                 raise RuleError(f"rule {rule!r}: {node.func.id}() takes {'one argument' if node.func.id == 'abs' else 'two arguments'}")
             return lambda env: fn(*[a(env) for a in args])
         raise RuleError(f"rule {rule!r}: '{ast.unparse(node)}' is not allowed in a rule")
 
-    return build(tree)
+    try:
+        compiled = build(tree)
+    except RecursionError:
+        raise RuleError(f"rule {rule!r} is nested too deeply") from None
+    if not _is_condition(tree.body):
+        raise RuleError(
+            f"rule {rule!r} is a number, not a condition: compare it (e.g. 'political_change <= -0.5'), "
+            "combine conditions with and/or/not, or write 'otherwise'"
+        )
+    return compiled
+
+
+def _unknown_name(rule: str, name: str, variables: Mapping[str, str]) -> str:
+    """Say what is wrong with an unknown rule name, naming a missing channel if that is the mistake."""
+    from .errors import suggest
+
+    channels = sorted(v[: -len("_change")] for v in variables if v.endswith("_change") and not v.endswith("_min_change"))
+    channel = ""
+    for prefix, suffix in (("", "_min_change"), ("", "_change"), ("", "_fall_2y"), ("rupture_depth_", "")):
+        if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix) + len(suffix):
+            channel = name[len(prefix) : len(name) - len(suffix)]
+            break
+    if channel and channel not in channels:
+        return (
+            f"rule {rule!r} uses '{name}', but the spec has no channel '{channel}' "
+            f"(channels: {', '.join(channels) or 'none'}); {suggest(name, list(variables))}"
+        )
+    return f"rule {rule!r} uses unknown name '{name}': {suggest(name, list(variables))}"
+
+
+def _is_condition(node: ast.AST) -> bool:
+    """Whether an (already validated) rule expression is true/false rather than a number."""
+    if isinstance(node, ast.Compare):
+        return True
+    if isinstance(node, ast.BoolOp):
+        return all(_is_condition(v) for v in node.values)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return _is_condition(node.operand)
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, bool)
+    if isinstance(node, ast.Name):
+        return node.id in BOOLEAN_VARIABLES or node.id in ("True", "False")
+    return False
 
 
 def rule_variables(states: xr.DataArray, crisis: xr.DataArray, history_states: xr.DataArray, year: int) -> dict:
@@ -166,17 +226,17 @@ def rule_variables(states: xr.DataArray, crisis: xr.DataArray, history_states: x
     start, _ = xr.broadcast(h.isel(year=slice(-2, None)), window.isel(year=0, drop=True))
     joined = xr.concat([start.transpose(*window.dims), window], dim="year")
     fall = (joined.shift(year=2) - joined).isel(year=slice(2, None)).max("year")
-    env = {
-        "economic_change": change.sel(channel="economic"),
-        "political_change": change.sel(channel="political"),
-        "economic_min_change": min_change.sel(channel="economic"),
-        "political_min_change": min_change.sel(channel="political"),
-        "economic_fall_2y": fall.sel(channel="economic"),
-        "political_fall_2y": fall.sel(channel="political"),
-        "crisis": crisis.sel(year=slice(None, year)).max("year") > 0,
-        "rupture_depth_economic": depth.sel(channel="economic"),
-        "rupture_depth_political": depth.sel(channel="political"),
-    }
+    channels = [str(c) for c in states["channel"].values]
+    env: dict[str, xr.DataArray] = {}
+    for c in channels:
+        env[f"{c}_change"] = change.sel(channel=c)
+    for c in channels:
+        env[f"{c}_min_change"] = min_change.sel(channel=c)
+    for c in channels:
+        env[f"{c}_fall_2y"] = fall.sel(channel=c)
+    env["crisis"] = crisis.sel(year=slice(None, year)).max("year") > 0
+    for c in channels:
+        env[f"rupture_depth_{c}"] = depth.sel(channel=c)
     # broadcast all to a common shape so rules compare path by path
     arrays = xr.broadcast(*env.values())
     return {k: np.asarray(v.transpose(*arrays[0].dims).values) for k, v in zip(env, arrays, strict=True)} | {
@@ -194,7 +254,8 @@ def classify(classes: list[TrajectoryClass], states, crisis, history_states, yea
         Integer class index (into ``classes``), dims ``(..., year)`` with the
         class names in ``attrs['classes']``.
     """
-    compiled = [compile_rule(c.rule) for c in classes]
+    variables = rule_variable_names([str(c) for c in states["channel"].values])
+    compiled = [compile_rule(c.rule, variables) for c in classes]
     out = []
     for year in years:
         env = rule_variables(states, crisis, history_states, year)
