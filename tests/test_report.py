@@ -17,6 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from markupsafe import escape
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
 
 ROOT = Path(__file__).resolve().parents[1]
 try:
@@ -26,10 +29,6 @@ except ImportError:  # pragma: no cover - package not installed yet while the pr
     sys.path.insert(0, str(ROOT / "src"))
     from hedgecast import plots, report
     from hedgecast.workbench import Workbench
-
-from markupsafe import escape
-from matplotlib.colors import to_hex
-from matplotlib.figure import Figure
 
 EXTRA = ("Stress test <draft>", '<p id="extra-probe">Pooled priors: <b>ok</b></p>')
 
@@ -58,7 +57,13 @@ def failed_report(fitted, tmp_path_factory) -> tuple[Path, str, object]:
     fit, fc = fitted
     bad = _with_diagnostics(fit, passed=False)
     path = tmp_path_factory.mktemp("failed") / "report.html"
-    out = report.build_report(bad, fc, path=path, extra_sections=[EXTRA], run_info={"id": "test-run", "created": "2026-01-01T00:00:00+00:00", "data": {"data/curated/series.csv": "ab" * 32}})
+    out = report.build_report(
+        bad,
+        fc,
+        path=path,
+        extra_sections=[EXTRA],
+        run_info={"id": "test-run", "created": "2026-01-01T00:00:00+00:00", "data": {"data/curated/series.csv": "ab" * 32}},
+    )
     return out, out.read_text(encoding="utf-8"), bad
 
 
@@ -96,7 +101,11 @@ def test_every_section_present_in_order(failed_report):
     toc = text[text.index('<nav class="toc"') : text.index("</nav>")]
     assert title in toc
     assert all(_esc(t) in toc for t in report.SECTION_TITLES.values())
-    assert positions[list(report.SECTION_TITLES).index("diagnostics")] < text.index(f"<h2>{title}</h2>") < positions[list(report.SECTION_TITLES).index("scenarios")]
+    assert (
+        positions[list(report.SECTION_TITLES).index("diagnostics")]
+        < text.index(f"<h2>{title}</h2>")
+        < positions[list(report.SECTION_TITLES).index("scenarios")]
+    )
     assert "test-run" in text and "ab" * 32 in text  # run info shown
 
 
@@ -203,7 +212,7 @@ def test_rendering_failure_leaves_previous_report_intact(fitted, tmp_path, monke
     def boom(*args, **kwargs):
         raise RuntimeError("rendering failed")
 
-    monkeypatch.setattr(report, "data_context", boom)  # the last section, after every figure
+    monkeypatch.setattr(report, "headline_context", boom)
     with pytest.raises(RuntimeError, match="rendering failed"):
         report.build_report(fit, fc, path=target)
     assert target.read_text(encoding="utf-8") == "previous report"
@@ -231,15 +240,20 @@ def test_write_failure_leaves_previous_file_and_no_temp(tmp_path, monkeypatch):
 def test_ppc_coverage_against_hand_count():
     years = [2000, 2001, 2002, 2003]
     draws = np.linspace(-1, 1, 201)  # the same predictive distribution every year
-    y_rep = xr.DataArray(np.broadcast_to(draws[None, :, None, None], (1, 201, 1, 4)).copy(), dims=("chain", "draw", "indicator", "year"),
-                         coords={"indicator": ["x"], "year": years})
+    y_rep = xr.DataArray(
+        np.broadcast_to(draws[None, :, None, None], (1, 201, 1, 4)).copy(),
+        dims=("chain", "draw", "indicator", "year"),
+        coords={"indicator": ["x"], "year": years},
+    )
     observed = pd.DataFrame({"x": [0.0, 0.95, -2.0, np.nan]}, index=years)
     cov = report.ppc_coverage(observed, y_rep).set_index("indicator").loc["x"]
     assert cov["observed"] == 3 and cov["inside"] == 1  # 0.95 lies above the 95% quantile (0.9)
     assert cov["coverage"] == pytest.approx(1 / 3)
 
 
-@pytest.mark.parametrize(("years", "text"), [([], "none"), ([2005], "2005"), ([2000, 2001, 2002, 2005, 2007, 2008], "2000–2002, 2005, 2007–2008")])
+@pytest.mark.parametrize(
+    ("years", "text"), [([], "none"), ([2005], "2005"), ([2000, 2001, 2002, 2005, 2007, 2008], "2000–2002, 2005, 2007–2008")]
+)
 def test_year_ranges(years, text):
     assert report._year_ranges(years) == text
 
@@ -285,19 +299,32 @@ def test_report_renders_in_headless_chromium(failed_report, tmp_path):
         pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium)")
     path, _, _ = failed_report
     flags = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
     ]
     url = path.resolve().as_uri()
-    dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=180, check=False)  # noqa: S603
+    dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=180, check=False)
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert "Türkiye–Russia relations 2026–2035: scenario report" in dom.stdout
     assert 'id="diagnostics-banner"' in dom.stdout
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line or "Failed to load resource" in line]
     assert console == []
     shot = tmp_path / "report.png"
-    run = subprocess.run([browser, *flags, "--hide-scrollbars", "--window-size=1200,2400", f"--screenshot={shot}", url],  # noqa: S603
-                         capture_output=True, text=True, timeout=180, check=False)
+    run = subprocess.run(
+        [browser, *flags, "--hide-scrollbars", "--window-size=1200,2400", f"--screenshot={shot}", url],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
     assert os.path.getsize(path) < 8_000_000  # mailable

@@ -33,7 +33,7 @@ class SamplerSettings:
     chains: int = 4
     seed: int = 2026
     target_accept: float = 0.95
-    sampler: str = "nutpie"  # or "pymc"
+    sampler: str = "nutpie"  # "pymc" (PyMC's NUTS, C backend), or "mock" (prior draws; for tests)
 
 
 @dataclass
@@ -193,8 +193,10 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
                 progressbar=progress,
                 compute_convergence_checks=False,
             )
+    elif settings.sampler == "mock":
+        idata = _mock_posterior(cm.model, free, settings)
     else:
-        raise ValueError(f"unknown sampler {settings.sampler!r}: use 'nutpie' or 'pymc'")
+        raise ValueError(f"unknown sampler {settings.sampler!r}: use 'nutpie', 'pymc' or 'mock'")
     with cm.model, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         prior = pm.sample_prior_predictive(draws=min(1000, settings.draws * settings.chains), var_names=[*free, "state"], random_seed=settings.seed)
@@ -202,6 +204,24 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
     idata.attrs["free_rvs"] = free
     idata.attrs["sampler"] = settings.sampler
     return idata
+
+
+def _mock_posterior(model: pm.Model, free: list[str], settings: SamplerSettings) -> az.InferenceData:
+    """Prior draws dressed as a posterior (like ``pymc.testing.mock_sample``): no compile, no NUTS.
+
+    For tests of everything downstream of the sampler; diagnostics on it are meaningless.
+    """
+    with model, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        draws = pm.sample_prior_predictive(draws=settings.draws * settings.chains, var_names=[*free, "state"], random_seed=settings.seed + 1)
+    post = draws.prior.stack(sample=("chain", "draw")).drop_vars(["chain", "draw", "sample"])
+    post = post.assign_coords(sample=np.arange(post.sizes["sample"]))
+    post = post.coarsen(sample=settings.draws).construct(sample=("chain", "draw")).assign_coords(chain=np.arange(settings.chains), draw=np.arange(settings.draws))
+    post = post.drop_vars("sample", errors="ignore")
+    dims = [d for d in post.dims]
+    post = post.transpose("chain", "draw", *[d for d in dims if d not in ("chain", "draw")])
+    stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((settings.chains, settings.draws), dtype=bool))}, coords={"chain": post.chain, "draw": post.draw})
+    return az.InferenceData(posterior=post, sample_stats=stats)
 
 
 def posterior_predictive(idata: az.InferenceData, spec: ModelSpec, inputs: ModelInputs, seed: int) -> xr.DataArray:

@@ -137,7 +137,7 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
     beta, shift = _flat(post, "beta"), _flat(post, "leverage_shift")
     war_effect, crisis_effect = _flat(post, "war_effect"), _flat(post, "crisis_effect")
     h0, hf, ht = _flat(post, "hazard_intercept"), _flat(post, "hazard_friction"), _flat(post, "hazard_ties")
-    state_hist = _flat(post, "state")  # (n, channel, year)
+    state_hist = post["state"].transpose("chain", "draw", "channel", "year").values.reshape(n, C, -1)
     war_full = np.zeros((n, C, len(spec.war_states)))
     for j, s in enumerate(spec.effect_states):
         war_full[:, :, spec.war_states.index(s)] = war_effect[:, :, j]

@@ -354,6 +354,7 @@ class Lens:
             problems.add(field_name, f"lens name {name!r} must start with a letter or digit and use only letters, digits, - and _")
         extends = text_meta["extends"]
         base: dict[str, LensPrior] = {}
+        inherited: list[Problem] = []  # the parent lens's own problems, reported first
         parent_failed = False
         if extends:
             if extends in chain or extends == name:
@@ -367,13 +368,13 @@ class Lens:
                 try:
                     base = copy.deepcopy(cls._load(paths.lenses / f"{extends}.toml", spec, paths, (*chain, name)).priors)
                 except SpecError as err:
-                    problems.extend(err.problems)
+                    inherited = err.problems
                     parent_failed = True
-        start = len(problems.problems)
         resolved = parse_priors(data.get("priors", {}), spec, problems, base, require_all=not parent_failed)
         problems.extend(_structure_problems(resolved, str(path)))
-        add_lines(problems, text, start)
-        sort_by_line(problems, start)
+        add_lines(problems, text)
+        sort_by_line(problems)
+        problems.problems = [*inherited, *problems.problems]
         problems.raise_if_any(SpecError)
         return cls(name, spec, resolved, text_meta["summary"], text_meta["author"], extends, str(path))
 

@@ -57,7 +57,15 @@ OKABE_ITO = {
     "purple": "#CC79A7",
 }
 #: colours for scenarios overlaid in one panel, in order (the first is the reference)
-SCENARIO_COLOURS = ("#444444", OKABE_ITO["vermillion"], OKABE_ITO["blue"], OKABE_ITO["green"], OKABE_ITO["purple"], OKABE_ITO["orange"], OKABE_ITO["sky_blue"])
+SCENARIO_COLOURS = (
+    "#444444",
+    OKABE_ITO["vermillion"],
+    OKABE_ITO["blue"],
+    OKABE_ITO["green"],
+    OKABE_ITO["purple"],
+    OKABE_ITO["orange"],
+    OKABE_ITO["sky_blue"],
+)
 #: fixed colour of each trajectory class (other class names get the remaining palette colours)
 CLASS_COLOURS = {
     "strategic_alignment": OKABE_ITO["blue"],
@@ -151,7 +159,17 @@ def _draw_band(ax: Axes, years: np.ndarray, b: xr.DataArray, colour: str, *, lab
 
 def _mark_forecast(ax: Axes, split: float = FORECAST_START) -> None:
     ax.axvline(split, color="#777777", lw=1, ls=":", zorder=1)
-    ax.annotate("forecast →", xy=(split, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3), textcoords="offset points", ha="left", va="top", fontsize=8, color="#555555")
+    ax.annotate(
+        "forecast →",
+        xy=(split, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, -3),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=8,
+        color="#555555",
+    )
 
 
 def _history_channel(history_states: xr.DataArray, channel: str, start_year: int | None) -> xr.DataArray:
@@ -168,7 +186,9 @@ def _joined(history_bands: xr.DataArray | None, forecast_bands: xr.DataArray) ->
     last = history_bands.isel(year=[-1])
     if int(last["year"].values[0]) >= int(forecast_bands["year"].values[0]):
         return np.asarray(forecast_bands["year"].values), forecast_bands
-    joined = xr.concat([last.transpose(*forecast_bands.dims), forecast_bands], dim="year", coords="minimal", compat="override", join="outer")
+    joined = xr.concat(
+        [last.transpose(*forecast_bands.dims), forecast_bands], dim="year", coords="minimal", compat="override", join="outer"
+    )
     return np.asarray(joined["year"].values), joined
 
 
@@ -203,12 +223,28 @@ def fan_chart(
     channel : str
         The channel to show.
     scenarios : list of str, optional
-        Scenarios to overlay; the first is drawn with filled bands, the others with
-        their median, a light 50% band and dashed 90% bounds. Default: all.
+        Scenarios to overlay; the first is drawn with filled 50% and 90% bands, the
+        others with their median and dashed 90% bounds. Default: all.
+    ax : Axes, optional
+        Where to draw; default: a new figure.
     labels : mapping, optional
         Display names of the scenarios.
+    colours : list of str, optional
+        One colour per scenario (default: grey, then Okabe–Ito colours).
+    channel_label : str, optional
+        Display name of the channel (e.g. the spec's label).
     start_year : int, optional
         First history year shown.
+    title : str, optional
+        Axes title.
+    legend : bool
+        Draw a legend.
+
+    Returns
+    -------
+    Figure
+        The figure holding ``ax``.
+
     """
     fig, ax = _new_axes(ax, (8, 4.2))
     scenarios = list(scenarios) if scenarios is not None else [str(s) for s in forecast_states["scenario"].values]
@@ -226,7 +262,9 @@ def fan_chart(
         fb = _bands(fsel.sel(scenario=s))
         yrs, fb = _joined(hb, fb)
         colour = colours[i % len(colours)]
-        _draw_band(ax, yrs, fb, colour, label=_label(labels, s) + (" (median, 50%/90%)" if i == 0 else " (median, 90% dashed)"), filled=i == 0)
+        _draw_band(
+            ax, yrs, fb, colour, label=_label(labels, s) + (" (median, 50%/90%)" if i == 0 else " (median, 90% dashed)"), filled=i == 0
+        )
     _mark_forecast(ax)
     ax.set_xlabel("Year")
     ax.set_ylabel(f"{channel_label or channel.capitalize()}\n({CHANNEL_UNITS})")
@@ -323,12 +361,32 @@ def indicator_fan(
     forecast_values : DataArray
         ``forecast.data["indicator_value"]`` (raw units; dims ``chain, draw, scenario,
         year, indicator``), or already selected to one indicator.
+    indicator : str
+        The indicator to show.
+    scenarios : list of str, optional
+        Scenarios to overlay (the first with filled bands). Default: all.
+    ax : Axes, optional
+        Where to draw; default: a new figure.
+    labels : mapping, optional
+        Display names of the scenarios.
+    indicator_label : str, optional
+        Display name of the indicator (title).
     ylabel : str, optional
         Axis label (the units); default: the indicator label.
     log_scale : bool
         Use a logarithmic y axis (for series modelled on the log scale).
     start_year : int, optional
         First year shown (default: the first observed year).
+    colours : list of str, optional
+        One colour per scenario.
+    legend : bool
+        Draw a legend.
+
+    Returns
+    -------
+    Figure
+        The figure holding ``ax``.
+
     """
     fig, ax = _new_axes(ax, (8, 4))
     fv = forecast_values.sel(indicator=indicator) if "indicator" in forecast_values.dims else forecast_values
@@ -404,6 +462,20 @@ def class_probability_bars(
         (optionally) ``year``, in any order.
     year : int, optional
         The year to show (required when ``probs`` has a ``year`` dim).
+    ax : Axes, optional
+        Where to draw; default: a new figure.
+    scenario_labels, class_labels : mapping, optional
+        Display names of scenarios and classes.
+    title : str, optional
+        Axes title.
+    legend : bool
+        Draw the class legend above the bars.
+
+    Returns
+    -------
+    Figure
+        The figure holding ``ax``.
+
     """
     if "year" in probs.dims:
         if year is None:
@@ -459,28 +531,36 @@ def _intervals_from_idata(idata, groups: Iterable[str], prob: float = 0.9) -> pd
             keys = [()]
         for j, key in enumerate(keys):
             p, q = pq.isel(_k=j).values, qq.isel(_k=j).values
-            rows.append({
-                "parameter": ".".join((group, *(str(k) for k in key))),
-                "group": group,
-                "prior_lo": float(q[0]), "prior_mid": float(q[1]), "prior_hi": float(q[2]),
-                "post_lo": float(p[0]), "post_mid": float(p[1]), "post_hi": float(p[2]),
-            })
+            rows.append(
+                {
+                    "parameter": ".".join((group, *(str(k) for k in key))),
+                    "group": group,
+                    "prior_lo": float(q[0]),
+                    "prior_mid": float(q[1]),
+                    "prior_hi": float(q[2]),
+                    "post_lo": float(p[0]),
+                    "post_mid": float(p[1]),
+                    "post_hi": float(p[2]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def _intervals_from_table(table: pd.DataFrame) -> pd.DataFrame:
     """Mean ± 1.645 sd (a normal 90% interval) from a prior-vs-posterior summary table."""
     z = 1.6448536269514722
-    out = pd.DataFrame({
-        "parameter": table["parameter"],
-        "group": table["parameter"].str.split(".").str[0],
-        "prior_lo": table["prior_mean"] - z * table["prior_sd"],
-        "prior_mid": table["prior_mean"],
-        "prior_hi": table["prior_mean"] + z * table["prior_sd"],
-        "post_lo": table["posterior_mean"] - z * table["posterior_sd"],
-        "post_mid": table["posterior_mean"],
-        "post_hi": table["posterior_mean"] + z * table["posterior_sd"],
-    })
+    out = pd.DataFrame(
+        {
+            "parameter": table["parameter"],
+            "group": table["parameter"].str.split(".").str[0],
+            "prior_lo": table["prior_mean"] - z * table["prior_sd"],
+            "prior_mid": table["prior_mean"],
+            "prior_hi": table["prior_mean"] + z * table["prior_sd"],
+            "post_lo": table["posterior_mean"] - z * table["posterior_sd"],
+            "post_mid": table["posterior_mean"],
+            "post_hi": table["posterior_mean"] + z * table["posterior_sd"],
+        }
+    )
     return out
 
 
@@ -503,10 +583,22 @@ def prior_posterior(
         A fit's ``idata`` (with ``prior`` and ``posterior`` groups; exact 5–95%
         quantiles are used), or ``fit.prior_vs_posterior()`` (intervals are then
         mean ± 1.645 sd).
+    ax : Axes, optional
+        Where to draw; default: a new figure.
     groups : list of str, optional
         Parameter groups to show (default: the effects, ``EFFECT_GROUPS``).
     parameters : list of str, optional
         Exact parameter names to keep (after ``groups``).
+    title, xlabel : str, optional
+        Axes title and x-axis label.
+    legend : bool
+        Draw a legend.
+
+    Returns
+    -------
+    Figure
+        The figure holding ``ax``.
+
     """
     groups = list(groups) if groups is not None else list(EFFECT_GROUPS)
     if isinstance(table_or_idata, pd.DataFrame):
@@ -564,6 +656,20 @@ def scenario_differences(
         drawn in colour, the others in grey.
     ax : Axes, optional
         Draw one measure (``measure``, or the only one in ``diffs``) into ``ax``.
+    measure : str, optional
+        The measure to draw (default: all, one panel each).
+    labels : mapping, optional
+        Display names of the scenarios.
+    reference_label : str
+        Display name of the reference scenario.
+    title : str, optional
+        Figure title (when a new figure is made).
+
+    Returns
+    -------
+    Figure
+        The figure.
+
     """
     measures = list(dict.fromkeys(diffs["measure"]))
     if measure is not None:
@@ -577,7 +683,7 @@ def scenario_differences(
     else:
         fig, axes = _figure_of(ax), np.array([ax])
     y = np.arange(len(scenarios))
-    for k, (a, m) in enumerate(zip(axes, measures)):
+    for a, m in zip(axes, measures):
         d = diffs[diffs["measure"] == m].set_index("scenario").reindex(scenarios)
         est, lo, hi = (d[c].to_numpy(dtype=float) for c in ("estimate", "lower", "upper"))
         clear = (lo > 0) | (hi < 0)
@@ -596,7 +702,11 @@ def scenario_differences(
         a.set_title(m, fontsize=9.5)
         a.set_xlabel(unit or "difference")
     if ax is None:
-        fig.suptitle(title or f"Difference from {reference_label} (point: estimate; line: interval; blue: excludes zero)", fontweight="bold", fontsize=10.5)
+        fig.suptitle(
+            title or f"Difference from {reference_label} (point: estimate; line: interval; blue: excludes zero)",
+            fontweight="bold",
+            fontsize=10.5,
+        )
     return fig
 
 
@@ -625,10 +735,24 @@ def ppc(
     y_rep : DataArray
         Replicated indicators, dims ``(chain, draw, indicator, year)``
         (``fit.posterior_predictive()``), or with a ``quantile`` dim.
+    indicators : list of str, optional
+        Indicators to show (default: all in ``y_rep``).
     ax : Axes or list of Axes, optional
         One axes per indicator; default: a new grid of small multiples.
+    labels : mapping, optional
+        Display names of the indicators.
     coverage : mapping, optional
         Share of observed points inside the 90% band, per indicator, shown in titles.
+    ncols : int
+        Columns of the grid.
+    title : str, optional
+        Figure title (when a new figure is made).
+
+    Returns
+    -------
+    Figure
+        The figure.
+
     """
     indicators = list(indicators) if indicators is not None else [str(i) for i in y_rep["indicator"].values]
     if ax is None:
@@ -658,7 +782,7 @@ def ppc(
             t += f"\n{100 * coverage[name]:.0f}% of {len(obs)} points inside 90%"
         a.set_title(t, fontsize=9)
         a.set_ylabel("standardized (sd)")
-    for a in axes[len(indicators):]:
+    for a in axes[len(indicators) :]:
         a.set_visible(False)
     if ax is None:
         from matplotlib.lines import Line2D

@@ -41,12 +41,12 @@ class Provenance:
         """Return ``(field, message)`` pairs for anything missing or inconsistent."""
         out = []
         source, quote, reason = self.source.strip(), self.quote.strip(), self.reason.strip()
-        if not (source or reason):
+        if quote and not source:
+            out.append(("source", "has a quote but no source: name the seed paper it comes from"))
+        elif not (source or reason):
             out.append(("source", "missing provenance: give source + quote (a seed paper and a verbatim passage), or a reason"))
         if self.cites_seed and not quote:
             out.append(("quote", f"cites {self.source} but gives no verbatim quote"))
-        if quote and not source:
-            out.append(("source", "has a quote but no source file"))
         if not self.cites_seed and _SEEDISH.search(source):
             out.append(("source", f"'{source}' looks like a seed file name but is not one; write it exactly, e.g. 001_19e99d834b398c11.txt"))
         return out

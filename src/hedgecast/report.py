@@ -96,14 +96,17 @@ def build_report(
     run_info : mapping, optional
         The run record (e.g. ``SavedRun.manifest``): seed, versions, hashes …, shown
         under the title.
+
     """
     target = Path(path)
     html = render_report(fit, forecast, extra_sections=extra_sections, run_info=run_info)
     return write_atomic(target, html)
 
 
-def render_report(fit: Fit, forecast: Forecast, *, extra_sections: Iterable[tuple[str, str]] = (), run_info: Mapping[str, Any] | None = None) -> str:
-    """The report as an HTML string (see :func:`build_report`)."""
+def render_report(
+    fit: Fit, forecast: Forecast, *, extra_sections: Iterable[tuple[str, str]] = (), run_info: Mapping[str, Any] | None = None
+) -> str:
+    """Render the report to an HTML string (see :func:`build_report`)."""
     spec = fit.spec
     extras = [
         {"id": f"extra-{i + 1}-{_slug(title)}", "title": str(title), "html": Markup(html)}  # noqa: S704 - trusted HTML from hedgecast modules
@@ -185,7 +188,7 @@ def _num(x: float, digits: int = 2) -> str:
 
 
 def figure_html(fig: Figure, alt: str, dpi: int = FIGURE_DPI) -> Markup:
-    """The figure as an ``<img>`` with an embedded base64 PNG (no external file)."""
+    """Embed the figure as an ``<img>`` holding a base64 PNG (no external file)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.08, metadata={"Software": None})
     data = base64.b64encode(buf.getvalue()).decode("ascii")
@@ -231,7 +234,7 @@ def _year_ranges(years: Sequence[int]) -> str:
 
 
 def _short(label: str) -> str:
-    """A label without its parenthetical, lower-cased for prose: "Rupture (2015–16 scale)" → "rupture"."""
+    """Strip a label's parenthetical and lower-case it for prose: "Rupture (2015–16 scale)" → "rupture"."""
     return re.sub(r"\s*\(.*?\)", "", label).strip().lower()
 
 
@@ -245,8 +248,12 @@ def _sig(x: float, digits: int = 3) -> str:
     return f"{x:,.{decimals}f}"
 
 
+def _interval_text(mid: float, lo: float, hi: float) -> str:
+    return f"{_sig(mid)} [{_sig(lo)} – {_sig(hi)}]"
+
+
 def _units(label: str) -> str:
-    """The units in a label's last parenthesis: "Bilateral trade (USD bn)" → "USD bn"."""
+    """Return the units in a label's last parenthesis: "Bilateral trade (USD bn)" → "USD bn"."""
     found = re.findall(r"\(([^()]*)\)\s*$", label)
     return found[-1] if found else label
 
@@ -260,7 +267,7 @@ def _clean_parameter(name: str) -> str:
 # top of the report
 # ------------------------------------------------------------------------------------
 def status_context(fit: Fit) -> dict:
-    """The red banner (failed diagnostics, each problem named) or the green note."""
+    """Decide between the red banner (failed diagnostics, each problem named) and the green note."""
     d = fit.diagnostics
     return {"passed": bool(d.passed), "problems": list(d.problems), "n_samples": d.n_samples}
 
@@ -334,7 +341,9 @@ def headline_context(forecast: Forecast, spec: ModelSpec, diagnostics_passed: bo
     fig = Figure(figsize=(11, 0.42 * len(forecast.scenarios) + 2.0), layout="constrained")
     axes = fig.subplots(1, len(years), sharey=True, squeeze=False).ravel()
     for ax, y in zip(axes, years):
-        plots.class_probability_bars(probs, y, ax=ax, scenario_labels=slabels, class_labels=clabels, title=f"Trajectory class in {y}", legend=False)
+        plots.class_probability_bars(
+            probs, y, ax=ax, scenario_labels=slabels, class_labels=clabels, title=f"Trajectory class in {y}", legend=False
+        )
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="outside upper center", ncols=len(names))
     return {
@@ -395,7 +404,9 @@ def headline_reading(probs: xr.DataArray, crisis: xr.DataArray, spec: ModelSpec,
 # ------------------------------------------------------------------------------------
 def classes_context(spec: ModelSpec) -> dict:
     """Each class's label, rule and description, in the order the rules are applied."""
-    return {"classes": [{"name": t.name, "label": t.label or t.name, "rule": t.rule, "description": t.description} for t in spec.trajectories]}
+    return {
+        "classes": [{"name": t.name, "label": t.label or t.name, "rule": t.rule, "description": t.description} for t in spec.trajectories]
+    }
 
 
 def channels_context(fit: Fit, forecast: Forecast) -> dict:
@@ -405,15 +416,26 @@ def channels_context(fit: Fit, forecast: Forecast) -> dict:
     ref = _reference(forecast)
     out = []
     for name, ch in fit.spec.channels.items():
-        fig = plots.fan_grid(history, forecast.data["state"], name, forecast.scenarios, reference=ref, labels=slabels, channel_label=ch.label or name, ncols=4)
+        fig = plots.fan_grid(
+            history,
+            forecast.data["state"],
+            name,
+            forecast.scenarios,
+            reference=ref,
+            labels=slabels,
+            channel_label=ch.label or name,
+            ncols=4,
+        )
         anchor = fit.spec.indicators.get(ch.anchor)
-        out.append({
-            "name": name,
-            "label": ch.label or name,
-            "description": ch.description,
-            "anchor": anchor.label if anchor else ch.anchor,
-            "figure": figure_html(fig, f"Fan charts of the {name} channel, one panel per scenario"),
-        })
+        out.append(
+            {
+                "name": name,
+                "label": ch.label or name,
+                "description": ch.description,
+                "anchor": anchor.label if anchor else ch.anchor,
+                "figure": figure_html(fig, f"Fan charts of the {name} channel, one panel per scenario"),
+            }
+        )
     return {"channels": out, "reference": slabels.get(ref, ref)}
 
 
@@ -459,20 +481,37 @@ def indicators_context(fit: Fit, forecast: Forecast) -> dict:
     table, below_zero = [], []
     for ax, name in zip(axes, names):
         ind = spec.indicators[name]
-        plots.indicator_fan(raw[name] if name in raw else None, forecast.data["indicator_value"], name, shown, ax=ax, labels=slabels,
-                            indicator_label=ind.label or name, ylabel=_units(ind.label or name), log_scale=ind.transform == "log", start_year=2005, legend=False)
+        plots.indicator_fan(
+            raw[name] if name in raw else None,
+            forecast.data["indicator_value"],
+            name,
+            shown,
+            ax=ax,
+            labels=slabels,
+            indicator_label=ind.label or name,
+            ylabel=_units(ind.label or name),
+            log_scale=ind.transform == "log",
+            start_year=2005,
+            legend=False,
+        )
         obs = raw[name].dropna() if name in raw else pd.Series(dtype=float)
-        q = forecast.data["indicator_value"].sel(indicator=name, scenario=ref, year=years).quantile([0.05, 0.5, 0.95], dim=("chain", "draw"))
+        q = (
+            forecast.data["indicator_value"]
+            .sel(indicator=name, scenario=ref, year=years)
+            .quantile([0.05, 0.5, 0.95], dim=("chain", "draw"))
+        )
         low = forecast.data["indicator_value"].sel(indicator=name, scenario=shown).quantile(0.05, dim=("chain", "draw"))
         if len(obs) and float(obs.min()) >= 0 and float(low.min()) < 0:
             below_zero.append(ind.label or name)
-        table.append({
-            "label": ind.label or name,
-            "channel": ind.channel,
-            "last": (f"{_sig(float(obs.iloc[-1]))} ({obs.index[-1]})" if len(obs) else "–"),
-            "cells": [f"{_sig(q.sel(quantile=0.5, year=y).item())} [{_sig(q.sel(quantile=0.05, year=y).item())} – {_sig(q.sel(quantile=0.95, year=y).item())}]" for y in years],
-        })
-    for ax in axes[len(names):]:
+        table.append(
+            {
+                "label": ind.label or name,
+                "channel": ind.channel,
+                "last": (f"{_sig(float(obs.iloc[-1]))} ({obs.index[-1]})" if len(obs) else "–"),
+                "cells": [_interval_text(*(q.sel(quantile=k, year=y).item() for k in (0.5, 0.05, 0.95))) for y in years],
+            }
+        )
+    for ax in axes[len(names) :]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 5))
@@ -509,11 +548,33 @@ def scenario_difference_table(forecast: Forecast, reference: str, year: int = 20
             d = forecast.difference(s, reference, year=year, trajectory=c)
             est, se = 100 * d["difference"], 100 * d["se"]
             label = f"P({_short(clabels.get(c, c))}{' by' if c == 'rupture' else ','} {year})"
-            rows.append({"scenario": s, "measure": label, "estimate": est, "lower": est - 2 * se, "upper": est + 2 * se, "se": se, "unit": "percentage points", "kind": "probability"})
+            rows.append(
+                {
+                    "scenario": s,
+                    "measure": label,
+                    "estimate": est,
+                    "lower": est - 2 * se,
+                    "upper": est + 2 * se,
+                    "se": se,
+                    "unit": "percentage points",
+                    "kind": "probability",
+                }
+            )
         for ch in forecast.data["channel"].values:
             diff = (state.sel(scenario=s, channel=ch) - state.sel(scenario=reference, channel=ch)).values.ravel()
             lo, hi = np.quantile(diff, [0.05, 0.95])
-            rows.append({"scenario": s, "measure": f"{str(ch).capitalize()} level, {year}", "estimate": float(diff.mean()), "lower": float(lo), "upper": float(hi), "se": float("nan"), "unit": "sd", "kind": "level"})
+            rows.append(
+                {
+                    "scenario": s,
+                    "measure": f"{str(ch).capitalize()} level, {year}",
+                    "estimate": float(diff.mean()),
+                    "lower": float(lo),
+                    "upper": float(hi),
+                    "se": float("nan"),
+                    "unit": "sd",
+                    "kind": "level",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -573,10 +634,7 @@ def learning_context(fit: Fit) -> dict:
     table = fit.prior_vs_posterior().copy()
     table["parameter"] = table["parameter"].map(_clean_parameter)
     table["shift"] = (table["posterior_mean"] - table["prior_mean"]) / table["prior_sd"]
-    rows = [
-        {**r, "reading": _learning_reading(r["shrinkage"], r["shift"])}
-        for r in table.to_dict("records")
-    ]
+    rows = [{**r, "reading": _learning_reading(r["shrinkage"], r["shift"])} for r in table.to_dict("records")]
     much = [r["parameter"] for r in rows if r["shrinkage"] >= 0.5]
     little = [r["parameter"] for r in rows if r["shrinkage"] < 0.1]
     moved = [r["parameter"] for r in rows if abs(r["shift"]) >= 1.0]
@@ -585,8 +643,21 @@ def learning_context(fit: Fit) -> dict:
     counts = [max(1, int(table["parameter"].str.split(".").str[0].isin(g).sum())) for g in (effects, other)]
     fig = Figure(figsize=(9, 0.27 * sum(counts) + 2.4), layout="constrained")
     axes = fig.subplots(2, 1, height_ratios=counts)
-    plots.prior_posterior(fit.idata, ax=axes[0], groups=effects, title="Effects on the channels", xlabel="Effect (channel sd per unit of driver / state; 5–95% quantiles)")
-    plots.prior_posterior(fit.idata, ax=axes[1], groups=other, title="Persistence, shock cushion and crisis hazard", xlabel="rho: yearly persistence; cushion: per unit of leader ties; hazard: logit scale", legend=False)
+    plots.prior_posterior(
+        fit.idata,
+        ax=axes[0],
+        groups=effects,
+        title="Effects on the channels",
+        xlabel="Effect (channel sd per unit of driver / state; 5–95% quantiles)",
+    )
+    plots.prior_posterior(
+        fit.idata,
+        ax=axes[1],
+        groups=other,
+        title="Persistence, shock cushion and crisis hazard",
+        xlabel="rho: yearly persistence; cushion: per unit of leader ties; hazard: logit scale",
+        legend=False,
+    )
     return {
         "rows": rows,
         "much": much,
@@ -621,7 +692,9 @@ def ppc_coverage(observed: pd.DataFrame, y_rep: xr.DataArray, prob: float = 0.9)
         hi = q.sel(indicator=name, quantile=hi_q).sel(year=years).values
         v = obs.loc[years].to_numpy(dtype=float)
         inside = int(((v >= lo) & (v <= hi)).sum())
-        rows.append({"indicator": name, "observed": len(years), "inside": inside, "coverage": inside / len(years) if years else float("nan")})
+        rows.append(
+            {"indicator": name, "observed": len(years), "inside": inside, "coverage": inside / len(years) if years else float("nan")}
+        )
     return pd.DataFrame(rows)
 
 
@@ -652,7 +725,7 @@ def ppc_context(fit: Fit) -> dict:
 
 
 def worst_parameters(idata: az.InferenceData, var_names: Sequence[str], k: int = 10) -> list[dict]:
-    """The ``k`` parameter elements with the highest R-hat, with their bulk and tail ESS."""
+    """List the ``k`` parameter elements with the highest R-hat, with their bulk and tail ESS."""
     names = [v for v in var_names if v in idata.posterior]
     if not names:
         return []
@@ -664,7 +737,9 @@ def worst_parameters(idata: az.InferenceData, var_names: Sequence[str], k: int =
         values = [np.asarray(x.transpose(*r.dims).values, dtype=float).ravel() for x in (r, bulk[v], tail[v])]
         keys = [()] if not r.dims else list(np.ndindex(*r.shape))
         for j, idx in enumerate(keys):
-            label = v + ("[" + ", ".join(str(r[d].values[i]) if d in r.coords else str(i) for d, i in zip(r.dims, idx)) + "]" if r.dims else "")
+            label = v + (
+                "[" + ", ".join(str(r[d].values[i]) if d in r.coords else str(i) for d, i in zip(r.dims, idx)) + "]" if r.dims else ""
+            )
             rows.append({"parameter": label, "rhat": values[0][j], "ess_bulk": values[1][j], "ess_tail": values[2][j]})
     rows.sort(key=lambda r: (-(r["rhat"] if np.isfinite(r["rhat"]) else np.inf), r["ess_bulk"]))
     return rows[:k]
@@ -674,11 +749,35 @@ def diagnostics_context(fit: Fit) -> dict:
     """R-hat, ESS and divergences against their thresholds, and the worst parameters."""
     d = fit.diagnostics
     metrics = [
-        {"name": "Largest R-hat (rank-normalized)", "value": f"{d.max_rhat:.3f}", "threshold": f"≤ {RHAT_MAX}", "ok": d.max_rhat <= RHAT_MAX, "where": d.worst.get("rhat", "")},
-        {"name": "Smallest bulk ESS", "value": f"{d.min_ess_bulk:.0f}", "threshold": f"≥ {ESS_MIN}", "ok": d.min_ess_bulk >= ESS_MIN, "where": d.worst.get("ess_bulk", "")},
-        {"name": "Smallest tail ESS", "value": f"{d.min_ess_tail:.0f}", "threshold": f"≥ {ESS_MIN}", "ok": d.min_ess_tail >= ESS_MIN, "where": d.worst.get("ess_tail", "")},
+        {
+            "name": "Largest R-hat (rank-normalized)",
+            "value": f"{d.max_rhat:.3f}",
+            "threshold": f"≤ {RHAT_MAX}",
+            "ok": d.max_rhat <= RHAT_MAX,
+            "where": d.worst.get("rhat", ""),
+        },
+        {
+            "name": "Smallest bulk ESS",
+            "value": f"{d.min_ess_bulk:.0f}",
+            "threshold": f"≥ {ESS_MIN}",
+            "ok": d.min_ess_bulk >= ESS_MIN,
+            "where": d.worst.get("ess_bulk", ""),
+        },
+        {
+            "name": "Smallest tail ESS",
+            "value": f"{d.min_ess_tail:.0f}",
+            "threshold": f"≥ {ESS_MIN}",
+            "ok": d.min_ess_tail >= ESS_MIN,
+            "where": d.worst.get("ess_tail", ""),
+        },
         {"name": "Divergent transitions", "value": f"{d.divergences}", "threshold": "0", "ok": d.divergences == 0, "where": ""},
-        {"name": "Posterior samples", "value": f"{d.n_samples:,}", "threshold": "", "ok": True, "where": f"{fit.settings.chains} chains × {fit.settings.draws} draws"},
+        {
+            "name": "Posterior samples",
+            "value": f"{d.n_samples:,}",
+            "threshold": "",
+            "ok": True,
+            "where": f"{fit.settings.chains} chains × {fit.settings.draws} draws",
+        },
     ]
     free = list(fit.idata.attrs.get("free_rvs", []))
     return {"passed": d.passed, "problems": d.problems, "metrics": metrics, "worst": worst_parameters(fit.idata, free)}
@@ -691,7 +790,9 @@ def _interventions(spec: ModelSpec, name: str) -> list[str]:
     s = spec.scenarios[name]
     out = []
     if s.includes:
-        out.append("Combines " + ", ".join(spec.scenarios[i].label or i for i in s.includes if i in spec.scenarios) + " (its own settings win).")
+        out.append(
+            "Combines " + ", ".join(spec.scenarios[i].label or i for i in s.includes if i in spec.scenarios) + " (its own settings win)."
+        )
     for year, state in sorted(s.war.pin.items()):
         out.append(f"War state set to “{state}” in {year}.")
     if s.war.hold_state:
@@ -724,17 +825,19 @@ def scenarios_context(spec: ModelSpec, forecast: Forecast, lens) -> dict:
     """Every scenario's label, description, interventions, probability and provenance."""
     out = []
     for name, s in spec.scenarios.items():
-        out.append({
-            "name": name,
-            "label": s.label or name,
-            "description": s.description,
-            "interventions": _interventions(spec, name),
-            "probability": _probability_text(spec, name, forecast, lens),
-            "source": s.provenance.source,
-            "quote": s.provenance.quote,
-            "reason": s.provenance.reason,
-            "forecast": name in forecast.scenarios,
-        })
+        out.append(
+            {
+                "name": name,
+                "label": s.label or name,
+                "description": s.description,
+                "interventions": _interventions(spec, name),
+                "probability": _probability_text(spec, name, forecast, lens),
+                "source": s.provenance.source,
+                "quote": s.provenance.quote,
+                "reason": s.provenance.reason,
+                "forecast": name in forecast.scenarios,
+            }
+        )
     return {"scenarios": out}
 
 
@@ -758,17 +861,27 @@ def data_context(fit: Fit) -> dict:
         col = raw[name] if name in raw else pd.Series(np.nan, index=years)
         seen = [int(y) for y in col.index[col.notna()]]
         missing = [int(y) for y in col.index[col.isna()]]
-        indicators.append({
-            "label": ind.label or name, "name": name, "channel": ind.channel, "transform": ind.transform,
-            "n": len(seen), "observed": _year_ranges(seen), "missing": _year_ranges(missing),
-        })
+        indicators.append(
+            {
+                "label": ind.label or name,
+                "name": name,
+                "channel": ind.channel,
+                "transform": ind.transform,
+                "n": len(seen),
+                "observed": _year_ranges(seen),
+                "missing": _year_ranges(missing),
+            }
+        )
     events = load_events(fit.workbench.paths)
     event_rows = [
         {
             "date": pd.Timestamp(r["date"]).strftime("%Y-%m-%d"),
-            "title": r["title"], "channel": r["channel"],
+            "title": r["title"],
+            "channel": r["channel"],
             "direction": "+1 warming" if int(r["direction"]) > 0 else "−1 cooling",
-            "size": int(r["size"]), "rupture": bool(r["rupture_scale"]), "source": r["source"],
+            "size": int(r["size"]),
+            "rupture": bool(r["rupture_scale"]),
+            "source": r["source"],
         }
         for r in events.sort_values("date").to_dict("records")
     ]

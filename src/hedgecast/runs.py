@@ -9,12 +9,14 @@ run leaves nothing half-written, and two runs started at once never share a fold
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -26,6 +28,8 @@ from .errors import RunError, suggest
 
 PACKAGES = ("hedgecast", "pymc", "pytensor", "nutpie", "arviz", "numpy", "pandas", "xarray", "scipy", "pymc-extras")
 MANIFEST = "manifest.json"
+TEMP_PREFIX = ".tmp-"
+TEMP_MAX_AGE_SECONDS = 3600.0
 
 
 def package_versions() -> dict[str, str]:
@@ -95,11 +99,12 @@ def save_run(fit, forecast, paths: Paths, *, headline: dict, extra: dict | None 
 
     run_id = new_run_id(fit.lens.name)
     paths.runs.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{run_id}-", dir=paths.runs))
+    remove_stale_temp(paths)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{run_id}-", dir=paths.runs))
     try:
         idata = fit.idata
         idata.to_netcdf(str(tmp / "idata.nc"), engine="h5netcdf")
-        fit.lens.save(tmp / "lens.toml", paths)
+        fit.lens.save(tmp / "lens.toml", paths, remember=False)
         shutil.copyfile(fit.spec.path, tmp / "spec.toml")
         if forecast is not None:
             probs = forecast.class_probabilities((2030, 2035))
@@ -119,13 +124,43 @@ def save_run(fit, forecast, paths: Paths, *, headline: dict, extra: dict | None 
             "headline": headline,
             **(extra or {}),
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str), encoding="utf-8")
-        final = paths.runs / run_id
-        os.rename(tmp, final)
+        for _attempt in range(5):
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str), encoding="utf-8")
+            final = paths.runs / run_id
+            try:
+                os.rename(tmp, final)  # fails, rather than overwrites, if a run of that id exists
+                break
+            except OSError as err:
+                if err.errno not in (errno.EEXIST, errno.ENOTEMPTY) and not final.exists():
+                    raise
+                run_id = manifest["id"] = new_run_id(fit.lens.name)
+        else:
+            raise RunError(f"could not find a free run id under {paths.runs}")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return SavedRun(run_id, final, manifest)
+
+
+def remove_stale_temp(paths: Paths, max_age_seconds: float = TEMP_MAX_AGE_SECONDS) -> list[Path]:
+    """Delete temporary run folders left by runs killed mid-write (older than ``max_age_seconds``).
+
+    A run writes its folder in seconds, so an old ``.tmp-*`` folder belongs to a
+    process that died (a kill, a crash, a full disk); younger ones may belong to a
+    run writing right now and are left alone. Returns the folders removed.
+    """
+    removed = []
+    if not paths.runs.is_dir():
+        return removed
+    now = time.time()
+    for d in paths.runs.glob(f"{TEMP_PREFIX}*"):
+        try:
+            if d.is_dir() and now - d.stat().st_mtime > max_age_seconds:
+                shutil.rmtree(d)
+                removed.append(d)
+        except OSError:
+            continue
+    return removed
 
 
 def list_runs(paths: Paths) -> list[SavedRun]:

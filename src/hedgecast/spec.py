@@ -188,7 +188,8 @@ def _toml_message(err: tomllib.TOMLDecodeError, text: str) -> tuple[str, int | N
     msg = str(err)
     match = re.search(r"\(at line (\d+), column (\d+)\)", msg)
     line = int(match.group(1)) if match else None
-    if line is None and "end of document" in msg:
+    at_end = "(at end of document)" in msg
+    if line is None and at_end:
         line = max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
     core = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", msg)
     for pattern, hint in _TOML_HINTS:
@@ -198,7 +199,7 @@ def _toml_message(err: tomllib.TOMLDecodeError, text: str) -> tuple[str, int | N
             core = hint.format(*groups)
             break
     column = f", column {match.group(2)}" if match else ""
-    return f"TOML syntax error: {core}{' (at end of file)' if 'end of document' in msg else column}", line
+    return f"TOML syntax error: {core}{' (at end of file)' if at_end else column}", line
 
 
 def read_toml_text(path: Path, problems: ProblemCollector) -> tuple[dict[str, Any] | None, str]:

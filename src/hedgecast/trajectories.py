@@ -120,10 +120,10 @@ def compile_rule(rule: str, variables: Mapping[str, str] = RULE_VARIABLES) -> Ca
             left, right, fn = build(node.left), build(node.right), _BINOPS[type(node.op)]
             return lambda env: fn(left(env), right(env))
         if isinstance(node, ast.Compare):
-            first = build(node.left)
-            rest = [(_CMPOPS.get(type(op)), build(c)) for op, c in zip(node.ops, node.comparators, strict=True)]
-            if any(fn is None for fn, _ in rest):
+            if any(type(op) not in _CMPOPS for op in node.ops):
                 raise RuleError(f"rule {rule!r}: only < <= > >= == != comparisons are allowed")
+            first = build(node.left)
+            rest = [(_CMPOPS[type(op)], build(c)) for op, c in zip(node.ops, node.comparators, strict=True)]
 
             def compare(env):
                 left_val, out = first(env), None

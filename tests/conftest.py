@@ -1,0 +1,72 @@
+"""Shared fixtures: the project, a mocked fit (no sampler) and one small real NUTS fit per session.
+
+Slow checks (full fits, SBC) are marked ``slow`` and run with ``--run-slow`` (``make test``
+passes it when RUN_SLOW=1, which CI sets when time allows).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", default=False, help="run slow tests (full fits, SBC)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-slow") or os.environ.get("RUN_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow (or RUN_SLOW=1)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def workbench():
+    from hedgecast.workbench import Workbench
+
+    return Workbench.load(ROOT)
+
+
+@pytest.fixture(scope="session")
+def spec(workbench):
+    return workbench.spec
+
+
+@pytest.fixture(scope="session")
+def baseline(workbench):
+    return workbench.lens("baseline")
+
+
+@pytest.fixture(scope="session")
+def mock_fit(workbench, baseline):
+    """Prior draws dressed as a posterior: for everything downstream of the sampler."""
+    return workbench.fit(baseline, sampler="mock", draws=100, chains=2, seed=11)
+
+
+@pytest.fixture(scope="session")
+def small_fit(workbench, baseline):
+    """One real NUTS fit with few draws (compiles the model once per session)."""
+    return workbench.fit(baseline, draws=150, tune=300, chains=2, seed=7)
+
+
+@pytest.fixture
+def project_copy(tmp_path) -> Path:
+    """A writable copy of the project's inputs (models, data, pyproject) for tests that edit files."""
+    for name in ("models", "data"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("processed"))
+    (tmp_path / "data" / "processed").mkdir()
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
