@@ -280,6 +280,10 @@ def locate(text: str, field_name: str) -> int | None:
         if len(parts) >= best_len and want[: len(parts)] == parts:
             best_start, best_len = i, len(parts)
     rest = want[best_len:]
+    if best_start < 0:  # a table given only through sub-tables: point at the first of them
+        first = next((i for i, parts in headers if parts[: len(want)] == want), None)
+        if first is not None:
+            return first + 1
     if best_start < 0 and not rest:
         return None
     end = next((i for i, _ in headers if i > best_start), len(lines))
@@ -293,6 +297,16 @@ def locate(text: str, field_name: str) -> int | None:
             k = min(len(parts), len(rest))
             if parts[:k] == rest[:k] and k > hit_len:
                 hit, hit_len = i, k
+        if hit is not None and hit_len < len(rest) and rest[hit_len].startswith("#"):
+            # an item of a multi-line inline array: the n-th line that opens a table
+            n, seen = int(rest[hit_len][1:]), -1
+            for i in range(hit + 1, end):
+                if lines[i].lstrip().startswith("{"):
+                    seen += 1
+                    if seen == n:
+                        return i + 1
+                if lines[i].strip().startswith("]"):
+                    break
         if hit is not None:
             return hit + 1
     return best_start + 1 if best_start >= 0 else None
@@ -700,7 +714,8 @@ def _parse_scenarios(data: dict, drivers: dict[str, Driver], forecast: tuple[int
             if raw_prob == "lens":
                 prob = "lens"
             else:
-                problems.add(f"{f}.probability", f"must be a number in [0, 1] or \"lens\", got {raw_prob!r}{_close(raw_prob, ['lens'])}")
+                hint = quoted_number_hint(raw_prob) or _close(raw_prob, ["lens"])
+                problems.add(f"{f}.probability", f"must be a number in [0, 1] or \"lens\", got {raw_prob!r}{hint}")
         elif raw_prob is not None:
             prob = _number(raw_prob, f"{f}.probability", problems, unit=True)
 
