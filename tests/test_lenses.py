@@ -4,10 +4,12 @@ in a notebook cannot leave it broken."""
 
 from __future__ import annotations
 
-import shutil
+import copy
 from pathlib import Path
+from typing import Any
 
 import pytest
+import tomli_w
 from pymc_extras.prior import Prior
 
 from hedgecast.config import Paths
@@ -18,12 +20,64 @@ from hedgecast.spec import load_spec
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "models" / "lenses" / "baseline.toml"
 SPEC = load_spec(ROOT / "models" / "turkiye_russia.toml")
+# every prior written out explicitly, element by element (independent of how baseline.toml is laid out)
+EXPLICIT = Lens.load(BASELINE, SPEC, Paths(ROOT)).to_toml_dict()
+KNOWN = {  # priors the tests edit, with known contents
+    "priors.mu.economic": {"dist": "Normal", "mu": 0.0, "sigma": 1.0, "reason": "Test fixture."},
+    "priors.rho.economic": {"dist": "Beta", "alpha": 6.0, "beta": 3.0, "source": "000_bf485ff2d620e735.txt", "quote": "rivalry and cooperation coexist"},
+    "priors.sigma.economic": {"dist": "Gamma", "alpha": 3.0, "beta": 6.0, "reason": "Test fixture."},
+    "priors.noise": {},
+    "priors.cushion": {"dist": "Normal", "mu": 0.3, "sigma": 0.3, "reason": "Test fixture."},
+    "priors.war_transition.attrition": {"dist": "Dirichlet", "a": [1.5, 7.0, 0.8, 0.4, 0.3], "reason": "Test fixture."},
+}
+
+
+def base() -> dict:
+    data = copy.deepcopy(EXPLICIT)
+    data["lens"] = {"name": "baseline", "summary": "Test copy of the baseline."}
+    for path, value in KNOWN.items():
+        if value:
+            put(data, path, copy.deepcopy(value))
+    noise = {"dist": "Gamma", "alpha": 6.0, "beta": 16.0, "reason": "Test fixture."}
+    data["priors"]["noise"] = {name: dict(noise) for name in SPEC.indicator_names}
+    return data
+
+
+def _walk(data: Any, dotted: str) -> tuple[Any, Any]:
+    keys = dotted.split(".")
+    node = data
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    return node, keys[-1]
+
+
+def put(data: dict, dotted: str, value: Any) -> dict:
+    node, key = _walk(data, dotted)
+    node[key] = value
+    return data
+
+
+def drop(data: dict, dotted: str) -> dict:
+    node, key = _walk(data, dotted)
+    del node[key]
+    return data
+
+
+def rename(data: dict, dotted: str, new: str) -> dict:
+    node, key = _walk(data, dotted)
+    node[new] = node.pop(key)
+    return data
+
+
+def write(path: Path, data: dict) -> Path:
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    return path
 
 
 @pytest.fixture
 def paths(tmp_path: Path) -> Paths:
     (tmp_path / "models" / "lenses").mkdir(parents=True)
-    shutil.copyfile(BASELINE, tmp_path / "models" / "lenses" / "baseline.toml")
+    write(tmp_path / "models" / "lenses" / "baseline.toml", base())
     return Paths(tmp_path)
 
 
@@ -32,14 +86,12 @@ def lens_file(paths: Paths) -> Path:
     return paths.lenses / "baseline.toml"
 
 
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"test setup: {old!r} not in {path.name}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def append(path: Path, text: str) -> None:
-    path.write_text(path.read_text(encoding="utf-8") + "\n" + text, encoding="utf-8")
+def problems_after(path: Path, paths: Paths, *changes) -> list:
+    data = base()
+    for change in changes:
+        change(data)
+    write(path, data)
+    return problems_of(path, paths)
 
 
 def problems_of(path: Path, paths: Paths) -> list:
@@ -59,13 +111,13 @@ def line_of(path: Path, needle: str) -> int:
     return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
 
 
-# ------------------------------------------------------------------- the real lens
-def test_real_lens_is_complete():
-    lens = Lens.load(BASELINE, SPEC, Paths(ROOT))
+# ------------------------------------------------------------------- the real lenses
+def test_real_lenses_are_complete():
     expected = sum(len(coords) for _, coords in parameter_groups(SPEC).values())
-    assert len(lens.priors) == expected
-    assert lens.prior("rho.economic").distribution == "Beta"
-    assert lens.provenance("beta.economic.leader_ties").cites_seed
+    for path in sorted((ROOT / "models" / "lenses").glob("*.toml")):
+        lens = Lens.load(path, SPEC, Paths(ROOT))
+        assert len(lens.priors) == expected, path.name
+        assert all(lp.provenance.source or lp.provenance.reason for lp in lens.priors.values())
 
 
 def test_save_and_load_round_trip(paths: Paths):
@@ -78,14 +130,12 @@ def test_save_and_load_round_trip(paths: Paths):
 
 def test_group_default_with_nested_overrides(paths: Paths):
     """A [priors.beta] default, with more specific tables below it, resolves element by element."""
-    text = BASELINE.read_text(encoding="utf-8")
-    start = text.index("[priors.beta.economic.energy_leverage]")
-    end = text.index("# ---- the 2022 shift")
-    override = (
-        '[priors.beta]\ndist = "Normal"\nmu = 0.0\nsigma = 0.5\nreason = "Default for every driver effect."\n\n'
-        '[priors.beta.political.leader_ties]\ndist = "Normal"\nmu = 0.6\nsigma = 0.35\nreason = "Leader ties matter politically."\n\n'
-    )
-    (paths.lenses / "grouped.toml").write_text(text[:start] + override + text[end:], encoding="utf-8")
+    data = base()
+    data["priors"]["beta"] = {
+        "dist": "Normal", "mu": 0.0, "sigma": 0.5, "reason": "Default for every driver effect.",
+        "political": {"leader_ties": {"dist": "Normal", "mu": 0.6, "sigma": 0.35, "reason": "Leader ties matter politically."}},
+    }
+    write(paths.lenses / "grouped.toml", data)
     lens = Lens.load("grouped", SPEC, paths)
     assert lens.prior("beta.political.leader_ties").parameters == {"mu": 0.6, "sigma": 0.35}
     assert lens.prior("beta.economic.nato_pressure").parameters == {"mu": 0.0, "sigma": 0.5}
@@ -94,157 +144,171 @@ def test_group_default_with_nested_overrides(paths: Paths):
 
 # ------------------------------------------------------------------- syntax
 def test_syntax_error_with_line(lens_file: Path, paths: Paths):
-    edit(lens_file, "alpha = 6.0", "alpha = 6.0.0")
+    text = lens_file.read_text(encoding="utf-8").replace("alpha = 6.0", "alpha = 6.0.0", 1)
+    lens_file.write_text(text, encoding="utf-8")
     (problem,) = problems_of(lens_file, paths)
     assert problem.line == line_of(lens_file, "alpha = 6.0.0")
     assert "TOML syntax error" in problem.message
 
 
 def test_duplicate_prior_table_is_a_clean_error(lens_file: Path, paths: Paths):
-    append(lens_file, '[priors.cushion]\ndist = "Normal"\nmu = 0\nsigma = 1\nreason = "again"\n')
+    with lens_file.open("a", encoding="utf-8") as fh:
+        fh.write('\n[priors.cushion]\ndist = "Normal"\nmu = 0\nsigma = 1\nreason = "again"\n')
     (problem,) = problems_of(lens_file, paths)
     assert "duplicate table" in problem.message and "priors.cushion" in problem.message
-    assert problem.line == len(lens_file.read_text(encoding="utf-8").splitlines()) - 4
+    assert problem.line == line_of(lens_file, 'reason = "again"') - 4
 
 
 # ------------------------------------------------------------------- unknown names
 @pytest.mark.parametrize(
-    ("old", "new", "field", "hint"),
+    ("path", "new", "hint"),
     [
-        ("[priors.cushion]", "[priors.cushon]", "priors.cushon", "cushion"),
-        ("[priors.beta.economic.leader_ties]", "[priors.beta.economic.leader_tie]", "priors.beta.economic.leader_tie", "leader_ties"),
-        ("[priors.leverage_shift.political]", "[priors.leverage_shift.politcal]", "priors.leverage_shift.politcal", "political"),
-        ("[priors.war_effect.economic.frozen]", "[priors.war_effect.economic.frozn]", "priors.war_effect.economic.frozn", "frozen"),
-        ("[priors.noise]\ndist = \"Gamma\"", "[priors.noise]\ndist = \"Gama\"", "priors.noise.dist", "Gamma"),
-        ("[priors.initial]\ndist = \"Normal\"", "[priors.initial]\ndist = \"normal\"", "priors.initial.dist", "Normal"),
-        ("[priors.hazard_ties]\ndist = \"Normal\"\nmu = -1.0\nsigma", "[priors.hazard_ties]\ndist = \"Normal\"\nmu = -1.0\nsgima", "priors.hazard_ties.sgima", "sigma"),
-        ('[lens]\nname = "baseline"\nsummary', '[lens]\nname = "baseline"\nsumary', "lens.sumary", "summary"),
-        ("[priors.cushion]\ndist = \"Normal\"\nmu = 0.3\nsigma = 0.3\nsource", "[priors.cushion]\ndist = \"Normal\"\nmu = 0.3\nsigma = 0.3\nsorce", "priors.cushion.sorce", "source"),
+        ("priors.cushion", "cushon", "cushion"),
+        ("priors.beta.economic.leader_ties", "leader_tie", "leader_ties"),
+        ("priors.leverage_shift.political", "politcal", "political"),
+        ("priors.war_effect.economic.frozen", "frozn", "frozen"),
+        ("priors.cushion.sigma", "sgima", "sigma"),
+        ("priors.cushion.reason", "reaso", "reason"),
+        ("lens.summary", "sumary", "summary"),
+        ("priors", "prior", "priors"),
     ],
 )
-def test_unknown_names_list_valid_ones_and_suggest(lens_file: Path, paths: Paths, old, new, field, hint):
-    edit(lens_file, old, new)
-    problem = only(problems_of(lens_file, paths), field)
+def test_unknown_names_list_valid_ones_and_suggest(lens_file: Path, paths: Paths, path, new, hint):
+    problems = problems_after(lens_file, paths, lambda d: rename(d, path, new))
+    problem = only(problems, ".".join([*path.split(".")[:-1], new]))
     assert f"did you mean '{hint}'?" in problem.message
     assert problem.line is not None
 
 
-def test_unknown_section(lens_file: Path, paths: Paths):
-    append(lens_file, "[prior.extra]\nx = 1\n")
-    problem = only(problems_of(lens_file, paths), "prior")
-    assert "did you mean 'priors'?" in problem.message
+@pytest.mark.parametrize(("dist", "hint"), [("Gama", "Gamma"), ("gamma", "Gamma"), ("HalfNormel", "HalfNormal")])
+def test_unknown_distribution_suggests(lens_file: Path, paths: Paths, dist, hint):
+    problem = only(problems_after(lens_file, paths, lambda d: put(d, "priors.sigma.economic.dist", dist)), "priors.sigma.economic.dist")
+    assert f"did you mean '{hint}'?" in problem.message
 
 
 def test_scenario_probability_for_a_certain_scenario(lens_file: Path, paths: Paths):
-    append(lens_file, '[priors.scenario_probability.protracted_war]\ndist = "Beta"\nalpha = 2.0\nbeta = 2.0\nreason = "x"\n')
-    problem = only(problems_of(lens_file, paths), "priors.scenario_probability.protracted_war")
-    assert 'probability = "lens"' in problem.message
+    certain = next(s for s in SPEC.scenarios.values() if s.probability is None).name
+    problems = problems_after(lens_file, paths, lambda d: put(d, f"priors.scenario_probability.{certain}", {"dist": "Beta", "alpha": 2.0, "beta": 2.0, "reason": "x"}))
+    assert 'probability = "lens"' in only(problems, f"priors.scenario_probability.{certain}").message
 
 
 def test_war_transition_from_the_reference_state(lens_file: Path, paths: Paths):
-    append(lens_file, '[priors.war_transition.none]\ndist = "Dirichlet"\na = [1.0, 1.0, 1.0, 1.0, 1.0]\nreason = "x"\n')
-    problem = only(problems_of(lens_file, paths), "priors.war_transition.none")
-    assert "reference (no-war) state" in problem.message
+    ref = SPEC.war_driver.reference
+    n = len(SPEC.future_war_states)
+    problems = problems_after(lens_file, paths, lambda d: put(d, f"priors.war_transition.{ref}", {"dist": "Dirichlet", "a": [1.0] * n, "reason": "x"}))
+    assert "reference (no-war) state" in only(problems, f"priors.war_transition.{ref}").message
 
 
 # ------------------------------------------------------------------- distributions and parameters
+MU, RHO, SIG, WAR = "priors.mu.economic", "priors.rho.economic", "priors.sigma.economic", "priors.war_transition.attrition"
+
+
 @pytest.mark.parametrize(
-    ("old", "new", "field", "needle"),
+    ("path", "value", "field", "needle"),
     [
-        # non-numeric
-        ("[priors.mu]\ndist = \"Normal\"\nmu = 0.0\nsigma = 1.0", "[priors.mu]\ndist = \"Normal\"\nmu = 0.0\nsigma = \"1.0\"", "priors.mu.sigma", "remove the quotes"),
-        ("[priors.mu]\ndist = \"Normal\"\nmu = 0.0", "[priors.mu]\ndist = \"Normal\"\nmu = true", "priors.mu.mu", "must be a number"),
-        ("[priors.mu]\ndist = \"Normal\"\nmu = 0.0", "[priors.mu]\ndist = \"Normal\"\nmu = [0.0, 1.0]", "priors.mu.mu", "single number"),
-        ("[priors.mu]\ndist = \"Normal\"\nmu = 0.0", "[priors.mu]\ndist = \"Normal\"\nmu = nan", "priors.mu.mu", "finite"),
-        ("[priors.mu]\ndist = \"Normal\"\nmu = 0.0", "[priors.mu]\ndist = \"Normal\"\nmu = " + "9" * 400, "priors.mu.mu", "finite"),
+        # non-numeric and non-finite
+        (f"{MU}.sigma", "1.0", f"{MU}.sigma", "remove the quotes"),
+        (f"{MU}.mu", True, f"{MU}.mu", "must be a number"),
+        (f"{MU}.mu", [0.0, 1.0], f"{MU}.mu", "single number"),
+        (f"{MU}.mu", float("nan"), f"{MU}.mu", "finite"),
+        (f"{MU}.mu", float("inf"), f"{MU}.mu", "finite"),
+        (f"{MU}.mu", 10**400, f"{MU}.mu", "finite"),
         # scales
-        ("[priors.mu]\ndist = \"Normal\"\nmu = 0.0\nsigma = 1.0", "[priors.mu]\ndist = \"Normal\"\nmu = 0.0\nsigma = -1.0", "priors.mu.sigma", "must be positive"),
-        ("[priors.mu]\ndist = \"Normal\"\nmu = 0.0\nsigma = 1.0", "[priors.mu]\ndist = \"Normal\"\nmu = 0.0\nsigma = 0.0", "priors.mu.sigma", "must be positive"),
-        ("[priors.sigma]\ndist = \"Gamma\"\nalpha = 3.0", "[priors.sigma]\ndist = \"Gamma\"\nalpha = -3.0", "priors.sigma.alpha", "must be positive"),
+        (f"{MU}.sigma", -1.0, f"{MU}.sigma", "must be positive"),
+        (f"{MU}.sigma", 0, f"{MU}.sigma", "must be positive"),
+        (f"{SIG}.alpha", -3.0, f"{SIG}.alpha", "must be positive"),
         # Beta
-        ("[priors.rho]\ndist = \"Beta\"\nalpha = 6.0", "[priors.rho]\ndist = \"Beta\"\nalpha = 0", "priors.rho.alpha", "must be positive"),
-        ("[priors.rho]\ndist = \"Beta\"\nalpha = 6.0\nbeta = 3.0", "[priors.rho]\ndist = \"Beta\"\nmu = 1.2\nsigma = 0.1", "priors.rho.mu", "between 0 and 1"),
-        ("[priors.rho]\ndist = \"Beta\"\nalpha = 6.0\nbeta = 3.0", "[priors.rho]\ndist = \"Beta\"\nmu = 0.5\nsigma = 0.6", "priors.rho.sigma", "needs sigma <"),
-        ("[priors.rho]\ndist = \"Beta\"\nalpha = 6.0\nbeta = 3.0", "[priors.rho]\ndist = \"Beta\"\nalpha = 6.0", "priors.rho", "is not a valid prior"),
+        (f"{RHO}.alpha", 0, f"{RHO}.alpha", "must be positive"),
+        (RHO, {"dist": "Beta", "mu": 1.2, "sigma": 0.1, "reason": "x"}, f"{RHO}.mu", "between 0 and 1"),
+        (RHO, {"dist": "Beta", "mu": 0.5, "sigma": 0.6, "reason": "x"}, f"{RHO}.sigma", "needs sigma <"),
+        (RHO, {"dist": "Beta", "alpha": 6.0, "reason": "x"}, RHO, "is not a valid prior"),
         # support of the group
-        ("[priors.rho]\ndist = \"Beta\"\nalpha = 6.0\nbeta = 3.0", "[priors.rho]\ndist = \"Normal\"\nmu = 0.5\nsigma = 0.1", "priors.rho.dist", "must lie in (0, 1)"),
-        ("[priors.rho]\ndist = \"Beta\"\nalpha = 6.0\nbeta = 3.0", "[priors.rho]\ndist = \"Uniform\"\nlower = -0.5\nupper = 1.0", "priors.rho", "0 ≤ lower < upper ≤ 1"),
-        ("[priors.noise]\ndist = \"Gamma\"\nalpha = 3.0\nbeta = 8.0", "[priors.noise]\ndist = \"Normal\"\nmu = 0.3\nsigma = 0.1", "priors.noise.dist", "must be positive"),
-        ("[priors.mu]\ndist = \"Normal\"\nmu = 0.0\nsigma = 1.0", "[priors.mu]\ndist = \"Uniform\"\nlower = 1.0\nupper = -1.0", "priors.mu", "lower < upper"),
+        (RHO, {"dist": "Normal", "mu": 0.5, "sigma": 0.1, "reason": "x"}, f"{RHO}.dist", "must lie in (0, 1)"),
+        (RHO, {"dist": "Uniform", "lower": -0.5, "upper": 1.0, "reason": "x"}, RHO, "0 ≤ lower < upper ≤ 1"),
+        (SIG, {"dist": "Normal", "mu": 0.3, "sigma": 0.1, "reason": "x"}, f"{SIG}.dist", "must be positive"),
+        (SIG, {"dist": "TruncatedNormal", "mu": 0.3, "sigma": 0.1, "lower": -1.0, "reason": "x"}, f"{SIG}.lower", "lower ≥ 0"),
+        (MU, {"dist": "Uniform", "lower": 1.0, "upper": -1.0, "reason": "x"}, MU, "lower < upper"),
         # distributions that cannot be priors here
-        ("[priors.mu]\ndist = \"Normal\"\nmu = 0.0\nsigma = 1.0", "[priors.mu]\ndist = \"Flat\"", "priors.mu.dist", "improper"),
-        ("[priors.mu]\ndist = \"Normal\"\nmu = 0.0\nsigma = 1.0", "[priors.mu]\ndist = \"Poisson\"\nmu = 1.0", "priors.mu.dist", "continuous univariate"),
-        ("[priors.mu]\ndist = \"Normal\"\nmu = 0.0\nsigma = 1.0", "[priors.mu]\ndist = \"Dirichlet\"\na = [1.0, 1.0]", "priors.mu.dist", "only for war_transition"),
-        ("[priors.mu]\ndist = \"Normal\"\nmu = 0.0\nsigma = 1.0", "[priors.mu]\ndist = \"Normal\"\nmu = 0.0\nsigma = 1.0\ndims = \"channel\"", "priors.mu.dims", "not used in a lens"),
-        ("[priors.mu]\ndist = \"Normal\"\nmu = 0.0\nsigma = 1.0", "[priors.mu]\ndist = 3\nmu = 0.0\nsigma = 1.0", "priors.mu.dist", "in quotes"),
-        ("[priors.mu]\ndist = \"Normal\"\nmu = 0.0\nsigma = 1.0", "[priors.mu]\nmu = 0.0\nsigma = 1.0", "priors.mu.dist", "missing"),
+        (MU, {"dist": "Flat", "reason": "x"}, f"{MU}.dist", "improper"),
+        (MU, {"dist": "Poisson", "mu": 1.0, "reason": "x"}, f"{MU}.dist", "continuous univariate"),
+        (MU, {"dist": "Dirichlet", "a": [1.0, 1.0], "reason": "x"}, f"{MU}.dist", "only for war_transition"),
+        (f"{MU}.dims", "channel", f"{MU}.dims", "not used in a lens"),
+        (f"{MU}.dist", 3, f"{MU}.dist", "in quotes"),
+        (MU, {"mu": 0.0, "sigma": 1.0, "reason": "x"}, f"{MU}.dist", "missing"),
+        (MU, {}, MU, "is empty"),
+        (MU, 1.0, MU, "must be a table"),
         # Dirichlet war transitions
-        ("a = [1.5, 7.0, 0.8, 0.4, 0.3]", "a = [1.5, 7.0, 0.8, 0.4]", "priors.war_transition.attrition.a", "one weight per future war state (5)"),
-        ("a = [1.5, 7.0, 0.8, 0.4, 0.3]", "a = [1.5, 7.0, 0.0, 0.4, 0.3]", "priors.war_transition.attrition.a", "must be positive"),
-        ("a = [1.5, 7.0, 0.8, 0.4, 0.3]", "a = [1.5, 7.0, \"x\", 0.4, 0.3]", "priors.war_transition.attrition.a", "must be a number"),
-        ("[priors.war_transition.attrition]\ndist = \"Dirichlet\"", "[priors.war_transition.attrition]\ndist = \"Normal\"", "priors.war_transition.attrition.dist", "must be Dirichlet"),
+        (f"{WAR}.a", [1.5, 7.0, 0.8, 0.4], f"{WAR}.a", "one weight per future war state (5)"),
+        (f"{WAR}.a", [1.5, 7.0, 0.0, 0.4, 0.3], f"{WAR}.a", "must be positive"),
+        (f"{WAR}.a", [1.5, 7.0, "x", 0.4, 0.3], f"{WAR}.a", "must be a number"),
+        (f"{WAR}.dist", "Normal", f"{WAR}.dist", "must be Dirichlet"),
     ],
 )
-def test_bad_priors(lens_file: Path, paths: Paths, old, new, field, needle):
-    edit(lens_file, old, new)
-    problem = only(problems_of(lens_file, paths), field)
+def test_bad_priors(lens_file: Path, paths: Paths, path, value, field, needle):
+    problem = only(problems_after(lens_file, paths, lambda d: put(d, path, value)), field)
     assert needle in problem.message
     assert problem.file == str(lens_file)
+    assert problem.line is not None
 
 
 def test_same_family_must_share_parameters_within_a_group(lens_file: Path, paths: Paths):
-    edit(lens_file, "[priors.beta.political.sanctions_enforcement]\ndist = \"Normal\"\nmu = -0.1\nsigma = 0.3", "[priors.beta.political.sanctions_enforcement]\ndist = \"Normal\"\nmu = -0.1\ntau = 11.0")
-    problem = only(problems_of(lens_file, paths), "priors.beta.political.sanctions_enforcement")
-    assert "must use the same parameters" in problem.message
+    name = "priors.beta.political.sanctions_enforcement"
+    problems = problems_after(lens_file, paths, lambda d: put(d, name, {"dist": "Normal", "mu": -0.1, "tau": 11.0, "reason": "x"}))
+    assert "must use the same parameters" in only(problems, name).message
 
 
-def test_value_where_a_table_belongs(lens_file: Path, paths: Paths):
-    append(lens_file, "[priors.crisis_effect.extra]\nx = 1\n")
-    edit(lens_file, "[priors.hazard_intercept]", "[priors.hazard_interceptx]")
-    problems = problems_of(lens_file, paths)
-    assert "did you mean 'political'?" in only(problems, "priors.crisis_effect.extra").message or "valid names are" in only(problems, "priors.crisis_effect.extra").message
-    assert "did you mean 'hazard_intercept'?" in only(problems, "priors.hazard_interceptx").message
+def test_a_scalar_group_has_no_further_levels(lens_file: Path, paths: Paths):
+    problems = problems_after(lens_file, paths, lambda d: put(d, "priors.cushion.extra", {"x": 1}))
+    assert "no further levels" in only(problems, "priors.cushion.extra").message
 
 
 # ------------------------------------------------------------------- provenance
 def test_missing_provenance(lens_file: Path, paths: Paths):
-    edit(lens_file, 'reason = "Long-run level of each channel, before drivers, on the standardized scale: weakly informative."\n', "")
-    problem = only(problems_of(lens_file, paths), "priors.mu.source")
-    assert "missing provenance" in problem.message
+    problems = problems_after(lens_file, paths, lambda d: drop(d, f"{MU}.reason"))
+    assert "missing provenance" in only(problems, f"{MU}.source").message
 
 
 def test_seed_source_without_quote(lens_file: Path, paths: Paths):
-    edit(lens_file, 'quote = "rivalry and cooperation coexist in a transactional equilibrium"\n', "")
-    problem = only(problems_of(lens_file, paths), "priors.rho.quote")
-    assert "verbatim quote" in problem.message
+    problems = problems_after(lens_file, paths, lambda d: drop(d, f"{RHO}.quote"))
+    assert "verbatim quote" in only(problems, f"{RHO}.quote").message
+
+
+def test_provenance_must_be_text(lens_file: Path, paths: Paths):
+    problems = problems_after(lens_file, paths, lambda d: put(d, f"{MU}.reason", ["a", "list"]))
+    assert "text" in only(problems, f"{MU}.reason").message
 
 
 # ------------------------------------------------------------------- extends and names
 def test_extends_unknown_lens_suggests(paths: Paths):
-    (paths.lenses / "mine.toml").write_text('[lens]\nname = "mine"\nextends = "baselin"\n', encoding="utf-8")
+    write(paths.lenses / "mine.toml", {"lens": {"name": "mine", "extends": "baselin"}})
     problem = only(problems_of(paths.lenses / "mine.toml", paths), "lens.extends")
     assert "did you mean 'baseline'?" in problem.message
 
 
 def test_extends_cycle(paths: Paths):
-    (paths.lenses / "a.toml").write_text('[lens]\nname = "a"\nextends = "b"\n', encoding="utf-8")
-    (paths.lenses / "b.toml").write_text('[lens]\nname = "b"\nextends = "a"\n', encoding="utf-8")
+    write(paths.lenses / "a.toml", {"lens": {"name": "a", "extends": "b"}})
+    write(paths.lenses / "b.toml", {"lens": {"name": "b", "extends": "a"}})
     problem = only(problems_of(paths.lenses / "a.toml", paths), "lens.extends")
     assert "extends itself" in problem.message
 
 
 def test_a_broken_parent_is_reported_with_the_childs_problems(paths: Paths, lens_file: Path):
-    edit(lens_file, "sigma = 1.5", "sigma = -1.5")
-    child = paths.lenses / "mine.toml"
-    child.write_text('[lens]\nname = "mine"\nextends = "baseline"\n\n[priors.cushion]\ndist = "Normal"\nmu = 0.1\nsigma = -1\nreason = "x"\n', encoding="utf-8")
+    write(lens_file, put(base(), f"{MU}.sigma", -1.0))
+    child = write(paths.lenses / "mine.toml", {"lens": {"name": "mine", "extends": "baseline"}, "priors": {"cushion": {"dist": "Normal", "mu": 0.1, "sigma": -1, "reason": "x"}}})
     problems = problems_of(child, paths)
-    assert {(Path(p.file).name, p.field) for p in problems} >= {("baseline.toml", "priors.initial.sigma"), ("mine.toml", "priors.cushion.sigma")}
+    assert {(Path(p.file).name, p.field) for p in problems} >= {("baseline.toml", f"{MU}.sigma"), ("mine.toml", "priors.cushion.sigma")}
     assert not any("missing priors" in p.message for p in problems)
 
 
+def test_a_child_lens_overrides_its_parent(paths: Paths):
+    child = write(paths.lenses / "mine.toml", {"lens": {"name": "mine", "extends": "baseline"}, "priors": {"cushion": {"dist": "Normal", "mu": 0.9, "sigma": 0.2, "reason": "Seminar view."}}})
+    lens = Lens.load(child, SPEC, paths)
+    assert lens.prior("cushion").parameters == {"mu": 0.9, "sigma": 0.2}
+    assert lens.prior("nu") == Lens.load("baseline", SPEC, paths).prior("nu")
+
+
 def test_lens_name_must_be_safe_for_run_folders(lens_file: Path, paths: Paths):
-    edit(lens_file, 'name = "baseline"', 'name = "../../etc"')
-    problem = only(problems_of(lens_file, paths), "lens.name")
+    problem = only(problems_after(lens_file, paths, lambda d: put(d, "lens.name", "../../etc")), "lens.name")
     assert "letters, digits" in problem.message
 
 
@@ -254,37 +318,54 @@ def test_unknown_lens_name_suggests(paths: Paths):
 
 
 def test_missing_priors_are_listed(paths: Paths):
-    (paths.lenses / "thin.toml").write_text('[lens]\nname = "thin"\n[priors.nu]\ndist = "Gamma"\nalpha = 2.0\nbeta = 0.1\nreason = "x"\n', encoding="utf-8")
-    problem = only(problems_of(paths.lenses / "thin.toml", paths), "priors")
+    thin = write(paths.lenses / "thin.toml", {"lens": {"name": "thin"}, "priors": {"nu": {"dist": "Gamma", "alpha": 2.0, "beta": 0.1, "reason": "x"}}})
+    problem = only(problems_of(thin, paths), "priors")
     assert "missing priors for: initial.economic" in problem.message
 
 
 def test_every_problem_in_a_lens_is_reported_together(lens_file: Path, paths: Paths):
-    edit(lens_file, "sigma = 1.5", "sigma = -1.5")
-    edit(lens_file, "[priors.cushion]", "[priors.cushon]")
-    edit(lens_file, "a = [1.5, 7.0, 0.8, 0.4, 0.3]", "a = [1.5, 7.0]")
-    edit(lens_file, '[priors.noise]\ndist = "Gamma"', '[priors.noise]\ndist = "Normal"')
-    problems = problems_of(lens_file, paths)
-    assert {"priors.initial.sigma", "priors.cushon", "priors.war_transition.attrition.a", "priors.noise.dist"} <= {p.field for p in problems}
+    problems = problems_after(
+        lens_file,
+        paths,
+        lambda d: put(d, f"{MU}.sigma", -1.5),
+        lambda d: rename(d, "priors.cushion", "cushon"),
+        lambda d: put(d, f"{WAR}.a", [1.5, 7.0]),
+        lambda d: put(d, f"{SIG}.dist", "Normal"),
+    )
+    assert {f"{MU}.sigma", "priors.cushon", f"{WAR}.a", f"{SIG}.dist"} <= {p.field for p in problems}
+    lines = [p.line for p in problems if p.line is not None]
+    assert lines == sorted(lines)
 
 
 # ------------------------------------------------------------------- editing in a notebook
 def test_set_prior_rejects_bad_priors_and_leaves_the_lens_unchanged(paths: Paths):
     lens = Lens.load("baseline", SPEC, paths)
     before = lens.fingerprint()
+    name = "beta.political.leader_ties"
+    family = lens.prior(name).distribution
+    assert family == "Normal" and set(lens.prior(name).parameters) == {"mu", "sigma"}
     with pytest.raises(SpecError, match="must be positive"):
-        lens.set_prior("beta.political.leader_ties", Prior("Normal", mu=0.5, sigma=-0.1), reason="x")
+        lens.set_prior(name, Prior("Normal", mu=0.5, sigma=-0.1), reason="x")
     with pytest.raises(SpecError, match="missing provenance"):
-        lens.set_prior("beta.political.leader_ties", Prior("Normal", mu=0.5, sigma=0.1))
+        lens.set_prior(name, Prior("Normal", mu=0.5, sigma=0.1))
     with pytest.raises(SpecError, match="same parameters"):
-        lens.set_prior("beta.political.leader_ties", {"dist": "Normal", "mu": 0.5, "tau": 4.0}, reason="x")
+        lens.set_prior(name, {"dist": "Normal", "mu": 0.5, "tau": 4.0}, reason="x")
     with pytest.raises(SpecError, match="did you mean 'beta.political.leader_ties'"):
         lens.set_prior("beta.political.leader_tie", Prior("Normal", mu=0.5, sigma=0.1), reason="x")
     with pytest.raises(SpecError, match="a prior must be"):
-        lens.set_prior("beta.political.leader_ties", "Normal(0, 1)", reason="x")  # type: ignore[arg-type]
+        lens.set_prior(name, "Normal(0, 1)", reason="x")  # type: ignore[arg-type]
     assert lens.fingerprint() == before
-    lens.set_prior("beta.political.leader_ties", Prior("Normal", mu=0.5, sigma=0.1), reason="Seminar: ties matter less.")
-    assert lens.prior("beta.political.leader_ties").parameters == {"mu": 0.5, "sigma": 0.1}
+    lens.set_prior(name, Prior("Normal", mu=0.5, sigma=0.1), reason="Seminar: ties matter less.")
+    assert lens.prior(name).parameters == {"mu": 0.5, "sigma": 0.1}
+    assert lens.fingerprint() != before
+
+
+def test_set_prior_accepts_numpy_numbers(paths: Paths):
+    import numpy as np
+
+    lens = Lens.load("baseline", SPEC, paths)
+    lens.set_prior("cushion", {"dist": "Normal", "mu": np.int64(0), "sigma": np.float32(0.5)}, reason="x")
+    assert lens.prior("cushion").parameters == {"mu": 0, "sigma": 0.5}
 
 
 def test_derive_rejects_unsafe_names(paths: Paths):

@@ -103,6 +103,18 @@ class Workbench:
         """Names of every lens under ``models/lenses/``, baseline first."""
         return [p.stem for p in list_lenses(self.paths)]
 
+    def prior_predictive(self, lens: Lens | str = "baseline", draws: int = 500, seed: int = 2026) -> Fit:
+        """What a lens implies before seeing data: prior draws in place of the posterior.
+
+        ``.forecast()`` on the result gives class probabilities and fan charts under the
+        prior alone — a quick way to catch an absurd prior before fitting.
+        """
+        return self.fit(lens, sampler="mock", draws=draws, chains=1, tune=0, seed=seed)
+
+    def fit_lenses(self, lenses: list[str] | None = None, settings: SamplerSettings | None = None, **overrides) -> list[Fit]:
+        """Fit several lenses (all of them by default) with the same settings and seed."""
+        return [self.fit(name, settings, **overrides) for name in (lenses or self.lenses())]
+
     def fit(self, lens: Lens | str = "baseline", settings: SamplerSettings | None = None, *, history: History | None = None, progress: bool = False, **overrides) -> Fit:
         """Fit ``lens`` to the history (or to ``history``, e.g. truncated for a backtest)."""
         lens = self.lens(lens) if isinstance(lens, (str, Path)) else lens
