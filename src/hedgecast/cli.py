@@ -70,10 +70,9 @@ def run() -> None:
     except DiagnosticsFailed as err:
         fail(str(err), DiagnosticsFailed.exit_code, "bold yellow", "diagnostics failed")
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted: earlier runs and reports are untouched[/]")
-        sys.exit(130)
+        code = 130
     except typer.Exit as err:
-        sys.exit(err.exit_code)
+        code = err.exit_code
     except typer.Abort:
         console.print("[yellow]aborted[/]")
         sys.exit(1)
@@ -91,6 +90,8 @@ def run() -> None:
     except OSError as err:  # a full disk, a read-only folder, a missing permission: not a bug
         where = f" ({err.filename})" if getattr(err, "filename", None) else ""
         fail(f"{err.strerror or err}{where}; nothing already saved was changed (run with --debug for details)", 1)
+    if code == 130:  # Ctrl-C (typer turns it into exit code 130)
+        console.print("[yellow]interrupted: earlier runs and reports are untouched[/]")
     if isinstance(code, int) and code:
         sys.exit(code)
 

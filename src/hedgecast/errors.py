@@ -30,6 +30,8 @@ class Problem:
     line: int | None = None
 
     def __str__(self) -> str:
+        if not (self.file or self.field):
+            return self.message
         where = f"{self.file}:{self.line}" if self.line else self.file
         field = f" [{self.field}]" if self.field else ""
         return f"{where}{field}: {self.message}"

@@ -103,6 +103,23 @@ class Workbench:
         """Names of every lens under ``models/lenses/``, baseline first."""
         return [p.stem for p in list_lenses(self.paths)]
 
+    def load_fit(self, run_id: str) -> Fit:
+        """A saved run as a :class:`Fit`, without refitting (spec version must match)."""
+        from .fit import Diagnostics
+        from .runs import load_run
+
+        run = load_run(run_id, self.paths, spec=self.spec)
+        lens = Lens.load(run.lens_path, self.spec, self.paths)
+        manifest = run.manifest
+        settings = SamplerSettings(**manifest["settings"])
+        d = manifest["diagnostics"]
+        diag = Diagnostics(d["max_rhat"], d["min_ess_bulk"], d["min_ess_tail"], d["divergences"], d["n_samples"], d.get("worst", {}))
+        first, last = manifest["history_years"]
+        inputs = self.inputs if (first, last) == (self.inputs.years[0], self.inputs.years[-1]) else model_inputs(self.spec, self.history.truncate(last))
+        idata = run.idata()
+        idata.attrs["free_rvs"] = list(idata.attrs.get("free_rvs", [])) or [v for v in idata.posterior.data_vars if v != "state"]
+        return Fit(lens, idata, diag, inputs, settings, self)
+
     def prior_predictive(self, lens: Lens | str = "baseline", draws: int = 500, seed: int = 2026) -> Fit:
         """What a lens implies before seeing data: prior draws in place of the posterior.
 
