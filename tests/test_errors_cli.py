@@ -87,7 +87,9 @@ def test_check_on_a_valid_project_exits_0(project: Path, monkeypatch, capsys):
 
 def test_the_installed_command_exits_2_without_a_traceback(broken: Path):
     env = {k: v for k, v in os.environ.items() if k not in ("HEDGECAST_ROOT", "HEDGECAST_SEEDS")}
-    proc = subprocess.run([str(HEDGECAST), "--root", str(broken), "check"], capture_output=True, text=True, timeout=120, env=env, check=False)  # noqa: S603
+    proc = subprocess.run(
+        [str(HEDGECAST), "--root", str(broken), "check"], capture_output=True, text=True, timeout=120, env=env, check=False
+    )
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "[drivers.energy_leverage.future_sd]" in proc.stderr
@@ -156,7 +158,9 @@ def failing_fits(monkeypatch: pytest.MonkeyPatch):
 
     def fit(self, lens="baseline", settings=None, **kwargs):
         result = original(self, lens, settings, sampler="mock", draws=20, chains=2, tune=0)
-        result.diagnostics = Diagnostics(max_rhat=1.31, min_ess_bulk=12.0, min_ess_tail=9.0, divergences=7, n_samples=40, worst={"rhat": "beta"})
+        result.diagnostics = Diagnostics(
+            max_rhat=1.31, min_ess_bulk=12.0, min_ess_tail=9.0, divergences=7, n_samples=40, worst={"rhat": "beta"}
+        )
         return result
 
     monkeypatch.setattr(Workbench, "fit", fit)
@@ -178,7 +182,9 @@ def test_failed_diagnostics_save_the_run_and_exit_3(project: Path, failing_fits,
 
 
 def test_allow_warnings_exits_0(project: Path, failing_fits, monkeypatch, capsys):
-    code, _, err = invoke(monkeypatch, capsys, "--root", str(project), "fit", "--draws", "20", "--chains", "2", "--tune", "0", "--allow-warnings")
+    code, _, err = invoke(
+        monkeypatch, capsys, "--root", str(project), "fit", "--draws", "20", "--chains", "2", "--tune", "0", "--allow-warnings"
+    )
     assert code == 0, err
     assert len(_runs(project)) == 1
 
@@ -196,7 +202,9 @@ def test_failed_diagnostics_still_write_the_report_then_exit_3(project: Path, fa
 
     monkeypatch.setattr("hedgecast.report.build_report", build_report)
     out_path = project / "reports" / "test.html"
-    code, _, err = invoke(monkeypatch, capsys, "--root", str(project), "report", "--out", str(out_path), "--draws", "20", "--chains", "2", "--tune", "0")
+    code, _, err = invoke(
+        monkeypatch, capsys, "--root", str(project), "report", "--out", str(out_path), "--draws", "20", "--chains", "2", "--tune", "0"
+    )
     assert code == 3, err
     assert written["path"] == out_path and out_path.is_file()
     assert out_path.read_text(encoding="utf-8").index("FAILED") < out_path.read_text(encoding="utf-8").index("<h1>")

@@ -218,7 +218,9 @@ def test_unknown_driver_in_scenario_suggests(spec_file: Path):
 
 
 def test_unknown_scenario_in_includes_suggests(spec_file: Path):
-    problem = only(problems_after(spec_file, lambda d: put(d, "scenarios.t_combined.includes", ["t_hol", "t_pin"])), "scenarios.t_combined.includes")
+    problem = only(
+        problems_after(spec_file, lambda d: put(d, "scenarios.t_combined.includes", ["t_hol", "t_pin"])), "scenarios.t_combined.includes"
+    )
     assert "did you mean 't_hold'?" in problem.message
 
 
@@ -254,14 +256,20 @@ def test_unknown_key_anywhere_suggests_the_right_one(spec_file: Path, path, new,
 
 def test_unknown_transform_and_kind(spec_file: Path):
     anchor = BASE["channels"]["economic"]["anchor"]
-    problems = problems_after(spec_file, lambda d: put(d, f"indicators.{anchor}.transform", "logp1"), lambda d: put(d, "drivers.ukraine_war.kind", "discret"))
+    problems = problems_after(
+        spec_file, lambda d: put(d, f"indicators.{anchor}.transform", "logp1"), lambda d: put(d, "drivers.ukraine_war.kind", "discret")
+    )
     assert "did you mean 'log1p'?" in only(problems, f"indicators.{anchor}.transform").message
     assert "did you mean 'discrete'?" in only(problems, "drivers.ukraine_war.kind").message
 
 
 # ------------------------------------------------------------------- numbers
 def test_negative_scales_are_rejected(spec_file: Path):
-    problems = problems_after(spec_file, lambda d: put(d, "drivers.energy_leverage.future_sd", -0.03), lambda d: put(d, "scenarios.t_drivers.drivers.energy_leverage.sd", -0.1))
+    problems = problems_after(
+        spec_file,
+        lambda d: put(d, "drivers.energy_leverage.future_sd", -0.03),
+        lambda d: put(d, "scenarios.t_drivers.drivers.energy_leverage.sd", -0.1),
+    )
     assert "must not be negative" in only(problems, "drivers.energy_leverage.future_sd").message
     assert "must not be negative" in only(problems, "scenarios.t_drivers.drivers.energy_leverage.sd").message
 
@@ -281,7 +289,11 @@ def test_non_numbers_nan_and_huge_numbers_are_rejected(spec_file: Path):
 
 
 def test_driver_range_and_level_outside_it(spec_file: Path):
-    problems = problems_after(spec_file, lambda d: put(d, "drivers.leader_ties.range", [1.0, -1.0]), lambda d: put(d, "scenarios.t_drivers.drivers.energy_leverage.to", 1.9))
+    problems = problems_after(
+        spec_file,
+        lambda d: put(d, "drivers.leader_ties.range", [1.0, -1.0]),
+        lambda d: put(d, "scenarios.t_drivers.drivers.energy_leverage.to", 1.9),
+    )
     assert "low < high" in only(problems, "drivers.leader_ties.range").message
     assert "outside the driver's range" in only(problems, "scenarios.t_drivers.drivers.energy_leverage.to").message
 
@@ -312,9 +324,13 @@ def test_model_years_of_the_wrong_shape(spec_file: Path):
 
 
 # ------------------------------------------------------------------- probabilities
-@pytest.mark.parametrize(("value", "needle"), [(1.5, "[0, 1]"), (-0.1, "[0, 1]"), ("lense", "did you mean 'lens'?"), ("0.4", "remove the quotes")])
+@pytest.mark.parametrize(
+    ("value", "needle"), [(1.5, "[0, 1]"), (-0.1, "[0, 1]"), ("lense", "did you mean 'lens'?"), ("0.4", "remove the quotes")]
+)
 def test_scenario_probability_mistakes(spec_file: Path, value, needle):
-    problem = only(problems_after(spec_file, lambda d: put(d, "scenarios.t_uncertain.probability", value)), "scenarios.t_uncertain.probability")
+    problem = only(
+        problems_after(spec_file, lambda d: put(d, "scenarios.t_uncertain.probability", value)), "scenarios.t_uncertain.probability"
+    )
     assert needle in problem.message
 
 
@@ -363,7 +379,9 @@ def test_transition_rows_within_tolerance_are_accepted(spec_file: Path):
 
 
 def test_transition_from_unknown_state(spec_file: Path):
-    problem = only(problems_after(spec_file, with_transition({"atrition": {"attrition": 1.0}})), "scenarios.t_chain.war.transition.atrition")
+    problem = only(
+        problems_after(spec_file, with_transition({"atrition": {"attrition": 1.0}})), "scenarios.t_chain.war.transition.atrition"
+    )
     assert "did you mean 'attrition'?" in problem.message
 
 
@@ -437,7 +455,9 @@ def test_names_with_dots_or_spaces_are_rejected(spec_file: Path):
 
 
 def test_includes_cycle(spec_file: Path):
-    problem = only(problems_after(spec_file, lambda d: put(d, "scenarios.t_hold.includes", ["t_combined"])), "scenarios.t_combined.includes")
+    problem = only(
+        problems_after(spec_file, lambda d: put(d, "scenarios.t_hold.includes", ["t_combined"])), "scenarios.t_combined.includes"
+    )
     assert "includes itself" in problem.message
 
 
@@ -504,7 +524,10 @@ def test_every_problem_in_a_file_is_reported_together(spec_file: Path):
 
 # ------------------------------------------------------------------- helpers
 def test_locate_finds_tables_keys_and_array_items():
-    text = '[model]\nname = "x"\n\n[[trajectories]]\nname = "a"\nrule = "crisis"\n\n[[trajectories]]\nname = "b"\nrule = "otherwise"\n\n[scenarios.s.war]\nhold = { state = "x", until = 2030 }\n'
+    text = (
+        '[model]\nname = "x"\n\n[[trajectories]]\nname = "a"\nrule = "crisis"\n\n'
+        '[[trajectories]]\nname = "b"\nrule = "otherwise"\n\n[scenarios.s.war]\nhold = { state = "x", until = 2030 }\n'
+    )
     assert locate(text, "model.name") == 2
     assert locate(text, "trajectories[1].rule") == 10
     assert locate(text, "scenarios.s.war.hold.until") == 13

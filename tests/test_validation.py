@@ -138,7 +138,13 @@ def test_a_missing_data_column_is_named(project: Paths):
 # ------------------------------------------------------------------- seed quotes
 def test_a_lens_quote_not_in_its_seed_file(project: Paths, with_seeds):
     def misquote(d):
-        d["priors"]["cushion"] = {"dist": "Normal", "mu": 0.3, "sigma": 0.3, "source": "001_19e99d834b398c11.txt", "quote": "a quote the paper never wrote"}
+        d["priors"]["cushion"] = {
+            "dist": "Normal",
+            "mu": 0.3,
+            "sigma": 0.3,
+            "source": "001_19e99d834b398c11.txt",
+            "quote": "a quote the paper never wrote",
+        }
 
     edit_toml(project.lenses / "baseline.toml", misquote)
     report = check_project(project.root)
@@ -193,8 +199,14 @@ def test_classify_follows_the_spec_channels_and_gives_every_path_one_class():
     rng = np.random.default_rng(0)
     channels = ["economic", "political", "security"]
     hist_years, years = list(range(2010, 2026)), list(range(2026, 2031))
-    history = xr.DataArray(rng.normal(size=(1, 50, len(hist_years), 3)), dims=("chain", "draw", "year", "channel"), coords={"year": hist_years, "channel": channels})
-    states = xr.DataArray(rng.normal(size=(1, 50, len(years), 3)), dims=("chain", "draw", "year", "channel"), coords={"year": years, "channel": channels})
+    history = xr.DataArray(
+        rng.normal(size=(1, 50, len(hist_years), 3)),
+        dims=("chain", "draw", "year", "channel"),
+        coords={"year": hist_years, "channel": channels},
+    )
+    states = xr.DataArray(
+        rng.normal(size=(1, 50, len(years), 3)), dims=("chain", "draw", "year", "channel"), coords={"year": years, "channel": channels}
+    )
     crisis = xr.DataArray(rng.random((1, 50, len(years))) < 0.1, dims=("chain", "draw", "year"), coords={"year": years}).astype(int)
     classes = [
         TrajectoryClass("crisis", "crisis"),

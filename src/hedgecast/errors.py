@@ -22,6 +22,7 @@ class Problem:
         What is wrong and, where possible, what would be right.
     line : int or None
         Line number when known (syntax errors).
+
     """
 
     file: str
@@ -85,6 +86,7 @@ class ProblemCollector:
     >>> problems = ProblemCollector("models/x.toml")
     >>> problems.add("channels", "must not be empty")
     >>> problems.raise_if_any(SpecError)  # doctest: +SKIP
+
     """
 
     def __init__(self, file: str | Path):

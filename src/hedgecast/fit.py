@@ -244,8 +244,9 @@ def posterior_predictive(idata: az.InferenceData, spec: ModelSpec, inputs: Model
             load = post["loading"].sel(free_indicator=name)
             icpt = post["intercept"].sel(free_indicator=name)
         noise = post["noise"].sel(indicator=name)
-        mean = icpt + ind.sign * load * s
+        mean = (icpt + ind.sign * load * s).transpose("chain", "draw", "year")
         eps = rng.standard_normal(mean.shape)
-        out.append(mean + noise * xr.DataArray(eps, dims=mean.dims))
+        rep = mean + noise * xr.DataArray(eps, dims=mean.dims)
+        out.append(rep.drop_vars(["channel", "free_indicator", "indicator"], errors="ignore"))
     rep = xr.concat(out, dim=xr.DataArray(names, dims="indicator", name="indicator"))
     return rep.transpose("chain", "draw", "indicator", "year").rename("y_rep")

@@ -69,7 +69,7 @@ class Forecast:
         return list(self.data.scenario.values)
 
     def class_probabilities(self, years=(2030, 2035)) -> xr.DataArray:
-        """P(trajectory class), dims ``(scenario, year, trajectory)``; sums to 1."""
+        """P(trajectory class), dims ``(trajectory, scenario, year)``; sums to 1 over ``trajectory``."""
         labels = self.data["trajectory"].sel(year=list(years))
         labels.attrs["classes"] = self.spec.class_names
         return class_probabilities(labels)
@@ -194,6 +194,8 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
     raw_ind = np.empty_like(z_ind)
     for i, name in enumerate(spec.indicator_names):
         raw_ind[..., i] = to_raw_units(z_ind[..., i], inputs.scaling.loc[name])
+        if spec.indicators[name].transform == "log1p":  # counts: expm1 can dip below 0
+            raw_ind[..., i] = np.maximum(raw_ind[..., i], 0.0)
 
     def arr(a: np.ndarray, *dims: str) -> np.ndarray:
         # (scenario, n, ...) -> (chain, draw, scenario, ...)

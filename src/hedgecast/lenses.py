@@ -34,14 +34,57 @@ from .spec import ModelSpec, add_lines, is_finite_number, quoted_number_hint, re
 LENS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 """A lens name: it names the file, and runs are saved under ``runs/<time>-<lens>-<random>``."""
 
-SCALAR_DISTRIBUTIONS = frozenset({
-    "AsymmetricLaplace", "Beta", "Cauchy", "ChiSquared", "ExGaussian", "Exponential", "Gamma", "Gumbel", "HalfCauchy",
-    "HalfNormal", "HalfStudentT", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "Logistic", "LogitNormal",
-    "Lognormal", "Moyal", "Normal", "Pareto", "SkewNormal", "SkewStudentT", "StudentT", "Triangular", "TruncatedNormal",
-    "Uniform", "VonMises", "Wald", "Weibull",
-})
+SCALAR_DISTRIBUTIONS = frozenset(
+    {
+        "AsymmetricLaplace",
+        "Beta",
+        "Cauchy",
+        "ChiSquared",
+        "ExGaussian",
+        "Exponential",
+        "Gamma",
+        "Gumbel",
+        "HalfCauchy",
+        "HalfNormal",
+        "HalfStudentT",
+        "InverseGamma",
+        "Kumaraswamy",
+        "Laplace",
+        "LogNormal",
+        "Logistic",
+        "LogitNormal",
+        "Lognormal",
+        "Moyal",
+        "Normal",
+        "Pareto",
+        "SkewNormal",
+        "SkewStudentT",
+        "StudentT",
+        "Triangular",
+        "TruncatedNormal",
+        "Uniform",
+        "VonMises",
+        "Wald",
+        "Weibull",
+    }
+)
 """Proper, continuous, univariate distributions: what a fitted parameter may have as its prior."""
-POSITIVE_SUPPORT = frozenset({"HalfNormal", "HalfCauchy", "HalfStudentT", "Gamma", "LogNormal", "Lognormal", "Exponential", "InverseGamma", "Weibull", "ChiSquared", "Pareto", "Wald"})
+POSITIVE_SUPPORT = frozenset(
+    {
+        "HalfNormal",
+        "HalfCauchy",
+        "HalfStudentT",
+        "Gamma",
+        "LogNormal",
+        "Lognormal",
+        "Exponential",
+        "InverseGamma",
+        "Weibull",
+        "ChiSquared",
+        "Pareto",
+        "Wald",
+    }
+)
 UNIT_SUPPORT = frozenset({"Beta", "Kumaraswamy", "LogitNormal", "Uniform", "TruncatedNormal"})
 POSITIVE_GROUPS = ("sigma", "noise", "nu", "loading")
 UNIT_GROUPS = ("rho", "scenario_probability")
@@ -89,8 +132,24 @@ def parameter_groups(spec: ModelSpec) -> dict[str, tuple[tuple[str, ...], list[t
     }
 
 
-FIT_GROUPS = ("initial", "mu", "rho", "sigma", "nu", "beta", "leverage_shift", "cushion", "war_effect",
-              "crisis_effect", "hazard_intercept", "hazard_friction", "hazard_ties", "loading", "intercept", "noise")
+FIT_GROUPS = (
+    "initial",
+    "mu",
+    "rho",
+    "sigma",
+    "nu",
+    "beta",
+    "leverage_shift",
+    "cushion",
+    "war_effect",
+    "crisis_effect",
+    "hazard_intercept",
+    "hazard_friction",
+    "hazard_ties",
+    "loading",
+    "intercept",
+    "noise",
+)
 FORECAST_GROUPS = ("war_transition", "scenario_probability")
 LENS_KEYS = ("name", "summary", "author", "extends")
 
@@ -121,7 +180,7 @@ def _is_number(value: Any) -> bool:
 
 @functools.cache
 def _distribution_parameters(dist: str) -> tuple[str, ...]:
-    """The keyword parameters ``pymc.<dist>.dist`` accepts."""
+    """Return the keyword parameters ``pymc.<dist>.dist`` accepts."""
     import pymc as pm
 
     sig = inspect.signature(getattr(pm, dist).dist)
@@ -130,8 +189,10 @@ def _distribution_parameters(dist: str) -> tuple[str, ...]:
 
 @functools.cache
 def _construction_error(dist: str, params: tuple[tuple[str, Any], ...]) -> str:
-    """Why ``pymc.<dist>.dist(**params)`` cannot be built ('' if it can): a missing or
-    incompatible parametrization (Gamma with alpha only, …)."""
+    """Say why ``pymc.<dist>.dist(**params)`` cannot be built ('' if it can).
+
+    Catches a missing or incompatible parametrization (Gamma with alpha only, …).
+    """
     import pymc as pm
 
     kwargs = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params}
@@ -168,7 +229,7 @@ def _check_parameter(dist: str, key: str, value: Any, fname: str, problems: Prob
     return True
 
 
-def _build_prior(raw: dict, field_name: str, group: str, problems: ProblemCollector, n_states: int) -> Prior | None:  # noqa: C901 - one check per rule, read top to bottom
+def _build_prior(raw: dict, field_name: str, group: str, problems: ProblemCollector, n_states: int) -> Prior | None:
     """Validate one prior table (``dist`` plus parameters; provenance keys ignored) and build it.
 
     Every problem is recorded under ``field_name``; returns None if the prior cannot be built.
@@ -188,17 +249,27 @@ def _build_prior(raw: dict, field_name: str, group: str, problems: ProblemCollec
         elif dist in ("Dirichlet", "MvNormal", "Multinomial", "MvStudentT"):
             problems.add(f"{field_name}.dist", f"{dist} is only for war_transition; {group} needs a univariate distribution")
         elif dist in ("Flat", "HalfFlat"):
-            problems.add(f"{field_name}.dist", f"{dist} is improper (it cannot be sampled, so prior checks and forecasts fail); use a proper distribution such as Normal or HalfNormal")
+            problems.add(
+                f"{field_name}.dist",
+                f"{dist} is improper (it cannot be sampled, so prior checks and forecasts fail); "
+                "use a proper distribution such as Normal or HalfNormal",
+            )
         else:
             import pymc as pm
 
             if isinstance(getattr(pm, dist, None), type):
-                problems.add(f"{field_name}.dist", f"{dist} cannot be a prior here: use a continuous univariate distribution; {suggest(dist, SCALAR_DISTRIBUTIONS)}")
+                problems.add(
+                    f"{field_name}.dist",
+                    f"{dist} cannot be a prior here: use a continuous univariate distribution; {suggest(dist, SCALAR_DISTRIBUTIONS)}",
+                )
             else:
                 problems.add(f"{field_name}.dist", f"unknown distribution '{dist}': {suggest(dist, allowed)}")
         return None
     if group in POSITIVE_GROUPS and dist not in POSITIVE_SUPPORT and dist != "TruncatedNormal":
-        problems.add(f"{field_name}.dist", f"{group} must be positive: use one of {', '.join(sorted(POSITIVE_SUPPORT))} (or TruncatedNormal with lower ≥ 0), got {dist}")
+        problems.add(
+            f"{field_name}.dist",
+            f"{group} must be positive: use one of {', '.join(sorted(POSITIVE_SUPPORT))} (or TruncatedNormal with lower ≥ 0), got {dist}",
+        )
         return None
     if group in UNIT_GROUPS and dist not in UNIT_SUPPORT:
         problems.add(f"{field_name}.dist", f"{group} must lie in (0, 1): use one of {', '.join(sorted(UNIT_SUPPORT))}, got {dist}")
@@ -212,8 +283,11 @@ def _build_prior(raw: dict, field_name: str, group: str, problems: ProblemCollec
             ok = False
         elif key not in valid_params:
             near = suggest(key, (*valid_params, *PROVENANCE_KEYS))
-            problems.add(fname, f"'{key}' is not a parameter of {dist} (its parameters are {', '.join(valid_params)}; "
-                                f"provenance keys are source, quote, reason){near[near.index(';'):] if ';' in near else ''}")
+            problems.add(
+                fname,
+                f"'{key}' is not a parameter of {dist} (its parameters are {', '.join(valid_params)}; "
+                f"provenance keys are source, quote, reason){near[near.index(';') :] if ';' in near else ''}",
+            )
             ok = False
         elif not _check_parameter(dist, key, value, fname, problems):
             ok = False
@@ -281,10 +355,16 @@ def _structure_problems(priors: dict[str, LensPrior], file: str) -> list[Problem
             first[key] = (name, params)
         elif first[key][1] != params:
             other, other_params = first[key]
-            out.append(Problem(file, f"priors.{name}", (
-                f"{lp.prior.distribution} with parameters ({', '.join(params)}), but {other} uses ({', '.join(other_params)}): "
-                f"priors of one distribution within group '{group}' must use the same parameters"
-            )))
+            out.append(
+                Problem(
+                    file,
+                    f"priors.{name}",
+                    (
+                        f"{lp.prior.distribution} with parameters ({', '.join(params)}), but {other} uses ({', '.join(other_params)}): "
+                        f"priors of one distribution within group '{group}' must use the same parameters"
+                    ),
+                )
+            )
     return out
 
 
@@ -315,6 +395,7 @@ class Lens:
         SpecError
             Listing every problem in the file (and in the lenses it extends), each
             with its field and, where it can be found, its line.
+
         """
         paths = paths or Paths.discover()
         path = Path(name_or_path)
@@ -326,7 +407,7 @@ class Lens:
         return cls._load(path, spec, paths, chain=())
 
     @classmethod
-    def _load(cls, path: Path, spec: ModelSpec, paths: Paths, chain: tuple[str, ...]) -> Lens:  # noqa: C901 - one file, read top to bottom
+    def _load(cls, path: Path, spec: ModelSpec, paths: Paths, chain: tuple[str, ...]) -> Lens:
         problems = ProblemCollector(path)
         data, text = read_toml_text(path, problems)
         problems.raise_if_any(SpecError)
@@ -388,7 +469,7 @@ class Lens:
             raise SpecError(ProblemCollector(self.path or self.name).problems or [_unknown_prior(self, name)])
 
     def prior(self, name: str) -> Prior:
-        """The prior called ``name`` (e.g. ``"beta.political.leader_ties"``)."""
+        """Return the prior called ``name`` (e.g. ``"beta.political.leader_ties"``)."""
         self._check_name(name)
         return self.priors[name].prior
 
@@ -425,11 +506,14 @@ class Lens:
             for other, lp in self.priors.items():
                 if other != name and other.split(".")[0] == group and group in FIT_GROUPS and lp.prior.distribution == built.distribution:
                     if tuple(sorted(lp.prior.parameters)) != params:
-                        problems.add(name, (
-                            f"{built.distribution} with parameters ({', '.join(params)}), but {other} uses "
-                            f"({', '.join(sorted(lp.prior.parameters))}): priors of one distribution within group "
-                            f"'{group}' must use the same parameters"
-                        ))
+                        problems.add(
+                            name,
+                            (
+                                f"{built.distribution} with parameters ({', '.join(params)}), but {other} uses "
+                                f"({', '.join(sorted(lp.prior.parameters))}): priors of one distribution within group "
+                                f"'{group}' must use the same parameters"
+                            ),
+                        )
                     break
         problems.raise_if_any(SpecError)
         assert built is not None
@@ -438,14 +522,20 @@ class Lens:
         return self
 
     def derive(self, name: str, *, summary: str = "", author: str = "") -> Lens:
-        """A copy of this lens under a new name, extending it; edit it with :meth:`set_prior`."""
+        """Return a copy of this lens under a new name, extending it; edit it with :meth:`set_prior`."""
         if not isinstance(name, str) or not LENS_NAME.match(name):
-            raise SpecError(Problem(f"lens {self.name}", "name", f"lens name {name!r} must start with a letter or digit and use only letters, digits, - and _"))
+            raise SpecError(
+                Problem(
+                    f"lens {self.name}",
+                    "name",
+                    f"lens name {name!r} must start with a letter or digit and use only letters, digits, - and _",
+                )
+            )
         return Lens(name, self.spec, copy.deepcopy(self.priors), summary or f"Derived from {self.name}", author, self.name, "")
 
     # ---- writing ----------------------------------------------------------------
     def to_toml_dict(self) -> dict:
-        """The lens as a TOML-ready dict: every prior written explicitly."""
+        """Return the lens as a TOML-ready dict: every prior written explicitly."""
         out: dict[str, Any] = {"lens": {"name": self.name, "summary": self.summary}}
         if self.author:
             out["lens"]["author"] = self.author
@@ -490,13 +580,15 @@ class Lens:
         rows = []
         for name, lp in self.priors.items():
             params = ", ".join(f"{k}={_fmt(v)}" for k, v in lp.prior.parameters.items())
-            rows.append({
-                "prior": name,
-                "distribution": f"{lp.prior.distribution}({params})",
-                "source": lp.provenance.source,
-                "quote": lp.provenance.quote,
-                "reason": lp.provenance.reason,
-            })
+            rows.append(
+                {
+                    "prior": name,
+                    "distribution": f"{lp.prior.distribution}({params})",
+                    "source": lp.provenance.source,
+                    "quote": lp.provenance.quote,
+                    "reason": lp.provenance.reason,
+                }
+            )
         return pd.DataFrame(rows)
 
     def fingerprint(self) -> str:
@@ -505,7 +597,7 @@ class Lens:
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def hyperparameters(self, group: str) -> list[tuple[str, Prior]]:
-        """The priors of one group, in coordinate order."""
+        """Return the priors of one group, in coordinate order."""
         return [(n, lp.prior) for n, lp in self.priors.items() if n.split(".")[0] == group]
 
 
@@ -536,7 +628,9 @@ def _unknown_prior(lens: Lens, name: str):
     return Problem(lens.path or f"lens {lens.name}", name, f"unknown prior: {suggest(name, lens.names)}")
 
 
-def parse_priors(raw: Any, spec: ModelSpec, problems: ProblemCollector, base: dict[str, LensPrior], *, require_all: bool) -> dict[str, LensPrior]:  # noqa: C901 - a small tree walk
+def parse_priors(
+    raw: Any, spec: ModelSpec, problems: ProblemCollector, base: dict[str, LensPrior], *, require_all: bool
+) -> dict[str, LensPrior]:
     """Resolve a ``[priors]`` table against the spec's parameter groups.
 
     A table with ``dist`` applies to every element below it (a whole group, or one
@@ -561,12 +655,12 @@ def parse_priors(raw: Any, spec: ModelSpec, problems: ProblemCollector, base: di
         def visit(node: Any, prefix: tuple[str, ...], depth: int, group=group, dims=dims, coords=coords) -> None:
             fname = "priors." + ".".join((group, *prefix))
             if not isinstance(node, dict):
-                problems.add(fname, f"must be a table with dist = \"…\" and its parameters, got {node!r}")
+                problems.add(fname, f'must be a table with dist = "…" and its parameters, got {node!r}')
                 return
             children = {k: v for k, v in node.items() if isinstance(v, dict)}
             params = {k: v for k, v in node.items() if not isinstance(v, dict)}
             if not children and not params:
-                problems.add(fname, "is empty: give dist = \"…\", its parameters, and a source + quote or a reason")
+                problems.add(fname, 'is empty: give dist = "…", its parameters, and a source + quote or a reason')
                 return
             valid = sorted({c[depth] for c in coords if c[:depth] == prefix}) if depth < len(dims) else []
             if params:
@@ -589,14 +683,16 @@ def parse_priors(raw: Any, spec: ModelSpec, problems: ProblemCollector, base: di
                 else:
                     for key in params:
                         if key in valid:
-                            problems.add(f"{fname}.{key}", f"must be a table [{fname}.{key}] with dist = \"…\", got {params[key]!r}")
+                            problems.add(f"{fname}.{key}", f'must be a table [{fname}.{key}] with dist = "…", got {params[key]!r}')
                     rest = [k for k in params if k not in valid]
                     if rest:
                         problems.add(f"{fname}.dist", f"missing: name a distribution (this table has {', '.join(rest)} but no dist)")
             for key, child in children.items():
                 if depth >= len(dims):
                     what = f"'{key}' is not a parameter" if "dist" in params else f"'{key}' is not a coordinate"
-                    problems.add(f"{fname}.{key}", f"{what}: {group} has no further levels" + (f" below {'.'.join(prefix)}" if prefix else ""))
+                    problems.add(
+                        f"{fname}.{key}", f"{what}: {group} has no further levels" + (f" below {'.'.join(prefix)}" if prefix else "")
+                    )
                 elif key not in valid:
                     problems.add(f"{fname}.{key}", _unknown_coordinate(group, dims[depth], key, valid, spec))
                 else:
@@ -622,7 +718,10 @@ def parse_priors(raw: Any, spec: ModelSpec, problems: ProblemCollector, base: di
 
 def _unknown_coordinate(group: str, dim: str, key: str, valid: list[str], spec: ModelSpec) -> str:
     if group == "scenario_probability" and key in spec.scenarios:
-        return f"scenario '{key}' is not uncertain: only scenarios with probability = \"lens\" in the spec take this prior ({', '.join(valid) or 'none has'})"
+        return (
+            f"scenario '{key}' is not uncertain: only scenarios with probability = \"lens\" in the spec "
+            f"take this prior ({', '.join(valid) or 'none has'})"
+        )
     if group == "war_transition" and dim == "war_state" and spec.drivers and key == getattr(_war_driver(spec), "reference", None):
         return f"'{key}' is the reference (no-war) state, which the future chain never leaves; give rows for {', '.join(valid)}"
     return f"unknown {dim} '{key}': {suggest(key, valid)}"
@@ -640,18 +739,20 @@ def list_lenses(paths: Paths | None = None) -> list[Path]:
 
 
 def diff_lenses(a: Lens, b: Lens) -> pd.DataFrame:
-    """What changed from lens ``a`` to lens ``b``: one row per differing prior."""
+    """Tabulate what changed from lens ``a`` to lens ``b``: one row per differing prior."""
     rows = []
     for name in dict.fromkeys([*a.names, *b.names]):
         pa, pb = a.priors.get(name), b.priors.get(name)
         if pa is not None and pb is not None and pa.prior == pb.prior:
             continue
-        rows.append({
-            "prior": name,
-            a.name if a.name != b.name else "a": None if pa is None else _describe(pa.prior),
-            b.name if a.name != b.name else "b": None if pb is None else _describe(pb.prior),
-            "why": "" if pb is None else str(pb.provenance),
-        })
+        rows.append(
+            {
+                "prior": name,
+                a.name if a.name != b.name else "a": None if pa is None else _describe(pa.prior),
+                b.name if a.name != b.name else "b": None if pb is None else _describe(pb.prior),
+                "why": "" if pb is None else str(pb.provenance),
+            }
+        )
     return pd.DataFrame(rows, columns=["prior", a.name if a.name != b.name else "a", b.name if a.name != b.name else "b", "why"])
 
 

@@ -26,6 +26,7 @@ class Provenance:
         A verbatim passage of ``source`` when it is a seed file.
     reason : str
         The analyst's reasoning, when no paper is quoted.
+
     """
 
     source: str = ""
@@ -48,7 +49,9 @@ class Provenance:
         if self.cites_seed and not quote:
             out.append(("quote", f"cites {self.source} but gives no verbatim quote"))
         if not self.cites_seed and _SEEDISH.search(source):
-            out.append(("source", f"'{source}' looks like a seed file name but is not one; write it exactly, e.g. 001_19e99d834b398c11.txt"))
+            out.append(
+                ("source", f"'{source}' looks like a seed file name but is not one; write it exactly, e.g. 001_19e99d834b398c11.txt")
+            )
         return out
 
     def to_dict(self) -> dict[str, str]:

@@ -1,5 +1,8 @@
-"""The model spec file (``models/turkiye_russia.toml``): channels, drivers, indicators,
-trajectory classes and scenarios, validated as a whole on load."""
+"""The model spec file (``models/turkiye_russia.toml``), validated as a whole on load.
+
+It holds the channels, drivers, indicators, trajectory classes and scenarios. Every
+mistake in it is collected, with its field and line, into one :class:`SpecError`.
+"""
 
 from __future__ import annotations
 
@@ -68,8 +71,11 @@ class Indicator:
 
 @dataclass(frozen=True)
 class DriverIntervention:
-    """Set a driver's future level: from ``from_year`` it moves (over ``ramp`` years)
-    to a level drawn from Normal(``to``, ``sd``), then drifts as usual."""
+    """Set a driver's future level.
+
+    From ``from_year`` it moves (over ``ramp`` years) to a level drawn from
+    Normal(``to``, ``sd``), then drifts as usual.
+    """
 
     driver: str
     from_year: int
@@ -178,7 +184,7 @@ class ModelSpec:
 _TOML_HINTS = (
     (re.compile(r"Cannot declare \((.*)\) twice"), "duplicate table: [{0}] is declared twice in this file (merge the two, or rename one)"),
     (re.compile(r"Cannot overwrite a value"), "duplicate key: this key is already set in this table, or a table of the same name exists"),
-    (re.compile(r"Invalid value"), "invalid value: put text in double quotes (\"...\"), write numbers plainly (0.5), lists in [ ]"),
+    (re.compile(r"Invalid value"), 'invalid value: put text in double quotes ("..."), write numbers plainly (0.5), lists in [ ]'),
     (re.compile(r"Unclosed array"), "a list [ … ] is not closed"),
     (re.compile(r"Expected '=' after a key"), "expected 'key = value' (a stray word, or text without quotes?)"),
 )
@@ -257,8 +263,10 @@ def _field_parts(field_name: str) -> list[str]:
 
 
 def locate(text: str, field_name: str) -> int | None:
-    """Best-effort line number of a dotted field (``scenarios.x.war.hold.until``,
-    ``trajectories[2].rule``) in TOML ``text``; None when it cannot be found."""
+    """Find the line of a dotted field in TOML ``text`` (best effort; None if not found).
+
+    Fields look like ``scenarios.x.war.hold.until`` or ``trajectories[2].rule``.
+    """
     if not text or not field_name:
         return None
     lines = text.splitlines()
@@ -336,7 +344,7 @@ def _is_number(value: Any) -> bool:
 
 
 def is_finite_number(value: Any) -> bool:
-    """A number that is not NaN, not infinite and fits in a float (TOML integers can be huge)."""
+    """Tell whether ``value`` is a number that is not NaN or infinite and fits a float (TOML integers can be huge)."""
     if not _is_number(value):
         return False
     try:
@@ -357,7 +365,7 @@ def quoted_number_hint(value: Any) -> str:
 
 
 def _number(value: Any, field_name: str, problems: ProblemCollector, *, positive=False, nonneg=False, unit=False) -> float | None:
-    """A finite number (optionally > 0, ≥ 0 or in [0, 1]); None if it is not a finite number."""
+    """Check a finite number (optionally > 0, ≥ 0 or in [0, 1]); None if it is not a finite number."""
     if not _is_number(value):
         problems.add(field_name, f"must be a number, got {value!r}{quoted_number_hint(value)}")
         return None
@@ -391,7 +399,9 @@ def _text(value: Any, field_name: str, problems: ProblemCollector, default: str 
 
 def _name(name: Any, field_name: str, problems: ProblemCollector, what: str) -> bool:
     if not isinstance(name, str) or not NAME.match(name):
-        problems.add(field_name, f"{what} name {name!r} must start with a letter and use only letters, digits and _ (e.g. regional_friction)")
+        problems.add(
+            field_name, f"{what} name {name!r} must start with a letter and use only letters, digits and _ (e.g. regional_friction)"
+        )
         return False
     return True
 
@@ -453,11 +463,23 @@ def parse_spec(data: dict, problems: ProblemCollector) -> dict:
     indicators = _parse_indicators(data, channels, problems)
     trajectories = _parse_trajectories(data, list(channels), problems)
     scenarios = _parse_scenarios(data, drivers, meta["forecast"], problems)
-    return {**meta, "channels": channels, "drivers": drivers, "indicators": indicators, "trajectories": trajectories, "scenarios": scenarios}
+    return {
+        **meta,
+        "channels": channels,
+        "drivers": drivers,
+        "indicators": indicators,
+        "trajectories": trajectories,
+        "scenarios": scenarios,
+    }
 
 
 def _span(value: Any, field_name: str, problems: ProblemCollector, default: tuple[int, int]) -> tuple[tuple[int, int], bool]:
-    ok = isinstance(value, list) and len(value) == 2 and all(isinstance(y, int) and not isinstance(y, bool) for y in value) and value[0] <= value[1]
+    ok = (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(y, int) and not isinstance(y, bool) for y in value)
+        and value[0] <= value[1]
+    )
     if not ok:
         problems.add(field_name, f"must be [first_year, last_year] (two whole years, first ≤ last), got {value!r}")
         return default, False
@@ -470,19 +492,33 @@ def _parse_model(data: dict, problems: ProblemCollector) -> dict:
     name = _text(model.get("name"), "model.name", problems, "model")
     version = model.get("version", "1")
     if isinstance(version, bool) or not isinstance(version, (str, int, float)):
-        problems.add("model.version", f"must be text such as \"2\", got {version!r}")
+        problems.add("model.version", f'must be text such as "2", got {version!r}')
         version = "1"
     history, ok_h = _span(model.get("history", [FIRST_YEAR, LAST_HISTORY_YEAR]), "model.history", problems, (FIRST_YEAR, LAST_HISTORY_YEAR))
-    forecast, ok_f = _span(model.get("forecast", [LAST_HISTORY_YEAR + 1, LAST_HISTORY_YEAR + 10]), "model.forecast", problems, (LAST_HISTORY_YEAR + 1, LAST_HISTORY_YEAR + 10))
+    forecast, ok_f = _span(
+        model.get("forecast", [LAST_HISTORY_YEAR + 1, LAST_HISTORY_YEAR + 10]),
+        "model.forecast",
+        problems,
+        (LAST_HISTORY_YEAR + 1, LAST_HISTORY_YEAR + 10),
+    )
     if ok_h:
         if history[0] < FIRST_YEAR or history[1] > LAST_HISTORY_YEAR:
-            problems.add("model.history", f"the data cover {FIRST_YEAR}–{LAST_HISTORY_YEAR}; the history must lie within them, got {list(history)}")
+            problems.add(
+                "model.history", f"the data cover {FIRST_YEAR}–{LAST_HISTORY_YEAR}; the history must lie within them, got {list(history)}"
+            )
         if not (history[0] <= RUPTURE_YEARS[0] and history[1] >= RUPTURE_YEARS[1]):
-            problems.add("model.history", f"must include {RUPTURE_YEARS[0]}–{RUPTURE_YEARS[1]} (trajectory rules measure against the 2015–16 rupture), got {list(history)}")
+            problems.add(
+                "model.history",
+                f"must include {RUPTURE_YEARS[0]}–{RUPTURE_YEARS[1]} (trajectory rules measure against "
+                f"the 2015–16 rupture), got {list(history)}",
+            )
     if ok_f:
         missing = [y for y in HEADLINE_YEARS if not forecast[0] <= y <= forecast[1]]
         if missing:
-            problems.add("model.forecast", f"must include {', '.join(map(str, HEADLINE_YEARS))} (the years runs and reports summarize), got {list(forecast)}")
+            problems.add(
+                "model.forecast",
+                f"must include {', '.join(map(str, HEADLINE_YEARS))} (the years runs and reports summarize), got {list(forecast)}",
+            )
     if ok_h and ok_f and forecast[0] != history[1] + 1:
         problems.add("model.forecast", f"must start the year after the history ends ({history[1] + 1}), got {forecast[0]}")
     return {
@@ -514,7 +550,9 @@ def _parse_channels(data: dict, problems: ProblemCollector) -> dict[str, Channel
         )
     for required in REQUIRED_CHANNELS:
         if raw and required not in raw:
-            problems.add(f"channels.{required}", f"missing: the model needs the economic and political channels; {suggest(required, list(raw))}")
+            problems.add(
+                f"channels.{required}", f"missing: the model needs the economic and political channels; {suggest(required, list(raw))}"
+            )
     return channels
 
 
@@ -552,11 +590,13 @@ def _parse_drivers(data: dict, problems: ProblemCollector) -> dict[str, Driver]:
                 problems.add(f"{f}.states", f"duplicate state names: {', '.join(dupes)}")
             reference = _text(d.get("reference"), f"{f}.reference", problems)
             if reference not in states:
-                problems.add(f"{f}.reference", f"must be one of its states (the no-war reference), got {reference!r}: {suggest(reference, states)}")
+                problems.add(
+                    f"{f}.reference", f"must be one of its states (the no-war reference), got {reference!r}: {suggest(reference, states)}"
+                )
         else:
             for key in ("states", "reference"):
                 if key in d:
-                    problems.add(f"{f}.{key}", f"only a discrete driver has {key}; set kind = \"discrete\" or remove it")
+                    problems.add(f"{f}.{key}", f'only a discrete driver has {key}; set kind = "discrete" or remove it')
         drivers[dname] = Driver(
             dname,
             kind,
@@ -599,13 +639,17 @@ def _parse_indicators(data: dict, channels: dict[str, Channel], problems: Proble
             problems.add(f"{f}.channel", f"unknown channel {ch!r}: {suggest(ch, list(channels))}")
         transform = i.get("transform", "identity")
         if transform not in TRANSFORMS:
-            problems.add(f"{f}.transform", f"unknown transform {transform!r}: valid are {', '.join(TRANSFORMS)}{_close(transform, TRANSFORMS)}")
+            problems.add(
+                f"{f}.transform", f"unknown transform {transform!r}: valid are {', '.join(TRANSFORMS)}{_close(transform, TRANSFORMS)}"
+            )
             transform = "identity"
         sign = i.get("sign", 1)
         if isinstance(sign, bool) or sign not in (1, -1):
             problems.add(f"{f}.sign", f"must be 1 or -1, got {sign!r}")
             sign = 1
-        indicators[iname] = Indicator(iname, ch if isinstance(ch, str) else "", _text(i.get("label"), f"{f}.label", problems, iname), str(transform), int(sign))
+        indicators[iname] = Indicator(
+            iname, ch if isinstance(ch, str) else "", _text(i.get("label"), f"{f}.label", problems, iname), str(transform), int(sign)
+        )
     for c in channels.values():
         if not c.anchor:
             continue
@@ -620,7 +664,7 @@ def _parse_trajectories(data: dict, channel_names: list[str], problems: ProblemC
     trajectories: list[TrajectoryClass] = []
     raw = data.get("trajectories", [])
     if not isinstance(raw, list) or not raw:
-        problems.add("trajectories", "must be a non-empty list of [[trajectories]] tables, the last with rule = \"otherwise\"")
+        problems.add("trajectories", 'must be a non-empty list of [[trajectories]] tables, the last with rule = "otherwise"')
         raw = []
     variables = rule_variable_names(channel_names)
     seen: set[str] = set()
@@ -637,25 +681,38 @@ def _parse_trajectories(data: dict, channel_names: list[str], problems: ProblemC
             seen.add(tname)
         rule = t.get("rule")
         if not isinstance(rule, str) or not rule.strip():
-            problems.add(f"{f}.rule", "missing rule (a condition in quotes, or \"otherwise\")")
+            problems.add(f"{f}.rule", 'missing rule (a condition in quotes, or "otherwise")')
             rule = "False"
         else:
             try:
                 compile_rule(rule, variables)
             except RuleError as err:
                 problems.add(f"{f}.rule", str(err))
-        trajectories.append(TrajectoryClass(str(tname), rule, _text(t.get("label"), f"{f}.label", problems, str(tname)), _text(t.get("description"), f"{f}.description", problems)))
+        trajectories.append(
+            TrajectoryClass(
+                str(tname),
+                rule,
+                _text(t.get("label"), f"{f}.label", problems, str(tname)),
+                _text(t.get("description"), f"{f}.description", problems),
+            )
+        )
     if trajectories:
         if not trajectories[-1].is_otherwise:
-            problems.add(f"trajectories[{len(trajectories) - 1}].rule", "the last class's rule must be \"otherwise\", so that every path gets a class (paths matching no rule would be left unclassified)")
+            problems.add(
+                f"trajectories[{len(trajectories) - 1}].rule",
+                'the last class\'s rule must be "otherwise", so that every path gets a class '
+                "(paths matching no rule would be left unclassified)",
+            )
         for n, t in enumerate(trajectories[:-1]):
             if t.is_otherwise:
-                problems.add(f"trajectories[{n}].rule", "\"otherwise\" is allowed only on the last class (later classes could never be reached)")
+                problems.add(
+                    f"trajectories[{n}].rule", '"otherwise" is allowed only on the last class (later classes could never be reached)'
+                )
     return trajectories
 
 
 def _parse_transition(raw: Any, f: str, future: list[str], reference: str, problems: ProblemCollector) -> dict[str, dict[str, float]]:
-    """A fixed war-state transition matrix: from-state -> full row over ``future``."""
+    """Parse a fixed war-state transition matrix: from-state -> full row over ``future``."""
     table = _table(raw, f, problems)
     out: dict[str, dict[str, float]] = {}
 
@@ -694,7 +751,7 @@ def _parse_transition(raw: Any, f: str, future: list[str], reference: str, probl
     return out
 
 
-def _parse_scenarios(data: dict, drivers: dict[str, Driver], forecast: tuple[int, int], problems: ProblemCollector) -> dict[str, Scenario]:  # noqa: C901 - one scenario table, read top to bottom
+def _parse_scenarios(data: dict, drivers: dict[str, Driver], forecast: tuple[int, int], problems: ProblemCollector) -> dict[str, Scenario]:
     scenarios: dict[str, Scenario] = {}
     discrete = [d for d in drivers.values() if d.kind == "discrete"]
     war = discrete[0] if len(discrete) == 1 else None
@@ -715,7 +772,7 @@ def _parse_scenarios(data: dict, drivers: dict[str, Driver], forecast: tuple[int
                 prob = "lens"
             else:
                 hint = quoted_number_hint(raw_prob) or _close(raw_prob, ["lens"])
-                problems.add(f"{f}.probability", f"must be a number in [0, 1] or \"lens\", got {raw_prob!r}{hint}")
+                problems.add(f"{f}.probability", f'must be a number in [0, 1] or "lens", got {raw_prob!r}{hint}')
         elif raw_prob is not None:
             prob = _number(raw_prob, f"{f}.probability", problems, unit=True)
 
@@ -747,7 +804,9 @@ def _parse_scenarios(data: dict, drivers: dict[str, Driver], forecast: tuple[int
                 hold_state, hold_until = "", 0
         transition: dict[str, dict[str, float]] = {}
         if "transition" in war_raw:
-            transition = _parse_transition(war_raw["transition"], f"{f}.war.transition", future_states, war.reference if war else "", problems)
+            transition = _parse_transition(
+                war_raw["transition"], f"{f}.war.transition", future_states, war.reference if war else "", problems
+            )
 
         interventions: dict[str, DriverIntervention] = {}
         for dname, iv in _table(s.get("drivers", {}), f"{f}.drivers", problems).items():

@@ -17,10 +17,10 @@ import xarray as xr
 
 
 def rule_variable_names(channels: Sequence[str] = ("economic", "political")) -> dict[str, str]:
-    """The variables a rule may use for a model with ``channels``, with what each means.
+    """Return the variables a rule may use for a model with ``channels``, with what each means.
 
-    Per channel ``c``: ``c_change``, ``c_min_change``, ``c_fall_2y`` and
-    ``rupture_depth_c``; plus ``crisis``. A rule naming a channel the spec does not
+    Per channel ``c``: ``c_change``, ``c_min_change``, ``c_fall_2y``, ``c_level``,
+    ``c_min_level``, ``c_trough_2015_16`` and ``rupture_depth_c``; plus ``crisis``. A rule naming a channel the spec does not
     have is rejected when the spec is loaded.
     """
     out: dict[str, str] = {}
@@ -30,6 +30,12 @@ def rule_variable_names(channels: Sequence[str] = ("economic", "political")) -> 
         out[f"{c}_min_change"] = f"lowest {c} level from 2026 to the year, minus the 2025 level"
     for c in channels:
         out[f"{c}_fall_2y"] = f"largest {c} fall over any two consecutive years up to the year"
+    for c in channels:
+        out[f"{c}_level"] = f"{c} level at the year"
+    for c in channels:
+        out[f"{c}_min_level"] = f"lowest {c} level from 2026 to the year"
+    for c in channels:
+        out[f"{c}_trough_2015_16"] = f"the {c} channel's low point in the 2015–16 rupture (lower of 2015 and 2016)"
     out["crisis"] = "a rupture-scale crisis happened from 2026 to the year"
     for c in channels:
         out[f"rupture_depth_{c}"] = f"how far the {c} channel fell in 2015–16"
@@ -80,6 +86,7 @@ def compile_rule(rule: str, variables: Mapping[str, str] = RULE_VARIABLES) -> Ca
     RuleError
         On a syntax error, an unknown name, or an operation outside the small
         allowed set (and/or/not, comparisons, + - * /, abs/min/max, numbers).
+
     """
     if not isinstance(rule, str):
         raise RuleError(f"a rule must be text (a boolean expression in quotes, or 'otherwise'), got {rule!r}")
@@ -94,7 +101,7 @@ def compile_rule(rule: str, variables: Mapping[str, str] = RULE_VARIABLES) -> Ca
     except (ValueError, RecursionError, MemoryError) as err:  # NUL bytes; absurd nesting
         raise RuleError(f"cannot parse rule {rule!r}: {err}") from None
 
-    def build(node: ast.AST) -> Callable[[Mapping], np.ndarray]:  # noqa: C901 - a small interpreter
+    def build(node: ast.AST) -> Callable[[Mapping], np.ndarray]:
         if isinstance(node, ast.Expression):
             return build(node.body)
         if isinstance(node, ast.BoolOp):
@@ -174,7 +181,7 @@ def _unknown_name(rule: str, name: str, variables: Mapping[str, str]) -> str:
 
     channels = sorted(v[: -len("_change")] for v in variables if v.endswith("_change") and not v.endswith("_min_change"))
     channel = ""
-    for prefix, suffix in (("", "_min_change"), ("", "_change"), ("", "_fall_2y"), ("rupture_depth_", "")):
+    for prefix, suffix in (("", "_min_change"), ("", "_change"), ("", "_fall_2y"), ("", "_min_level"), ("", "_level"), ("", "_trough_2015_16"), ("rupture_depth_", "")):
         if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix) + len(suffix):
             channel = name[len(prefix) : len(name) - len(suffix)]
             break
@@ -214,6 +221,7 @@ def rule_variables(states: xr.DataArray, crisis: xr.DataArray, history_states: x
         Fitted latent states, dims ``(chain, draw, year, channel)``, history years.
     year : int
         The year to classify (paths are judged over 2026..year).
+
     """
     last = history_states.isel(year=-1)
     window = states.sel(year=slice(None, year))
@@ -221,7 +229,8 @@ def rule_variables(states: xr.DataArray, crisis: xr.DataArray, history_states: x
     change = at_year - last
     min_change = window.min("year") - last
     h = history_states
-    depth = h.sel(year=2014) - np.minimum(h.sel(year=2015), h.sel(year=2016))
+    trough = np.minimum(h.sel(year=2015), h.sel(year=2016))
+    depth = h.sel(year=2014) - trough
     # two-year falls, counting the last two history years as the start of the path
     start, _ = xr.broadcast(h.isel(year=slice(-2, None)), window.isel(year=0, drop=True))
     joined = xr.concat([start.transpose(*window.dims), window], dim="year")
@@ -234,6 +243,11 @@ def rule_variables(states: xr.DataArray, crisis: xr.DataArray, history_states: x
         env[f"{c}_min_change"] = min_change.sel(channel=c)
     for c in channels:
         env[f"{c}_fall_2y"] = fall.sel(channel=c)
+    lowest = window.min("year")
+    for c in channels:
+        env[f"{c}_level"] = at_year.sel(channel=c)
+        env[f"{c}_min_level"] = lowest.sel(channel=c)
+        env[f"{c}_trough_2015_16"] = trough.sel(channel=c)
     env["crisis"] = crisis.sel(year=slice(None, year)).max("year") > 0
     for c in channels:
         env[f"rupture_depth_{c}"] = depth.sel(channel=c)
@@ -253,6 +267,7 @@ def classify(classes: list[TrajectoryClass], states, crisis, history_states, yea
     DataArray
         Integer class index (into ``classes``), dims ``(..., year)`` with the
         class names in ``attrs['classes']``.
+
     """
     variables = rule_variable_names([str(c) for c in states["channel"].values])
     compiled = [compile_rule(c.rule, variables) for c in classes]

@@ -32,6 +32,7 @@ class CheckReport:
         What could not be checked, and why (e.g. lenses when the spec is broken).
     seconds : float
         How long the check took.
+
     """
 
     ok: list[str] = field(default_factory=list)
@@ -61,6 +62,7 @@ def check_project(root: str | Path | None = None) -> CheckReport:
     -------
     CheckReport
         Never raises for a problem in the files: every one is in ``problems``.
+
     """
     paths = Paths.discover(root)
     start = time.perf_counter()
@@ -154,7 +156,13 @@ def _check_lenses(paths: Paths, spec, report: CheckReport) -> None:
         quotes = _quotes(path, paths)
         report.problems.extend(quotes)
         if lens.name in names:
-            report.problems.append(Problem(str(path), "lens.name", f"lens name '{lens.name}' is already used by {_show(names[lens.name], paths)}; give each lens its own name"))
+            report.problems.append(
+                Problem(
+                    str(path),
+                    "lens.name",
+                    f"lens name '{lens.name}' is already used by {_show(names[lens.name], paths)}; give each lens its own name",
+                )
+            )
             continue
         names[lens.name] = path
         if not quotes:
@@ -167,18 +175,24 @@ def _check_data(paths: Paths, spec, report: CheckReport) -> None:
     from .history import load_history
 
     loaders = {
-        **{f"curated/{name}": loader for name, loader in (
-            ("series.csv", data.load_series),
-            ("events.csv", data.load_events),
-            ("drivers.csv", data.load_driver_codings),
-            ("war_states.csv", data.load_war_states),
-        )},
-        **{f"raw/{data.RAW[key]}": loader for key, loader in (
-            ("unga", data.load_unga),
-            ("cow_trade", data.load_cow_trade),
-            ("gdelt", data.load_gdelt),
-            ("mid", data.load_mid),
-        )},
+        **{
+            f"curated/{name}": loader
+            for name, loader in (
+                ("series.csv", data.load_series),
+                ("events.csv", data.load_events),
+                ("drivers.csv", data.load_driver_codings),
+                ("war_states.csv", data.load_war_states),
+            )
+        },
+        **{
+            f"raw/{data.RAW[key]}": loader
+            for key, loader in (
+                ("unga", data.load_unga),
+                ("cow_trade", data.load_cow_trade),
+                ("gdelt", data.load_gdelt),
+                ("mid", data.load_mid),
+            )
+        },
     }
     failed = False
     for _, loader in loaders.items():
@@ -221,10 +235,18 @@ def _spec_data_problems(spec, paths: Paths) -> list[Problem]:
             out.append(Problem(file, f"indicators.{name}", f"no data file provides indicator '{name}': {suggest(name, data.INDICATORS)}"))
     for name in spec.continuous_drivers:
         if name not in data.DRIVERS:
-            out.append(Problem(file, f"drivers.{name}", f"data/curated/drivers.csv has no codings for '{name}': {suggest(name, data.DRIVERS)}"))
+            out.append(
+                Problem(file, f"drivers.{name}", f"data/curated/drivers.csv has no codings for '{name}': {suggest(name, data.DRIVERS)}")
+            )
     coded = set(data.load_war_states(paths)["state"])
     for state in sorted(coded - set(spec.war_states)):
-        out.append(Problem(file, f"drivers.{spec.war_driver.name}.states", f"data/curated/war_states.csv uses state '{state}', which the spec does not list: {suggest(state, spec.war_states)}"))
+        out.append(
+            Problem(
+                file,
+                f"drivers.{spec.war_driver.name}.states",
+                f"data/curated/war_states.csv uses state '{state}', which the spec does not list: {suggest(state, spec.war_states)}",
+            )
+        )
     if out:
         from .errors import ProblemCollector
         from .spec import add_lines, read_toml_text

@@ -65,7 +65,9 @@ class Fit:
             stacked_prior = prior.stack(_k=other) if other else prior.expand_dims(_k=[0])
             for k in range(stacked_post.sizes["_k"]):
                 p, q = stacked_post.isel(_k=k), stacked_prior.isel(_k=k)
-                label = group if not other else group + "." + ".".join(str(v) for v in (stacked_post["_k"].values[k] if len(other) > 1 else (stacked_post["_k"].values[k],)))
+                key = stacked_post["_k"].values[k]
+                parts = key if isinstance(key, tuple) else (key,)
+                label = group if not other else ".".join([group, *(str(v) for v in parts)])
                 prior_sd, post_sd = float(q.std()), float(p.std())
                 rows.append({
                     "parameter": label,
