@@ -241,9 +241,44 @@ def forecast(
         raise DiagnosticsFailed(" | ".join(failed))
 
 
+SECTION_FILES = (("stress", "Stress test"), ("sbc", "Validation: simulation-based calibration"), ("backtest", "Validation: backtests"))
+
+
+def saved_sections(paths) -> list[tuple[str, str]]:
+    """Sections written by `hedgecast stress` / `hedgecast validate …` (reports/sections/*.html)."""
+    out = []
+    for stem, title in SECTION_FILES:
+        f = paths.reports / "sections" / f"{stem}.html"
+        if f.is_file():
+            out.append((title, f.read_text(encoding="utf-8")))
+    return out
+
+
+def save_section(paths, stem: str, html: str) -> Path:
+    """Keep a report section so later reports include it (written atomically)."""
+    from .report import write_atomic
+
+    return write_atomic(paths.reports / "sections" / f"{stem}.html", html)
+
+
+def write_report(wb, main_fit, fc, *, run_manifest: dict, compare_fits=(), out_path: Path | None = None, progress: Progress | None = None) -> Path:
+    """Render the full report: the main fit, a Lenses section if several lenses, and saved sections."""
+    from .report import build_report
+
+    extra = []
+    if compare_fits:
+        from .comparison import lens_section
+
+        extra.append(lens_section([main_fit, *compare_fits]))
+    extra.extend(saved_sections(wb.paths))
+    target = out_path or (wb.paths.reports / "turkiye-russia.html")
+    return build_report(main_fit, fc, path=target, extra_sections=extra, run_info=run_manifest)
+
+
 @app.command()
 def report(
     lens: LensOpt = None,
+    compare: Annotated[bool, typer.Option("--compare/--no-compare", help="Fit every lens for the report's Lenses section (default: on when --lens is not given).")] = True,
     out_path: Annotated[Path | None, typer.Option("--out", help="Report path. Default: reports/turkiye-russia.html")] = None,
     draws: DrawsOpt = 1000,
     tune: TuneOpt = 1500,
@@ -251,8 +286,7 @@ def report(
     seed: SeedOpt = 2026,
     allow_warnings: AllowOpt = False,
 ) -> None:
-    """The main job: fit, forecast every scenario, save the run, write the HTML report."""
-    from .report import build_report
+    """The main job: fit, forecast every scenario, compare the lenses, save the run, write the HTML report."""
     from .runs import save_run
 
     settings = _settings(draws, tune, chains, seed)
@@ -260,30 +294,25 @@ def report(
         task = _step(progress, "Loading spec and data")
         wb = _workbench()
         _done(progress, task)
-        names = lens or ["baseline"]
+        names = list(lens or ["baseline"])
+        if compare and not lens:
+            names += [n for n in wb.lenses() if n not in names]
         fits = _fit_lenses(wb, names, settings, progress)
         main_fit = fits[0]
-        task = _step(progress, f"Forecasting {len(wb.spec.scenarios)} scenarios × {len(wb.spec.forecast_years)} years")
+        task = _step(progress, f"Forecasting {len(wb.spec.scenarios)} scenarios × {len(wb.spec.forecast_years)} years × {main_fit.diagnostics.n_samples} draws")
         fc = main_fit.forecast()
         _done(progress, task)
-        extra = []
-        if len(fits) > 1:
-            from .comparison import lens_section
-
-            task = _step(progress, "Comparing lenses")
-            extra.append(lens_section(fits))
-            _done(progress, task)
         task = _step(progress, "Saving the run")
         run = save_run(main_fit, fc, wb.paths, headline=fc.headline(2030))
         _done(progress, task, f"Saved run {run.id}")
         task = _step(progress, "Writing the report")
-        target = out_path or (wb.paths.reports / "turkiye-russia.html")
-        path = build_report(main_fit, fc, path=target, extra_sections=extra, run_info=run.manifest)
+        path = write_report(wb, main_fit, fc, run_manifest=run.manifest, compare_fits=fits[1:], out_path=out_path)
         _done(progress, task, f"Wrote {path}")
     out.print(_probability_table(fc, 2030))
     out.print(f"report: [bold]{path}[/]")
-    if not main_fit.diagnostics.passed and not allow_warnings:
-        raise DiagnosticsFailed("; ".join(main_fit.diagnostics.problems) + f" (the report at {path} says so on top)")
+    failed = [f"{f.lens.name}: " + "; ".join(f.diagnostics.problems) for f in fits if not f.diagnostics.passed]
+    if failed and not allow_warnings:
+        raise DiagnosticsFailed(" | ".join(failed) + f" (the report at {path} says so on top)")
 
 
 @runs_app.command("list")

@@ -99,8 +99,9 @@ def _gamma_ab(p: Mapping[str, float]) -> tuple[float, float]:
 
 def _scipy_logpdf(dist: str, p: Mapping[str, float], x: np.ndarray) -> np.ndarray | None:  # noqa: C901 - one family per branch
     """``log p(x)`` with scipy for the common families; None for others (pymc fallback)."""
-    if dist == "Normal":
-        return stats.norm.logpdf(x, float(p.get("mu", 0.0)), _sigma(p))
+    if dist == "Normal":  # the common case, without scipy's per-call overhead
+        sd = _sigma(p)
+        return -0.5 * ((x - float(p.get("mu", 0.0))) / sd) ** 2 - math.log(sd) - 0.5 * math.log(2 * math.pi)
     if dist == "HalfNormal":
         return stats.halfnorm.logpdf(x, 0.0, _sigma(p))
     if dist == "StudentT":
@@ -497,22 +498,42 @@ class Reweighter:
         method = "forecast" if w.uniform else "reweight+forecast"
         return self._summarise(full, w, method)
 
-    def _reweight_forecast_priors(self, fitted: Mapping[str, Prior], fchanges: Mapping[str, Prior]) -> Evaluation:
-        """Reweight per scenario: a forecast-only prior weighs only the scenarios it affects."""
+    def scenario_weights(self, changes: Mapping[str, Prior]) -> list[tuple[list[int], Weights]]:
+        """PSIS weights per group of scenarios, reweighting forecast-only priors too.
+
+        A forecast-only prior weighs only the scenarios it affects (a scenario probability
+        only its own scenario), so unaffected scenarios keep the fitted-prior weights.
+        """
+        fitted = {k: v for k, v in changes.items() if not is_forecast_prior(k)}
+        fchanges = {k: v for k, v in changes.items() if is_forecast_prior(k)}
         base_lr, _ = self.log_ratio(fitted)
         f_lr = {k: self.log_ratio({k: v})[1] for k, v in fchanges.items()}
         spec = self.lens.spec
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for j, s in enumerate(self.scenarios):
+            groups.setdefault(tuple(k for k in fchanges if affects(spec, k, s)), []).append(j)
+        out = []
+        for key, idx in groups.items():
+            lr = base_lr + sum((f_lr[k] for k in key), np.zeros(self.n))
+            out.append((idx, psis(lr)))
+        return out
+
+    def values(self, changes: Mapping[str, Prior], quantities: Sequence[int]) -> tuple[np.ndarray, float]:
+        """Fast path for bulk evaluation: ``(len(quantities), scenario)`` probabilities and the largest k̂."""
+        out = np.empty((len(quantities), len(self.scenarios)))
+        k = -np.inf
+        for idx, w in self.scenario_weights(changes):
+            out[:, idx] = np.einsum("qsn,n->qs", self.indicators[np.ix_(list(quantities), idx)], w.weights)
+            if not w.uniform:
+                k = max(k, w.pareto_k)
+        return out, (k if np.isfinite(k) or k == np.inf else float("nan"))
+
+    def _reweight_forecast_priors(self, fitted: Mapping[str, Prior], fchanges: Mapping[str, Prior]) -> Evaluation:
         mean = np.empty(self.indicators.shape[:2])
         se = np.empty_like(mean)
         ks, esss = [], []
-        by_set: dict[tuple[str, ...], Weights] = {}
-        for j, s in enumerate(self.scenarios):
-            key = tuple(k for k in fchanges if affects(spec, k, s))
-            if key not in by_set:
-                by_set[key] = psis(base_lr + sum((f_lr[k] for k in key), np.zeros(self.n)))
-            w = by_set[key]
-            mean[:, j], se[:, j] = weighted_mean_se(self.indicators[:, j], w.weights)
-        for w in by_set.values():
+        for idx, w in self.scenario_weights({**fitted, **fchanges}):
+            mean[:, idx], se[:, idx] = weighted_mean_se(self.indicators[:, idx], w.weights)
             if not w.uniform:
                 ks.append(w.pareto_k)
                 esss.append(w.ess)

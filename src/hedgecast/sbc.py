@@ -30,10 +30,12 @@ likelihood is checked on every worker, once, against PyMC's own log density
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import datetime as dt
 import html
 import json
+import logging
 import time
 import warnings
 from collections.abc import Callable
@@ -41,8 +43,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 from scipy import stats
 
 from .lenses import FIT_GROUPS, Lens
@@ -363,8 +367,8 @@ def parameter_labels(model) -> list[str]:
 def simulate_history(model, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Draw parameters from the prior and the history they imply.
 
-    Returns ``(truth, obs_value, crisis)``: the true value of every parameter group,
-    the simulated indicators on the model's observed cells, and simulated crisis
+    Returns ``(truth, obs_value, crisis)``: the true value of every parameter group
+    (and of the latent ``path``, under that key), the simulated indicators on the model's observed cells, and simulated crisis
     years. The crises are drawn first and then fed to the latent path (a crisis hits
     the channels in its year), exactly as the fitted model's joint density has it.
     ``model``'s ``crisis_years`` data is left at the simulated value.
@@ -373,22 +377,47 @@ def simulate_history(model, seed: int) -> tuple[dict[str, np.ndarray], np.ndarra
 
     groups = parameter_groups_in(model)
     rng = np.random.default_rng([seed, 1])
-    with model, warnings.catch_warnings():
+    with model, warnings.catch_warnings(), _quiet_pymc():
         warnings.simplefilter("ignore")
         first = pm.sample_prior_predictive(draws=1, var_names=[*groups, "crisis"], random_seed=rng, compile_kwargs={"mode": "FAST_COMPILE"})
         crisis = np.asarray(first.prior_predictive["crisis"].values[0, 0], dtype=int)
         pm.set_data({"crisis_years": crisis})
-        second = pm.sample_posterior_predictive(first.prior[groups], var_names=["path", "y"], random_seed=rng, progressbar=False, compile_kwargs={"mode": "FAST_COMPILE"})
+        # constant_data = the data as now set: without it PyMC treats every pm.Data (the
+        # hyper_* priors too) as changed and would redraw the parameters instead of using the truth
+        trace = az.InferenceData(posterior=first.prior[groups], constant_data=_data_snapshot(model))
+        second = pm.sample_posterior_predictive(trace, var_names=["path", "y"], random_seed=rng, progressbar=False, compile_kwargs={"mode": "FAST_COMPILE"})
     truth = {g: np.asarray(first.prior[g].values[0, 0], dtype=float) for g in groups}
+    truth["path"] = np.asarray(second.posterior_predictive["path"].values[0, 0], dtype=float)
     y = np.asarray(second.posterior_predictive["y"].values[0, 0], dtype=float)
     return truth, y, crisis
+
+
+def _data_snapshot(model) -> xr.Dataset:
+    """Every ``pm.Data`` of ``model`` at its current value (generic dim names: only values are compared)."""
+    out = {}
+    for var in model.data_vars:
+        value = np.asarray(var.get_value())
+        out[var.name] = ([f"{var.name}_dim_{k}" for k in range(value.ndim)], value)
+    return xr.Dataset(out)
+
+
+@contextlib.contextmanager
+def _quiet_pymc():
+    """Silence PyMC's per-call 'Sampling: [...]' log lines (hundreds of them in an SBC run)."""
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _mock_draws(model, groups: list[str], n: int, seed: int) -> dict[str, np.ndarray]:
     """Prior draws dressed as posterior draws: independent of the data, so ranks are exactly uniform."""
     import pymc as pm
 
-    with model, warnings.catch_warnings():
+    with model, warnings.catch_warnings(), _quiet_pymc():
         warnings.simplefilter("ignore")
         prior = pm.sample_prior_predictive(draws=n, var_names=groups, random_seed=np.random.default_rng([seed, 2]), compile_kwargs={"mode": "FAST_COMPILE"})
     return {g: prior.prior[g].values.reshape(n, -1) for g in groups}
