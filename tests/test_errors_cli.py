@@ -148,16 +148,22 @@ def test_hedgecast_error_renders_every_problem():
 
 
 # ------------------------------------------------------------------- exit 3, report still written
+_MOCK_FITS: dict = {}
+
+
 @pytest.fixture
 def failing_fits(monkeypatch: pytest.MonkeyPatch):
-    """Workbench.fit without NUTS: prior draws as the posterior, diagnostics forced to fail."""
+    """Workbench.fit without NUTS: prior draws as the posterior (drawn once), diagnostics forced to fail."""
     from hedgecast.fit import Diagnostics
     from hedgecast.workbench import Workbench
 
     original = Workbench.fit
 
     def fit(self, lens="baseline", settings=None, **kwargs):
-        result = original(self, lens, settings, sampler="mock", draws=20, chains=2, tune=0)
+        key = getattr(lens, "name", lens)
+        if key not in _MOCK_FITS:
+            _MOCK_FITS[key] = original(self, lens, settings, sampler="mock", draws=20, chains=2, tune=0)
+        result = _MOCK_FITS[key]
         result.diagnostics = Diagnostics(
             max_rhat=1.31, min_ess_bulk=12.0, min_ess_tail=9.0, divergences=7, n_samples=40, worst={"rhat": "beta"}
         )

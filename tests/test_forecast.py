@@ -96,13 +96,15 @@ def test_forecast_matches_a_plain_loop_for_one_draw(mock_fit, spec, baseline):
         for t, _year in enumerate(out.year.values):
             x = out["driver_value"].isel(year=t).values
             ties, friction, energy = (x[drivers.index(k)] for k in ("leader_ties", "regional_friction", "energy_leverage"))
-            hazard = 1 / (1 + np.exp(-(float(p["hazard_intercept"]) + float(p["hazard_friction"]) * friction + float(p["hazard_ties"]) * ties)))
+            means = mock_fit.workbench.history.drivers[drivers].mean().to_numpy()
+            xc = x - means
+            hazard = 1 / (1 + np.exp(-(float(p["hazard_intercept"]) + float(p["hazard_friction"]) * xc[drivers.index("regional_friction")] + float(p["hazard_ties"]) * xc[drivers.index("leader_ties")])))
             crisis = int(noise.crisis_uniform[flat, t] < hazard)
             assert crisis == int(out["crisis"].isel(year=t))
             state_name = spec.war_states[int(out["war"].isel(year=t))]
             for ci, ch in enumerate(spec.channel_names):
                 war = 0.0 if state_name == "none" else float(p["war_effect"].sel(channel=ch, war_state=state_name))
-                shift = sum(float(p["beta"].sel(channel=ch, driver=k)) * x[j] for j, k in enumerate(drivers))
+                shift = sum(float(p["beta"].sel(channel=ch, driver=k)) * xc[j] for j, k in enumerate(drivers))
                 shift += float(p["leverage_shift"].sel(channel=ch)) * energy + war
                 r, m = float(p["rho"].sel(channel=ch)), float(p["mu"].sel(channel=ch))
                 scale = float(p["sigma"].sel(channel=ch)) * np.exp(-float(p["cushion"]) * ties)

@@ -173,10 +173,11 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
         prev = state_hist[:, :, -1]
         for t in range(F):
             xt = x[:, :, t]
-            hazard = 1.0 / (1.0 + np.exp(-(h0 + hf * xt[:, fk] + ht * xt[:, tk])))
+            xc = xt - inputs.driver_means[None, :]
+            hazard = 1.0 / (1.0 + np.exp(-(h0 + hf * xc[:, fk] + ht * xc[:, tk])))
             crisis = (noise.crisis_uniform[:, t] < hazard).astype(np.int8)
             equilibrium_shift = (
-                np.einsum("nck,nk->nc", beta, xt)
+                np.einsum("nck,nk->nc", beta, xc)
                 + shift * (post2022[t] * xt[:, ek])[:, None]
                 + np.take_along_axis(war_full, w[:, None, t, None].repeat(C, 1).astype(int), axis=2)[..., 0]
             )

@@ -8,6 +8,9 @@ heavy-tailed shocks cushioned by leader ties, a crisis hazard, and a measurement
 
 so beta, leverage_shift and war_effect are LONG-RUN effects (how far the channel's
 equilibrium moves, in channel sd), and crisis_effect is the immediate hit in a crisis year.
+Drivers enter the effects and the hazard centred on their 2000–2025 means (``x`` above
+is ``x - mean``), so ``mu`` is the equilibrium and ``hazard_intercept`` the crisis log-odds
+under average conditions; this also keeps the intercepts from trading off against the slopes.
     e ~ StudentT(nu),    logit P(crisis[t]) = hazard_intercept + hazard_friction friction[t]
                                               + hazard_ties ties[t],
     y[i,t] ~ Normal(intercept[i] + sign[i] loading[i] s[c(i),t], noise[i])  (observed cells only).
@@ -39,6 +42,7 @@ class ModelInputs:
 
     years: list[int]
     drivers: np.ndarray  # (driver, year)
+    driver_means: np.ndarray  # (driver,) over the fitted years: effects act on centred drivers
     war_index: np.ndarray  # (year,) index into spec.war_states
     crisis: np.ndarray  # (year,)
     post2022: np.ndarray  # (year,)
@@ -58,6 +62,7 @@ def model_inputs(spec, history: History) -> ModelInputs:
     return ModelInputs(
         years=years,
         drivers=history.drivers[spec.continuous_drivers].to_numpy(dtype=float).T,
+        driver_means=history.drivers[spec.continuous_drivers].to_numpy(dtype=float).mean(axis=0),
         war_index=np.array([spec.war_states.index(s) for s in history.war], dtype=int),
         crisis=history.crisis.to_numpy(dtype=int),
         post2022=np.array([1.0 if y >= LEVERAGE_SHIFT_YEAR else 0.0 for y in years]),
@@ -177,6 +182,7 @@ def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
         crisis = pm.Data("crisis_years", inputs.crisis, dims="year")
         post = pm.Data("post2022", inputs.post2022, dims="year")
         ties = x[ties_k]
+        centred = x - inputs.driver_means[:, None]
 
         war_full = pt.concatenate([pt.zeros((C, 1)), p["war_effect"]], axis=1)  # reference state first
         ref = spec.war_states.index(spec.war_driver.reference)
@@ -187,7 +193,7 @@ def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
         # drivers and war states move the channel's equilibrium (long-run effects, scaled by
         # 1 - rho per year); a crisis is an impulse in its year that then decays with rho
         equilibrium_shift = (
-            pt.dot(p["beta"], x[:, 1:])
+            pt.dot(p["beta"], centred[:, 1:])
             + p["leverage_shift"][:, None] * (post * x[energy_k])[None, 1:]
             + war_full[:, war_idx[1:]]
         )
@@ -218,6 +224,6 @@ def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
         obs_v = pm.Data("obs_value", inputs.obs_value, dims="obs")
         pm.Normal("y", mu=mean[obs_i, obs_t], sigma=p["noise"][obs_i], observed=obs_v, dims="obs")
 
-        logit_hazard = p["hazard_intercept"] + p["hazard_friction"] * x[friction_k] + p["hazard_ties"] * ties
+        logit_hazard = p["hazard_intercept"] + p["hazard_friction"] * centred[friction_k] + p["hazard_ties"] * centred[ties_k]
         pm.Bernoulli("crisis", logit_p=logit_hazard, observed=crisis, dims="year")
     return model

@@ -45,7 +45,7 @@ def task_seed(base_seed: int, index: int) -> int:
 
 
 @contextlib.contextmanager
-def cluster_client(workers: int = DEFAULT_WORKERS, scheduler: str | None = None, *, quiet: bool = True) -> Iterator[Any]:
+def cluster_client(workers: int = DEFAULT_WORKERS, scheduler: str | None = None, *, processes: bool = True, quiet: bool = True) -> Iterator[Any]:
     """A ``distributed.Client``: to ``scheduler`` if given, else to a new ``LocalCluster``.
 
     Parameters
@@ -55,8 +55,13 @@ def cluster_client(workers: int = DEFAULT_WORKERS, scheduler: str | None = None,
     scheduler : str, optional
         Address of a running scheduler (``tcp://host:8786``). Its workers must have
         hedgecast installed and see the same project files.
+    processes : bool
+        Workers as separate processes (the default: true parallelism, one model compile
+        per worker) or as threads of this process (fast to start, shares this process's
+        compiled models; used by tests with the mock sampler).
     quiet : bool
-        Silence the cluster's informational logging (warnings and errors still show).
+        Silence the cluster's logging below errors (start/stop chatter, and the nanny's
+        warning when it has to kill a worker busy in numba at shutdown).
     """
     from distributed import Client, LocalCluster
 
@@ -67,7 +72,7 @@ def cluster_client(workers: int = DEFAULT_WORKERS, scheduler: str | None = None,
         for name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.worker", "distributed.core"):
             logger = logging.getLogger(name)
             levels[name] = logger.level
-            logger.setLevel(logging.WARNING)
+            logger.setLevel(logging.ERROR)
     try:
         if scheduler:
             try:
@@ -80,7 +85,7 @@ def cluster_client(workers: int = DEFAULT_WORKERS, scheduler: str | None = None,
                 client.close()
         else:
             # no dashboard: it needs an open port and bokeh, and nobody watches it in a batch job
-            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None) as cluster, Client(cluster) as client:
                 yield client
     finally:
         for name, level in levels.items():

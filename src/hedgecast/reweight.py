@@ -413,7 +413,8 @@ class Reweighter:
             return dirichlet_logpdf(prior.parameters["a"], x)
         return prior_logpdf(prior, x)
 
-    def _old_logp(self, name: str) -> np.ndarray:
+    def base_logp(self, name: str) -> np.ndarray:
+        """Log density of the fit's own prior at the draws (cached)."""
         if name not in self._base_logp:
             lens = self.forecast_lens if is_forecast_prior(name) else self.lens
             self._base_logp[name] = self._logp(name, lens.priors[name].prior)
@@ -428,9 +429,9 @@ class Reweighter:
                 prior = _as_prior(prior)
                 if is_forecast_prior(name):
                     if forecast:
-                        fprior += self._logp(name, prior) - self._old_logp(name)
+                        fprior += self._logp(name, prior) - self.base_logp(name)
                 else:
-                    fitted += self._logp(name, prior) - self._old_logp(name)
+                    fitted += self._logp(name, prior) - self.base_logp(name)
         return fitted, fprior
 
     def weights(self, changes: Mapping[str, Prior], *, include_forecast_priors: bool = False) -> Weights:
@@ -808,6 +809,7 @@ class RefitPool:
         self.used = 0
         self.cache: dict[str, Reweighter] = {}
         self.records: list[dict] = []
+        self.by_key: dict[str, dict] = {}
 
     @staticmethod
     def key(changes: Mapping[str, Prior]) -> str:
@@ -833,7 +835,7 @@ class RefitPool:
         new_fit, new_fc, t, warm = refit_lens(base.fit, lens, base.scenarios, base.seed)
         rw = Reweighter(new_fit, new_fc, year=base.year, scenarios=base.scenarios)
         self.cache[key] = rw
-        self.records.append({
+        self.by_key[key] = rec = {
             "changes": {k: {"dist": _as_prior(v).distribution, **{p: _plain(x) for p, x in _as_prior(v).parameters.items()}} for k, v in changes.items()},
             "why": why,
             "warm": warm,
@@ -841,7 +843,8 @@ class RefitPool:
             "forecast_s": t["forecast_s"],
             "diagnostics_passed": bool(new_fit.diagnostics.passed),
             "problems": list(new_fit.diagnostics.problems),
-        })
+        }
+        self.records.append(rec)
         return rw
 
     def evaluate(self, changes: Mapping[str, Prior]) -> Evaluation | None:

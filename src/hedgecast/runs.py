@@ -224,3 +224,122 @@ def compare_runs(a: SavedRun, b: SavedRun) -> dict:
                 rows.append({"scenario": scen, "quantity": key, "a": ha[scen][key], "b": hb[scen][key], "change": hb[scen][key] - ha[scen][key]})
     out["headline"] = rows
     return out
+
+
+def reproduce_run(run: SavedRun, workbench) -> tuple[bool, list[str]]:
+    """Refit a saved run from its own ``lens.toml``, spec and settings (seed included) and
+    compare the numbers with the saved ones, bit for bit.
+
+    Compared exactly (no tolerance): every posterior array in ``idata.nc``, the headline
+    probabilities of the manifest, and ``class_probabilities.nc`` when present. The
+    forecast is redone with the run's seed, as ``hedgecast fit``/``report`` made it.
+
+    Parameters
+    ----------
+    run : SavedRun
+        From :func:`load_run`.
+    workbench : Workbench
+        The project's spec and data as they are now (the data must be what the run saw
+        for the numbers to match; a changed data file is named as the likely cause).
+
+    Returns
+    -------
+    (identical, differences)
+        ``identical`` is True when every compared number is equal; ``differences``
+        says what is not (and, if anything is, which inputs changed since the run).
+
+    Raises
+    ------
+    RunError
+        If the run was made with another spec name or version, or its settings cannot
+        be read.
+    """
+    import re
+
+    import numpy as np
+    import xarray as xr
+
+    from .fit import SamplerSettings
+    from .history import load_history
+    from .lenses import Lens
+    from .model import model_inputs
+    from .spec import load_spec
+    from .workbench import Workbench
+
+    manifest = run.manifest
+    made = manifest.get("spec", {})
+    spec = workbench.spec
+    if made.get("name") != spec.name or str(made.get("version")) != str(spec.version):
+        raise RunError(
+            f"run {run.id} was made with spec '{made.get('name')}' version {made.get('version')}, "
+            f"but the current spec is '{spec.name}' version {spec.version}: it cannot be reproduced with this spec "
+            f"(the run keeps its own copy: {run.spec_path})"
+        )
+    history = workbench.history
+    if made.get("sha256") != spec.sha256:  # same version, edited file: use the run's own copy
+        spec = load_spec(run.spec_path)
+        history = load_history(spec, workbench.paths)
+    fields = set(SamplerSettings.__dataclass_fields__)
+    saved_settings = manifest.get("settings", {})
+    unknown = sorted(set(saved_settings) - fields)
+    if unknown:
+        raise RunError(f"run {run.id}: settings {unknown} are not known to this version of hedgecast")
+    settings = SamplerSettings(**saved_settings)
+    first, last = manifest.get("history_years", [history.years[0], history.years[-1]])
+    if last != history.years[-1]:
+        history = history.truncate(int(last))
+    lens = Lens.load(run.lens_path, spec, workbench.paths)
+    bench = workbench if spec is workbench.spec and history is workbench.history else Workbench(spec, history, workbench.paths, model_inputs(spec, history))
+
+    differences: list[str] = []
+    if lens.fingerprint() != manifest.get("lens", {}).get("fingerprint"):
+        differences.append("the lens read back from lens.toml has another fingerprint than the one recorded")
+    fit = bench.fit(lens, settings)
+
+    saved = run.idata().posterior
+    new = fit.idata.posterior
+    for name in sorted(set(saved.data_vars) | set(new.data_vars)):
+        if name not in new.data_vars or name not in saved.data_vars:
+            differences.append(f"posterior '{name}' is only in the {'saved' if name in saved.data_vars else 'new'} run")
+            continue
+        a, b = np.asarray(saved[name].values), np.asarray(new[name].transpose(*saved[name].dims).values)
+        if a.shape != b.shape:
+            differences.append(f"posterior '{name}' has shape {b.shape}, saved {a.shape}")
+        elif not np.array_equal(a, b, equal_nan=True):
+            diff = np.abs(a.astype(float) - b.astype(float))
+            differences.append(f"posterior '{name}' differs: {int((diff > 0).sum())} of {a.size} values, largest by {float(np.nanmax(diff)):.3g}")
+
+    headline = manifest.get("headline") or {}
+    if headline or (run.path / "class_probabilities.nc").is_file():
+        fc = fit.forecast()
+        years = sorted({int(m.group(1)) for scen in headline.values() for key in scen for m in [re.search(r"(\d{4})\)$", key)] if m})
+        redone: dict = {}
+        for year in years:
+            for scen, values in fc.headline(year).items():
+                redone.setdefault(scen, {}).update(values)
+        for scen, values in headline.items():
+            for key, value in values.items():
+                got = redone.get(scen, {}).get(key)
+                if got is None:
+                    differences.append(f"headline {scen} / {key}: not produced by the rerun")
+                elif got != value:
+                    differences.append(f"headline {scen} / {key}: {got!r} now, {value!r} saved")
+        probs_file = run.path / "class_probabilities.nc"
+        if probs_file.is_file():
+            with xr.open_dataset(probs_file, engine="h5netcdf") as ds:
+                saved_probs = ds["probability"].load()
+            now = fc.class_probabilities(tuple(int(y) for y in saved_probs["year"].values)).sel(scenario=saved_probs["scenario"].values)
+            if not np.array_equal(now.transpose(*saved_probs.dims).values, saved_probs.values, equal_nan=True):
+                differences.append("class_probabilities.nc differs")
+
+    if differences:
+        now_data = data_hashes(workbench.paths)
+        changed = sorted(k for k in set(now_data) | set(manifest.get("data", {})) if now_data.get(k) != manifest.get("data", {}).get(k))
+        if changed:
+            differences.append(f"(data files changed since the run: {', '.join(changed)})")
+        versions = package_versions()
+        moved = {k: (v, versions.get(k)) for k, v in manifest.get("versions", {}).items() if versions.get(k) != v}
+        if moved:
+            differences.append(f"(package versions changed since the run: {moved})")
+    numeric = [d for d in differences if not d.startswith("(")]
+    return not numeric, differences

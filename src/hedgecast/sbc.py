@@ -36,6 +36,7 @@ import datetime as dt
 import html
 import json
 import logging
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -338,8 +339,11 @@ def _key(spec: ModelSpec, lens: Lens, inputs: ModelInputs) -> str:
 
 
 def generator_model(spec: ModelSpec, lens: Lens, inputs: ModelInputs):
-    """A private copy of the PyMC model for forward simulation (its data is changed freely)."""
-    key = _key(spec, lens, inputs)
+    """A private copy of the PyMC model for forward simulation (its data is changed freely).
+
+    One per thread, so thread-based workers never share a model whose data they change.
+    """
+    key = f"{_key(spec, lens, inputs)}|{threading.get_ident()}"
     if key not in _GENERATORS:
         _GENERATORS[key] = build_model(spec, lens, inputs)
     return _GENERATORS[key]
