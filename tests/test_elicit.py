@@ -128,7 +128,7 @@ def test_check_notices_a_prior_that_does_not_match():
         (lambda: from_interval(0.3, 0.3), "upper", "lower < upper"),
         (lambda: from_interval(0.1, 0.5, mass=1.0), "mass", "between 0 and 1"),
         (lambda: from_interval(0.1, 0.5, mass=0), "mass", "between 0 and 1"),
-        (lambda: from_interval(0.1, 0.5, mass=90), "mass", "between 0 and 1"),
+        (lambda: from_interval(0.1, 0.5, mass=90), "mass", "write 90% as 0.9"),
         (lambda: from_interval(float("nan"), 0.5), "lower", "finite"),
         (lambda: from_interval("0.1", 0.5), "lower", "must be a number"),
         (lambda: from_interval(0.1, 0.5, family="normal"), "family", "did you mean 'Normal'"),
@@ -218,7 +218,13 @@ def test_elicited_lens_round_trips_exactly(workbench, elicited_lens, tmp_path):
     assert reloaded.prior("beta.economic.leader_ties") == elicited_lens.prior("beta.economic.leader_ties")
     assert "90% sure that the effect of leader ties" in reloaded.provenance("beta.economic.leader_ties").reason
     changed = set(diff_lenses(workbench.lens("baseline"), reloaded)["prior"])
-    assert changed == {"beta.economic.leader_ties", "beta.political.nato_pressure", "scenario_probability.post_erdogan_2028", "rho.political", "sigma.economic"}
+    assert changed == {
+        "beta.economic.leader_ties",
+        "beta.political.nato_pressure",
+        "scenario_probability.post_erdogan_2028",
+        "rho.political",
+        "sigma.economic",
+    }
 
 
 def test_reloaded_elicited_lens_gives_identical_forecasts(workbench, elicited_lens, tmp_path):

@@ -209,7 +209,7 @@ def test_failed_diagnostics_still_write_the_report_then_exit_3(project: Path, fa
     monkeypatch.setattr("hedgecast.report.build_report", build_report)
     out_path = project / "reports" / "test.html"
     code, _, err = invoke(
-        monkeypatch, capsys, "--root", str(project), "report", "--out", str(out_path), "--draws", "20", "--chains", "2", "--tune", "0"
+        monkeypatch, capsys, "--root", str(project), "report", "--lens", "baseline", "--out", str(out_path), "--draws", "20", "--chains", "2", "--tune", "0"
     )
     assert code == 3, err
     assert written["path"] == out_path and out_path.is_file()

@@ -115,8 +115,8 @@ def test_simulated_history_comes_from_the_drawn_parameters(workbench, baseline, 
     r = np.concatenate(residuals)
     # standardized measurement residuals: N(0, 1) if y was drawn given the SAME parameters
     assert abs(r.mean()) < 0.25 and 0.8 < r.std() < 1.25
-    again, y2, c2 = sbc.simulate_history(model, 0)
-    truth0, y0, c0 = sbc.simulate_history(model, 0)
+    _again, y2, c2 = sbc.simulate_history(model, 0)
+    _truth0, y0, c0 = sbc.simulate_history(model, 0)
     np.testing.assert_array_equal(y0, y2)
     np.testing.assert_array_equal(c0, c2)
 
@@ -167,7 +167,7 @@ def test_nutpie_with_data_really_swaps_the_observed_data(small_fit, workbench, b
     from hedgecast.fit import compiled_model
 
     model = sbc.generator_model(spec, baseline, workbench.inputs)
-    truth, y, crisis = sbc.simulate_history(model, 5)
+    _truth, y, crisis = sbc.simulate_history(model, 5)
     cm = compiled_model(spec, baseline, workbench.inputs)
     check = sbc.check_data_swap(cm.nutpie_model(baseline), model, y, crisis)
     assert check["ok"] and check["pymc_logp"] != check["pymc_logp_original_data"]

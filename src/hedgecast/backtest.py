@@ -90,7 +90,9 @@ class Window:
 
     def __post_init__(self) -> None:
         if self.first != self.cutoff + 1 or self.last < self.first:
-            raise ValueError(f"a window forecasts the years right after its cut-off: got cutoff {self.cutoff}, years {self.first}–{self.last}")
+            raise ValueError(
+                f"a window forecasts the years right after its cut-off: got cutoff {self.cutoff}, years {self.first}–{self.last}"
+            )
 
     @property
     def years(self) -> list[int]:
@@ -119,7 +121,14 @@ class BacktestSettings:
     def sampler_settings(self, index: int):
         from .fit import SamplerSettings
 
-        return SamplerSettings(draws=self.draws, tune=self.tune, chains=self.chains, seed=task_seed(self.seed, index), target_accept=self.target_accept, sampler=self.sampler)
+        return SamplerSettings(
+            draws=self.draws,
+            tune=self.tune,
+            chains=self.chains,
+            seed=task_seed(self.seed, index),
+            target_accept=self.target_accept,
+            sampler=self.sampler,
+        )
 
 
 # ------------------------------------------------------------------------------------
@@ -164,8 +173,11 @@ def log_score(probs: np.ndarray, outcome: np.ndarray | int) -> np.ndarray:
 
 
 def rps(probs: np.ndarray, outcome: np.ndarray | int) -> np.ndarray:
-    """Ranked probability score for ordered categories: ``Σ_k (P_k - O_k)²`` over cumulative
-    probabilities ``k = 1..K-1`` (unnormalized; for a yes/no event it is ``(p - o)²``)."""
+    """Score ordered categories by the ranked probability score.
+
+    ``Σ_k (P_k - O_k)²`` over cumulative probabilities ``k = 1..K-1`` (unnormalized;
+    for a yes/no event it is ``(p - o)²``).
+    """
     probs = np.asarray(probs, dtype=float)
     o = _onehot(outcome, probs.shape[-1])
     return ((np.cumsum(probs, axis=-1) - np.cumsum(o, axis=-1))[..., :-1] ** 2).sum(axis=-1)
@@ -201,8 +213,10 @@ METRICS: dict[str, Metric] = {
 
 
 def smoothed_probabilities(labels: np.ndarray, k: int) -> np.ndarray:
-    """Class probabilities from labels on the last axis, Jeffreys-smoothed (``(count + ½) / (n + k/2)``),
-    so no class a forecaster simulated zero times gets probability 0 (an infinite log score)."""
+    """Turn labels (last axis) into Jeffreys-smoothed class probabilities, ``(count + ½) / (n + k/2)``.
+
+    No class a forecaster simulated zero times gets probability 0 (an infinite log score).
+    """
     labels = np.asarray(labels, dtype=int)
     counts = np.stack([(labels == j).sum(axis=-1) for j in range(k)], axis=-1)
     return (counts + 0.5) / (labels.shape[-1] + 0.5 * k)
@@ -237,7 +251,7 @@ def persistence_ensemble(train: pd.Series, years: list[int], m: int) -> np.ndarr
 
 
 def climatology_ensemble(train: pd.Series, years: list[int]) -> np.ndarray:
-    """The observed values up to the cut-off, the same for every year: ``(year, n_obs)``."""
+    """Return the observed values up to the cut-off as every year's ensemble: ``(year, n_obs)``."""
     obs = train.dropna().to_numpy(dtype=float)
     return np.broadcast_to(obs, (len(years), len(obs)))
 
@@ -280,7 +294,8 @@ def simulate(
     With ``drivers`` (``(driver, year)``) and ``war`` (``(year,)`` indices into
     ``spec.war_states``) the realised exogenous inputs are used (conditional); without,
     they are simulated as in the status-quo forecast (unconditional: the same random
-    numbers and formulas as :func:`hedgecast.forecast.forecast`, which a test checks).
+    numbers and formulas as :func:`hedgecast.forecast.forecast`, which a test checks
+    number for number, so the two cannot drift apart unnoticed).
     Returns standardized indicators ``z``, latent ``state``, ``crisis`` (0/1) and the
     crisis ``hazard``, with dims ``(chain, draw, year, …)``.
     """
@@ -332,16 +347,22 @@ def simulate(
     crises = np.empty((n, F), dtype=np.int8)
     hazards = np.empty((n, F))
     prev = state_hist[:, :, -1]
+    centre = np.asarray(getattr(inputs, "driver_means", np.zeros(K)), dtype=float)
     for t in range(F):
         xt = x[:, :, t]
-        hazard = 1.0 / (1.0 + np.exp(-(h0 + hf * xt[:, fk] + ht * xt[:, tk])))
+        xc = xt - centre[None, :]  # effects and hazard act on drivers centred on the fitted years' means
+        hazard = 1.0 / (1.0 + np.exp(-(h0 + hf * xc[:, fk] + ht * xc[:, tk])))
         crisis = (noise.crisis_uniform[:, t] < hazard).astype(np.int8)
         equilibrium_shift = (
-            np.einsum("nck,nk->nc", beta, xt)
+            np.einsum("nck,nk->nc", beta, xc)
             + shift * (post2022[t] * xt[:, ek])[:, None]
             + np.take_along_axis(war_full, w[:, None, t, None].repeat(C, 1).astype(int), axis=2)[..., 0]
         )
-        u = (1.0 - rho) * equilibrium_shift + crisis_effect * crisis[:, None] + sigma * np.exp(-cushion * xt[:, tk])[:, None] * noise.shock[:, t, :]
+        u = (
+            (1.0 - rho) * equilibrium_shift
+            + crisis_effect * crisis[:, None]
+            + sigma * np.exp(-cushion * xt[:, tk])[:, None] * noise.shock[:, t, :]
+        )
         prev = mu + rho * (prev - mu) + u
         states[:, t] = prev
         crises[:, t] = crisis
@@ -359,13 +380,19 @@ def simulate(
             "hazard": (("chain", "draw", "year"), shaped(hazards)),
             "war": (("chain", "draw", "year"), shaped(w)),
         },
-        coords={"chain": post.chain.values, "draw": post.draw.values, "year": years, "channel": spec.channel_names, "indicator": spec.indicator_names},
+        coords={
+            "chain": post.chain.values,
+            "draw": post.draw.values,
+            "year": years,
+            "channel": spec.channel_names,
+            "indicator": spec.indicator_names,
+        },
         attrs={"seed": seed, "conditional": drivers is not None},
     )
 
 
 def standardize(history: History, spec: ModelSpec, scaling: pd.DataFrame, years: list[int]) -> pd.DataFrame:
-    """The observed indicators in ``years``, transformed and z-scored with ``scaling`` (a training window's)."""
+    """Transform and z-score the observed indicators in ``years`` with ``scaling`` (a training window's)."""
     out = {}
     for name in spec.indicator_names:
         forward, _ = TRANSFORMS[spec.indicators[name].transform]
@@ -390,7 +417,13 @@ def backtest_fit(spec: ModelSpec, lens: Lens, history: History, cutoff: int, sam
     with _quiet_pymc():
         idata = sample_posterior(spec, lens, inputs, sampler_settings)
     diag = diagnose(idata, idata.attrs["free_rvs"])
-    return {"cutoff": cutoff, "posterior": idata.posterior.load(), "diagnostics": diag.to_dict(), "seed": sampler_settings.seed, "seconds": time.perf_counter() - t0}
+    return {
+        "cutoff": cutoff,
+        "posterior": idata.posterior.load(),
+        "diagnostics": diag.to_dict(),
+        "seed": sampler_settings.seed,
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 # ------------------------------------------------------------------------------------
@@ -411,7 +444,7 @@ def _labels(spec: ModelSpec, states: xr.DataArray, crisis: xr.DataArray, history
 
 
 def realised_path(full_posterior: xr.Dataset, full_inputs: ModelInputs, train_inputs: ModelInputs, spec: ModelSpec) -> xr.DataArray:
-    """The posterior-mean latent path of a full-record fit, in the training window's channel units.
+    """Return the posterior-mean latent path of a full-record fit, in the training window's channel units.
 
     A channel's unit is one sd of its anchor indicator over the fitted years, so the
     two fits' units differ; the anchor's two scalings map one onto the other.
@@ -476,7 +509,13 @@ def score_window(
     for name in spec.indicator_names:
         n_train = int(train_z[name].notna().sum())
         if n_train < MIN_TRAIN_OBS:
-            exclusions.append({"window": window.name, "target": name, "reason": f"{n_train} observation(s) up to {window.cutoff}: fewer than {MIN_TRAIN_OBS}, no baseline"})
+            exclusions.append(
+                {
+                    "window": window.name,
+                    "target": name,
+                    "reason": f"{n_train} observation(s) up to {window.cutoff}: fewer than {MIN_TRAIN_OBS}, no baseline",
+                }
+            )
             continue
         observed = truth[name].dropna()
         if observed.empty:
@@ -491,7 +530,16 @@ def score_window(
             ens[label] = {y: z.sel(year=y).values for y in years}
         for year, y in observed.items():
             for label in FORECASTERS:
-                cells.append({"window": window.name, "target": name, "year": int(year), "forecaster": label, "metric": "crps", "value": float(crps_ensemble(ens[label][year], y))})
+                cells.append(
+                    {
+                        "window": window.name,
+                        "target": name,
+                        "year": int(year),
+                        "forecaster": label,
+                        "metric": "crps",
+                        "value": float(crps_ensemble(ens[label][year], y)),
+                    }
+                )
 
     # --- crisis years
     outcome = history.crisis.loc[years].to_numpy(dtype=int)
@@ -505,17 +553,34 @@ def score_window(
         for metric in ("log_score", "brier"):
             vals = METRICS[metric](probs, outcome)
             for year, v in zip(years, vals):
-                cells.append({"window": window.name, "target": "crisis_year", "year": year, "forecaster": label, "metric": metric, "value": float(v)})
+                cells.append(
+                    {"window": window.name, "target": "crisis_year", "year": year, "forecaster": label, "metric": metric, "value": float(v)}
+                )
         any_outcome = int(outcome.max())
         for metric in ("log_score", "brier"):
             v = METRICS[metric](np.array([1 - p_any[label], p_any[label]]), any_outcome)
-            cells.append({"window": window.name, "target": "crisis_any", "year": window.last, "forecaster": label, "metric": metric, "value": float(v)})
+            cells.append(
+                {
+                    "window": window.name,
+                    "target": "crisis_any",
+                    "year": window.last,
+                    "forecaster": label,
+                    "metric": metric,
+                    "value": float(v),
+                }
+            )
     crisis_info = {label: {"p_by_year": [float(v) for v in p_year[label]], "p_any": p_any[label]} for label in FORECASTERS}
 
     # --- trajectory classes at the window's last year
     classes: dict[str, Any] = {}
     if not {2014, 2015, 2016} <= set(inputs.years):
-        exclusions.append({"window": window.name, "target": "trajectory_class", "reason": "the rupture rule measures depth against the 2015–16 fall, which lies in the test years"})
+        exclusions.append(
+            {
+                "window": window.name,
+                "target": "trajectory_class",
+                "reason": "the rupture rule measures depth against the 2015–16 fall, which lies in the test years",
+            }
+        )
     elif full_fit is None:
         exclusions.append({"window": window.name, "target": "trajectory_class", "reason": "no full-record fit to define the realised path"})
     else:
@@ -538,8 +603,21 @@ def score_window(
             probs[label] = smoothed_probabilities(lab.reshape(-1), len(order))
         for label in FORECASTERS:
             for metric in ("log_score", "rps", "brier"):
-                cells.append({"window": window.name, "target": "trajectory_class", "year": window.last, "forecaster": label, "metric": metric, "value": float(METRICS[metric](probs[label], real_label))})
-        classes = {"order": order, "realised": order[real_label], "probabilities": {k: dict(zip(order, map(float, v))) for k, v in probs.items()}}
+                cells.append(
+                    {
+                        "window": window.name,
+                        "target": "trajectory_class",
+                        "year": window.last,
+                        "forecaster": label,
+                        "metric": metric,
+                        "value": float(METRICS[metric](probs[label], real_label)),
+                    }
+                )
+        classes = {
+            "order": order,
+            "realised": order[real_label],
+            "probabilities": {k: dict(zip(order, map(float, v))) for k, v in probs.items()},
+        }
 
     return {
         "window": window.name,
@@ -595,7 +673,18 @@ class BacktestResult:
             for model in ("model_unconditional", "model_conditional"):
                 for base in BASELINES:
                     if np.isfinite(r[model]) and np.isfinite(r[base]) and r[model] > r[base]:
-                        rows.append({"window": idx[0], "target": idx[1], "metric": idx[2], "model": model, "baseline": base, "model_score": r[model], "baseline_score": r[base], "skill": 1 - r[model] / r[base] if r[base] else float("-inf")})
+                        rows.append(
+                            {
+                                "window": idx[0],
+                                "target": idx[1],
+                                "metric": idx[2],
+                                "model": model,
+                                "baseline": base,
+                                "model_score": r[model],
+                                "baseline_score": r[base],
+                                "skill": 1 - r[model] / r[base] if r[base] else float("-inf"),
+                            }
+                        )
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict:
@@ -609,7 +698,10 @@ class BacktestResult:
             "seconds": self.seconds,
             "workers": self.workers,
             "fit_seconds": self.fit_seconds,
-            "space": "CRPS in each training window's standardized space (transformed, then z-scored with the cut-off history's mean and sd); all scores lower-is-better",
+            "space": (
+                "CRPS in each training window's standardized space (transformed, then z-scored with the "
+                "cut-off history's mean and sd); all scores lower-is-better"
+            ),
             "table": table.to_dict("records"),
             "losses": self.losses().to_dict("records"),
             "windows": self.windows,
@@ -622,7 +714,16 @@ class BacktestResult:
             raise ValueError("not a backtest result (expected kind 'hedgecast.backtest')")
         s = dict(data["settings"])
         s["windows"] = tuple(Window(**w) for w in s["windows"])
-        return cls(BacktestSettings(**s), data["lens"], pd.DataFrame(data["cells"]), data["windows"], data.get("seconds", float("nan")), data.get("workers", 0), data.get("created", ""), data.get("fit_seconds", {}))
+        return cls(
+            BacktestSettings(**s),
+            data["lens"],
+            pd.DataFrame(data["cells"]),
+            data["windows"],
+            data.get("seconds", float("nan")),
+            data.get("workers", 0),
+            data.get("created", ""),
+            data.get("fit_seconds", {}),
+        )
 
 
 def save_backtest(result: BacktestResult, path: str | Path) -> Path:
@@ -655,8 +756,11 @@ def run_backtest(
     *,
     on_done: Callable[[int, dict], None] | None = None,
 ) -> BacktestResult:
-    """Fit every window's training history (and the full record, for realised classes) on
-    the dask ``client``, then forecast and score each window."""
+    """Run the backtest: fit every window on the dask ``client``, then forecast and score it.
+
+    The full record is fitted too when a window scores trajectory classes (it defines
+    the realised path).
+    """
     t0 = time.perf_counter()
     windows = list(settings.windows)
     full_cutoff = history.years[-1]
@@ -665,7 +769,9 @@ def run_backtest(
     args = [(spec, lens, history, cutoff, settings.sampler_settings(i)) for i, cutoff in enumerate(cutoffs)]
     fits = map_tasks(client, backtest_fit, args, on_done=on_done, key_prefix="backtest")
     full = fits[-1] if need_full else None
-    scored = [score_window(w, fits[i], spec, lens, history, seed=task_seed(settings.seed, 1000 + i), full_fit=full) for i, w in enumerate(windows)]
+    scored = [
+        score_window(w, fits[i], spec, lens, history, seed=task_seed(settings.seed, 1000 + i), full_fit=full) for i, w in enumerate(windows)
+    ]
     cells = pd.DataFrame([c for s in scored for c in s.pop("cells")])
     workers = len(client.scheduler_info().get("workers", {})) if hasattr(client, "scheduler_info") else 0
     return BacktestResult(
@@ -701,7 +807,12 @@ def plot_indicator_crps(result: BacktestResult):
         x = np.arange(len(targets))
         width = 0.8 / len(FORECASTERS)
         for k, f in enumerate(FORECASTERS):
-            vals = [float(sw[(sw["target"] == t) & (sw["forecaster"] == f)]["value"].iloc[0]) if ((sw["target"] == t) & (sw["forecaster"] == f)).any() else np.nan for t in targets]
+            vals = [
+                float(sw[(sw["target"] == t) & (sw["forecaster"] == f)]["value"].iloc[0])
+                if ((sw["target"] == t) & (sw["forecaster"] == f)).any()
+                else np.nan
+                for t in targets
+            ]
             ax.bar(x + (k - 1.5) * width, vals, width, color=COLORS[f], label=f.replace("_", " "))
         ax.set_xticks(x, [t.replace("_", " ") for t in targets], rotation=35, ha="right", fontsize=7)
         ax.set_title(w, fontsize=9)
@@ -716,7 +827,7 @@ def _fmt(v: float) -> str:
 
 
 def backtest_section(result: BacktestResult | dict | str | Path) -> tuple[str, str]:
-    """The report section: the score table against both baselines, where the model loses, and a figure."""
+    """Build the report section: the score table against both baselines, where the model loses, a figure."""
     from .sbc import _png
 
     if isinstance(result, (str, Path)):
@@ -734,41 +845,59 @@ def backtest_section(result: BacktestResult | dict | str | Path) -> tuple[str, s
         for f in FORECASTERS:
             v = _fmt(r.get(f, np.nan))
             cells.append(f"<td><strong>{v}</strong></td>" if f == best else f"<td>{v}</td>")
-        rows.append(f"<tr><td>{e(w)}</td><td>{e(target.replace('_', ' '))}</td><td>{e(METRICS[metric].label)}</td>{''.join(cells)}<td>{int(r['n'])}</td></tr>")
-    score_table = f"<table class='small'><thead><tr><th>window</th><th>target</th><th>score</th>{head}<th>cells</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        rows.append(
+            f"<tr><td>{e(w)}</td><td>{e(target.replace('_', ' '))}</td><td>{e(METRICS[metric].label)}</td>"
+            f"{''.join(cells)}<td>{int(r['n'])}</td></tr>"
+        )
+    score_table = (
+        f"<table class='small'><thead><tr><th>window</th><th>target</th><th>score</th>{head}<th>cells</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
     losses = result.losses()
     unc = losses[losses["model"] == "model_unconditional"] if not losses.empty else losses
     if unc.empty:
         lose_text = "<p>The unconditional model beats both baselines on every row.</p>"
     else:
         items = "".join(
-            f"<li>{e(r.window)}, {e(r.target.replace('_', ' '))} ({e(METRICS[r.metric].label)}): model {_fmt(r.model_score)} vs {e(r.baseline)} {_fmt(r.baseline_score)}</li>"
+            f"<li>{e(r.window)}, {e(r.target.replace('_', ' '))} ({e(METRICS[r.metric].label)}): "
+            f"model {_fmt(r.model_score)} vs {e(r.baseline)} {_fmt(r.baseline_score)}</li>"
             for r in unc.itertuples()
         )
-        lose_text = f"<p><strong>Where the unconditional model loses to a baseline</strong> ({len(unc)} of {2 * len(table)} comparisons):</p><ul>{items}</ul>"
+        lose_text = (
+            f"<p><strong>Where the unconditional model loses to a baseline</strong> ({len(unc)} of {2 * len(table)} comparisons):</p>"
+            f"<ul>{items}</ul>"
+        )
     excl = "".join(f"<li>{e(x['window'])}: {e(x['target'])} — {e(x['reason'])}</li>" for w in result.windows for x in w["exclusions"])
     classes = "".join(
         f"<li>{e(w['window'])}: realised class <em>{e(w['classes']['realised'].replace('_', ' '))}</em>; "
-        + ", ".join(f"{e(k.replace('_', ' '))} gave it {100 * v[w['classes']['realised']]:.0f}%" for k, v in w["classes"]["probabilities"].items())
+        + ", ".join(
+            f"{e(k.replace('_', ' '))} gave it {100 * v[w['classes']['realised']]:.0f}%" for k, v in w["classes"]["probabilities"].items()
+        )
         + "</li>"
         for w in result.windows
         if w.get("classes")
     )
     diag = "".join(
-        f"<li>{e(w['window'])}: R-hat {w['diagnostics']['max_rhat']:.3f}, bulk ESS {w['diagnostics']['min_ess_bulk']:.0f}, {w['diagnostics']['divergences']} divergences"
+        f"<li>{e(w['window'])}: R-hat {w['diagnostics']['max_rhat']:.3f}, bulk ESS {w['diagnostics']['min_ess_bulk']:.0f}, "
+        f"{w['diagnostics']['divergences']} divergences"
         + ("" if w["diagnostics"]["passed"] else " <span style='color:#b22222'>(diagnostics failed)</span>")
         + "</li>"
         for w in result.windows
     )
-    sampler = "mock sampler (prior draws; a check of the machinery only)" if st.sampler == "mock" else f"nutpie NUTS, {st.chains} chains × {st.draws} draws after {st.tune} tuning steps"
+    sampler = (
+        "mock sampler (prior draws; a check of the machinery only)"
+        if st.sampler == "mock"
+        else f"nutpie NUTS, {st.chains} chains × {st.draws} draws after {st.tune} tuning steps"
+    )
     body = (
         f"<p>Leave-future-out backtests of the <em>{e(result.lens)}</em> lens: each window is fitted on the record up to its cut-off "
         f"({sampler}) and forecast for the years after it. <em>Model, unconditional</em> is the forecast as the product makes it "
-        "(drivers random-walk from the cut-off, the war follows the lens's Markov chain); <em>model, conditional</em> plugs in the realised "
-        "driver codings and war states (an oracle for the exogenous inputs). <em>Persistence</em> carries the last observation forward with the "
-        "historical year-to-year spread; <em>climatology</em> is the distribution of observations up to the cut-off. "
-        "All scores are lower-is-better; the best forecaster per row is in bold. CRPS is in training-window standard-deviation units of the "
-        "transformed indicator. Crisis probabilities from the model are the mean crisis hazard over draws; baselines use smoothed historical crisis rates.</p>"
+        "(drivers random-walk from the cut-off, the war follows the lens's Markov chain); <em>model, conditional</em> plugs "
+        "in the realised driver codings and war states (an oracle for the exogenous inputs). <em>Persistence</em> carries "
+        "the last observation forward with the historical year-to-year spread; <em>climatology</em> is the distribution of "
+        "observations up to the cut-off. All scores are lower-is-better; the best forecaster per row is in bold. CRPS is in "
+        "training-window standard-deviation units of the transformed indicator. Crisis probabilities from the model are the "
+        "mean crisis hazard over draws; baselines use smoothed historical crisis rates.</p>"
         + lose_text
         + score_table
         + _png(plot_indicator_crps(result), "Backtest CRPS per indicator")

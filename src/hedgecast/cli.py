@@ -46,6 +46,17 @@ def main(
     STATE["debug"], STATE["root"] = debug, root
 
 
+def _relative_to_project(err: HedgecastError) -> HedgecastError:
+    """Return the same error with file names relative to the project (as the user types them)."""
+    import dataclasses
+
+    from .config import Paths
+
+    root = str(Paths.discover(STATE["root"]).root).rstrip("/") + "/"
+    problems = [dataclasses.replace(p, file=p.file[len(root) :]) if p.file.startswith(root) else p for p in err.problems]
+    return type(err)(problems)
+
+
 def run() -> None:
     """Entry point that turns user mistakes into clean messages and exit codes.
 
@@ -66,7 +77,7 @@ def run() -> None:
     try:
         code = app(standalone_mode=False)
     except HedgecastError as err:
-        fail(err.render(), err.exit_code)
+        fail(_relative_to_project(err).render(), err.exit_code)
     except DiagnosticsFailed as err:
         fail(str(err), DiagnosticsFailed.exit_code, "bold yellow", "diagnostics failed")
     except KeyboardInterrupt:

@@ -45,7 +45,7 @@ from matplotlib.figure import Figure
 from pymc_extras.prior import Prior
 from scipy import optimize, stats
 
-from .errors import Problem, SpecError, suggest
+from .errors import Problem, ProblemCollector, SpecError, suggest
 
 __all__ = [
     "INTERVAL_FAMILIES",
@@ -117,12 +117,8 @@ class Elicited(NamedTuple):
 # ------------------------------------------------------------------------------------
 # validation
 # ------------------------------------------------------------------------------------
-class _Problems:
-    def __init__(self, where: str):
-        self.where, self.problems = where, []
-
-    def add(self, fieldname: str, message: str) -> None:
-        self.problems.append(Problem(self.where, fieldname, message))
+class _Problems(ProblemCollector):
+    """A :class:`ProblemCollector` for one helper's arguments, with the checks they need."""
 
     def number(self, fieldname: str, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -137,13 +133,10 @@ class _Problems:
         if not self.number(fieldname, value):
             return False
         if not 0 < value < 1:
-            self.add(fieldname, f"{what} must lie strictly between 0 and 1, got {value!r}")
+            hint = f" (write {_num(value)}% as {_num(value / 100)})" if 1 < value < 100 else ""
+            self.add(fieldname, f"{what} must lie strictly between 0 and 1, got {value!r}{hint}")
             return False
         return True
-
-    def raise_if_any(self) -> None:
-        if self.problems:
-            raise SpecError(self.problems)
 
 
 def _ok(problems: _Problems, *fields: str) -> bool:
@@ -207,7 +200,7 @@ def from_interval(
             )
     if family == "StudentT" and problems.number("nu", nu) and not nu > 0:
         problems.add("nu", f"degrees of freedom must be positive, got {nu!r}")
-    problems.raise_if_any()
+    problems.raise_if_any(SpecError)
 
     lower, upper, mass = float(lower), float(upper), float(mass)
     tail = (1.0 - mass) / 2.0
@@ -269,7 +262,7 @@ def from_sign_probability(p_positive: float, scale: float | None = None, *, abou
         )
     elif problems.number("scale", scale) and not scale > 0:
         problems.add("scale", f"the typical size must be positive, got {scale!r}")
-    problems.raise_if_any()
+    problems.raise_if_any(SpecError)
     assert scale is not None
     p, s = float(p_positive), float(scale)
     prior = Prior("Normal", mu=s * float(stats.norm.ppf(p)), sigma=s)
@@ -305,7 +298,7 @@ def from_probability(p: float, give_or_take: float, *, about: str = "the event")
             "give_or_take",
             f"a probability of {_num(p)} cannot be uncertain by ±{_num(give_or_take)}: the standard deviation must be below {limit:.3g}",
         )
-    problems.raise_if_any()
+    problems.raise_if_any(SpecError)
     p, sd = float(p), float(give_or_take)
     k = p * (1 - p) / sd**2 - 1
     prior = Prior("Beta", alpha=p * k, beta=(1 - p) * k)

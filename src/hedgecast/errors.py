@@ -48,7 +48,7 @@ class HedgecastError(Exception):
             problems = [Problem("", "", problems)]
         elif isinstance(problems, Problem):
             problems = [problems]
-        self.problems: list[Problem] = list(problems)
+        self.problems: list[Problem] = list(dict.fromkeys(problems))  # the same problem found twice is listed once
         super().__init__(self.render())
 
     def render(self) -> str:

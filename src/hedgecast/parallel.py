@@ -34,7 +34,7 @@ DEFAULT_WORKERS = 2
 
 
 def task_seed(base_seed: int, index: int) -> int:
-    """A seed for task ``index`` of a job seeded with ``base_seed``.
+    """Return the seed of task ``index`` in a job seeded with ``base_seed``.
 
     Derived with :class:`numpy.random.SeedSequence` so neighbouring indices give
     unrelated streams; a 31-bit integer, which every sampler accepts.
@@ -45,8 +45,10 @@ def task_seed(base_seed: int, index: int) -> int:
 
 
 @contextlib.contextmanager
-def cluster_client(workers: int = DEFAULT_WORKERS, scheduler: str | None = None, *, processes: bool = True, quiet: bool = True) -> Iterator[Any]:
-    """A ``distributed.Client``: to ``scheduler`` if given, else to a new ``LocalCluster``.
+def cluster_client(
+    workers: int = DEFAULT_WORKERS, scheduler: str | None = None, *, processes: bool = True, quiet: bool = True
+) -> Iterator[Any]:
+    """Yield a ``distributed.Client``: to ``scheduler`` if given, else to a new ``LocalCluster``.
 
     Parameters
     ----------
@@ -62,6 +64,7 @@ def cluster_client(workers: int = DEFAULT_WORKERS, scheduler: str | None = None,
     quiet : bool
         Silence the cluster's logging below errors (start/stop chatter, and the nanny's
         warning when it has to kill a worker busy in numba at shutdown).
+
     """
     from distributed import Client, LocalCluster
 
@@ -85,7 +88,10 @@ def cluster_client(workers: int = DEFAULT_WORKERS, scheduler: str | None = None,
                 client.close()
         else:
             # no dashboard: it needs an open port and bokeh, and nobody watches it in a batch job
-            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None) as cluster, Client(cluster) as client:
+            with (
+                LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None) as cluster,
+                Client(cluster) as client,
+            ):
                 yield client
     finally:
         for name, level in levels.items():

@@ -51,7 +51,7 @@ import xarray as xr
 from scipy import stats
 
 from .lenses import FIT_GROUPS, Lens
-from .model import ModelInputs, build_model, hyperparameter_values
+from .model import ModelInputs, build_model
 from .parallel import map_tasks, task_seed
 from .spec import ModelSpec
 
@@ -122,7 +122,7 @@ class SBCResult:
         return self.settings.ranks_max
 
     def worst(self) -> dict:
-        """The parameter with the smallest ECDF-test p-value, with its statistics."""
+        """Return the parameter with the smallest ECDF-test p-value, with its statistics."""
         row = self.statistics.sort_values(["ecdf_p", "chi2_p"]).iloc[0]
         return {"parameter": str(row.name), **{k: float(v) for k, v in row.items()}}
 
@@ -226,7 +226,7 @@ def rank_statistic(truth: np.ndarray, draws: np.ndarray) -> np.ndarray:
 
 
 def rank_histogram(ranks: np.ndarray, ranks_max: int, bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """Counts of ``ranks`` (``(N,)`` or ``(N, P)``) in ``bins`` bins over ``0..L``, and expected counts.
+    """Count ``ranks`` (``(N,)`` or ``(N, P)``) in ``bins`` bins over ``0..L``; also return expected counts.
 
     Bin ``b`` holds rank values ``r`` with ``floor(r * bins / (L + 1)) == b``; when
     ``bins`` does not divide ``L + 1`` the bins hold unequal numbers of values and the
@@ -271,7 +271,7 @@ def _ecdf_counts(ranks: np.ndarray, ranks_max: int) -> np.ndarray:
 
 
 def ecdf_gamma(ranks: np.ndarray, ranks_max: int) -> np.ndarray:
-    """The ECDF-test statistic per column: the smallest two-sided pointwise Binomial tail probability.
+    """Compute the ECDF-test statistic per column: the smallest two-sided pointwise Binomial tail probability.
 
     At ``z_j = j / (L + 1)``, under uniformity ``#(rank < j) ~ Binomial(N, z_j)``.
     Small ``gamma`` = the ECDF strays far from the diagonal somewhere.
@@ -319,7 +319,14 @@ def uniformity_table(ranks: np.ndarray, parameters: list[str], ranks_max: int, *
     null = ecdf_null(n, ranks_max, seed=seed)
     chi, chi_p = chi2_uniformity(ranks, ranks_max, bins)
     table = pd.DataFrame(
-        {"ecdf_gamma": gamma, "ecdf_p": ecdf_pvalue(gamma, null), "chi2": chi, "chi2_p": chi_p, "bins": bins, "mean_rank": ranks.mean(axis=0) / ranks_max},
+        {
+            "ecdf_gamma": gamma,
+            "ecdf_p": ecdf_pvalue(gamma, null),
+            "chi2": chi,
+            "chi2_p": chi_p,
+            "bins": bins,
+            "mean_rank": ranks.mean(axis=0) / ranks_max,
+        },
         index=pd.Index(parameters, name="parameter"),
     )
     return table
@@ -339,7 +346,7 @@ def _key(spec: ModelSpec, lens: Lens, inputs: ModelInputs) -> str:
 
 
 def generator_model(spec: ModelSpec, lens: Lens, inputs: ModelInputs):
-    """A private copy of the PyMC model for forward simulation (its data is changed freely).
+    """Return a private copy of the PyMC model for forward simulation (its data is changed freely).
 
     One per thread, so thread-based workers never share a model whose data they change.
     """
@@ -350,7 +357,7 @@ def generator_model(spec: ModelSpec, lens: Lens, inputs: ModelInputs):
 
 
 def parameter_groups_in(model) -> list[str]:
-    """The parameter groups SBC ranks (every prior group the model has), in lens order."""
+    """List the parameter groups SBC ranks (every prior group the model has), in lens order."""
     return [g for g in FIT_GROUPS if g in model.named_vars]
 
 
@@ -389,7 +396,9 @@ def simulate_history(model, seed: int) -> tuple[dict[str, np.ndarray], np.ndarra
         # constant_data = the data as now set: without it PyMC treats every pm.Data (the
         # hyper_* priors too) as changed and would redraw the parameters instead of using the truth
         trace = az.InferenceData(posterior=first.prior[groups], constant_data=_data_snapshot(model))
-        second = pm.sample_posterior_predictive(trace, var_names=["path", "y"], random_seed=rng, progressbar=False, compile_kwargs={"mode": "FAST_COMPILE"})
+        second = pm.sample_posterior_predictive(
+            trace, var_names=["path", "y"], random_seed=rng, progressbar=False, compile_kwargs={"mode": "FAST_COMPILE"}
+        )
     truth = {g: np.asarray(first.prior[g].values[0, 0], dtype=float) for g in groups}
     truth["path"] = np.asarray(second.posterior_predictive["path"].values[0, 0], dtype=float)
     y = np.asarray(second.posterior_predictive["y"].values[0, 0], dtype=float)
@@ -423,7 +432,9 @@ def _mock_draws(model, groups: list[str], n: int, seed: int) -> dict[str, np.nda
 
     with model, warnings.catch_warnings(), _quiet_pymc():
         warnings.simplefilter("ignore")
-        prior = pm.sample_prior_predictive(draws=n, var_names=groups, random_seed=np.random.default_rng([seed, 2]), compile_kwargs={"mode": "FAST_COMPILE"})
+        prior = pm.sample_prior_predictive(
+            draws=n, var_names=groups, random_seed=np.random.default_rng([seed, 2]), compile_kwargs={"mode": "FAST_COMPILE"}
+        )
     return {g: prior.prior[g].values.reshape(n, -1) for g in groups}
 
 
@@ -432,13 +443,17 @@ def _nutpie_logp(compiled, x: np.ndarray) -> float:
     grad = np.zeros_like(x)
     out = np.zeros(())
     ptr = ctypes.POINTER(ctypes.c_double)
-    code = compiled.compiled_logp_func.ctypes(x.size, x.ctypes.data_as(ptr), grad.ctypes.data_as(ptr), out.ctypes.data_as(ptr), compiled.user_data.ctypes.data)
+    code = compiled.compiled_logp_func.ctypes(
+        x.size, x.ctypes.data_as(ptr), grad.ctypes.data_as(ptr), out.ctypes.data_as(ptr), compiled.user_data.ctypes.data
+    )
     return float(out) if code == 0 else float("nan")
 
 
 def check_data_swap(compiled, model, obs_value: np.ndarray, crisis: np.ndarray) -> dict:
-    """Check that ``compiled.with_data(obs_value=…, crisis_years=…)`` changes nutpie's log density
-    exactly as setting the same data in the PyMC model changes PyMC's.
+    """Check that swapping observed data into the compiled nutpie model really changes its likelihood.
+
+    ``compiled.with_data(obs_value=…, crisis_years=…)`` must give the log density PyMC
+    gives with the same data set in ``model`` (and a different one than the original data).
 
     Raises ``RuntimeError`` if nutpie ignores the swapped data (e.g. if the observed
     data were frozen into the compiled graph) or disagrees with PyMC.
@@ -465,11 +480,17 @@ def check_data_swap(compiled, model, obs_value: np.ndarray, crisis: np.ndarray) 
     return out
 
 
-def _fit_draws(spec, lens, inputs, settings: SBCSettings, y: np.ndarray, crisis: np.ndarray, seed: int, model) -> tuple[dict[str, np.ndarray], dict]:
+def _fit_draws(
+    spec, lens, inputs, settings: SBCSettings, y: np.ndarray, crisis: np.ndarray, seed: int, model
+) -> tuple[dict[str, np.ndarray], dict]:
     """Refit the simulated data; returns ``{group: (samples, k)}`` and sampler diagnostics."""
     groups = parameter_groups_in(model)
     if settings.sampler == "mock":
-        return _mock_draws(model, groups, settings.draws * settings.chains, seed), {"divergences": 0, "max_rhat": float("nan"), "min_ess_bulk": float("nan")}
+        return _mock_draws(model, groups, settings.draws * settings.chains, seed), {
+            "divergences": 0,
+            "max_rhat": float("nan"),
+            "min_ess_bulk": float("nan"),
+        }
     import arviz as az
     import nutpie
 
@@ -591,7 +612,11 @@ def plot_rank_histograms(result: SBCResult, *, ncols: int = 8):
         ax.set_title(result.parameters[j], fontsize=6.5, color="#b22222" if p < 0.01 else "black")
         ax.set_xticks([])
         ax.tick_params(labelsize=5)
-    fig.suptitle(f"Rank histograms ({result.n_sims} simulations, ranks 0–{result.ranks_max} in {bins} bins; grey: 99% range per bin under uniformity)", fontsize=9)
+    fig.suptitle(
+        f"Rank histograms ({result.n_sims} simulations, ranks 0–{result.ranks_max} in {bins} bins; "
+        "grey: 99% range per bin under uniformity)",
+        fontsize=9,
+    )
     return fig
 
 
@@ -619,11 +644,12 @@ def _png(fig, alt: str) -> str:
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=80, bbox_inches="tight", metadata={"Software": None})
-    return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode("ascii")}" alt="{html.escape(alt)}" style="max-width:100%">'
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" style="max-width:100%">'
 
 
 def sbc_section(result: SBCResult | dict | str | Path) -> tuple[str, str]:
-    """The report section: what was run, the verdict, the worst parameters, and the figures.
+    """Build the report section: what was run, the verdict, the worst parameters, and the figures.
 
     Accepts a result, its ``to_dict()``, or the path of ``reports/sbc.json``.
     """
@@ -645,7 +671,11 @@ def sbc_section(result: SBCResult | dict | str | Path) -> tuple[str, str]:
         "Its posterior is systematically too narrow, too wide or shifted relative to the prior it was simulated from; "
         "see its rank histogram below (a U shape = too narrow, a hump = too wide, a slope = biased).</p>"
     )
-    sampler = "prior draws dressed as posterior draws (mock sampler; a check of the machinery only)" if st.sampler == "mock" else f"nutpie NUTS, {st.chains} chains × {st.draws} draws after {st.tune} tuning steps"
+    sampler = (
+        "prior draws dressed as posterior draws (mock sampler; a check of the machinery only)"
+        if st.sampler == "mock"
+        else f"nutpie NUTS, {st.chains} chains × {st.draws} draws after {st.tune} tuning steps"
+    )
     head = (
         f"<p>{s['n_sims']} histories were simulated from the <em>{e(result.lens)}</em> lens's priors (parameters, then crisis years, "
         f"then the latent path, then the indicators on exactly the cells observed in 2000–2025) and refitted with {sampler}. "
@@ -656,7 +686,8 @@ def sbc_section(result: SBCResult | dict | str | Path) -> tuple[str, str]:
     )
     worst = result.statistics.sort_values("ecdf_p").head(10)
     rows = "".join(
-        f"<tr><td>{e(str(name))}</td><td>{r.ecdf_gamma:.3g}</td><td>{r.ecdf_p:.3g}</td><td>{min(1.0, r.ecdf_p * s['n_parameters']):.3g}</td>"
+        f"<tr><td>{e(str(name))}</td><td>{r.ecdf_gamma:.3g}</td><td>{r.ecdf_p:.3g}</td>"
+        f"<td>{min(1.0, r.ecdf_p * s['n_parameters']):.3g}</td>"
         f"<td>{r.chi2:.1f}</td><td>{r.chi2_p:.3g}</td><td>{r.mean_rank:.2f}</td></tr>"
         for name, r in worst.iterrows()
     )
@@ -665,10 +696,9 @@ def sbc_section(result: SBCResult | dict | str | Path) -> tuple[str, str]:
         f"<th>χ² ({int(worst['bins'].iloc[0]) - 1} df)</th><th>p</th><th>mean rank / L</th></tr></thead><tbody>{rows}</tbody></table>"
     )
     body = (
-        head
-        + verdict
-        + "<p>The ten parameters with the smallest ECDF-test p-values (γ: smallest pointwise two-sided Binomial tail probability of the rank ECDF; "
-        "its p-value is simulated under exact uniformity; χ²: rank histogram for reference; mean rank / L should be near 0.5):</p>"
+        head + verdict + "<p>The ten parameters with the smallest ECDF-test p-values (γ: smallest pointwise two-sided Binomial tail "
+        "probability of the rank ECDF; its p-value is simulated under exact uniformity; χ²: rank histogram for reference; "
+        "mean rank / L should be near 0.5):</p>"
         + table
         + _png(plot_rank_histograms(result), "SBC rank histograms")
         + _png(plot_ecdf_differences(result), "SBC ECDF differences")

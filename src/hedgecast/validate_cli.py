@@ -25,7 +25,9 @@ from rich.table import Table
 
 from .errors import HedgecastError
 
-validate_app = typer.Typer(help="Validate the model: simulation-based calibration (SBC) and leave-future-out backtests.", no_args_is_help=True)
+validate_app = typer.Typer(
+    help="Validate the model: simulation-based calibration (SBC) and leave-future-out backtests.", no_args_is_help=True
+)
 
 console = Console(stderr=True)
 out = Console()
@@ -39,7 +41,9 @@ TuneOpt = Annotated[int, typer.Option(help="Tuning steps per chain, per fit.")]
 ChainsOpt = Annotated[int, typer.Option(help="Chains per fit.")]
 SeedOpt = Annotated[int, typer.Option(help="Base seed; each fit's seed is derived from it and the fit's index.")]
 WorkersOpt = Annotated[int, typer.Option(help="Worker processes of the local dask cluster (one thread each).")]
-SchedulerOpt = Annotated[str | None, typer.Option(help="Address of an existing dask scheduler (tcp://host:8786) instead of a local cluster.")]
+SchedulerOpt = Annotated[
+    str | None, typer.Option(help="Address of an existing dask scheduler (tcp://host:8786) instead of a local cluster.")
+]
 LensOpt = Annotated[str, typer.Option("--lens", "-l", help="Lens name or path.")]
 SamplerOpt = Annotated[str, typer.Option(help="'nutpie' (NUTS), or 'mock' (prior draws; checks the machinery in seconds).")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Where to write the JSON result (default: reports/<name>.json).")]
@@ -71,11 +75,19 @@ def _check(draws: int, tune: int, chains: int, workers: int) -> None:
 
 
 def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=console)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
 
 
 def _write_page(path: Path, section: tuple[str, str]) -> Path:
-    """A standalone, self-contained HTML page holding one report section."""
+    """Write a standalone, self-contained HTML page holding one report section."""
     import html
 
     from .report import write_atomic
@@ -83,8 +95,10 @@ def _write_page(path: Path, section: tuple[str, str]) -> Path:
     title, body = section
     page = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>body{{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;line-height:1.45}}"
-        "table{border-collapse:collapse;font-size:.85rem}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}</style>"
+        f"<title>{html.escape(title)}</title><style>"
+        "body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;line-height:1.45}"
+        "table{border-collapse:collapse;font-size:.85rem}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}"
+        "td:first-child,th:first-child{text-align:left}</style>"
         f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
     )
     return write_atomic(path, page)
@@ -123,7 +137,9 @@ def sbc(
     target = out_path or paths.reports / SBC_JSON
     t0 = time.perf_counter()
     with _progress() as progress:
-        task = progress.add_task(f"SBC: {sims} refits ({chains}×{draws} draws; the first fit on each worker compiles the model)", total=sims)
+        task = progress.add_task(
+            f"SBC: {sims} refits ({chains}×{draws} draws; the first fit on each worker compiles the model)", total=sims
+        )
 
         def done(_i: int, res: dict) -> None:
             progress.update(task, advance=1, description=f"SBC: last refit {res['seconds']:.0f}s, {res.get('divergences', 0)} divergences")
@@ -137,10 +153,20 @@ def sbc(
     for col in ("parameter", "ECDF γ", "p", "p × params", "χ²", "p (χ²)"):
         table.add_column(col, justify="left" if col == "parameter" else "right")
     for name, r in result.statistics.sort_values("ecdf_p").head(8).iterrows():
-        table.add_row(str(name), f"{r.ecdf_gamma:.3g}", f"{r.ecdf_p:.3g}", f"{min(1.0, r.ecdf_p * s['n_parameters']):.3g}", f"{r.chi2:.1f}", f"{r.chi2_p:.3g}")
+        table.add_row(
+            str(name),
+            f"{r.ecdf_gamma:.3g}",
+            f"{r.ecdf_p:.3g}",
+            f"{min(1.0, r.ecdf_p * s['n_parameters']):.3g}",
+            f"{r.chi2:.1f}",
+            f"{r.chi2_p:.3g}",
+        )
     out.print(table)
     verdict = "[green]no evidence of miscalibration[/]" if s["calibrated"] else "[bold red]evidence of miscalibration[/]"
-    out.print(f"{verdict}: worst {s['worst_parameter']} (Bonferroni p {s['worst_ecdf_p_bonferroni']:.3g}); {s['fits_with_divergences']} refits with divergences; {time.perf_counter() - t0:.0f}s")
+    out.print(
+        f"{verdict}: worst {s['worst_parameter']} (Bonferroni p {s['worst_ecdf_p_bonferroni']:.3g}); "
+        f"{s['fits_with_divergences']} refits with divergences; {time.perf_counter() - t0:.0f}s"
+    )
     out.print(f"wrote [bold]{target}[/] and {page}")
 
 
@@ -216,7 +242,12 @@ def validation_sections(paths=None) -> list[tuple[str, str]]:
         except (OSError, ValueError, KeyError, TypeError) as err:
             import html
 
-            sections.append((f"Validation result {name}", f"<p style='color:#b22222'>{html.escape(str(path))} could not be read: {html.escape(str(err))}</p>"))
+            sections.append(
+                (
+                    f"Validation result {name}",
+                    f"<p style='color:#b22222'>{html.escape(str(path))} could not be read: {html.escape(str(err))}</p>",
+                )
+            )
     return sections
 
 
