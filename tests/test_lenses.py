@@ -307,6 +307,13 @@ def test_extends_cycle(paths: Paths):
     assert "extends itself" in problem.message
 
 
+def test_extends_cycle_through_lenses_named_unlike_their_files(paths: Paths):
+    write(paths.lenses / "a.toml", {"lens": {"name": "x", "extends": "b"}})
+    write(paths.lenses / "b.toml", {"lens": {"name": "y", "extends": "a"}})
+    problem = only(problems_of(paths.lenses / "a.toml", paths), "lens.extends")
+    assert "extends itself" in problem.message
+
+
 def test_a_broken_parent_is_reported_with_the_childs_problems(paths: Paths, lens_file: Path):
     write(lens_file, put(base(), f"{MU}.sigma", -1.0))
     child = write(

@@ -135,6 +135,18 @@ def test_a_missing_data_column_is_named(project: Paths):
     assert "missing column 'channel'" in messages["column channel"]
 
 
+def test_a_misspelt_series_name_that_would_silently_drop_data(project: Paths):
+    path = project.curated / "series.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    row = next(i for i, line in enumerate(lines) if line.startswith("russian_tourists_k,"))
+    lines[row] = lines[row].replace("russian_tourists_k,", "russian_tourist_k,", 1)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    report = check_project(project.root)
+    problem = next(p for p in report.problems if p.file == "data/curated/series.csv")
+    assert problem.field == f"row {row + 1}, column series"
+    assert "did you mean 'russian_tourists_k'?" in problem.message
+
+
 # ------------------------------------------------------------------- seed quotes
 def test_a_lens_quote_not_in_its_seed_file(project: Paths, with_seeds):
     def misquote(d):

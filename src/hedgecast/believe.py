@@ -86,6 +86,7 @@ class BelieveResult:
     table: pd.DataFrame
     refits: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    within_noise: bool = False  # the lens is already within 2 Monte Carlo SE of the threshold
 
     def reached(self) -> pd.DataFrame:
         """Rows that reach the target, the smallest shift (in prior sd or doublings) first."""
@@ -93,7 +94,10 @@ class BelieveResult:
         return t.reindex(t["shift"].abs().sort_values().index)
 
     def to_dict(self) -> dict:
-        return {"target": self.target.to_dict(), "base": self.base, "base_mcse": self.base_se, "table": _records(self.table), "refits": self.refits, "seconds": self.seconds}
+        return {
+            "target": self.target.to_dict(), "base": self.base, "base_mcse": self.base_se, "within_noise": self.within_noise,
+            "table": _records(self.table), "refits": self.refits, "seconds": self.seconds,
+        }
 
 
 class _Search:
@@ -108,11 +112,19 @@ class _Search:
     def changes(self, coord: float) -> dict:
         return changes_for(self.rw.lens, {self.a: self.a.value(coord)})
 
+    def changes_from(self, prop: Reweighter, coord: float) -> dict:
+        """What to change in ``prop``'s lens to get the base lens with the assumption at ``coord``."""
+        ch = self.changes(coord)
+        for k, lp in prop.lens.priors.items():
+            if k not in ch and lp.prior != self.rw.lens.priors[k].prior:
+                ch[k] = self.rw.lens.priors[k].prior
+        return ch
+
     def fast(self, coord: float) -> _Point:
         """Reweighted from the best available posterior (the lowest k̂), forecast-only priors too."""
         best = None
         for prop in self.proposals:
-            vals, k = prop.values(self.changes(coord), [self.qi])
+            vals, k = prop.values(self.changes_from(prop, coord), [self.qi])
             pt = _Point(coord, float(vals[0, self.si]), float("nan"), k, "reweight" if prop is self.rw else "reweight from refit", not k > K_THRESHOLD, prop)
             if best is None or (pt.reliable and not best.reliable) or (pt.reliable == best.reliable and _k(pt.k) < _k(best.k)):
                 best = pt
@@ -126,7 +138,7 @@ class _Search:
             return _Point(coord, ev.value(self.target.metric, self.target.scenario), ev.se(self.target.metric, self.target.scenario), ev.pareto_k, "forecast", True)
         pt = self.fast(coord)
         assert pt.proposal is not None
-        pt.se = pt.proposal.evaluate(self.changes(coord)).se(self.target.metric, self.target.scenario)
+        pt.se = pt.proposal.evaluate(self.changes_from(pt.proposal, coord)).se(self.target.metric, self.target.scenario)
         return pt
 
     def refit(self, coord: float) -> _Point | None:
@@ -235,6 +247,7 @@ def what_would_you_have_to_believe(
         raise ValueError(f"unknown headline '{target.metric}': one of {', '.join(rw.quantities)}")
     base = rw.base()
     p0, se0 = base.value(target.metric, target.scenario), base.se(target.metric, target.scenario)
+    close = abs(p0 - target.threshold) < 2 * se0
     rows = []
     for i, a in enumerate(assumptions):
         progress(f"What would you have to believe: {a.name}", i, len(assumptions))
@@ -266,4 +279,4 @@ def what_would_you_have_to_believe(
     table = pd.DataFrame(rows)
     order = {REACHED: 0, ALREADY: 1, UNDETERMINED: 2, NONE: 3}
     table = table.assign(_o=table["verdict"].map(order), _s=table["shift"].abs()).sort_values(["_o", "_s"], kind="stable").drop(columns=["_o", "_s"]).reset_index(drop=True)
-    return BelieveResult(target, p0, se0, table, list(refits.records) if refits else [], time.perf_counter() - t0)
+    return BelieveResult(target, p0, se0, table, list(refits.records) if refits else [], time.perf_counter() - t0, close)

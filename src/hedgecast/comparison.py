@@ -71,11 +71,12 @@ def _png(fig) -> str:
 def lens_section(fits, year: int = 2030) -> tuple[str, str]:
     """The report's ``Lenses`` section: a table per class and a chart."""
     result = compare_lenses(fits, year)
+    failed = '<span style="color:#b00">failed</span>'
     parts = [
         f"<p>Each lens is one paper's reading turned into priors, fitted to the same 2000–2025 record "
         f"and simulated under the same scenarios and random numbers. Differences between columns are "
         f"differences between the papers' assumptions. Diagnostics per lens: "
-        + ", ".join(f"<b>{escape(f.lens.name)}</b> {'passed' if f.diagnostics.passed else '<span style=\"color:#b00\">failed</span>'}" for f in fits)
+        + ", ".join(f"<b>{escape(f.lens.name)}</b> {'passed' if f.diagnostics.passed else failed}" for f in fits)
         + ".</p>",
         f'<img alt="Lens comparison" src="data:image/png;base64,{_png(lens_chart(result))}" style="max-width:100%">',
     ]

@@ -93,7 +93,7 @@ def diagnose(idata: az.InferenceData, var_names: list[str]) -> Diagnostics:
         best, where = None, ""
         for name, da in ds.data_vars.items():
             vals = np.asarray(da.values, dtype=float).ravel()
-            if vals.size == 0:
+            if vals.size == 0 or np.isnan(vals).all():
                 continue
             i = int(np.nanargmax(vals) if fn is max else np.nanargmin(vals))
             v = float(vals[i])

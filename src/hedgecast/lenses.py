@@ -438,8 +438,8 @@ class Lens:
         inherited: list[Problem] = []  # the parent lens's own problems, reported first
         parent_failed = False
         if extends:
-            if extends in chain or extends == name:
-                problems.add("lens.extends", f"lens '{name}' extends itself through {' → '.join((*chain, name, extends))}")
+            if extends in chain or extends == path.stem:  # by file name: [lens] names may differ from them
+                problems.add("lens.extends", f"lens '{name}' extends itself through {' → '.join((*chain, path.stem, extends))}")
                 parent_failed = True
             elif not LENS_NAME.match(extends) or not (paths.lenses / f"{extends}.toml").is_file():
                 available = sorted(p.stem for p in paths.lenses.glob("*.toml"))
@@ -447,7 +447,7 @@ class Lens:
                 parent_failed = True
             else:
                 try:
-                    base = copy.deepcopy(cls._load(paths.lenses / f"{extends}.toml", spec, paths, (*chain, name)).priors)
+                    base = copy.deepcopy(cls._load(paths.lenses / f"{extends}.toml", spec, paths, (*chain, path.stem)).priors)
                 except SpecError as err:
                     inherited = err.problems
                     parent_failed = True

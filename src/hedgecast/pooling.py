@@ -117,9 +117,16 @@ def lens_forecast(
     seed = rw.seed
     changes = _fitted_changes(rw.lens, lens)
     w = rw.weights(changes) if changes else Weights.flat(rw.n)
-    fit, weights, method = rw.fit, (None if w.uniform else w.weights), ("fit" if w.uniform else "reweight")
-    message = "the fitted posterior" if w.uniform else f"reweighted {rw.n} draws: k̂ = {w.pareto_k:.2f}, ESS {w.ess:.0f}"
-    fc = rw.forecast
+    src = rw
+    if w.pareto_k > K_THRESHOLD and refits is not None:  # a refit of another lens may cover this one
+        for other in refits.cache.values():
+            w2 = other.weights(_fitted_changes(other.lens, lens))
+            if _key(w2) < _key(w):
+                w, src = w2, other
+    fit, weights, method = src.fit, (None if w.uniform else w.weights), ("fit" if w.uniform and src is rw else "reweight")
+    where = "" if src is rw else f" (of the refit for {', '.join(sorted(_fitted_changes(rw.lens, src.lens))) or src.lens.name})"
+    message = "the fitted posterior" if method == "fit" else f"reweighted {rw.n} draws{where}: k̂ = {w.pareto_k:.2f}, ESS {w.ess:.0f}"
+    fc = src.forecast
     if w.pareto_k > K_THRESHOLD:
         new = refits.refit(changes, why=f"pooling: lens {name}") if refits is not None else None
         if new is None:

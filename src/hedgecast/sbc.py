@@ -588,8 +588,10 @@ def _grid(n: int, ncols: int = 8, size: float = 1.9):
     from matplotlib.figure import Figure
 
     nrows = int(np.ceil(n / ncols))
-    fig = Figure(figsize=(ncols * size, nrows * size * 0.8), layout="constrained")
+    fig = Figure(figsize=(ncols * size, nrows * size * 0.8 + 0.4))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    # fixed margins: a constrained layout over ~50 axes takes seconds to solve
+    fig.subplots_adjust(left=0.03, right=0.99, bottom=0.02, top=1 - 0.45 / (nrows * size * 0.8 + 0.4), hspace=0.45, wspace=0.3)
     for ax in axes[n:]:
         ax.set_visible(False)
     return fig, axes[:n]
@@ -611,7 +613,7 @@ def plot_rank_histograms(result: SBCResult, *, ncols: int = 8):
         p = float(result.statistics["ecdf_p"].iloc[j])
         ax.set_title(result.parameters[j], fontsize=6.5, color="#b22222" if p < 0.01 else "black")
         ax.set_xticks([])
-        ax.tick_params(labelsize=5)
+        ax.tick_params(labelsize=5, length=2)
     fig.suptitle(
         f"Rank histograms ({result.n_sims} simulations, ranks 0–{result.ranks_max} in {bins} bins; "
         "grey: 99% range per bin under uniformity)",
@@ -633,7 +635,7 @@ def plot_ecdf_differences(result: SBCResult, *, ncols: int = 8, prob: float = BA
         ax.axhline(0, color="0.3", lw=0.5)
         ax.set_title(result.parameters[j], fontsize=6.5, color="#b22222" if outside.any() else "black")
         ax.set_xticks([])
-        ax.tick_params(labelsize=5)
+        ax.tick_params(labelsize=5, length=2)
     fig.suptitle(f"ECDF − uniform CDF of the ranks; grey: simultaneous {prob:.0%} band (red: leaves the band)", fontsize=9)
     return fig
 
@@ -643,7 +645,7 @@ def _png(fig, alt: str) -> str:
     import io
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=80, metadata={"Software": None})
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" style="max-width:100%">'
 

@@ -325,7 +325,8 @@ def outcome_sensitivity(
 ) -> OutcomeSensitivity:
     """Move each assumption across its tornado range (``n_points`` values incl. the base).
 
-    Fitted priors are reweighted; forecast-only priors re-run the forecast (exact). Ends
+    Every value is a reweighting (forecast-only priors: of the forecast's own draws of
+    them, scenario by scenario), re-run exactly for forecast-only priors when k̂ > 0.7. Ends
     whose k̂ exceeds 0.7 are refitted while ``refits`` has budget, the most promising
     first (the largest unreliable move of the first metric in the first scenario); the
     rest are kept but marked unreliable, and never reported as numbers.
@@ -340,7 +341,9 @@ def outcome_sensitivity(
     for i, a in enumerate(assumptions):
         progress(f"Outcome sensitivity: {a.name}", i, total)
         for pos, v in _positions(a, n_points):
-            ev = evaluate(rw, {a: v})
+            ev = evaluate(rw, {a: v}, forecast_priors="reweight")
+            if a.is_forecast_only and not ev.reliable:
+                ev = evaluate(rw, {a: v}, forecast_priors="rerun")  # exact, and cheap enough for a few points
             evals.append((a, pos, v, ev))
     progress("Outcome sensitivity: refitting unreliable ends", total, total)
     if refits is not None and refits.left > 0:
@@ -611,7 +614,10 @@ def _flatten_sens(ds: xr.Dataset, lens: Lens) -> dict[str, float]:
 def _psens(idata: az.InferenceData, component: str, var_names: list[str], component_var_names=None, delta: float = 0.01) -> xr.Dataset:
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        return az.psens(idata, component=component, component_var_names=component_var_names, var_names=var_names, delta=delta)
+        out = az.psens(idata, component=component, component_var_names=component_var_names, var_names=var_names, delta=delta)
+    if isinstance(out, xr.DataArray):  # one variable comes back as a DataArray
+        out = out.to_dataset(name=var_names[0])
+    return out
 
 
 def power_scaling(

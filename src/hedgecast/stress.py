@@ -91,9 +91,9 @@ class StressSettings:
     sobol_n: int = 256
     lenses: tuple[str, ...] | None = None
     pool_weights: tuple[float, ...] | None = None
-    refits_tornado: int = 4
-    refits_believe: int = 4
-    refits_pool: int = 6
+    refits_tornado: int = 2
+    refits_believe: int = 3
+    refits_pool: int = 4
     measure_refit: bool = True
     seed: int = 2026
 
@@ -360,7 +360,7 @@ def run_stress(
 def _figure(fig: Figure, alt: str) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", pad_inches=0.08, metadata={"Software": None})
-    return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode("ascii")}" alt="{html.escape(alt)}">'
+    return f'<img style="max-width:100%" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode("ascii")}" alt="{html.escape(alt)}">'
 
 
 def _e(x: Any) -> str:
@@ -461,14 +461,19 @@ def _believe_html(res: StressResult) -> str:
            f"Where reweighting is unreliable (k̂ &gt; {K_THRESHOLD}) a warm refit decides, within a budget; otherwise the row says it is undetermined.</p>"]
     for b in res.believe:
         t = b.table
-        out.append(f"<h4>{_e(b.target)}</h4><p>With the lens as it is: {_p(b.base)} (± {_p(b.base_se)}).</p>")
+        out.append(f"<h4>{_e(b.target)}</h4><p>With the lens as it is: {_p(b.base)} (± {_p(b.base_se)} Monte Carlo SE).</p>")
+        if b.within_noise:
+            out.append("<p><b>The lens is already within two Monte Carlo standard errors of the threshold</b>: the shifts below are within the noise of the forecast, not real disagreements.</p>")
         if (t["verdict"] == ALREADY).all():
             out.append("<p>The target already holds: nothing has to change.</p>")
             continue
         reached = b.reached()
         rows = [[_e(r["assumption"]), _e(f"{r['base_value']:.3g} → {r['required_value']:.3g}"), _e(r["shift_text"]), f"{_p(r['probability'])} ± {_p(r['mcse'])}", _k(r["pareto_k"]), _e(r["method"])] for _, r in reached.iterrows()]
+        header = ["assumption", "value needed", "shift", "probability there", "k̂", "how"]
         if rows:
-            out.append(_table(["assumption", "value needed", "shift", "probability there", "k̂", "how"], rows))
+            out.append(_table(header, rows[:12]))
+            if len(rows) > 12:
+                out.append(f"<details><summary>{len(rows) - 12} more that reach it with larger shifts</summary>{_table(header, rows[12:])}</details>")
         counts = t["verdict"].value_counts()
         none = t[t["verdict"] == NONE]["assumption"].tolist()
         und = t[t["verdict"] == UNDETERMINED]

@@ -17,6 +17,9 @@ from .config import Paths
 from .errors import HedgecastError, Problem, suggest
 from .provenance import quote_problems
 
+NEAR_MISS_CUTOFF = 0.9
+"""How close (difflib ratio) a series name must be to one the model reads to count as a typo."""
+
 
 @dataclass
 class CheckReport:
@@ -203,6 +206,7 @@ def _check_data(paths: Paths, spec, report: CheckReport) -> None:
             failed = True
     if failed:
         return
+    report.problems.extend(_near_miss_series(paths))
     if paths.seeds.is_dir():
         try:
             report.problems.extend(data.seed_quote_problems(paths))
@@ -222,6 +226,37 @@ def _check_data(paths: Paths, spec, report: CheckReport) -> None:
         return
     observed = int(history.indicators.notna().sum().sum())
     report.ok.append(f"data: {len(loaders)} files, {len(history.years)} years, {observed} observed indicator values")
+
+
+def _near_miss_series(paths: Paths) -> list[Problem]:
+    """Rows of ``series.csv`` whose name is one letter or so off a series the model reads.
+
+    ``series.csv`` may hold any number of auxiliary series, so an unknown name is not
+    an error; but ``russian_tourist_k`` for ``russian_tourists_k`` would silently drop
+    that year from the indicator, so a name that close to one the model reads is.
+    """
+    import difflib
+
+    from . import data
+
+    wanted = sorted(set(getattr(data, "_SERIES_INDICATORS", {}).values()))  # indicator -> the series it is read from
+    frame = data.load_series(paths)
+    shown = _show(paths.curated / data.CURATED["series"], paths)
+    out = []
+    for row, name in zip(frame.index, frame["series"], strict=True):
+        if name in wanted:
+            continue
+        close = difflib.get_close_matches(name, wanted, n=1, cutoff=NEAR_MISS_CUTOFF)
+        if close:
+            out.append(
+                Problem(
+                    shown,
+                    f"row {row}, column series",
+                    f"series '{name}' is not one the model reads, so this row is ignored; did you mean '{close[0]}'? "
+                    "[row numbers as in a spreadsheet: header = row 1]",
+                )
+            )
+    return out
 
 
 def _spec_data_problems(spec, paths: Paths) -> list[Problem]:

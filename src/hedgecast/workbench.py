@@ -128,7 +128,7 @@ class Workbench:
         ``.forecast()`` on the result gives class probabilities and fan charts under the
         prior alone — a quick way to catch an absurd prior before fitting.
         """
-        return self.fit(lens, sampler="mock", draws=draws, chains=1, tune=0, seed=seed)
+        return self.fit(lens, sampler="mock", draws=max(1, draws // 2), chains=2, tune=0, seed=seed)
 
     def fit_lenses(self, lenses: list[str] | None = None, settings: SamplerSettings | None = None, **overrides) -> list[Fit]:
         """Fit several lenses (all of them by default) with the same settings and seed."""
