@@ -62,3 +62,22 @@ def test_uncertain_scenario_happens_with_its_probability(spec):
     n = 20000
     active = activation(spec, sc, {"post_erdogan_2028": np.full(n, 0.3)}, seed=5, n=n)
     assert abs(active.mean() - 0.3) < 0.015
+
+
+def test_fixed_transition_rows_replace_the_lens_draws(spec):
+    import dataclasses
+
+    from hedgecast.scenarios import ResolvedScenario
+
+    n = 5000
+    noise = common_noise(spec, np.full(n, 8.0), seed=4, n_years=len(YEARS))
+    k = len(spec.future_war_states)
+    trans = np.broadcast_to(np.full(k, 1.0 / k), (n, k, k)).copy()
+    fixed = {"attrition": {"settlement": 1.0}}
+    sc = dataclasses.replace(resolve(spec, "status_quo"), transition=fixed)
+    assert isinstance(sc, ResolvedScenario)
+    active = np.arange(n) < n // 2
+    paths = war_paths(spec, sc, "attrition", trans, noise, active, YEARS)
+    settlement = spec.war_states.index("settlement")
+    assert (paths[active, 0] == settlement).all()
+    assert (paths[~active, 0] != settlement).any()

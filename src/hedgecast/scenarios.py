@@ -28,6 +28,7 @@ class ResolvedScenario:
     hold_until: int = 0
     drivers: dict[str, DriverIntervention] = field(default_factory=dict)
     uncertain_parts: tuple[str, ...] = ()
+    transition: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def resolve(spec: ModelSpec, name: str) -> ResolvedScenario:
@@ -38,6 +39,7 @@ def resolve(spec: ModelSpec, name: str) -> ResolvedScenario:
     hold_state, hold_until = "", 0
     drivers: dict[str, DriverIntervention] = {}
     uncertain: list[str] = []
+    transition: dict[str, dict[str, float]] = {}
 
     def merge(s: Scenario) -> None:
         nonlocal hold_state, hold_until
@@ -47,12 +49,13 @@ def resolve(spec: ModelSpec, name: str) -> ResolvedScenario:
         if s.war.hold_state:
             hold_state, hold_until = s.war.hold_state, s.war.hold_until
         drivers.update(s.drivers)
+        transition.update(getattr(s.war, "transition", {}) or {})
         if s.probability is not None and s.name != name:
             uncertain.append(s.name)
 
     scenario = spec.scenarios[name]
     merge(scenario)
-    return ResolvedScenario(name, scenario.probability, pins, hold_state, hold_until, drivers, tuple(uncertain))
+    return ResolvedScenario(name, scenario.probability, pins, hold_state, hold_until, drivers, tuple(uncertain), transition)
 
 
 @dataclass
@@ -128,6 +131,12 @@ def war_paths(spec: ModelSpec, scenario: ResolvedScenario, start_state: str, tra
     future = spec.future_war_states
     to_global = np.array([states.index(s) for s in future])
     n = transitions.shape[0]
+    if scenario.transition:  # fixed rows replace the lens's draws where the scenario is active
+        transitions = transitions.copy()
+        for from_state, row in scenario.transition.items():
+            j = future.index(from_state)
+            fixed = np.array([row.get(s, 0.0) for s in future])
+            transitions[active, j, :] = fixed
     cum = np.cumsum(transitions, axis=2)
     cum[..., -1] = 1.0
     current = np.full(n, states.index(start_state))
