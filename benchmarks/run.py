@@ -71,6 +71,11 @@ def bench_samplers(wb, lens, draws, tune, chains, seed):
     ess = min_bulk_ess(idata, ours_free)
     div = int(idata.sample_stats["diverging"].sum())
     rows["hedgecast"] = {"compile_s": t_build + t_compile, "sample_s": t_sample, "min_bulk_ess": ess, "divergences": div}
+    return rows
+
+
+def with_rates(rows: dict) -> dict:
+    """Add total time and ESS per second (total and sampling only) to each sampler's row."""
     for r in rows.values():
         r["total_s"] = r["compile_s"] + r["sample_s"]
         r["ess_per_s"] = r["min_bulk_ess"] / r["total_s"]
@@ -116,7 +121,8 @@ def bench_growth(fit, draws_list, scen_list, seed):
             for nm in names:
                 if nm not in scenarios:
                     src = scenarios[nm.split("__")[0]]
-                    scenarios[nm] = type(src)(**{**src.__dict__, "name": nm})
+                    prob = 0.5 if src.probability == "lens" else src.probability  # clones have no lens prior of their own
+                    scenarios[nm] = type(src)(**{**src.__dict__, "name": nm, "probability": prob})
             big_spec = ModelSpec(**{**spec.__dict__, "scenarios": scenarios})
             gc.collect()
             tracemalloc.start()
@@ -162,7 +168,7 @@ def main(argv=None) -> int:
     lens = wb.lens("baseline")
     results: dict = {"settings": {"draws": draws, "tune": tune, "chains": chains, "seed": seed, "cores": os.cpu_count()}}
     console.print("[bold]samplers[/] (baseline: scan + PyMC NUTS; hedgecast: vectorized + nutpie)")
-    results["samplers"] = bench_samplers(wb, lens, draws, tune, chains, seed)
+    results["samplers"] = with_rates(bench_samplers(wb, lens, draws, tune, chains, seed))
     fit = wb.fit(lens, draws=draws, tune=tune, chains=chains, seed=seed)
     fc, t_fc = _timed(fit.forecast)
     n_draws = fit.idata.posterior.sizes["chain"] * fit.idata.posterior.sizes["draw"]

@@ -64,7 +64,9 @@ def test_the_smallest_shift_is_found_and_is_minimal(rw, A):
 
 def test_an_assumption_that_cannot_move_the_scenario_reaches_nothing(rw, A):
     base = rw.base().value(RUPTURE, "protracted_war")
-    res = what_would_you_have_to_believe(rw, Target(RUPTURE, "protracted_war", ">=", base + 0.2), [A["scenario_probability.post_erdogan_2028 (mean)"]])
+    res = what_would_you_have_to_believe(
+        rw, Target(RUPTURE, "protracted_war", ">=", base + 0.2), [A["scenario_probability.post_erdogan_2028 (mean)"]]
+    )
     assert res.table["verdict"].iloc[0] == NONE
 
 

@@ -110,8 +110,16 @@ def test_power_scaling_matches_the_conjugate_normal_answer(component):
     scale = (lambda a: post(a, 1.0)) if component == "prior" else (lambda a: post(1.0, a))
     m, s = post(1.0, 1.0)
     theta = rng.normal(m, s, size=(4, 2000))
-    idata = az.from_dict(posterior={"theta": theta}, log_likelihood={"y": stats.norm.logpdf(y[None, None, :], theta[..., None], 1.0)}, dims={"y": ["obs"]})
-    idata.add_groups({"log_prior": xr.Dataset({"theta": (("chain", "draw"), stats.norm.logpdf(theta, 0, s0))}, coords={"chain": np.arange(4), "draw": np.arange(2000)})})
+    idata = az.from_dict(
+        posterior={"theta": theta}, log_likelihood={"y": stats.norm.logpdf(y[None, None, :], theta[..., None], 1.0)}, dims={"y": ["obs"]}
+    )
+    idata.add_groups(
+        {
+            "log_prior": xr.Dataset(
+                {"theta": (("chain", "draw"), stats.norm.logpdf(theta, 0, s0))}, coords={"chain": np.arange(4), "draw": np.arange(2000)}
+            )
+        }
+    )
     got = float(sens._psens(idata, component, ["theta"], None, delta)["theta"])
     exact = _psens_exact(m, s, scale(1 / (1 + delta)), scale(1 + delta), theta.min(), theta.max(), delta)
     assert got == pytest.approx(exact, rel=0.15)
@@ -122,9 +130,15 @@ def test_power_scaling_matches_the_conjugate_normal_answer(component):
 def test_log_prior_dataset_sums_each_groups_priors(mock_fit, baseline):
     lp = sens.log_prior_dataset(mock_fit.idata.posterior, baseline, ["beta", "cushion"])
     post = mock_fit.idata.posterior
-    expect = sum(stats.norm.logpdf(element_draws(post, baseline, n), baseline.prior(n).parameters["mu"], baseline.prior(n).parameters["sigma"]) for n in baseline.priors if n.startswith("beta."))
+    expect = sum(
+        stats.norm.logpdf(element_draws(post, baseline, n), baseline.prior(n).parameters["mu"], baseline.prior(n).parameters["sigma"])
+        for n in baseline.priors
+        if n.startswith("beta.")
+    )
     np.testing.assert_allclose(lp["beta"].values.ravel(), expect, rtol=1e-10)
-    np.testing.assert_allclose(lp["cushion"].values.ravel(), prior_logpdf(baseline.prior("cushion"), post["cushion"].values.ravel()), rtol=1e-12)
+    np.testing.assert_allclose(
+        lp["cushion"].values.ravel(), prior_logpdf(baseline.prior("cushion"), post["cushion"].values.ravel()), rtol=1e-12
+    )
 
 
 def test_log_likelihood_matches_a_plain_loop(mock_fit, spec):
@@ -147,7 +161,11 @@ def test_log_likelihood_matches_a_plain_loop(mock_fit, spec):
     fk, tk = spec.continuous_drivers.index("regional_friction"), spec.continuous_drivers.index("leader_ties")
     crisis = 0.0
     for t in range(len(inputs.years)):
-        logit = float(p["hazard_intercept"]) + float(p["hazard_friction"]) * inputs.drivers[fk, t] + float(p["hazard_ties"]) * inputs.drivers[tk, t]
+        logit = (
+            float(p["hazard_intercept"])
+            + float(p["hazard_friction"]) * inputs.drivers[fk, t]
+            + float(p["hazard_ties"]) * inputs.drivers[tk, t]
+        )
         q = 1 / (1 + math.exp(-logit))
         crisis += math.log(q) if inputs.crisis[t] else math.log(1 - q)
     assert float(ll["crisis"].isel(chain=c, draw=d).sum()) == pytest.approx(crisis, rel=1e-9)
@@ -170,7 +188,9 @@ def test_power_scaling_attributes_each_parameter_to_its_own_prior(mock_fit, rw):
 # ---- outcome sensitivity and the tornado -------------------------------------------------
 def test_outcome_sensitivity_moves_the_rupture_probability_the_right_way(rw, assumptions):
     a = _get(assumptions, "hazard_intercept (location)")
-    out = sens.outcome_sensitivity(rw, [a, _get(assumptions, "scenario_probability.post_erdogan_2028 (mean)")], metrics=[RUPTURE, TRANS], n_points=5)
+    out = sens.outcome_sensitivity(
+        rw, [a, _get(assumptions, "scenario_probability.post_erdogan_2028 (mean)")], metrics=[RUPTURE, TRANS], n_points=5
+    )
     t = out.tornado("protracted_war", RUPTURE).set_index("assumption")
     row = t.loc[a.name]
     assert row["p_low"] < row["base"] < row["p_high"]  # a higher crisis intercept: more ruptures
@@ -180,7 +200,9 @@ def test_outcome_sensitivity_moves_the_rupture_probability_the_right_way(rw, ass
     # the scenario probability only moves its own scenario
     sp = out.tornado("protracted_war", RUPTURE).set_index("assumption").loc["scenario_probability.post_erdogan_2028 (mean)"]
     assert sp["swing"] == 0
-    assert out.tornado("post_erdogan_2028", RUPTURE).set_index("assumption").loc["scenario_probability.post_erdogan_2028 (mean)", "swing"] > 0
+    assert (
+        out.tornado("post_erdogan_2028", RUPTURE).set_index("assumption").loc["scenario_probability.post_erdogan_2028 (mean)", "swing"] > 0
+    )
     assert isinstance(sens.plot_tornado(out.tornado("protracted_war", RUPTURE)), Figure)
 
 
@@ -199,7 +221,10 @@ def test_unreliable_tornado_ends_are_not_reported(rw, assumptions):
 
 # ---- Sobol ------------------------------------------------------------------------------
 def test_sobol_indices_rank_and_zero_out_correctly(rw, assumptions):
-    chosen = [_get(assumptions, n) for n in ("hazard_intercept (location)", "beta.economic.nato_pressure (location)", "scenario_probability.post_erdogan_2028 (mean)")]
+    chosen = [
+        _get(assumptions, n)
+        for n in ("hazard_intercept (location)", "beta.economic.nato_pressure (location)", "scenario_probability.post_erdogan_2028 (mean)")
+    ]
     res = sens.sobol_indices(rw, chosen, metrics=[RUPTURE], n=64, seed=1)
     assert res.n_evaluations == 64 * (len(chosen) + 2)
     t = res.table("protracted_war", RUPTURE).set_index("assumption")

@@ -95,8 +95,13 @@ class BelieveResult:
 
     def to_dict(self) -> dict:
         return {
-            "target": self.target.to_dict(), "base": self.base, "base_mcse": self.base_se, "within_noise": self.within_noise,
-            "table": _records(self.table), "refits": self.refits, "seconds": self.seconds,
+            "target": self.target.to_dict(),
+            "base": self.base,
+            "base_mcse": self.base_se,
+            "within_noise": self.within_noise,
+            "table": _records(self.table),
+            "refits": self.refits,
+            "seconds": self.seconds,
         }
 
 
@@ -113,7 +118,7 @@ class _Search:
         return changes_for(self.rw.lens, {self.a: self.a.value(coord)})
 
     def changes_from(self, prop: Reweighter, coord: float) -> dict:
-        """What to change in ``prop``'s lens to get the base lens with the assumption at ``coord``."""
+        """Return what to change in ``prop``'s lens to reach the base lens with the assumption at ``coord``."""
         ch = self.changes(coord)
         for k, lp in prop.lens.priors.items():
             if k not in ch and lp.prior != self.rw.lens.priors[k].prior:
@@ -125,7 +130,15 @@ class _Search:
         best = None
         for prop in self.proposals:
             vals, k = prop.values(self.changes_from(prop, coord), [self.qi])
-            pt = _Point(coord, float(vals[0, self.si]), float("nan"), k, "reweight" if prop is self.rw else "reweight from refit", not k > K_THRESHOLD, prop)
+            pt = _Point(
+                coord,
+                float(vals[0, self.si]),
+                float("nan"),
+                k,
+                "reweight" if prop is self.rw else "reweight from refit",
+                not k > K_THRESHOLD,
+                prop,
+            )
             if best is None or (pt.reliable and not best.reliable) or (pt.reliable == best.reliable and _k(pt.k) < _k(best.k)):
                 best = pt
         assert best is not None
@@ -135,7 +148,14 @@ class _Search:
         """As :meth:`fast` for fitted priors; a re-run forecast (exact) for forecast-only ones. With its MC SE."""
         if self.a.is_forecast_only:
             ev = self.rw.evaluate(self.changes(coord), forecast_priors="rerun", scenarios=[self.target.scenario])
-            return _Point(coord, ev.value(self.target.metric, self.target.scenario), ev.se(self.target.metric, self.target.scenario), ev.pareto_k, "forecast", True)
+            return _Point(
+                coord,
+                ev.value(self.target.metric, self.target.scenario),
+                ev.se(self.target.metric, self.target.scenario),
+                ev.pareto_k,
+                "forecast",
+                True,
+            )
         pt = self.fast(coord)
         assert pt.proposal is not None
         pt.se = pt.proposal.evaluate(self.changes_from(pt.proposal, coord)).se(self.target.metric, self.target.scenario)
@@ -150,7 +170,14 @@ class _Search:
         if rw not in self.proposals:
             self.proposals.append(rw)
         ev = rw.base()
-        return _Point(coord, ev.value(self.target.metric, self.target.scenario), ev.se(self.target.metric, self.target.scenario), float("nan"), "refit", True)
+        return _Point(
+            coord,
+            ev.value(self.target.metric, self.target.scenario),
+            ev.se(self.target.metric, self.target.scenario),
+            float("nan"),
+            "refit",
+            True,
+        )
 
     def bisect(self, fail: float, meet: _Point, exact: bool) -> _Point:
         """Narrow (fail, meet] down; stops early where no posterior reweights reliably."""
@@ -189,6 +216,15 @@ class _Search:
             return self._confirm_forecast(last_fail, None, end)
         if unreliable_from is None:
             return NONE, None, ""
+        if candidate is None and last_fail != c0:
+            p0, p_last = self.fast(c0).p, self.fast(last_fail).p
+            if abs(p_last - self.target.threshold) > abs(p0 - self.target.threshold):
+                shift = self.a.shift_text(self.a.value(last_fail))
+                return (
+                    NONE,
+                    None,
+                    f"moves away from the target (to {p_last:.3f} at {shift}, where k̂ is still ≤ {K_THRESHOLD}); taken as monotone",
+                )
         # reweighting is unreliable from `unreliable_from` on: a refit decides
         probe = candidate if candidate is not None else end
         pt = self.refit(probe)
@@ -200,7 +236,12 @@ class _Search:
         if probe != end:
             pt_end = self.refit(end)
             if pt_end is None:
-                return UNDETERMINED, None, f"a refit at {self.a.shift_text(self.a.value(probe))} gives {pt.p:.3f}: not reached; the rest of the range needs a refit"
+                return (
+                    UNDETERMINED,
+                    None,
+                    f"a refit at {self.a.shift_text(self.a.value(probe))} gives "
+                    f"{pt.p:.3f}: not reached; the rest of the range needs a refit",
+                )
             if self.target.met(pt_end.p):
                 return REACHED, self.bisect(probe, pt_end, exact=False), "confirmed by a warm refit"
             return NONE, None, f"a refit at the end of the range gives {pt_end.p:.3f}"
@@ -251,15 +292,39 @@ def what_would_you_have_to_believe(
     rows = []
     for i, a in enumerate(assumptions):
         progress(f"What would you have to believe: {a.name}", i, len(assumptions))
-        row = {"assumption": a.name, "prior": a.prior, "knob": a.knob, "base_value": a.base, "plausible": f"{a.plausible[0]:.3g} … {a.plausible[1]:.3g}"}
+        row = {
+            "assumption": a.name,
+            "prior": a.prior,
+            "knob": a.knob,
+            "base_value": a.base,
+            "plausible": f"{a.plausible[0]:.3g} … {a.plausible[1]:.3g}",
+        }
         if target.met(p0):
-            rows.append({**row, "verdict": ALREADY, "required_value": a.base, "shift": 0.0, "shift_text": "none", "probability": p0, "mcse": se0, "pareto_k": float("nan"), "method": "base", "note": ""})
+            rows.append(
+                {
+                    **row,
+                    "verdict": ALREADY,
+                    "required_value": a.base,
+                    "shift": 0.0,
+                    "shift_text": "none",
+                    "probability": p0,
+                    "mcse": se0,
+                    "pareto_k": float("nan"),
+                    "method": "base",
+                    "note": "",
+                }
+            )
             continue
         search = _Search(rw, a, target, refits)
         found: list[tuple[float, _Point, str]] = []
         notes = []
         verdicts = []
-        for end in (a.coordinate(a.plausible[0]), a.coordinate(a.plausible[1])):
+        ends = [a.coordinate(a.plausible[0]), a.coordinate(a.plausible[1])]
+        c0 = a.coordinate(a.base)
+        step = [search.fast(c0 + (e - c0) / GRID).p for e in ends]
+        if abs(step[1] - target.threshold) < abs(step[0] - target.threshold):
+            ends.reverse()  # the direction that moves towards the target first: it gets the refits
+        for end in ends:
             verdict, pt, note = search.direction(end)
             verdicts.append(verdict)
             if note:
@@ -271,12 +336,43 @@ def what_would_you_have_to_believe(
         if found:
             _, pt, note = min(found, key=lambda f: f[0])
             v = a.value(pt.coord)
-            rows.append({**row, "verdict": REACHED, "required_value": v, "shift": a.shift(v), "shift_text": a.shift_text(v), "probability": pt.p, "mcse": pt.se, "pareto_k": pt.k, "method": pt.method, "note": "; ".join(notes)})
+            rows.append(
+                {
+                    **row,
+                    "verdict": REACHED,
+                    "required_value": v,
+                    "shift": a.shift(v),
+                    "shift_text": a.shift_text(v),
+                    "probability": pt.p,
+                    "mcse": pt.se,
+                    "pareto_k": pt.k,
+                    "method": pt.method,
+                    "note": "; ".join(notes),
+                }
+            )
         else:
             verdict = UNDETERMINED if UNDETERMINED in verdicts else NONE
-            rows.append({**row, "verdict": verdict, "required_value": float("nan"), "shift": float("nan"), "shift_text": "", "probability": float("nan"), "mcse": float("nan"), "pareto_k": float("nan"), "method": "", "note": "; ".join(notes)})
+            rows.append(
+                {
+                    **row,
+                    "verdict": verdict,
+                    "required_value": float("nan"),
+                    "shift": float("nan"),
+                    "shift_text": "",
+                    "probability": float("nan"),
+                    "mcse": float("nan"),
+                    "pareto_k": float("nan"),
+                    "method": "",
+                    "note": "; ".join(notes),
+                }
+            )
     progress("What would you have to believe", len(assumptions), len(assumptions))
     table = pd.DataFrame(rows)
     order = {REACHED: 0, ALREADY: 1, UNDETERMINED: 2, NONE: 3}
-    table = table.assign(_o=table["verdict"].map(order), _s=table["shift"].abs()).sort_values(["_o", "_s"], kind="stable").drop(columns=["_o", "_s"]).reset_index(drop=True)
+    table = (
+        table.assign(_o=table["verdict"].map(order), _s=table["shift"].abs())
+        .sort_values(["_o", "_s"], kind="stable")
+        .drop(columns=["_o", "_s"])
+        .reset_index(drop=True)
+    )
     return BelieveResult(target, p0, se0, table, list(refits.records) if refits else [], time.perf_counter() - t0, close)

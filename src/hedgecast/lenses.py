@@ -203,6 +203,9 @@ def _construction_error(dist: str, params: tuple[tuple[str, Any], ...]) -> str:
     return ""
 
 
+MAX_HYPERPARAMETER = 1e6  # beyond this, float arithmetic in the model overflows long before it means anything
+
+
 def _check_parameter(dist: str, key: str, value: Any, fname: str, problems: ProblemCollector) -> bool:
     """Record what is wrong with one hyperparameter value; True if it is fine."""
     values = value if isinstance(value, list) else [value]
@@ -214,6 +217,9 @@ def _check_parameter(dist: str, key: str, value: Any, fname: str, problems: Prob
         return False
     if not all(is_finite_number(v) for v in values):
         problems.add(fname, f"must be a finite number, got {value!r}")
+        return False
+    if not all(abs(float(v)) <= MAX_HYPERPARAMETER for v in values):
+        problems.add(fname, f"{value!r} is implausibly large for a prior on these scales (|value| ≤ {MAX_HYPERPARAMETER:g}; channels are in standard deviations)")
         return False
     if (dist, key) in REAL_PARAMETERS:
         if dist in ("Wald", "Rice") and not all(v >= 0 for v in values):

@@ -30,14 +30,37 @@ from pymc_extras.prior import Prior
 from .errors import SpecError
 from .forecast import forecast as run_forecast
 from .lenses import FIT_GROUPS, Lens
-from .reweight import HEADLINE_YEAR, K_THRESHOLD, RefitPool, Reweighter, Weights, _as_prior, headline_draws, is_forecast_prior, prior_logpdf, psis, refit_lens, weighted_mean_se, weighted_quantiles
+from .reweight import (
+    HEADLINE_YEAR,
+    K_THRESHOLD,
+    RefitPool,
+    Reweighter,
+    Weights,
+    _as_prior,
+    headline_draws,
+    is_forecast_prior,
+    prior_logpdf,
+    psis,
+    weighted_mean_se,
+    weighted_quantiles,
+)
 from .sensitivity import _records
 
 if TYPE_CHECKING:  # pragma: no cover
     from .forecast import Forecast
     from .workbench import Fit
 
-__all__ = ["LensForecast", "Pool", "lens_forecast", "linear_pool", "log_pool", "log_pool_lens", "participant_lens", "pool", "variance_decomposition"]
+__all__ = [
+    "LensForecast",
+    "Pool",
+    "lens_forecast",
+    "linear_pool",
+    "log_pool",
+    "log_pool_lens",
+    "participant_lens",
+    "pool",
+    "variance_decomposition",
+]
 
 
 @dataclass
@@ -81,11 +104,17 @@ class LensForecast:
         return xr.DataArray(mean, dims=dims, coords=coords), xr.DataArray(se, dims=dims, coords=coords)
 
     def summary(self) -> dict:
-        return {"name": self.name, "method": self.method, "pareto_k": None if not np.isfinite(self.pareto_k) else float(self.pareto_k), "ess": float(self.ess), "message": self.message}
+        return {
+            "name": self.name,
+            "method": self.method,
+            "pareto_k": None if not np.isfinite(self.pareto_k) else float(self.pareto_k),
+            "ess": float(self.ess),
+            "message": self.message,
+        }
 
 
 def participant_lens(base: Lens, name: str, priors: Mapping[str, Prior], reason: str = "a seminar participant's belief") -> Lens:
-    """A participant's lens: ``base`` with their priors (each validated like any lens edit)."""
+    """Build a participant's lens: ``base`` with their priors (each validated like any lens edit)."""
     lens = base.derive(name, summary=f"{name}'s priors (seminar)", author=name)
     for k, v in priors.items():
         lens.set_prior(k, _as_prior(v), reason=reason)
@@ -130,8 +159,19 @@ def lens_forecast(
     if w.pareto_k > K_THRESHOLD:
         new = refits.refit(changes, why=f"pooling: lens {name}") if refits is not None else None
         if new is None:
-            return LensForecast(name, lens, None, None, None, "unreliable", w.pareto_k, w.ess,
-                                f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD} and no refit budget: not shown", rw.year, list(rw.scenarios))
+            return LensForecast(
+                name,
+                lens,
+                None,
+                None,
+                None,
+                "unreliable",
+                w.pareto_k,
+                w.ess,
+                f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD} and no refit budget: not shown",
+                rw.year,
+                list(rw.scenarios),
+            )
         rec = refits.by_key.get(refits.key(changes), {})
         fit, weights, method, fc = new.fit, None, "refit", new.forecast
         message = f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD}: refitted warm" + (f" in {rec['refit_s']:.1f} s" if rec.get("refit_s") else "")
@@ -155,7 +195,7 @@ def _ab(prior: Prior, a: str, b: str) -> tuple[float, float]:
     return mu * kappa, (1 - mu) * kappa
 
 
-def _log_pool_prior(priors: Sequence[Prior], a: np.ndarray) -> Prior | None:  # noqa: C901 - one family per branch
+def _log_pool_prior(priors: Sequence[Prior], a: np.ndarray) -> Prior | None:
     """Closed-form logarithmic pool of same-family priors (weights sum to 1), or None."""
     fams = {p.distribution for p in priors}
     if len(fams) != 1:
@@ -182,7 +222,11 @@ def _log_pool_prior(priors: Sequence[Prior], a: np.ndarray) -> Prior | None:  # 
         alpha, beta = float(np.sum(a * (ab[:, 0] - 1)) + 1), float(np.sum(a * (ab[:, 1] - 1)) + 1)
         if "alpha" in first:
             return Prior(fam, alpha=alpha, beta=beta)
-        return Prior(fam, mu=alpha / (alpha + beta), nu=alpha + beta) if "nu" in first else Prior(fam, mu=alpha / (alpha + beta), sigma=math.sqrt(alpha * beta / ((alpha + beta) ** 2 * (alpha + beta + 1))))
+        return (
+            Prior(fam, mu=alpha / (alpha + beta), nu=alpha + beta)
+            if "nu" in first
+            else Prior(fam, mu=alpha / (alpha + beta), sigma=math.sqrt(alpha * beta / ((alpha + beta) ** 2 * (alpha + beta + 1))))
+        )
     if fam == "InverseGamma" and all(set(p.parameters) == {"alpha", "beta"} for p in priors):
         ab = np.array([_ab(p, "alpha", "beta") for p in priors])
         return Prior(fam, alpha=float(np.sum(a * (ab[:, 0] + 1)) - 1), beta=float(np.sum(a * ab[:, 1])))
@@ -204,20 +248,25 @@ def _normalise(weights: Sequence[float] | None, k: int) -> np.ndarray:
 
 
 def log_pool_lens(lenses: Sequence[Lens], weights: Sequence[float] | None = None, name: str = "log_pool") -> tuple[Lens, list[str]]:
-    """The logarithmic pool of ``lenses``' priors as a lens, where closed forms exist.
+    """Pool ``lenses``' priors logarithmically into a lens, where closed forms exist.
 
     Returns the lens and the fitted priors that had no closed form (they keep the first
     lens's prior in the returned lens; :func:`log_pool` reaches their exact weighted
     log density by reweighting). Forecast-only priors must have a closed form.
     """
     a = _normalise(weights, len(lenses))
-    out = lenses[0].derive(name, summary="Logarithmic pool of " + ", ".join(f"{lens.name} ({w:.2f})" for lens, w in zip(lenses, a, strict=True)))
+    out = lenses[0].derive(
+        name, summary="Logarithmic pool of " + ", ".join(f"{lens.name} ({w:.2f})" for lens, w in zip(lenses, a, strict=True))
+    )
     open_ = []
     for k in lenses[0].priors:
         pooled = _log_pool_prior([lens.priors[k].prior for lens in lenses], a)
         if pooled is None:
             if is_forecast_prior(k):
-                raise SpecError(f"{k}: no closed-form logarithmic pool for these priors ({', '.join(sorted({lens.priors[k].prior.distribution for lens in lenses}))}); use the same family in every lens")
+                raise SpecError(
+                    f"{k}: no closed-form logarithmic pool for these priors "
+                    f"({', '.join(sorted({lens.priors[k].prior.distribution for lens in lenses}))}); use the same family in every lens"
+                )
             open_.append(k)
             continue
         if pooled != out.priors[k].prior:
@@ -254,7 +303,9 @@ def log_pool(
     fitted = [k for k in pooled.priors if k.split(".")[0] in FIT_GROUPS]
     best: tuple[Weights, Reweighter] | None = None
     for rw in proposals:
-        target = _log_target(rw, lenses, a, open_) + sum((prior_logpdf(pooled.priors[k].prior, rw.draws(k)) for k in fitted if k not in open_), np.zeros(rw.n))
+        target = _log_target(rw, lenses, a, open_) + sum(
+            (prior_logpdf(pooled.priors[k].prior, rw.draws(k)) for k in fitted if k not in open_), np.zeros(rw.n)
+        )
         current = sum((rw.base_logp(k) for k in fitted), np.zeros(rw.n))
         w = psis(target - current)
         if best is None or _key(w) < _key(best[0]):
@@ -264,19 +315,71 @@ def log_pool(
     seed = rw.seed
     if w.pareto_k > K_THRESHOLD:
         if open_:
-            return LensForecast(name, pooled, None, None, None, "unreliable", w.pareto_k, w.ess,
-                                f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD} and priors without a closed-form pool ({', '.join(open_)}) cannot be refitted", rw.year, list(rw.scenarios))
+            return LensForecast(
+                name,
+                pooled,
+                None,
+                None,
+                None,
+                "unreliable",
+                w.pareto_k,
+                w.ess,
+                f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD} and priors without a closed-form pool ({', '.join(open_)}) cannot be refitted",
+                rw.year,
+                list(rw.scenarios),
+            )
         new = refits.refit(_fitted_changes(proposals[0].lens, pooled), why="logarithmic pool") if refits is not None else None
         if new is None:
-            return LensForecast(name, pooled, None, None, None, "unreliable", w.pareto_k, w.ess, f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD} and no refit budget: not shown", rw.year, list(rw.scenarios))
-        fc = new.forecast if _forecast_priors_equal(pooled, new.lens) else run_forecast(new.fit.idata, new.fit.spec, pooled, new.fit.inputs, list(rw.scenarios), seed)
+            return LensForecast(
+                name,
+                pooled,
+                None,
+                None,
+                None,
+                "unreliable",
+                w.pareto_k,
+                w.ess,
+                f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD} and no refit budget: not shown",
+                rw.year,
+                list(rw.scenarios),
+            )
+        fc = (
+            new.forecast
+            if _forecast_priors_equal(pooled, new.lens)
+            else run_forecast(new.fit.idata, new.fit.spec, pooled, new.fit.inputs, list(rw.scenarios), seed)
+        )
         rep = run_forecast(new.fit.idata, new.fit.spec, pooled, new.fit.inputs, list(rw.scenarios), seed + 1) if replicate else None
-        return LensForecast(name, pooled, new.fit, fc, None, "refit", w.pareto_k, w.ess, f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD}: the pooled lens was refitted warm", rw.year, list(rw.scenarios), rep)
+        return LensForecast(
+            name,
+            pooled,
+            new.fit,
+            fc,
+            None,
+            "refit",
+            w.pareto_k,
+            w.ess,
+            f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD}: the pooled lens was refitted warm",
+            rw.year,
+            list(rw.scenarios),
+            rep,
+        )
     fc = run_forecast(rw.fit.idata, rw.fit.spec, pooled, rw.fit.inputs, list(rw.scenarios), seed)
     rep = run_forecast(rw.fit.idata, rw.fit.spec, pooled, rw.fit.inputs, list(rw.scenarios), seed + 1) if replicate else None
     src = "the base fit" if rw is proposals[0] else f"the refit of {rw.lens.name}"
-    return LensForecast(name, pooled, rw.fit, fc, None if w.uniform else w.weights, "reweight", w.pareto_k, w.ess,
-                        f"reweighted {src}: k̂ = {w.pareto_k:.2f}, ESS {w.ess:.0f}", rw.year, list(rw.scenarios), rep)
+    return LensForecast(
+        name,
+        pooled,
+        rw.fit,
+        fc,
+        None if w.uniform else w.weights,
+        "reweight",
+        w.pareto_k,
+        w.ess,
+        f"reweighted {src}: k̂ = {w.pareto_k:.2f}, ESS {w.ess:.0f}",
+        rw.year,
+        list(rw.scenarios),
+        rep,
+    )
 
 
 def _key(w: Weights) -> tuple[int, float]:
@@ -341,7 +444,18 @@ class Pool:
             "weights": [float(x) for x in self.weights],
             "excluded": self.excluded,
             "log_pool": self.log.summary() if self.log is not None else None,
-            "log_pool_lens": {k: {"dist": lp.prior.distribution, **{p: (np.asarray(v).tolist() if isinstance(v, (list, np.ndarray)) else float(v)) for p, v in lp.prior.parameters.items()}} for k, lp in self.log.lens.priors.items()} if self.log is not None else None,
+            "log_pool_lens": {
+                k: {
+                    "dist": lp.prior.distribution,
+                    **{
+                        p: (np.asarray(v).tolist() if isinstance(v, (list, np.ndarray)) else float(v))
+                        for p, v in lp.prior.parameters.items()
+                    },
+                }
+                for k, lp in self.log.lens.priors.items()
+            }
+            if self.log is not None
+            else None,
             "table": _records(self.table(metrics)),
             "decomposition": _records(self.decomposition),
         }
@@ -384,15 +498,23 @@ def variance_decomposition(members: Sequence[LensForecast], weights: Sequence[fl
             between = float(a @ (means_a - p) ** 2)
             within = float(a @ np.clip(within_a, 0.0, None))
             total_paths = float(a @ (means_a * (1 - means_a))) + between
-            rows.append({
-                "scenario": str(s), "metric": m, "pooled": p, "between": between, "within": within,
-                "share_between": between / (between + within) if between + within > 0 else float("nan"),
-                "paths": max(total_paths - between - within, 0.0),
-            })
+            rows.append(
+                {
+                    "scenario": str(s),
+                    "metric": m,
+                    "pooled": p,
+                    "between": between,
+                    "within": within,
+                    "share_between": between / (between + within) if between + within > 0 else float("nan"),
+                    "paths": max(total_paths - between - within, 0.0),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def pool(members: Sequence[LensForecast], weights: Sequence[float] | None = None, *, log: LensForecast | None = None, metrics: Sequence[str] = ()) -> Pool:
+def pool(
+    members: Sequence[LensForecast], weights: Sequence[float] | None = None, *, log: LensForecast | None = None, metrics: Sequence[str] = ()
+) -> Pool:
     """Pool the reliable ``members`` (unreliable ones are excluded and named); ``log`` from :func:`log_pool`."""
     keep = [(m, w) for m, w in zip(members, _normalise(weights, len(members)), strict=True) if m.reliable]
     excluded = [m.name for m in members if not m.reliable]

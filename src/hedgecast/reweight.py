@@ -97,7 +97,7 @@ def _gamma_ab(p: Mapping[str, float]) -> tuple[float, float]:
     return mu**2 / sd**2, mu / sd**2
 
 
-def _scipy_logpdf(dist: str, p: Mapping[str, float], x: np.ndarray) -> np.ndarray | None:  # noqa: C901 - one family per branch
+def _scipy_logpdf(dist: str, p: Mapping[str, float], x: np.ndarray) -> np.ndarray | None:
     """``log p(x)`` with scipy for the common families; None for others (pymc fallback)."""
     if dist == "Normal":  # the common case, without scipy's per-call overhead
         sd = _sigma(p)
@@ -145,7 +145,7 @@ def _scipy_logpdf(dist: str, p: Mapping[str, float], x: np.ndarray) -> np.ndarra
 
 @functools.cache
 def _pymc_logp_fn(dist: str, names: tuple[str, ...]):
-    """A compiled ``(params..., x) -> log p(x)`` for any univariate PyMC family (once per family)."""
+    """Compile ``(params..., x) -> log p(x)`` for any univariate PyMC family (once per family)."""
     import pymc as pm
     import pytensor
     import pytensor.tensor as pt
@@ -253,7 +253,7 @@ def weighted_quantiles(values: np.ndarray, w: np.ndarray, qs: Sequence[float]) -
 # per-draw values: parameters, forecast priors, headline indicators
 # ------------------------------------------------------------------------------------
 def _flat(da: xr.DataArray) -> np.ndarray:
-    """A scalar-per-draw DataArray as ``(n,)``, chains first (the forecast's draw order)."""
+    """Flatten a scalar-per-draw DataArray to ``(n,)``, chains first (the forecast's draw order)."""
     return da.transpose(*SAMPLE_DIMS).values.ravel()
 
 
@@ -291,7 +291,9 @@ def headline_draws(forecast: Forecast, year: int = HEADLINE_YEAR, scenarios: Seq
     labels, crisis = labels.reshape(n, -1).T, crisis.reshape(n, -1).T  # (scenario, sample)
     names = [f"P({c}, {year})" for c in forecast.spec.class_names] + [f"P(crisis by {year})"]
     values = np.stack([(labels == i).astype(float) for i in range(len(forecast.spec.class_names))] + [(crisis > 0).astype(float)])
-    return xr.DataArray(values, dims=("quantity", "scenario", "sample"), coords={"quantity": names, "scenario": [str(s) for s in data["scenario"].values]})
+    return xr.DataArray(
+        values, dims=("quantity", "scenario", "sample"), coords={"quantity": names, "scenario": [str(s) for s in data["scenario"].values]}
+    )
 
 
 def metric_name(kind: str, year: int = HEADLINE_YEAR) -> str:
@@ -327,7 +329,7 @@ def _as_prior(value: Any) -> Prior:
 
 
 def edited_lens(lens: Lens, changes: Mapping[str, Prior], name: str | None = None, reason: str = EDIT_REASON) -> Lens:
-    """A copy of ``lens`` with ``changes`` applied (each validated as a lens prior)."""
+    """Copy ``lens`` with ``changes`` applied (each validated as a lens prior)."""
     out = lens.derive(name or f"{lens.name}-edit")
     for prior_name, prior in changes.items():
         out.set_prior(prior_name, _as_prior(prior), reason=reason)
@@ -370,9 +372,18 @@ class Reweighter:
         The headline year.
     scenarios : list of str, optional
         Scenarios to evaluate (default: all in ``forecast``). Fewer is faster.
+
     """
 
-    def __init__(self, fit: Fit, forecast: Forecast, *, forecast_lens: Lens | None = None, year: int = HEADLINE_YEAR, scenarios: Sequence[str] | None = None):
+    def __init__(
+        self,
+        fit: Fit,
+        forecast: Forecast,
+        *,
+        forecast_lens: Lens | None = None,
+        year: int = HEADLINE_YEAR,
+        scenarios: Sequence[str] | None = None,
+    ):
         self.fit, self.forecast, self.year = fit, forecast, year
         self.lens = fit.lens
         self.forecast_lens = forecast_lens or fit.lens
@@ -456,7 +467,9 @@ class Reweighter:
     def base(self) -> Evaluation:
         return self._summarise(self.indicators, Weights.flat(self.n), "base")
 
-    def evaluate(self, changes: Mapping[str, Prior], *, forecast_priors: str = "rerun", scenarios: Sequence[str] | None = None) -> Evaluation:
+    def evaluate(
+        self, changes: Mapping[str, Prior], *, forecast_priors: str = "rerun", scenarios: Sequence[str] | None = None
+    ) -> Evaluation:
         """Headline probabilities with ``changes`` applied, without refitting.
 
         Parameters
@@ -469,6 +482,7 @@ class Reweighter:
         scenarios : list of str, optional
             With ``"rerun"``, re-simulate only these scenarios; others that the changed
             forecast-only priors affect come back as NaN (unaffected ones stay exact).
+
         """
         changes = {k: _as_prior(v) for k, v in changes.items()}
         fchanges = {k: v for k, v in changes.items() if is_forecast_prior(k)}
@@ -549,7 +563,13 @@ class Reweighter:
             None,
         )
 
-    def fan(self, weights: np.ndarray | None = None, var: str = "state", quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95), forecast: Forecast | None = None) -> xr.DataArray:
+    def fan(
+        self,
+        weights: np.ndarray | None = None,
+        var: str = "state",
+        quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95),
+        forecast: Forecast | None = None,
+    ) -> xr.DataArray:
         """Weighted quantiles over draws of a forecast variable (a ``quantile`` dim, for ``plots.fan_chart``)."""
         return weighted_fan(forecast or self.forecast, weights, var, quantiles)
 
@@ -568,7 +588,9 @@ def _weighted_da_quantiles(da: xr.DataArray, weights: np.ndarray | None, quantil
     return xr.DataArray(q, dims=("quantile", *other), coords={"quantile": list(quantiles), **{d: da[d].values for d in other}})
 
 
-def weighted_fan(forecast: Forecast, weights: np.ndarray | None, var: str = "state", quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)) -> xr.DataArray:
+def weighted_fan(
+    forecast: Forecast, weights: np.ndarray | None, var: str = "state", quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)
+) -> xr.DataArray:
     """Weighted quantiles of ``forecast.data[var]`` over draws, with a ``quantile`` dim."""
     return _weighted_da_quantiles(forecast.data[var], weights, quantiles)
 
@@ -613,7 +635,16 @@ class EditResult:
             for q in qs:
                 before = float(self.base.sel(quantity=q, scenario=s))
                 after = float(self.probabilities.sel(quantity=q, scenario=s))
-                rows.append({"scenario": str(s), "quantity": q, "before": before, "after": after, "change": after - before, "mcse": float(self.mcse.sel(quantity=q, scenario=s))})
+                rows.append(
+                    {
+                        "scenario": str(s),
+                        "quantity": q,
+                        "before": before,
+                        "after": after,
+                        "change": after - before,
+                        "mcse": float(self.mcse.sel(quantity=q, scenario=s)),
+                    }
+                )
         return pd.DataFrame(rows)
 
     def fan(self, var: str = "state", quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)) -> xr.DataArray:
@@ -658,7 +689,7 @@ _CACHE: dict[tuple[int, int, tuple], tuple[weakref.ref, weakref.ref, Reweighter]
 
 
 def reweighter_for(fit: Fit, forecast: Forecast, scenarios: Sequence[str] | None = None, year: int = HEADLINE_YEAR) -> Reweighter:
-    """A cached :class:`Reweighter` for this fit and forecast (so repeated edits stay instant)."""
+    """Return a cached :class:`Reweighter` for this fit and forecast (so repeated edits stay instant)."""
     key = (id(fit), id(forecast), (tuple(scenarios) if scenarios else None, year))
     hit = _CACHE.get(key)
     if hit is not None and hit[0]() is fit and hit[1]() is forecast:
@@ -708,6 +739,7 @@ def edit_prior(
     ------
     SpecError
         If a changed prior is not a valid prior for its parameter (the lens check).
+
     """
     t0 = time.perf_counter()
     if refit not in ("auto", "always", "never"):
@@ -735,7 +767,11 @@ def edit_prior(
         new_rw = Reweighter(new_fit, new_fc, year=year, scenarios=rw.scenarios)
         ev = new_rw.base()
         why = f"k̂ = {k:.2f} > {k_threshold}: reweighting is unreliable for this change, so" if k > k_threshold else "As asked,"
-        how = "warm: the compiled model was reused, only the prior hyperparameters changed" if warm else "a prior family changed, so the model was compiled anew"
+        how = (
+            "warm: the compiled model was reused, only the prior hyperparameters changed"
+            if warm
+            else "a prior family changed, so the model was compiled anew"
+        )
         message = f"{why} the lens was refitted ({how}) in {timings['refit_s']:.1f} s; forecast re-run in {timings['forecast_s']:.1f} s."
         if not new_fit.diagnostics.passed:
             message += " The refit's sampler diagnostics failed: " + "; ".join(new_fit.diagnostics.problems) + "."
@@ -746,7 +782,9 @@ def edit_prior(
     if bool(fitted) and k > k_threshold:  # refit == "never"
         nan = xr.full_like(base.probabilities, np.nan)
         ev = Evaluation(nan, nan.copy(), k, w.ess, rw.n, "unreliable")
-        message = f"k̂ = {k:.2f} > {k_threshold}: the reweighted numbers are unreliable and are not shown; refit the edited lens (refit='auto')."
+        message = (
+            f"k̂ = {k:.2f} > {k_threshold}: the reweighted numbers are unreliable and are not shown; refit the edited lens (refit='auto')."
+        )
         return _result(changes, lens, ev, base, "unreliable", message, t0, timings, None, None, None)
     out_fc = forecast
     if fchanged:
@@ -760,13 +798,23 @@ def edit_prior(
     coords = {"quantity": rw.quantities, "scenario": rw.scenarios}
     method = "forecast" if not fitted else ("reweight+forecast" if fchanged else "reweight")
     ev = Evaluation(
-        xr.DataArray(mean, dims=("quantity", "scenario"), coords=coords), xr.DataArray(se, dims=("quantity", "scenario"), coords=coords), k, w.ess, rw.n, method
+        xr.DataArray(mean, dims=("quantity", "scenario"), coords=coords),
+        xr.DataArray(se, dims=("quantity", "scenario"), coords=coords),
+        k,
+        w.ess,
+        rw.n,
+        method,
     )
     parts = []
     if fitted:
-        parts.append(f"reweighted {rw.n} posterior draws: Pareto k̂ = {k:.2f} (≤ {k_threshold}, reliable), effective sample size {w.ess:.0f}")
+        parts.append(
+            f"reweighted {rw.n} posterior draws: Pareto k̂ = {k:.2f} (≤ {k_threshold}, reliable), effective sample size {w.ess:.0f}"
+        )
     if fchanged:
-        parts.append(f"forecast-only prior{'s' if len(fchanged) > 1 else ''} changed ({', '.join(fchanged)}): forecast re-run (exact, no reweighting needed)")
+        parts.append(
+            f"forecast-only prior{'s' if len(fchanged) > 1 else ''} changed "
+            f"({', '.join(fchanged)}): forecast re-run (exact, no reweighting needed)"
+        )
     message = _sentence("; ".join(parts))
     return _result(changes, lens, ev, base, method, message, t0, timings, fit, out_fc, None if w.uniform else w.weights)
 
@@ -823,7 +871,7 @@ class RefitPool:
         return self.cache.get(self.key(changes))
 
     def refit(self, changes: Mapping[str, Prior], why: str = "") -> Reweighter | None:
-        """The refitted posterior under ``changes`` (from the cache, or a new warm refit; None if over budget)."""
+        """Return the refitted posterior under ``changes`` (cached, or a new warm refit; None if over budget)."""
         key = self.key(changes)
         if key in self.cache:
             return self.cache[key]
@@ -836,7 +884,10 @@ class RefitPool:
         rw = Reweighter(new_fit, new_fc, year=base.year, scenarios=base.scenarios)
         self.cache[key] = rw
         self.by_key[key] = rec = {
-            "changes": {k: {"dist": _as_prior(v).distribution, **{p: _plain(x) for p, x in _as_prior(v).parameters.items()}} for k, v in changes.items()},
+            "changes": {
+                k: {"dist": _as_prior(v).distribution, **{p: _plain(x) for p, x in _as_prior(v).parameters.items()}}
+                for k, v in changes.items()
+            },
             "why": why,
             "warm": warm,
             "refit_s": t["refit_s"],

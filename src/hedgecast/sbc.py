@@ -464,14 +464,18 @@ def check_data_swap(compiled, model, obs_value: np.ndarray, crisis: np.ndarray) 
     x = np.concatenate([np.asarray(point[v.name], dtype=float).ravel() for v in model.value_vars])
     old = {"obs_value": model["obs_value"].get_value().copy(), "crisis_years": model["crisis_years"].get_value().copy()}
     swapped = compiled.with_data(obs_value=obs_value, crisis_years=crisis)
-    try:
-        with model:
-            pm.set_data({"obs_value": obs_value, "crisis_years": crisis})
-        want = float(model.compile_logp()(point))
-    finally:
-        with model:
-            pm.set_data(old)
-    before = float(model.compile_logp()(point))
+    with warnings.catch_warnings():
+        # PyTensor's C VM checks a reference count after building a function; in a dask
+        # worker, its other threads make that self-check fire spuriously
+        warnings.filterwarnings("ignore", message="Detected reference count inconsistency", category=UserWarning)
+        try:
+            with model:
+                pm.set_data({"obs_value": obs_value, "crisis_years": crisis})
+            want = float(model.compile_logp()(point))
+        finally:
+            with model:
+                pm.set_data(old)
+        before = float(model.compile_logp()(point))
     got = _nutpie_logp(swapped, x)
     ok = np.isfinite(got) and abs(got - want) <= 1e-6 * max(1.0, abs(want)) and abs(want - before) > 1e-9
     out = {"pymc_logp": want, "nutpie_logp": got, "pymc_logp_original_data": before, "ok": bool(ok)}
@@ -588,10 +592,11 @@ def _grid(n: int, ncols: int = 8, size: float = 1.9):
     from matplotlib.figure import Figure
 
     nrows = int(np.ceil(n / ncols))
-    fig = Figure(figsize=(ncols * size, nrows * size * 0.8 + 0.4))
+    height = nrows * size * 0.8 + 0.6
+    fig = Figure(figsize=(ncols * size, height))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     # fixed margins: a constrained layout over ~50 axes takes seconds to solve
-    fig.subplots_adjust(left=0.03, right=0.99, bottom=0.02, top=1 - 0.45 / (nrows * size * 0.8 + 0.4), hspace=0.45, wspace=0.3)
+    fig.subplots_adjust(left=0.03, right=0.99, bottom=0.02, top=1 - 0.7 / height, hspace=0.45, wspace=0.3)
     for ax in axes[n:]:
         ax.set_visible(False)
     return fig, axes[:n]
@@ -618,6 +623,7 @@ def plot_rank_histograms(result: SBCResult, *, ncols: int = 8):
         f"Rank histograms ({result.n_sims} simulations, ranks 0–{result.ranks_max} in {bins} bins; "
         "grey: 99% range per bin under uniformity)",
         fontsize=9,
+        y=1 - 0.2 / fig.get_figheight(),
     )
     return fig
 
@@ -636,7 +642,7 @@ def plot_ecdf_differences(result: SBCResult, *, ncols: int = 8, prob: float = BA
         ax.set_title(result.parameters[j], fontsize=6.5, color="#b22222" if outside.any() else "black")
         ax.set_xticks([])
         ax.tick_params(labelsize=5, length=2)
-    fig.suptitle(f"ECDF − uniform CDF of the ranks; grey: simultaneous {prob:.0%} band (red: leaves the band)", fontsize=9)
+    fig.suptitle(f"ECDF − uniform CDF of the ranks; grey: simultaneous {prob:.0%} band (red: leaves the band)", fontsize=9, y=1 - 0.2 / fig.get_figheight())
     return fig
 
 

@@ -57,10 +57,32 @@ EFFECT_GROUPS = ("beta", "leverage_shift", "cushion", "war_effect", "crisis_effe
 """Prior groups whose location and scale are stress-tested by default: the effects the papers argue about."""
 SENSITIVITY_THRESHOLD = 0.05
 """Power-scaling sensitivity above which a prior (or the likelihood) counts as influential (Kallioinen et al.)."""
-LOCATION = {"Normal": "mu", "StudentT": "mu", "Laplace": "mu", "Logistic": "mu", "Gumbel": "mu", "TruncatedNormal": "mu", "SkewNormal": "mu", "Cauchy": "alpha", "LogNormal": "mu", "Lognormal": "mu"}
+LOCATION = {
+    "Normal": "mu",
+    "StudentT": "mu",
+    "Laplace": "mu",
+    "Logistic": "mu",
+    "Gumbel": "mu",
+    "TruncatedNormal": "mu",
+    "SkewNormal": "mu",
+    "Cauchy": "alpha",
+    "LogNormal": "mu",
+    "Lognormal": "mu",
+}
 SCALE = {
-    "Normal": "sigma", "StudentT": "sigma", "Laplace": "b", "Logistic": "s", "Gumbel": "beta", "TruncatedNormal": "sigma", "SkewNormal": "sigma",
-    "Cauchy": "beta", "LogNormal": "sigma", "Lognormal": "sigma", "HalfNormal": "sigma", "HalfCauchy": "beta", "HalfStudentT": "sigma",
+    "Normal": "sigma",
+    "StudentT": "sigma",
+    "Laplace": "b",
+    "Logistic": "s",
+    "Gumbel": "beta",
+    "TruncatedNormal": "sigma",
+    "SkewNormal": "sigma",
+    "Cauchy": "beta",
+    "LogNormal": "sigma",
+    "Lognormal": "sigma",
+    "HalfNormal": "sigma",
+    "HalfCauchy": "beta",
+    "HalfStudentT": "sigma",
 }
 TORNADO_SCALE = (2 / 3, 3 / 2)
 """Tornado range of a scale assumption: the prior sd times 2/3 … 3/2 (wider ranges push k̂ past 0.7 for priors the data barely update)."""
@@ -78,7 +100,7 @@ def _noop(desc: str, done: float, total: float) -> None:
 # assumptions
 # ------------------------------------------------------------------------------------
 def _prior_sd(prior: Prior) -> float:
-    """The prior's standard deviation (its scale where the sd is infinite or undefined)."""
+    """Return the prior's standard deviation (its scale where the sd is infinite or undefined)."""
     p, d = prior.parameters, prior.distribution
     if d in ("Normal", "TruncatedNormal", "SkewNormal", "LogNormal", "Lognormal"):
         return float(p["sigma"]) if "sigma" in p else 1 / math.sqrt(float(p["tau"]))
@@ -195,9 +217,13 @@ def _clip(x: float, lo: float, hi: float) -> float:
     return min(max(x, lo), hi)
 
 
-def default_assumptions(lens: Lens, groups: Sequence[str] = EFFECT_GROUPS, *, scale: bool = True, forecast: bool = True) -> list[Assumption]:
-    """The assumptions a stress test moves: location (and scale) of every effect prior,
-    the mean of every scenario-probability prior and the persistence of every war state.
+def default_assumptions(
+    lens: Lens, groups: Sequence[str] = EFFECT_GROUPS, *, scale: bool = True, forecast: bool = True
+) -> list[Assumption]:
+    """List the assumptions a stress test moves.
+
+    They are the location (and scale) of every effect prior, the mean of every
+    scenario-probability prior and the persistence of every war state.
 
     Ranges: location ± 1 prior sd (tornado) and ± 3 sd (plausible); scale × 2/3 … 3/2
     (tornado) and × 1/4 … 4 (plausible); probabilities ± 1 prior sd (tornado) and
@@ -210,7 +236,11 @@ def default_assumptions(lens: Lens, groups: Sequence[str] = EFFECT_GROUPS, *, sc
         if group in groups and group in FIT_GROUPS:
             if prior.distribution in LOCATION:
                 mu, sd = float(prior.parameters[LOCATION[prior.distribution]]), _prior_sd(prior)
-                out.append(Assumption(name, "location", mu, sd, (mu - sd, mu + sd), (mu - PLAUSIBLE_LOCATION_SD * sd, mu + PLAUSIBLE_LOCATION_SD * sd)))
+                out.append(
+                    Assumption(
+                        name, "location", mu, sd, (mu - sd, mu + sd), (mu - PLAUSIBLE_LOCATION_SD * sd, mu + PLAUSIBLE_LOCATION_SD * sd)
+                    )
+                )
             if scale and prior.distribution in SCALE:
                 out.append(Assumption(name, "scale", 1.0, 1.0, TORNADO_SCALE, PLAUSIBLE_SCALE))
         elif forecast and group == "scenario_probability" and prior.distribution == "Beta":
@@ -226,19 +256,23 @@ def default_assumptions(lens: Lens, groups: Sequence[str] = EFFECT_GROUPS, *, sc
             j = future.index(state)
             m = a[j] / a.sum()
             sd = math.sqrt(m * (1 - m) / (a.sum() + 1))
-            out.append(Assumption(name, "persistence", m, sd, (_clip(m - sd, 0.02, 0.98), _clip(m + sd, 0.02, 0.98)), PLAUSIBLE_PROBABILITY, j))
+            out.append(
+                Assumption(name, "persistence", m, sd, (_clip(m - sd, 0.02, 0.98), _clip(m + sd, 0.02, 0.98)), PLAUSIBLE_PROBABILITY, j)
+            )
     return out
 
 
 def changes_for(lens: Lens, settings: Mapping[Assumption, float]) -> dict[str, Prior]:
-    """The priors that result from setting each assumption to its value (knobs of one prior combine)."""
+    """Return the priors that result from setting each assumption to its value (knobs of one prior combine)."""
     out: dict[str, Prior] = {}
     for a, v in settings.items():
         out[a.prior] = a.apply(out.get(a.prior, lens.priors[a.prior].prior), v)
     return out
 
 
-def evaluate(rw: Reweighter, settings: Mapping[Assumption, float], *, forecast_priors: str = "rerun", scenarios: Sequence[str] | None = None) -> Evaluation:
+def evaluate(
+    rw: Reweighter, settings: Mapping[Assumption, float], *, forecast_priors: str = "rerun", scenarios: Sequence[str] | None = None
+) -> Evaluation:
     """Headline probabilities with the assumptions set to the given values (reweighting / re-run)."""
     return rw.evaluate(changes_for(rw.lens, settings), forecast_priors=forecast_priors, scenarios=scenarios)
 
@@ -276,7 +310,17 @@ class OutcomeSensitivity:
                     continue
                 r = r.iloc[0]
                 p = r["probability"] if r["reliable"] else np.nan
-                row.update({f"{end}_value": r["value"], f"{end}_shift": r["shift"], f"p_{end}": p, f"k_{end}": r["pareto_k"], f"method_{end}": r["method"], f"reliable_{end}": bool(r["reliable"]), f"mcse_{end}": r["mcse"]})
+                row.update(
+                    {
+                        f"{end}_value": r["value"],
+                        f"{end}_shift": r["shift"],
+                        f"p_{end}": p,
+                        f"k_{end}": r["pareto_k"],
+                        f"method_{end}": r["method"],
+                        f"reliable_{end}": bool(r["reliable"]),
+                        f"mcse_{end}": r["mcse"],
+                    }
+                )
                 if r["reliable"]:
                     known.append(p)
             row["swing"] = max(known) - min(known)
@@ -299,7 +343,12 @@ class OutcomeSensitivity:
 def _records(df: pd.DataFrame) -> list[dict]:
     out = []
     for rec in df.to_dict(orient="records"):
-        out.append({k: (None if isinstance(v, float) and not np.isfinite(v) else (v.item() if isinstance(v, np.generic) else v)) for k, v in rec.items()})
+        out.append(
+            {
+                k: (None if isinstance(v, float) and not np.isfinite(v) else (v.item() if isinstance(v, np.generic) else v))
+                for k, v in rec.items()
+            }
+        )
     return out
 
 
@@ -358,11 +407,27 @@ def outcome_sensitivity(
     for a, pos, v, ev in evals:
         for s in scen:
             for m in metrics:
-                rows.append({
-                    "assumption": a.name, "prior": a.prior, "knob": a.knob, "position": pos, "value": v, "shift": a.shift(v), "scenario": s, "metric": m,
-                    "probability": ev.value(m, s), "mcse": ev.se(m, s), "pareto_k": ev.pareto_k, "ess": ev.ess, "method": ev.method, "reliable": ev.reliable,
-                })
-    return OutcomeSensitivity(pd.DataFrame(rows), pd.DataFrame(base_rows), list(assumptions), list(refits.records) if refits else [], time.perf_counter() - t0)
+                rows.append(
+                    {
+                        "assumption": a.name,
+                        "prior": a.prior,
+                        "knob": a.knob,
+                        "position": pos,
+                        "value": v,
+                        "shift": a.shift(v),
+                        "scenario": s,
+                        "metric": m,
+                        "probability": ev.value(m, s),
+                        "mcse": ev.se(m, s),
+                        "pareto_k": ev.pareto_k,
+                        "ess": ev.ess,
+                        "method": ev.method,
+                        "reliable": ev.reliable,
+                    }
+                )
+    return OutcomeSensitivity(
+        pd.DataFrame(rows), pd.DataFrame(base_rows), list(assumptions), list(refits.records) if refits else [], time.perf_counter() - t0
+    )
 
 
 def plot_tornado(tornado: pd.DataFrame, ax: Axes | None = None, *, k: int = 12, title: str = "", xlabel: str = "probability") -> Figure:
@@ -371,9 +436,9 @@ def plot_tornado(tornado: pd.DataFrame, ax: Axes | None = None, *, k: int = 12, 
     Ends that are unreliable (k̂ > 0.7, not refitted) are not drawn: a grey cross at the
     base marks them. Refitted ends are outlined in black.
     """
-    from .plots import OKABE_ITO, STYLE
-
     import matplotlib as mpl
+
+    from .plots import OKABE_ITO, STYLE
 
     with mpl.rc_context(STYLE):
         data = tornado.head(k).iloc[::-1]
@@ -388,7 +453,16 @@ def plot_tornado(tornado: pd.DataFrame, ax: Axes | None = None, *, k: int = 12, 
                 p = r.get(f"p_{end}", np.nan)
                 if np.isfinite(p):
                     refit = r.get(f"method_{end}") == "refit"
-                    ax.barh(y + dy, p - base, left=base, height=0.38, color=colour, alpha=0.9, edgecolor="black" if refit else "none", linewidth=1.2 if refit else 0)
+                    ax.barh(
+                        y + dy,
+                        p - base,
+                        left=base,
+                        height=0.38,
+                        color=colour,
+                        alpha=0.9,
+                        edgecolor="black" if refit else "none",
+                        linewidth=1.2 if refit else 0,
+                    )
                 elif f"p_{end}" in r and isinstance(r.get(f"method_{end}"), str):
                     ax.plot([base], [y + dy], marker="x", color="#777777", markersize=7)
         ax.axvline(base, color="#333333", lw=1)
@@ -489,10 +563,27 @@ def sobol_indices(
                     warnings.simplefilter("ignore", RuntimeWarning)
                     res = sobol_analyze.analyze(problem, y, calc_second_order=False, num_resamples=200, seed=seed)
             for j, a in enumerate(names):
-                rows.append({"scenario": s, "metric": m, "assumption": a, "S1": float(res["S1"][j]), "S1_conf": float(res["S1_conf"][j]), "ST": float(res["ST"][j]), "ST_conf": float(res["ST_conf"][j]), "variance": var})
+                rows.append(
+                    {
+                        "scenario": s,
+                        "metric": m,
+                        "assumption": a,
+                        "S1": float(res["S1"][j]),
+                        "S1_conf": float(res["S1_conf"][j]),
+                        "ST": float(res["ST"][j]),
+                        "ST_conf": float(res["ST_conf"][j]),
+                        "variance": var,
+                    }
+                )
     finite = ks[np.isfinite(ks)]
     return SobolResult(
-        pd.DataFrame(rows), names, n, len(X), int(np.sum(ks > K_THRESHOLD)), float(finite.max()) if finite.size else float("nan"), time.perf_counter() - t0
+        pd.DataFrame(rows),
+        names,
+        n,
+        len(X),
+        int(np.sum(ks > K_THRESHOLD)),
+        float(finite.max()) if finite.size else float("nan"),
+        time.perf_counter() - t0,
     )
 
 
@@ -510,8 +601,26 @@ def plot_sobol(table: pd.DataFrame, ax: Axes | None = None, *, title: str = "") 
         else:
             fig = ax.get_figure(root=True)
         y = np.arange(len(data))
-        ax.barh(y + 0.2, data["ST"], height=0.38, xerr=data["ST_conf"], color=OKABE_ITO["vermillion"], alpha=0.85, label="total (ST)", error_kw={"lw": 0.8})
-        ax.barh(y - 0.2, data["S1"], height=0.38, xerr=data["S1_conf"], color=OKABE_ITO["blue"], alpha=0.85, label="first order (S1)", error_kw={"lw": 0.8})
+        ax.barh(
+            y + 0.2,
+            data["ST"],
+            height=0.38,
+            xerr=data["ST_conf"],
+            color=OKABE_ITO["vermillion"],
+            alpha=0.85,
+            label="total (ST)",
+            error_kw={"lw": 0.8},
+        )
+        ax.barh(
+            y - 0.2,
+            data["S1"],
+            height=0.38,
+            xerr=data["S1_conf"],
+            color=OKABE_ITO["blue"],
+            alpha=0.85,
+            label="first order (S1)",
+            error_kw={"lw": 0.8},
+        )
         ax.set_yticks(y, list(data["assumption"]))
         ax.set_xlabel("share of the variance of the probability")
         ax.set_xlim(left=min(0.0, float(np.nanmin(data["S1"] - data["S1_conf"])) if len(data) else 0.0))
@@ -573,7 +682,12 @@ def log_likelihood_dataset(posterior: xr.Dataset, spec, inputs) -> xr.Dataset:
     ll_c = -(c * np.logaddexp(0.0, -logit) + (1 - c) * np.logaddexp(0.0, logit))
     return xr.Dataset(
         {"y": (("chain", "draw", "obs"), ll_y), "crisis": (("chain", "draw", "year"), ll_c)},
-        coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values, "obs": np.arange(len(ov)), "year": list(inputs.years)},
+        coords={
+            "chain": posterior["chain"].values,
+            "draw": posterior["draw"].values,
+            "obs": np.arange(len(ov)),
+            "year": list(inputs.years),
+        },
     )
 
 
@@ -591,7 +705,12 @@ class PowerScaling:
         return self.table[self.table["diagnosis"] == "prior-data conflict"]
 
     def to_dict(self) -> dict:
-        return {"delta": self.delta, "table": _records(self.table), "matrix": {str(k): {str(c): _f(v) for c, v in row.items()} for k, row in self.matrix.iterrows()}, "headline": _records(self.headline)}
+        return {
+            "delta": self.delta,
+            "table": _records(self.table),
+            "matrix": {str(k): {str(c): _f(v) for c, v in row.items()} for k, row in self.matrix.iterrows()},
+            "headline": _records(self.headline),
+        }
 
 
 def _f(v) -> float | None:
@@ -665,7 +784,15 @@ def power_scaling(
                     q = rw.indicators[rw.quantities.index(m), j]
                     p_lo, _ = weighted_mean_se(q, lo.weights)
                     p_hi, _ = weighted_mean_se(q, hi.weights)
-                    head_rows.append({"prior_group": g, "scenario": s, "metric": m, "dP_dlog2alpha": float(p_hi - p_lo) / (2 * math.log2(1 + delta)), "pareto_k": max(_nz(lo.pareto_k), _nz(hi.pareto_k))})
+                    head_rows.append(
+                        {
+                            "prior_group": g,
+                            "scenario": s,
+                            "metric": m,
+                            "dP_dlog2alpha": float(p_hi - p_lo) / (2 * math.log2(1 + delta)),
+                            "pareto_k": max(_nz(lo.pareto_k), _nz(hi.pareto_k)),
+                        }
+                    )
     rows = []
     for q in prior_all:
         dom = max(per_group, key=lambda g: per_group[g].get(q, -np.inf))
@@ -676,9 +803,21 @@ def power_scaling(
             diag = "strong prior / weak likelihood"
         else:
             diag = ""
-        rows.append({"parameter": q, "group": q.split(".")[0], "prior": ps, "likelihood": ls, "diagnosis": diag, "dominant_prior": dom, "dominant_sensitivity": per_group[dom].get(q, np.nan)})
+        rows.append(
+            {
+                "parameter": q,
+                "group": q.split(".")[0],
+                "prior": ps,
+                "likelihood": ls,
+                "diagnosis": diag,
+                "dominant_prior": dom,
+                "dominant_sensitivity": per_group[dom].get(q, np.nan),
+            }
+        )
     table = pd.DataFrame(rows)
-    matrix = pd.DataFrame({col: {g: max(v for k, v in per_group[g].items() if k.split(".")[0] == col) for g in groups} for col in var_names}).reindex(groups)
+    matrix = pd.DataFrame(
+        {col: {g: max(v for k, v in per_group[g].items() if k.split(".")[0] == col) for g in groups} for col in var_names}
+    ).reindex(groups)
     progress("Power-scaling", steps, steps)
     return PowerScaling(table, matrix, pd.DataFrame(head_rows), delta)
 
@@ -717,5 +856,5 @@ def plot_power_scaling(result: PowerScaling, ax: Axes | None = None, *, title: s
 
 
 def with_tornado(a: Assumption, lo: float, hi: float) -> Assumption:
-    """A copy of ``a`` with another tornado range."""
+    """Copy ``a`` with another tornado range."""
     return replace(a, tornado=(lo, hi))

@@ -1,0 +1,49 @@
+"""A fast smoke test of benchmarks/run.py: the real growth code on a mocked fit, the table and RESULT line."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def bench(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import importlib
+
+    return importlib.import_module("run")
+
+
+def test_growth_is_measured_for_each_size(bench, mock_fit):
+    rows = bench.bench_growth(mock_fit, [50, 200], [3, 12], seed=1)
+    assert [(r["draws"], r["scenarios"]) for r in rows] == [(50, 3), (50, 12), (200, 3), (200, 12)]
+    assert all(r["forecast_s"] > 0 and r["peak_mb"] > 0 for r in rows)
+    big, small = rows[-1], rows[0]
+    assert big["peak_mb"] > small["peak_mb"]
+
+
+def test_main_prints_the_table_and_the_result_line(bench, monkeypatch, capsys, tmp_path, workbench):
+    fake_sampler = {"compile_s": 1.0, "sample_s": 2.0, "min_bulk_ess": 300.0, "divergences": 0}
+    monkeypatch.setattr(bench, "bench_samplers", lambda *a, **k: {"baseline": {**fake_sampler, "min_bulk_ess": 30.0}, "hedgecast": dict(fake_sampler)})
+    monkeypatch.setattr(bench, "bench_edits", lambda *a, **k: {"reweight_s": 0.01, "warm_refit_s": 5.0, "pareto_k": 0.1})
+    monkeypatch.setattr(bench, "bench_report", lambda quick: {"cold_s": 100.0, "warm_s": 50.0})
+    real_fit = workbench.fit
+
+    def mock_fit(lens, settings=None, **kw):
+        return real_fit(lens, sampler="mock", draws=50, chains=2, seed=1)
+
+    monkeypatch.setattr(type(workbench), "fit", lambda self, lens, settings=None, **kw: mock_fit(lens))
+    monkeypatch.setattr(bench, "ROOT", tmp_path)
+    (tmp_path / "models").symlink_to(ROOT / "models")
+    (tmp_path / "data").symlink_to(ROOT / "data")
+    (tmp_path / "pyproject.toml").symlink_to(ROOT / "pyproject.toml")
+    assert bench.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    last = out.strip().splitlines()[-1]
+    assert re.fullmatch(r"RESULT ess_per_s_ratio=[0-9.]+ reweight_speedup=[0-9.]+ forecast_share=[0-9.]+", last), last
+    assert "ess_per_s_ratio=10.00" in last and "reweight_speedup=500.0" in last
+    saved = json.loads((tmp_path / "reports" / "benchmarks.json").read_text())
+    assert saved["result"]["ess_per_s_ratio"] == pytest.approx(10.0)
