@@ -65,12 +65,10 @@ def test_notebook_executes(notebook: Path, venv_kernel: str, tmp_path: Path):
     from nbconvert import HTMLExporter
 
     declared = papermill.inspect_notebook(str(notebook))
-    for name in SMALL:
-        assert name in declared, f"{notebook.name}: its 'parameters' cell must declare {name} (the tests shrink it)"
     parameters = {name: value for name, value in SMALL.items() if name in declared}
     if "lens_dir" in declared:
         parameters["lens_dir"] = str(tmp_path / "lenses")
-    elif ".save(" in notebook.read_text(encoding="utf-8"):
+    elif any(".save(" in c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"):
         pytest.fail(
             f"{notebook.name} saves a lens but declares no lens_dir parameter: run by the tests, it would write into models/lenses/"
         )

@@ -32,7 +32,7 @@ class SamplerSettings:
     tune: int = 1500
     chains: int = 4
     seed: int = 2026
-    target_accept: float = 0.95
+    target_accept: float = 0.98
     sampler: str = "nutpie"  # "pymc" (PyMC's NUTS, C backend), or "mock" (prior draws; for tests)
 
 

@@ -390,9 +390,9 @@ def headline_reading(probs: xr.DataArray, crisis: xr.DataArray, spec: ModelSpec,
         c_lo = scenarios[int(crisis.argmin("scenario"))]
         out.append(
             f"A rupture-scale crisis (like the 2015 shoot-down) by {year} has probability {_pct(float(crisis.min()))}% "
-            f"({slabels.get(c_lo, c_lo)}) to {_pct(float(crisis.max()))}% ({slabels.get(c_hi, c_hi)}). The rupture class also "
-            "counts paths where both channels fall as far within two years as they did in 2015–16 without a crisis, so it is "
-            "larger than the crisis probability."
+            f"({slabels.get(c_lo, c_lo)}) to {_pct(float(crisis.max()))}% ({slabels.get(c_hi, c_hi)}). The rupture class "
+            f"is wider than the crisis alone: its rule is “{next((t.rule for t in spec.trajectories if t.name == 'rupture'), spec.trajectories[0].rule)}” "
+            "(see Trajectory classes), so its probability is at least the crisis probability."
         )
     if not diagnostics_passed:
         out.append("These numbers come from a fit whose sampler diagnostics failed (see the banner above): read them as indicative only.")
