@@ -15,7 +15,9 @@ Forecasters scored on the same cells:
     the same posterior, but the realised driver codings and war states of the test
     years are plugged in (an oracle for the exogenous inputs: it scores the model's
     dynamics and measurement given the drivers, not its ability to foresee them).
-    Crises, shocks and measurement noise are still simulated.
+    Crises, shocks and measurement noise are still simulated. Its scores flatter the
+    model: the codings were made after the fact, and a crisis year's coding partly
+    records the crisis itself (leader ties collapse and friction peaks in 2015).
 ``persistence``
     the last observed value carried forward, spread as a random walk whose annual step
     is the root-mean-square of the observed year-to-year changes up to the cut-off.
@@ -893,7 +895,8 @@ def backtest_section(result: BacktestResult | dict | str | Path) -> tuple[str, s
         f"<p>Leave-future-out backtests of the <em>{e(result.lens)}</em> lens: each window is fitted on the record up to its cut-off "
         f"({sampler}) and forecast for the years after it. <em>Model, unconditional</em> is the forecast as the product makes it "
         "(drivers random-walk from the cut-off, the war follows the lens's Markov chain); <em>model, conditional</em> plugs "
-        "in the realised driver codings and war states (an oracle for the exogenous inputs). <em>Persistence</em> carries "
+        "in the realised driver codings and war states (an oracle for the exogenous inputs, and a flattering one: a crisis "
+        "year's codings partly record the crisis itself). <em>Persistence</em> carries "
         "the last observation forward with the historical year-to-year spread; <em>climatology</em> is the distribution of "
         "observations up to the cut-off. All scores are lower-is-better; the best forecaster per row is in bold. CRPS is in "
         "training-window standard-deviation units of the transformed indicator. Crisis probabilities from the model are the "

@@ -25,6 +25,15 @@ app = typer.Typer(help="hedgecast: Bayesian scenario forecasting of Türkiye–R
 runs_app = typer.Typer(help="Saved runs: list and show.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 
+
+def _register_validate() -> None:
+    from .validate_cli import validate_app
+
+    app.add_typer(validate_app, name="validate", help="Check the inference: simulation-based calibration and backtests.")
+
+
+_register_validate()
+
 console = Console(stderr=True)
 out = Console()
 STATE = {"debug": False, "root": None}
@@ -200,7 +209,7 @@ def lenses() -> None:
 
 
 @app.command()
-def fit(lens: LensOpt = None, draws: DrawsOpt = 1000, tune: TuneOpt = 1500, chains: ChainsOpt = 4, seed: SeedOpt = 2026, allow_warnings: AllowOpt = False) -> None:
+def fit(lens: LensOpt = None, draws: DrawsOpt = 2000, tune: TuneOpt = 1500, chains: ChainsOpt = 4, seed: SeedOpt = 2026, allow_warnings: AllowOpt = False) -> None:
     """Fit lenses to the 2000–2025 record and save each as a run."""
     from .runs import save_run
 
@@ -225,7 +234,7 @@ def forecast(
     lens: LensOpt = None,
     scenario: Annotated[list[str] | None, typer.Option("--scenario", "-s", help="Scenario (repeatable). Default: all.")] = None,
     year: Annotated[int, typer.Option(help="Year for the probability table.")] = 2030,
-    draws: DrawsOpt = 1000,
+    draws: DrawsOpt = 2000,
     tune: TuneOpt = 1500,
     chains: ChainsOpt = 4,
     seed: SeedOpt = 2026,
@@ -252,16 +261,19 @@ def forecast(
         raise DiagnosticsFailed(" | ".join(failed))
 
 
-SECTION_FILES = (("stress", "Stress test"), ("sbc", "Validation: simulation-based calibration"), ("backtest", "Validation: backtests"))
+SECTION_FILES = (("stress", "Stress test"),)
 
 
 def saved_sections(paths) -> list[tuple[str, str]]:
-    """Sections written by `hedgecast stress` / `hedgecast validate …` (reports/sections/*.html)."""
+    """Sections written by `hedgecast stress` (reports/sections/) and `hedgecast validate …` (reports/*.json)."""
+    from .validate_cli import validation_sections
+
     out = []
     for stem, title in SECTION_FILES:
         f = paths.reports / "sections" / f"{stem}.html"
         if f.is_file():
             out.append((title, f.read_text(encoding="utf-8")))
+    out.extend(validation_sections(paths))
     return out
 
 
@@ -291,7 +303,7 @@ def report(
     lens: LensOpt = None,
     compare: Annotated[bool, typer.Option("--compare/--no-compare", help="Fit every lens for the report's Lenses section (default: on when --lens is not given).")] = True,
     out_path: Annotated[Path | None, typer.Option("--out", help="Report path. Default: reports/turkiye-russia.html")] = None,
-    draws: DrawsOpt = 1000,
+    draws: DrawsOpt = 2000,
     tune: TuneOpt = 1500,
     chains: ChainsOpt = 4,
     seed: SeedOpt = 2026,
@@ -324,6 +336,54 @@ def report(
     failed = [f"{f.lens.name}: " + "; ".join(f.diagnostics.problems) for f in fits if not f.diagnostics.passed]
     if failed and not allow_warnings:
         raise DiagnosticsFailed(" | ".join(failed) + f" (the report at {path} says so on top)")
+
+
+@app.command()
+def stress(
+    run_id: Annotated[str | None, typer.Option("--run", help="Stress-test a saved run (default: the latest baseline run; fits one if there is none).")] = None,
+    draws: DrawsOpt = 2000,
+    tune: TuneOpt = 1500,
+    chains: ChainsOpt = 4,
+    seed: SeedOpt = 2026,
+) -> None:
+    """Which assumptions drive the headline: sensitivity, Sobol indices, 'what would you have to believe', pooling.
+
+    Writes reports/stress.json and a Stress test section into the report.
+    """
+    from .runs import list_runs, save_run
+    from .stress import cli_stress
+
+    with steps() as progress:
+        task = _step(progress, "Loading spec and data")
+        wb = _workbench()
+        _done(progress, task)
+        runs = [r for r in list_runs(wb.paths) if r.manifest.get("lens", {}).get("name") == "baseline" and r.manifest.get("spec", {}).get("version") == wb.spec.version]
+        if run_id or runs:
+            rid = run_id or runs[-1].id
+            task = _step(progress, f"Loading run {rid}")
+            main_fit = wb.load_fit(rid)
+            from .runs import load_run
+
+            manifest = load_run(rid, wb.paths).manifest
+            _done(progress, task)
+        else:
+            main_fit = _fit_lenses(wb, ["baseline"], _settings(draws, tune, chains, seed), progress)[0]
+            manifest = None
+        fc = main_fit.forecast()
+        if manifest is None:
+            manifest = save_run(main_fit, fc, wb.paths, headline=fc.headline(2030)).manifest
+        task = progress.add_task("Stress test", total=None)
+
+        def report_progress(description: str, completed: float, total: float) -> None:
+            progress.update(task, description=f"Stress test: {description}", completed=completed, total=total)
+
+        result, section = cli_stress(wb, main_fit, fc, report_progress)
+        save_section(wb.paths, "stress", section[1])
+        progress.update(task, description=f"Stress test done: wrote {wb.paths.reports / 'stress.json'}")
+        task = _step(progress, "Writing the report")
+        path = write_report(wb, main_fit, fc, run_manifest=manifest)
+        _done(progress, task, f"Wrote {path}")
+    out.print(f"report: [bold]{path}[/] (section 'Stress test'); data: {wb.paths.reports / 'stress.json'}")
 
 
 @runs_app.command("list")

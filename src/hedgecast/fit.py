@@ -28,7 +28,7 @@ ESS_MIN = 400
 class SamplerSettings:
     """How to run NUTS. Defaults are what the report uses."""
 
-    draws: int = 1000
+    draws: int = 2000
     tune: int = 1500
     chains: int = 4
     seed: int = 2026

@@ -642,7 +642,11 @@ def plot_ecdf_differences(result: SBCResult, *, ncols: int = 8, prob: float = BA
         ax.set_title(result.parameters[j], fontsize=6.5, color="#b22222" if outside.any() else "black")
         ax.set_xticks([])
         ax.tick_params(labelsize=5, length=2)
-    fig.suptitle(f"ECDF − uniform CDF of the ranks; grey: simultaneous {prob:.0%} band (red: leaves the band)", fontsize=9, y=1 - 0.2 / fig.get_figheight())
+    fig.suptitle(
+        f"ECDF − uniform CDF of the ranks; grey: simultaneous {prob:.0%} band (red: leaves the band)",
+        fontsize=9,
+        y=1 - 0.2 / fig.get_figheight(),
+    )
     return fig
 
 
