@@ -195,3 +195,21 @@ def test_small_real_sbc_shows_no_gross_miscalibration(workbench, baseline, tmp_p
     # 20 simulations detect only gross failures; a wrong likelihood (e.g. data not swapped) fails this
     assert s["worst_ecdf_p_bonferroni"] > 0.001, result.statistics.sort_values("ecdf_p").head()
     sbc.save_sbc(result, tmp_path / "sbc.json")
+
+
+def test_validate_cli_lists_its_commands_and_rejects_bad_options():
+    from typer.testing import CliRunner
+
+    from hedgecast.errors import HedgecastError
+    from hedgecast.validate_cli import validate_app
+
+    runner = CliRunner()
+    help_text = runner.invoke(validate_app, ["--help"]).output
+    assert "sbc" in help_text and "backtest" in help_text
+    sbc_help = runner.invoke(validate_app, ["sbc", "--help"]).output
+    for option in ("--sims", "--draws", "--tune", "--chains", "--workers", "--scheduler"):
+        assert option in sbc_help
+    result = runner.invoke(validate_app, ["sbc", "--sims", "0"])
+    assert isinstance(result.exception, HedgecastError) and "--sims" in str(result.exception)
+    result = runner.invoke(validate_app, ["backtest", "--workers", "0"])
+    assert isinstance(result.exception, HedgecastError)
