@@ -315,7 +315,7 @@ def what_would_you_have_to_believe(
                 }
             )
             continue
-        search = _Search(rw, a, target, refits)
+        search = _Search(rw, a, target, None if close else refits)  # no refits for a target within the noise
         found: list[tuple[float, _Point, str]] = []
         notes = []
         verdicts = []

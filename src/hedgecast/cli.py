@@ -412,6 +412,25 @@ def runs_show(run_id: str) -> None:
     out.print_json(json.dumps(run.manifest, default=str))
 
 
+@runs_app.command("reproduce")
+def runs_reproduce(run_id: str) -> None:
+    """Refit a saved run from its own lens, spec and seed, and check the numbers are identical."""
+    from .runs import load_run, reproduce_run
+
+    with steps() as progress:
+        wb = _workbench()
+        run = load_run(run_id, wb.paths, spec=wb.spec)
+        task = _step(progress, f"Refitting run {run.id} with seed {run.manifest['settings']['seed']}")
+        identical, differences = reproduce_run(run, wb)
+        _done(progress, task)
+    if identical:
+        out.print(f"[bold green]identical[/]: run {run.id} reproduced bit for bit")
+        return
+    for d in differences:
+        out.print(f"  - {d}", highlight=False)
+    raise HedgecastError(f"run {run.id} did not reproduce: {len(differences)} differences (listed above)")
+
+
 @app.command()
 def compare(run_a: str, run_b: str) -> None:
     """What changed between two runs: priors, data, settings and headline probabilities."""

@@ -365,7 +365,7 @@ def log_pool(
         )
     fc = run_forecast(rw.fit.idata, rw.fit.spec, pooled, rw.fit.inputs, list(rw.scenarios), seed)
     rep = run_forecast(rw.fit.idata, rw.fit.spec, pooled, rw.fit.inputs, list(rw.scenarios), seed + 1) if replicate else None
-    src = "the base fit" if rw is proposals[0] else f"the refit of {rw.lens.name}"
+    src = "the base fit" if rw is proposals[0] else f"the refit for {', '.join(sorted(_fitted_changes(proposals[0].lens, rw.lens)))}"
     return LensForecast(
         name,
         pooled,

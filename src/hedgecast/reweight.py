@@ -898,8 +898,8 @@ class RefitPool:
         self.records.append(rec)
         return rw
 
-    def evaluate(self, changes: Mapping[str, Prior]) -> Evaluation | None:
-        rw = self.refit(changes)
+    def evaluate(self, changes: Mapping[str, Prior], why: str = "") -> Evaluation | None:
+        rw = self.refit(changes, why=why)
         if rw is None:
             return None
         ev = rw.base()

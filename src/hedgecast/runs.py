@@ -227,8 +227,9 @@ def compare_runs(a: SavedRun, b: SavedRun) -> dict:
 
 
 def reproduce_run(run: SavedRun, workbench) -> tuple[bool, list[str]]:
-    """Refit a saved run from its own ``lens.toml``, spec and settings (seed included) and
-    compare the numbers with the saved ones, bit for bit.
+    """Refit a saved run from its own ``lens.toml``, spec and settings, and compare bit for bit.
+
+    The seed is the run's own, so the refit must give exactly the saved numbers.
 
     Compared exactly (no tolerance): every posterior array in ``idata.nc``, the headline
     probabilities of the manifest, and ``class_probabilities.nc`` when present. The
@@ -253,6 +254,7 @@ def reproduce_run(run: SavedRun, workbench) -> tuple[bool, list[str]]:
     RunError
         If the run was made with another spec name or version, or its settings cannot
         be read.
+
     """
     import re
 
@@ -285,11 +287,12 @@ def reproduce_run(run: SavedRun, workbench) -> tuple[bool, list[str]]:
     if unknown:
         raise RunError(f"run {run.id}: settings {unknown} are not known to this version of hedgecast")
     settings = SamplerSettings(**saved_settings)
-    first, last = manifest.get("history_years", [history.years[0], history.years[-1]])
+    _first, last = manifest.get("history_years", [history.years[0], history.years[-1]])
     if last != history.years[-1]:
         history = history.truncate(int(last))
     lens = Lens.load(run.lens_path, spec, workbench.paths)
-    bench = workbench if spec is workbench.spec and history is workbench.history else Workbench(spec, history, workbench.paths, model_inputs(spec, history))
+    same = spec is workbench.spec and history is workbench.history
+    bench = workbench if same else Workbench(spec, history, workbench.paths, model_inputs(spec, history))
 
     differences: list[str] = []
     if lens.fingerprint() != manifest.get("lens", {}).get("fingerprint"):
@@ -307,7 +310,8 @@ def reproduce_run(run: SavedRun, workbench) -> tuple[bool, list[str]]:
             differences.append(f"posterior '{name}' has shape {b.shape}, saved {a.shape}")
         elif not np.array_equal(a, b, equal_nan=True):
             diff = np.abs(a.astype(float) - b.astype(float))
-            differences.append(f"posterior '{name}' differs: {int((diff > 0).sum())} of {a.size} values, largest by {float(np.nanmax(diff)):.3g}")
+            n_diff, largest = int((diff > 0).sum()), float(np.nanmax(diff))
+            differences.append(f"posterior '{name}' differs: {n_diff} of {a.size} values, largest by {largest:.3g}")
 
     headline = manifest.get("headline") or {}
     probs_file = run.path / "class_probabilities.nc"

@@ -400,7 +400,7 @@ def outcome_sensitivity(
         bad = [(i, e) for i, e in enumerate(evals) if not e[3].reliable and e[1] in ("low", "high")]
         bad.sort(key=lambda ie: -abs(ie[1][3].value(m0, s0) - base.value(m0, s0)))
         for i, (a, pos, v, _ev) in bad:
-            new = refits.evaluate(changes_for(rw.lens, {a: v}))
+            new = refits.evaluate(changes_for(rw.lens, {a: v}), why=f"tornado: {a.name} at the {pos} end (k̂ > {K_THRESHOLD})")
             if new is None:
                 break
             evals[i] = (a, pos, v, new)

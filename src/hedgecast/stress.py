@@ -523,7 +523,7 @@ def _believe_html(res: StressResult) -> str:
         if b.within_noise:
             out.append(
                 "<p><b>The lens is already within two Monte Carlo standard errors of the threshold</b>: "
-                "the shifts below are within the noise of the forecast, not real disagreements.</p>"
+                "the shifts below are within the noise of the forecast, not real disagreements (and no refits were spent on it).</p>"
             )
         if (t["verdict"] == ALREADY).all():
             out.append("<p>The target already holds: nothing has to change.</p>")
@@ -569,7 +569,9 @@ def _pool_html(res: StressResult) -> str:
     if p is None:
         return ""
     members = "".join(
-        f"<li><b>{_e(m.name)}</b> (weight {w:.2f}): {_e(m.method)}, k̂ {_k(m.pareto_k)} — {_e(m.message)}</li>"
+        f"<li><b>{_e(m.name)}</b> (weight {w:.2f}): "
+        + (_e(m.message) if m.method == "fit" else f"{_e(m.method)}, k̂ {_k(m.pareto_k)} — {_e(m.message)}")
+        + "</li>"
         for m, w in zip(p.members, p.weights, strict=True)
     )
     out = [

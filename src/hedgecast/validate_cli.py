@@ -26,7 +26,9 @@ from rich.table import Table
 from .errors import HedgecastError
 
 validate_app = typer.Typer(
-    help="Validate the model: simulation-based calibration (SBC) and leave-future-out backtests.", no_args_is_help=True
+    help="Validate the model: simulation-based calibration (SBC) and leave-future-out backtests.",
+    no_args_is_help=True,
+    add_completion=False,
 )
 
 console = Console(stderr=True)
