@@ -66,7 +66,7 @@ from scipy import stats
 
 from .history import TRANSFORMS, History
 from .lenses import Lens
-from .model import LEVERAGE_SHIFT_YEAR, ModelInputs, model_inputs
+from .model import ModelInputs, model_inputs
 from .parallel import map_tasks, task_seed
 from .scenarios import ResolvedScenario, common_noise, driver_paths, war_paths
 from .spec import ModelSpec
@@ -274,12 +274,6 @@ def crisis_persistence(crisis: pd.Series) -> float:
 # ------------------------------------------------------------------------------------
 # simulating the test years from a posterior
 # ------------------------------------------------------------------------------------
-def _flat(posterior: xr.Dataset, name: str) -> np.ndarray:
-    da = posterior[name]
-    other = [d for d in da.dims if d not in SAMPLE_DIMS]
-    return da.transpose(*SAMPLE_DIMS, *other).values.reshape(-1, *[da.sizes[d] for d in other])
-
-
 def simulate(
     posterior: xr.Dataset,
     spec: ModelSpec,
@@ -301,36 +295,16 @@ def simulate(
     Returns standardized indicators ``z``, latent ``state``, ``crisis`` (0/1) and the
     crisis ``hazard``, with dims ``(chain, draw, year, …)``.
     """
-    from .forecast import forecast_priors
+    from .forecast import draw_parameters, forecast_priors, indicator_draws, simulate_states
 
     post = posterior
     n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
     n = n_chain * n_draw
     if years[0] != inputs.years[-1] + 1:
         raise ValueError(f"simulation must start the year after the history ({inputs.years[-1] + 1}), not {years[0]}")
-    F, C, K = len(years), len(spec.channel_names), len(spec.continuous_drivers)
-    mu, rho, sigma = _flat(post, "mu"), _flat(post, "rho"), _flat(post, "sigma")
-    nu, cushion = _flat(post, "nu"), _flat(post, "cushion")
-    beta, shift = _flat(post, "beta"), _flat(post, "leverage_shift")
-    war_effect, crisis_effect = _flat(post, "war_effect"), _flat(post, "crisis_effect")
-    h0, hf, ht = _flat(post, "hazard_intercept"), _flat(post, "hazard_friction"), _flat(post, "hazard_ties")
-    state_hist = post["state"].transpose("chain", "draw", "channel", "year").values.reshape(n, C, -1)
-    war_full = np.zeros((n, C, len(spec.war_states)))
-    for j, s in enumerate(spec.effect_states):
-        war_full[:, :, spec.war_states.index(s)] = war_effect[:, :, j]
-    anchors = {c.anchor for c in spec.channels.values()}
-    free = [i for i in spec.indicator_names if i not in anchors]
-    loading = np.ones((n, len(spec.indicator_names)))
-    intercept = np.zeros((n, len(spec.indicator_names)))
-    for j, name in enumerate(free):
-        i = spec.indicator_names.index(name)
-        loading[:, i] = _flat(post, "loading")[:, j]
-        intercept[:, i] = _flat(post, "intercept")[:, j]
-    noise_sd = _flat(post, "noise")
-    sign = np.array([spec.indicators[i].sign for i in spec.indicator_names], dtype=float)
-    channel_of = np.array([spec.channel_names.index(spec.indicators[i].channel) for i in spec.indicator_names])
-
-    noise = common_noise(spec, nu, seed, F)
+    F, K = len(years), len(spec.continuous_drivers)
+    p = draw_parameters(post, spec)
+    noise = common_noise(spec, p.nu, seed, F)
     transitions, _ = forecast_priors(lens, n, seed)
     unconditional = ResolvedScenario("unconditional", None)
     active = np.ones(n, dtype=bool)
@@ -342,34 +316,9 @@ def simulate(
         w = war_paths(spec, unconditional, spec.war_states[int(inputs.war_index[-1])], transitions, noise, active, years)
     else:
         w = np.broadcast_to(np.asarray(war, dtype=np.int16)[None], (n, F)).copy()
-    ek, tk, fk = (spec.continuous_drivers.index(d) for d in ("energy_leverage", "leader_ties", "regional_friction"))
-    post2022 = np.array([1.0 if y >= LEVERAGE_SHIFT_YEAR else 0.0 for y in years])
-
-    states = np.empty((n, F, C))
-    crises = np.empty((n, F), dtype=np.int8)
-    hazards = np.empty((n, F))
-    prev = state_hist[:, :, -1]
     centre = np.asarray(getattr(inputs, "driver_means", np.zeros(K)), dtype=float)
-    for t in range(F):
-        xt = x[:, :, t]
-        xc = xt - centre[None, :]  # effects and hazard act on drivers centred on the fitted years' means
-        hazard = 1.0 / (1.0 + np.exp(-(h0 + hf * xc[:, fk] + ht * xc[:, tk])))
-        crisis = (noise.crisis_uniform[:, t] < hazard).astype(np.int8)
-        equilibrium_shift = (
-            np.einsum("nck,nk->nc", beta, xc)
-            + shift * (post2022[t] * xt[:, ek])[:, None]
-            + np.take_along_axis(war_full, w[:, None, t, None].repeat(C, 1).astype(int), axis=2)[..., 0]
-        )
-        u = (
-            (1.0 - rho) * equilibrium_shift
-            + crisis_effect * crisis[:, None]
-            + sigma * np.exp(-cushion * xt[:, tk])[:, None] * noise.shock[:, t, :]
-        )
-        prev = mu + rho * (prev - mu) + u
-        states[:, t] = prev
-        crises[:, t] = crisis
-        hazards[:, t] = hazard
-    z = intercept[:, None, :] + (sign * loading)[:, None, :] * states[:, :, channel_of] + noise_sd[:, None, :] * noise.measurement
+    states, crises, hazards = simulate_states(p, spec, x, w, noise, centre, years)
+    z = indicator_draws(p, spec, states, noise)
 
     def shaped(a: np.ndarray) -> np.ndarray:
         return a.reshape(n_chain, n_draw, *a.shape[1:])

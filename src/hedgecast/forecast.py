@@ -17,7 +17,7 @@ import xarray as xr
 from .history import to_raw_units
 from .lenses import Lens
 from .model import LEVERAGE_SHIFT_YEAR, ModelInputs
-from .scenarios import activation, common_noise, driver_paths, resolve, war_paths
+from .scenarios import CommonNoise, activation, common_noise, driver_paths, resolve, war_paths
 from .spec import ModelSpec
 from .trajectories import class_probabilities, classify
 
@@ -109,6 +109,94 @@ class Forecast:
         return {"difference": float(diff.mean()), "se": float(diff.std(ddof=1) / np.sqrt(len(diff)))}
 
 
+@dataclass
+class DrawParameters:
+    """Every posterior draw's parameters as flat arrays (draw first), ready for simulation."""
+
+    mu: np.ndarray  # (n, channel)
+    rho: np.ndarray
+    sigma: np.ndarray
+    nu: np.ndarray  # (n,)
+    cushion: np.ndarray
+    beta: np.ndarray  # (n, channel, driver)
+    shift: np.ndarray  # (n, channel)
+    war_full: np.ndarray  # (n, channel, war state) — 0 for the reference state
+    crisis_effect: np.ndarray
+    hazard: tuple[np.ndarray, np.ndarray, np.ndarray]  # intercept, friction, ties
+    last_state: np.ndarray  # (n, channel): the last fitted year
+    loading: np.ndarray  # (n, indicator), 1 for anchors
+    intercept: np.ndarray  # (n, indicator), 0 for anchors
+    noise_sd: np.ndarray  # (n, indicator)
+
+
+def draw_parameters(post: xr.Dataset, spec: ModelSpec) -> DrawParameters:
+    """Flatten a posterior (or prior) into :class:`DrawParameters`."""
+    n = post.sizes["chain"] * post.sizes["draw"]
+    C = len(spec.channel_names)
+    war_effect = _flat(post, "war_effect")
+    war_full = np.zeros((n, C, len(spec.war_states)))
+    for j, s in enumerate(spec.effect_states):
+        war_full[:, :, spec.war_states.index(s)] = war_effect[:, :, j]
+    anchors = {c.anchor for c in spec.channels.values()}
+    loading = np.ones((n, len(spec.indicator_names)))
+    intercept = np.zeros((n, len(spec.indicator_names)))
+    for j, name in enumerate(i for i in spec.indicator_names if i not in anchors):
+        i = spec.indicator_names.index(name)
+        loading[:, i] = _flat(post, "loading")[:, j]
+        intercept[:, i] = _flat(post, "intercept")[:, j]
+    return DrawParameters(
+        mu=_flat(post, "mu"),
+        rho=_flat(post, "rho"),
+        sigma=_flat(post, "sigma"),
+        nu=_flat(post, "nu"),
+        cushion=_flat(post, "cushion"),
+        beta=_flat(post, "beta"),
+        shift=_flat(post, "leverage_shift"),
+        war_full=war_full,
+        crisis_effect=_flat(post, "crisis_effect"),
+        hazard=(_flat(post, "hazard_intercept"), _flat(post, "hazard_friction"), _flat(post, "hazard_ties")),
+        last_state=post["state"].transpose("chain", "draw", "channel", "year").values.reshape(n, C, -1)[:, :, -1],
+        loading=loading,
+        intercept=intercept,
+        noise_sd=_flat(post, "noise"),
+    )
+
+
+def simulate_states(p: DrawParameters, spec: ModelSpec, x: np.ndarray, w: np.ndarray, noise: CommonNoise, driver_means: np.ndarray, years: list[int]):
+    """The state equation, year by year, vectorized over draws.
+
+    ``x`` is ``(n, driver, year)``, ``w`` ``(n, year)`` war-state indices. Returns
+    ``states (n, year, channel)``, ``crises (n, year)`` and ``hazards (n, year)``.
+    """
+    n, F, C = x.shape[0], len(years), p.mu.shape[1]
+    ek, tk, fk = (spec.continuous_drivers.index(d) for d in ("energy_leverage", "leader_ties", "regional_friction"))
+    post2022 = np.array([1.0 if y >= LEVERAGE_SHIFT_YEAR else 0.0 for y in years])
+    h0, hf, ht = p.hazard
+    states, crises, hazards = np.empty((n, F, C)), np.empty((n, F), dtype=np.int8), np.empty((n, F))
+    prev = p.last_state
+    for t in range(F):
+        xt = x[:, :, t]
+        xc = xt - driver_means[None, :]  # effects and hazard act on drivers centred on the fitted years' means
+        hazard = 1.0 / (1.0 + np.exp(-(h0 + hf * xc[:, fk] + ht * xc[:, tk])))
+        crisis = (noise.crisis_uniform[:, t] < hazard).astype(np.int8)
+        equilibrium_shift = (
+            np.einsum("nck,nk->nc", p.beta, xc)
+            + p.shift * (post2022[t] * xt[:, ek])[:, None]
+            + np.take_along_axis(p.war_full, w[:, None, t, None].repeat(C, 1).astype(int), axis=2)[..., 0]
+        )
+        u = (1.0 - p.rho) * equilibrium_shift + p.crisis_effect * crisis[:, None] + p.sigma * np.exp(-p.cushion * xt[:, tk])[:, None] * noise.shock[:, t, :]
+        prev = p.mu + p.rho * (prev - p.mu) + u
+        states[:, t], crises[:, t], hazards[:, t] = prev, crisis, hazard
+    return states, crises, hazards
+
+
+def indicator_draws(p: DrawParameters, spec: ModelSpec, states: np.ndarray, noise: CommonNoise) -> np.ndarray:
+    """Standardized indicators from states ``(..., n, year, channel)``: ``(..., n, year, indicator)``."""
+    sign = np.array([spec.indicators[i].sign for i in spec.indicator_names], dtype=float)
+    channel_of = np.array([spec.channel_names.index(spec.indicators[i].channel) for i in spec.indicator_names])
+    return p.intercept[:, None, :] + (sign * p.loading)[:, None, :] * states[..., channel_of] + p.noise_sd[:, None, :] * noise.measurement
+
+
 def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: ModelInputs, scenarios: list[str] | None = None, seed: int = 2026) -> Forecast:
     """Simulate every scenario forward from the posterior draws in ``idata``.
 
@@ -132,33 +220,11 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
     F, C = len(years), len(spec.channel_names)
     K = len(spec.continuous_drivers)
 
-    mu, rho, sigma = _flat(post, "mu"), _flat(post, "rho"), _flat(post, "sigma")
-    nu, cushion = _flat(post, "nu"), _flat(post, "cushion")
-    beta, shift = _flat(post, "beta"), _flat(post, "leverage_shift")
-    war_effect, crisis_effect = _flat(post, "war_effect"), _flat(post, "crisis_effect")
-    h0, hf, ht = _flat(post, "hazard_intercept"), _flat(post, "hazard_friction"), _flat(post, "hazard_ties")
-    state_hist = post["state"].transpose("chain", "draw", "channel", "year").values.reshape(n, C, -1)
-    war_full = np.zeros((n, C, len(spec.war_states)))
-    for j, s in enumerate(spec.effect_states):
-        war_full[:, :, spec.war_states.index(s)] = war_effect[:, :, j]
-    anchors = {c.anchor for c in spec.channels.values()}
-    free = [i for i in spec.indicator_names if i not in anchors]
-    loading = np.ones((n, len(spec.indicator_names)))
-    intercept = np.zeros((n, len(spec.indicator_names)))
-    for j, name in enumerate(free):
-        i = spec.indicator_names.index(name)
-        loading[:, i] = _flat(post, "loading")[:, j]
-        intercept[:, i] = _flat(post, "intercept")[:, j]
-    noise_sd = _flat(post, "noise")
-    sign = np.array([spec.indicators[i].sign for i in spec.indicator_names], dtype=float)
-    channel_of = np.array([spec.channel_names.index(spec.indicators[i].channel) for i in spec.indicator_names])
-
-    noise = common_noise(spec, nu, seed, F)
+    p = draw_parameters(post, spec)
+    noise = common_noise(spec, p.nu, seed, F)
     transitions, scen_probs = forecast_priors(lens, n, seed)
     last_drivers = inputs.drivers[:, -1]
     start_state = spec.war_states[int(inputs.war_index[-1])]
-    ek, tk, fk = (spec.continuous_drivers.index(d) for d in ("energy_leverage", "leader_ties", "regional_friction"))
-    post2022 = np.array([1.0 if y >= LEVERAGE_SHIFT_YEAR else 0.0 for y in years])
 
     S = len(resolved)
     states = np.empty((S, n, F, C))
@@ -170,28 +236,10 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
         active = activation(spec, sc, scen_probs, seed, n)
         x = driver_paths(spec, sc, last_drivers, noise, active, years)
         w = war_paths(spec, sc, start_state, transitions, noise, active, years)
-        prev = state_hist[:, :, -1]
-        for t in range(F):
-            xt = x[:, :, t]
-            xc = xt - inputs.driver_means[None, :]
-            hazard = 1.0 / (1.0 + np.exp(-(h0 + hf * xc[:, fk] + ht * xc[:, tk])))
-            crisis = (noise.crisis_uniform[:, t] < hazard).astype(np.int8)
-            equilibrium_shift = (
-                np.einsum("nck,nk->nc", beta, xc)
-                + shift * (post2022[t] * xt[:, ek])[:, None]
-                + np.take_along_axis(war_full, w[:, None, t, None].repeat(C, 1).astype(int), axis=2)[..., 0]
-            )
-            u = (
-                (1.0 - rho) * equilibrium_shift
-                + crisis_effect * crisis[:, None]
-                + sigma * np.exp(-cushion * xt[:, tk])[:, None] * noise.shock[:, t, :]
-            )
-            prev = mu + rho * (prev - mu) + u
-            states[si, :, t] = prev
-            crises[si, :, t] = crisis
+        states[si], crises[si], _ = simulate_states(p, spec, x, w, noise, inputs.driver_means, years)
         drivers[si], wars[si], actives[si] = x, w, active
 
-    z_ind = intercept[None, :, None, :] + (sign * loading)[None, :, None, :] * states[:, :, :, channel_of] + noise_sd[None, :, None, :] * noise.measurement[None]
+    z_ind = indicator_draws(p, spec, states, noise)
     raw_ind = np.empty_like(z_ind)
     for i, name in enumerate(spec.indicator_names):
         raw_ind[..., i] = to_raw_units(z_ind[..., i], inputs.scaling.loc[name])
