@@ -73,9 +73,9 @@ def lens_section(fits, year: int = 2030) -> tuple[str, str]:
     result = compare_lenses(fits, year)
     failed = '<span style="color:#b00">failed</span>'
     parts = [
-        f"<p>Each lens is one paper's reading turned into priors, fitted to the same 2000–2025 record "
-        f"and simulated under the same scenarios and random numbers. Differences between columns are "
-        f"differences between the papers' assumptions. Diagnostics per lens: "
+        "<p>Each lens is one paper's reading turned into priors, fitted to the same 2000–2025 record "
+        "and simulated under the same scenarios and random numbers. Differences between columns are "
+        "differences between the papers' assumptions. Diagnostics per lens: "
         + ", ".join(f"<b>{escape(f.lens.name)}</b> {'passed' if f.diagnostics.passed else failed}" for f in fits)
         + ".</p>",
         f'<img alt="Lens comparison" src="data:image/png;base64,{_png(lens_chart(result))}" style="max-width:100%">',

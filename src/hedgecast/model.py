@@ -168,7 +168,7 @@ def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
     energy_k = spec.continuous_drivers.index("energy_leverage")
     ties_k = spec.continuous_drivers.index("leader_ties")
     friction_k = spec.continuous_drivers.index("regional_friction")
-    C, T = len(spec.channel_names), len(inputs.years)
+    C, _T = len(spec.channel_names), len(inputs.years)
 
     with pm.Model(coords=coords) as model:
         hyper = {name: pm.Data(name, value) for name, value in hyperparameter_values(lens).items()}

@@ -102,7 +102,7 @@ def driver_paths(spec: ModelSpec, scenario: ResolvedScenario, last: np.ndarray, 
     ``future_sd``; an intervention moves its mean linearly (over ``ramp`` years) to a
     level drawn from Normal(``to``, ``sd``). Values are clipped to the driver's range.
     """
-    n = noise.driver_steps.shape[0]
+    noise.driver_steps.shape[0]
     sds = np.array([spec.drivers[d].future_sd for d in spec.continuous_drivers])
     walk = np.cumsum(noise.driver_steps * sds[None, :, None], axis=2)
     paths = last[None, :, None] + walk
