@@ -91,7 +91,7 @@ def bench_edits(wb, fit, fc):
 
     old = fit.lens.prior("beta.political.leader_ties")
     new = Prior("Normal", mu=float(old.parameters["mu"]) + 0.1, sigma=float(old.parameters["sigma"]))
-    result, t_reweight = _timed(reweight.edit_prior, fit, fc, {"beta.political.leader_ties": new}, allow_refit=False)
+    result, t_reweight = _timed(reweight.edit_prior, fit, fc, {"beta.political.leader_ties": new}, refit="never")
     edited = fit.lens.derive("bench_edit").set_prior("beta.political.leader_ties", new, reason="benchmark")
     _, t_refit = _timed(lambda: wb.fit(edited, fit.settings).forecast())
     return {"reweight_s": t_reweight, "warm_refit_s": t_refit, "pareto_k": float(getattr(result, "pareto_k", float("nan")))}

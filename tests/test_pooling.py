@@ -170,7 +170,7 @@ def test_unreliable_member_is_refitted_within_budget(rw, baseline):
     # another lens close to it is now reweighted from that refit, not refitted again
     near = participant_lens(baseline, "near", {"hazard_friction": Prior("Normal", mu=8.02, sigma=0.1)})
     m2 = lens_forecast(rw, near, refits=refits)
-    assert m2.method == "reweight" and "of the refit" in m2.message and refits.used == 1
+    assert m2.method == "reweight" and "from the refit" in m2.message and refits.used == 1
 
 
 # ---- variance decomposition ---------------------------------------------------------

@@ -139,8 +139,10 @@ def lens_forecast(
 ) -> LensForecast:
     """``lens``'s forecast from the fit behind ``rw``: as it is, reweighted, or refitted warm.
 
-    Reweighting is used while k̂ ≤ 0.7; beyond, the lens is refitted if ``refits`` has
-    budget (the compiled model is reused), else the result is marked unreliable.
+    Reweighting is used while k̂ ≤ 0.7 — from the base fit, or from a refit already made
+    (for another lens or what-if) whose sampler checks passed, whichever covers the lens
+    best; beyond, the lens is refitted if ``refits`` has budget (the compiled model is
+    reused), else the result is marked unreliable.
     """
     name = name or lens.name
     seed = rw.seed
@@ -149,11 +151,13 @@ def lens_forecast(
     src = rw
     if w.pareto_k > K_THRESHOLD and refits is not None:  # a refit of another lens may cover this one
         for other in refits.cache.values():
+            if not other.fit.diagnostics.passed and rw.fit.diagnostics.passed:  # a refit that failed its checks does not stand in
+                continue
             w2 = other.weights(_fitted_changes(other.lens, lens))
             if _key(w2) < _key(w):
                 w, src = w2, other
     fit, weights, method = src.fit, (None if w.uniform else w.weights), ("fit" if w.uniform and src is rw else "reweight")
-    where = "" if src is rw else f" (of the refit for {', '.join(sorted(_fitted_changes(rw.lens, src.lens))) or src.lens.name})"
+    where = "" if src is rw else f" (from the refit made for {', '.join(sorted(_fitted_changes(rw.lens, src.lens))) or src.lens.name})"
     message = "the fitted posterior" if method == "fit" else f"reweighted {rw.n} draws{where}: k̂ = {w.pareto_k:.2f}, ESS {w.ess:.0f}"
     fc = src.forecast
     if w.pareto_k > K_THRESHOLD:
@@ -302,6 +306,7 @@ def log_pool(
     pooled, open_ = log_pool_lens(lenses, a)
     fitted = [k for k in pooled.priors if k.split(".")[0] in FIT_GROUPS]
     best: tuple[Weights, Reweighter] | None = None
+    proposals = [p for i, p in enumerate(proposals) if i == 0 or p.fit.diagnostics.passed or not proposals[0].fit.diagnostics.passed]
     for rw in proposals:
         target = _log_target(rw, lenses, a, open_) + sum(
             (prior_logpdf(pooled.priors[k].prior, rw.draws(k)) for k in fitted if k not in open_), np.zeros(rw.n)
@@ -365,7 +370,7 @@ def log_pool(
         )
     fc = run_forecast(rw.fit.idata, rw.fit.spec, pooled, rw.fit.inputs, list(rw.scenarios), seed)
     rep = run_forecast(rw.fit.idata, rw.fit.spec, pooled, rw.fit.inputs, list(rw.scenarios), seed + 1) if replicate else None
-    src = "the base fit" if rw is proposals[0] else f"the refit for {', '.join(sorted(_fitted_changes(proposals[0].lens, rw.lens)))}"
+    src = "the base fit" if rw is proposals[0] else f"the refit made for {', '.join(sorted(_fitted_changes(proposals[0].lens, rw.lens)))}"
     return LensForecast(
         name,
         pooled,
