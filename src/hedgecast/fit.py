@@ -155,6 +155,20 @@ def compiled_model(spec: ModelSpec, lens: Lens, inputs: ModelInputs) -> Compiled
     return _CACHE[key]
 
 
+class _quiet_sampling_log:
+    """Silence PyMC's 'Sampling: [...]' log line while drawing prior samples (noise in notebooks)."""
+
+    def __enter__(self):
+        import logging
+
+        self._logger = logging.getLogger("pymc")
+        self._level = self._logger.level
+        self._logger.setLevel(logging.WARNING)
+
+    def __exit__(self, *exc):
+        self._logger.setLevel(self._level)
+
+
 def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings: SamplerSettings, progress: bool = False) -> az.InferenceData:
     """Run NUTS for ``lens`` on ``inputs``; returns posterior, sample stats and prior draws."""
     cm = compiled_model(spec, lens, inputs)
@@ -197,7 +211,7 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
         idata = _mock_posterior(cm.model, free, settings)
     else:
         raise ValueError(f"unknown sampler {settings.sampler!r}: use 'nutpie', 'pymc' or 'mock'")
-    with cm.model, warnings.catch_warnings():
+    with cm.model, warnings.catch_warnings(), _quiet_sampling_log():
         warnings.simplefilter("ignore")
         prior = pm.sample_prior_predictive(draws=min(1000, settings.draws * settings.chains), var_names=[*free, "state"], random_seed=settings.seed)
     idata.add_groups({"prior": prior.prior})
@@ -211,7 +225,7 @@ def _mock_posterior(model: pm.Model, free: list[str], settings: SamplerSettings)
 
     For tests of everything downstream of the sampler; diagnostics on it are meaningless.
     """
-    with model, warnings.catch_warnings():
+    with model, warnings.catch_warnings(), _quiet_sampling_log():
         warnings.simplefilter("ignore")
         draws = pm.sample_prior_predictive(draws=settings.draws * settings.chains, var_names=[*free, "state"], random_seed=settings.seed + 1)
     post = draws.prior.stack(sample=("chain", "draw")).drop_vars(["chain", "draw", "sample"])
