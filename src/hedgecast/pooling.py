@@ -179,6 +179,8 @@ def lens_forecast(
         rec = refits.by_key.get(refits.key(changes), {})
         fit, weights, method, fc = new.fit, None, "refit", new.forecast
         message = f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD}: refitted warm" + (f" in {rec['refit_s']:.1f} s" if rec.get("refit_s") else "")
+        if not new.fit.diagnostics.passed:
+            message += "; the refit's sampler diagnostics failed (" + "; ".join(new.fit.diagnostics.problems) + ")"
     if not _forecast_priors_equal(lens, fit.lens) or fc is None:
         fc = run_forecast(fit.idata, fit.spec, lens, fit.inputs, list(rw.scenarios), seed)
     rep = run_forecast(fit.idata, fit.spec, lens, fit.inputs, list(rw.scenarios), seed + 1) if replicate else None
