@@ -107,7 +107,7 @@ INDICATORS: tuple[str, ...] = (
 """Columns of :func:`build_indicators`, in order."""
 
 #: indicator -> curated series it is read from
-_SERIES_INDICATORS = {
+SERIES_INDICATORS = {
     "trade_usd_bn": "trade_total_usd_bn",
     "gas_share_russia_pct": "gas_share_russia_pct",
     "crude_share_russia_pct": "crude_share_russia_pct",
@@ -1033,7 +1033,7 @@ def build_indicators(paths: Paths) -> pd.DataFrame:
         raise DataError(problems)
     series: pd.DataFrame = loaded["series"]  # type: ignore[assignment]
     out = pd.DataFrame(index=years)
-    for indicator, name in _SERIES_INDICATORS.items():
+    for indicator, name in SERIES_INDICATORS.items():
         part = series[series["series"] == name]
         out[indicator] = (
             pd.Series(part["value"].to_numpy(float), index=part["year"].to_numpy()).reindex(years).to_numpy()

@@ -77,11 +77,6 @@ class Diagnostics:
         }
 
 
-def free_parameter_names(idata: az.InferenceData) -> list[str]:
-    """Names of the sampled parameters (not deterministics like ``state``)."""
-    return [v for v in idata.posterior.data_vars if v not in ("state",) and not v.startswith("hyper_") and v in idata.attrs.get("free_rvs", idata.posterior.data_vars)]
-
-
 def diagnose(idata: az.InferenceData, var_names: list[str]) -> Diagnostics:
     """Compute R-hat (rank-normalized), bulk/tail ESS and divergences over ``var_names``."""
     post = idata.posterior[var_names]

@@ -239,7 +239,7 @@ def _near_miss_series(paths: Paths) -> list[Problem]:
 
     from . import data
 
-    wanted = sorted(set(getattr(data, "_SERIES_INDICATORS", {}).values()))  # indicator -> the series it is read from
+    wanted = sorted(set(data.SERIES_INDICATORS.values()))  # indicator -> the series it is read from
     frame = data.load_series(paths)
     shown = _show(paths.curated / data.CURATED["series"], paths)
     out = []
