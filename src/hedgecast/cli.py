@@ -340,7 +340,7 @@ def report(
 
 @app.command()
 def stress(
-    run_id: Annotated[str | None, typer.Option("--run", help="Stress-test a saved run (default: the latest baseline run; fits one if there is none).")] = None,
+    run_id: Annotated[str | None, typer.Option("--run", help="Stress-test a saved run (default: the latest passing baseline run of this spec; fits one if there is none).")] = None,
     draws: DrawsOpt = 2000,
     tune: TuneOpt = 1500,
     chains: ChainsOpt = 4,
@@ -357,7 +357,9 @@ def stress(
         task = _step(progress, "Loading spec and data")
         wb = _workbench()
         _done(progress, task)
-        runs = [r for r in list_runs(wb.paths) if r.manifest.get("lens", {}).get("name") == "baseline" and r.manifest.get("spec", {}).get("version") == wb.spec.version]
+        runs = [r for r in list_runs(wb.paths) if r.manifest.get("lens", {}).get("name") == "baseline" and r.manifest.get("spec", {}).get("sha256") == wb.spec.sha256]
+        # prefer the latest run whose diagnostics passed, then the one with most draws
+        runs.sort(key=lambda r: (r.manifest["diagnostics"].get("passed", False), r.manifest["diagnostics"].get("n_samples", 0), r.id))
         if run_id or runs:
             rid = run_id or runs[-1].id
             task = _step(progress, f"Loading run {rid}")
