@@ -208,25 +208,29 @@ def lenses() -> None:
     out.print(table)
 
 
+def _raise_if_diagnostics_failed(fits, allow_warnings: bool, note: str = "") -> None:
+    """Exit 3 (via DiagnosticsFailed) when any fit failed its diagnostics, unless warnings are allowed."""
+    failed = [f"{f.lens.name}: " + "; ".join(f.diagnostics.problems) for f in fits if not f.diagnostics.passed]
+    if failed and not allow_warnings:
+        raise DiagnosticsFailed(" | ".join(failed) + note)
+
+
 @app.command()
 def fit(lens: LensOpt = None, draws: DrawsOpt = 2000, tune: TuneOpt = 1500, chains: ChainsOpt = 4, seed: SeedOpt = 2026, allow_warnings: AllowOpt = False) -> None:
     """Fit lenses to the 2000–2025 record and save each as a run."""
     from .runs import save_run
 
     settings = _settings(draws, tune, chains, seed)
-    failed = []
     with steps() as progress:
         task = _step(progress, "Loading spec and data")
         wb = _workbench()
         _done(progress, task)
-        for f in _fit_lenses(wb, lens or ["baseline"], settings, progress):
+        fits = _fit_lenses(wb, lens or ["baseline"], settings, progress)
+        for f in fits:
             fc = f.forecast()
             run = save_run(f, fc, wb.paths, headline=fc.headline(2030))
             out.print(f"saved run [bold]{run.id}[/]")
-            if not f.diagnostics.passed:
-                failed.append(f"{f.lens.name}: " + "; ".join(f.diagnostics.problems))
-    if failed and not allow_warnings:
-        raise DiagnosticsFailed(" | ".join(failed))
+    _raise_if_diagnostics_failed(fits, allow_warnings)
 
 
 @app.command()
@@ -250,15 +254,11 @@ def forecast(
             if s not in wb.spec.scenarios:
                 raise SpecError(f"unknown scenario '{s}': {suggest(s, list(wb.spec.scenarios))}")
         fits = _fit_lenses(wb, lens or ["baseline"], settings, progress)
-    failed = []
     for f in fits:
         fc = f.forecast(scenario)
         out.print(f"[bold]Lens {f.lens.name}[/]")
         out.print(_probability_table(fc, year))
-        if not f.diagnostics.passed:
-            failed.append(f"{f.lens.name}: " + "; ".join(f.diagnostics.problems))
-    if failed and not allow_warnings:
-        raise DiagnosticsFailed(" | ".join(failed))
+    _raise_if_diagnostics_failed(fits, allow_warnings)
 
 
 SECTION_FILES = (("stress", "Stress test"),)
@@ -333,9 +333,7 @@ def report(
         _done(progress, task, f"Wrote {path}")
     out.print(_probability_table(fc, 2030))
     out.print(f"report: [bold]{path}[/]")
-    failed = [f"{f.lens.name}: " + "; ".join(f.diagnostics.problems) for f in fits if not f.diagnostics.passed]
-    if failed and not allow_warnings:
-        raise DiagnosticsFailed(" | ".join(failed) + f" (the report at {path} says so on top)")
+    _raise_if_diagnostics_failed(fits, allow_warnings, f" (the report at {path} says so on top)")
 
 
 @app.command()
