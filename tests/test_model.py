@@ -2,7 +2,7 @@ import numpy as np
 import pymc as pm
 from pymc_extras.prior import Prior
 
-from hedgecast.model import build_model, hyper_name, hyperparameter_values, model_inputs, prior_structure
+from hedgecast.model import HYPERPARAMETERS, build_model, hyper_name, hyperparameter_labels, hyperparameter_values, hyperparameter_vector, model_inputs, prior_structure
 
 
 def test_model_has_named_dims_and_every_prior(workbench, spec, baseline):
@@ -36,8 +36,22 @@ def test_prior_edit_changes_data_not_structure(spec, baseline, workbench):
     logp = model.compile_logp()
     lp_before = logp(point)
     with model:
-        pm.set_data(after)
+        pm.set_data({HYPERPARAMETERS: hyperparameter_vector(edited)})
     assert logp(point) != lp_before
+
+
+def test_hyperparameters_are_one_labelled_data_vector(spec, baseline, workbench):
+    model = build_model(spec, baseline, workbench.inputs)
+    vector, labels = hyperparameter_vector(baseline), hyperparameter_labels(baseline)
+    assert len(vector) == len(labels) == len(set(labels))
+    np.testing.assert_array_equal(model[HYPERPARAMETERS].get_value(), vector)
+    assert list(model.coords["hyperparameter"]) == labels
+    # every fitted prior's every parameter is in the vector, under its own label
+    assert labels.index("cushion:mu") >= 0 and vector[labels.index("cushion:mu")] == float(baseline.prior("cushion").parameters["mu"])
+    sigma = baseline.prior("beta.political.leader_ties").parameters["sigma"]
+    assert vector[labels.index("beta.political.leader_ties:sigma")] == float(sigma)
+    # the named arrays and the flat vector hold the same numbers in the same order
+    np.testing.assert_array_equal(np.concatenate([v.ravel() for v in hyperparameter_values(baseline).values()]), vector)
 
 
 def test_mixed_distribution_families_in_one_group(spec, baseline, workbench):

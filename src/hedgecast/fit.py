@@ -17,7 +17,8 @@ import pymc as pm
 import xarray as xr
 
 from .lenses import Lens
-from .model import ModelInputs, build_model, hyperparameter_values, prior_structure
+from . import numba_cache
+from .model import HYPERPARAMETERS, ModelInputs, build_model, hyperparameter_vector, prior_structure
 from .spec import ModelSpec
 
 RHAT_MAX = 1.01
@@ -118,17 +119,18 @@ class CompiledModel:
         import nutpie
 
         if self._nutpie is None:
+            numba_cache.enable()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 self._nutpie = nutpie.compile_pymc_model(self.model, backend="numba")
-        return self._nutpie.with_data(**hyperparameter_values(lens))
+        return self._nutpie.with_data(**{HYPERPARAMETERS: hyperparameter_vector(lens)})
 
     def set_lens(self, lens: Lens) -> None:
         """Put ``lens``'s hyperparameters into the PyMC model's data (for prior sampling)."""
         if prior_structure(lens) != self.structure:
             raise ValueError("lens has a different prior structure; build a new CompiledModel")
         with self.model:
-            pm.set_data(hyperparameter_values(lens))
+            pm.set_data({HYPERPARAMETERS: hyperparameter_vector(lens)})
 
 
 _CACHE: dict[str, CompiledModel] = {}
@@ -187,7 +189,7 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
                 store_unconstrained=False,
                 store_gradient=False,
             )
-        keep = [v for v in idata.posterior.data_vars if not v.startswith("hyper_") and v not in ("driver_values", "war_index", "crisis_years", "post2022", "obs_indicator", "obs_year", "obs_value")]
+        keep = [v for v in idata.posterior.data_vars if v not in (HYPERPARAMETERS, "driver_values", "war_index", "crisis_years", "post2022", "obs_indicator", "obs_year", "obs_value")]
         idata.posterior = idata.posterior[keep]
     elif settings.sampler == "pymc":
         with cm.model, warnings.catch_warnings():

@@ -17,8 +17,9 @@ under average conditions; this also keeps the intercepts from trading off agains
 
 The latent path is centered (the path itself is the sampled variable; its Student-t
 innovations are scored in one vectorized expression, no ``scan``): the trade anchor pins the
-economic channel tightly, where a non-centered path gives NUTS a funnel. Prior hyperparameters enter as ``pm.Data`` (``hyper_<group>_<dist>_<param>``)
-so a changed prior never recompiles the model.
+economic channel tightly, where a non-centered path gives NUTS a funnel. Prior hyperparameters enter as one ``pm.Data`` vector
+(``hyperparameters``, labelled ``<prior>:<parameter>``), so a changed prior never recompiles
+the model.
 """
 
 from __future__ import annotations
@@ -88,10 +89,31 @@ def prior_structure(lens: Lens) -> tuple:
     return tuple((n, lp.prior.distribution) for n, lp in lens.priors.items() if n.split(".")[0] in FIT_GROUPS)
 
 
+HYPERPARAMETERS = "hyperparameters"
+
+
 def hyperparameter_values(lens: Lens) -> dict[str, np.ndarray]:
-    """The values of every ``hyper_*`` data variable for ``lens``."""
+    """Every prior hyperparameter array of ``lens``, by name (``hyper_<group>_<dist>_<param>``)."""
+    return {name: values for name, values, _ in _hyperparameter_arrays(lens)}
+
+
+def hyperparameter_vector(lens: Lens) -> np.ndarray:
+    """All of ``lens``'s prior hyperparameters as the one flat vector the model holds as data.
+
+    One data variable, not one per array: nutpie compiles an accessor for every shared
+    variable of the model, and with one per array that was most of its compile time.
+    """
+    return np.concatenate([values.ravel() for _, values, _ in _hyperparameter_arrays(lens)])
+
+
+def hyperparameter_labels(lens: Lens) -> list[str]:
+    """One label per entry of :func:`hyperparameter_vector`: ``<prior name>:<parameter>``."""
+    return [label for _, _, labels in _hyperparameter_arrays(lens) for label in labels]
+
+
+def _hyperparameter_arrays(lens: Lens) -> list[tuple[str, np.ndarray, list[str]]]:
     groups = parameter_groups(lens.spec)
-    out: dict[str, np.ndarray] = {}
+    out: list[tuple[str, np.ndarray, list[str]]] = []
     for group in FIT_GROUPS:
         dims, coords = groups[group]
         if not coords:
@@ -99,11 +121,24 @@ def hyperparameter_values(lens: Lens) -> dict[str, np.ndarray]:
         shape = tuple(len(dict.fromkeys(c[d] for c in coords)) for d in range(len(dims)))
         priors = [lens.priors[".".join((group, *c))].prior for c in coords]
         families = list(dict.fromkeys(p.distribution for p in priors))
+        names = [".".join((group, *c)) for c in coords]
         for fam in families:
-            members = [p for p in priors if p.distribution == fam]
-            for param in members[0].parameters:
-                vals = np.array([float(p.parameters[param]) for p in members])
-                out[hyper_name(group, fam, param)] = vals.reshape(shape) if len(families) == 1 else vals
+            members = [(n, p) for n, p in zip(names, priors, strict=True) if p.distribution == fam]
+            for param in members[0][1].parameters:
+                vals = np.array([float(p.parameters[param]) for _, p in members])
+                labels = [f"{n}:{param}" for n, _ in members]
+                out.append((hyper_name(group, fam, param), vals.reshape(shape) if len(families) == 1 else vals, labels))
+    return out
+
+
+def _hyperparameter_tensors(lens: Lens) -> dict:
+    """The model's one hyperparameter data vector, sliced back into named arrays."""
+    arrays = _hyperparameter_arrays(lens)
+    data = pm.Data(HYPERPARAMETERS, hyperparameter_vector(lens), dims="hyperparameter")
+    out, offset = {}, 0
+    for name, values, _ in arrays:
+        out[name] = data[offset : offset + values.size].reshape(values.shape)
+        offset += values.size
     return out
 
 
@@ -160,6 +195,7 @@ def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
         "indicator": spec.indicator_names,
         "free_indicator": free_ind,
         "obs": np.arange(len(inputs.obs_value)),
+        "hyperparameter": hyperparameter_labels(lens),
     }
     channel_of = np.array([spec.channel_names.index(spec.indicators[i].channel) for i in spec.indicator_names])
     sign = np.array([spec.indicators[i].sign for i in spec.indicator_names], dtype=float)
@@ -171,12 +207,14 @@ def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
     C, _T = len(spec.channel_names), len(inputs.years)
 
     with pm.Model(coords=coords) as model:
-        hyper = {name: pm.Data(name, value) for name, value in hyperparameter_values(lens).items()}
+        hyper = _hyperparameter_tensors(lens)
         p = {}
         for group in FIT_GROUPS:
             dims, elems = groups[group]
             if elems:
                 p[group] = _group_variable(group, dims, elems, lens, hyper)
+        # the history's drivers are constants of the graph (folded at compile time); only what
+        # a run swaps without recompiling is data: the priors, and the outcomes SBC simulates
         x = pm.Data("driver_values", inputs.drivers, dims=("driver", "year"))
         war_idx = pm.Data("war_index", inputs.war_index, dims="year")
         crisis = pm.Data("crisis_years", inputs.crisis, dims="year")
@@ -219,8 +257,7 @@ def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
             loading_all = pt.set_subtensor(loading_all[~is_anchor], p["loading"][free_pos[~is_anchor]])
             intercept_all = pt.set_subtensor(intercept_all[~is_anchor], p["intercept"][free_pos[~is_anchor]])
         mean = intercept_all[:, None] + (sign * loading_all)[:, None] * state[channel_of, :]
-        obs_i = pm.Data("obs_indicator", inputs.obs_indicator, dims="obs")
-        obs_t = pm.Data("obs_year", inputs.obs_year, dims="obs")
+        obs_i, obs_t = inputs.obs_indicator, inputs.obs_year
         obs_v = pm.Data("obs_value", inputs.obs_value, dims="obs")
         pm.Normal("y", mu=mean[obs_i, obs_t], sigma=p["noise"][obs_i], observed=obs_v, dims="obs")
 
