@@ -45,3 +45,29 @@ def test_the_whole_model_graph_is_cacheable_on_disk(spec, baseline, workbench):
     uncacheable = sorted({str(node.op) for node in fgraph.toposort() if numba_funcify_and_cache_key(node.op, node=node)[1] is None})
     assert uncacheable == []
     assert numba_funcify_and_cache_key(fgraph)[1] is not None
+
+
+_COMPILE = """
+from hedgecast.workbench import Workbench
+from hedgecast.fit import compiled_model
+wb = Workbench.load({root!r})
+lens = wb.lens("baseline")
+compiled_model(wb.spec, lens, wb.inputs).nutpie_model(lens)
+"""
+
+
+@pytest.mark.slow
+def test_a_new_process_loads_the_compiled_model_from_disk(tmp_path, root):
+    """Compile in one process, then in another: the second loads the model's log density
+    (numba_funcified_fgraph) from PyTensor's disk cache instead of compiling it."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "compile.py"
+    script.write_text(_COMPILE.format(root=str(root)))
+    env = {**os.environ, "NUMBA_DEBUG_CACHE": "1"}
+    runs = [subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, check=True) for _ in range(2)]
+    loaded = [line for line in runs[1].stdout.splitlines() if "data loaded from" in line and "numba_funcified_fgraph" in line]
+    # two graphs: the log density with its gradient, and the expansion to all variables
+    assert len(loaded) >= 2, runs[1].stdout[-2000:]
