@@ -208,8 +208,8 @@ def _is_condition(node: ast.AST) -> bool:
     return False
 
 
-def rule_variables(states: xr.DataArray, crisis: xr.DataArray, history_states: xr.DataArray, year: int) -> dict:
-    """Compute the rule variables for every path at ``year``.
+def rule_variables(states: xr.DataArray, crisis: xr.DataArray, history_states: xr.DataArray, years) -> dict:
+    """Compute the rule variables for every path at each of ``years``, all years at once.
 
     Parameters
     ----------
@@ -219,44 +219,59 @@ def rule_variables(states: xr.DataArray, crisis: xr.DataArray, history_states: x
         Forecast rupture-scale crisis indicator (0/1), dims ``(..., year)``.
     history_states : DataArray
         Fitted latent states, dims ``(chain, draw, year, channel)``, history years.
-    year : int
-        The year to classify (paths are judged over 2026..year).
+    years : list of int
+        The years to classify (a path is judged over its first future year .. that year).
+
+    Returns
+    -------
+    dict
+        One array per rule variable, shape ``(*sample dims, len(years))``, plus
+        ``__dims__`` (the sample dims, then ``year``) and ``__coords__``.
 
     """
-    last = history_states.isel(year=-1)
-    window = states.sel(year=slice(None, year))
-    at_year = states.sel(year=year)
-    change = at_year - last
-    min_change = window.min("year") - last
+    years = [int(y) for y in years]
+    future = [int(y) for y in states["year"].values]
+    at = np.array([future.index(y) for y in years])
+    # one layout for everything: the sample dims of all three inputs, then year (and channel)
+    template = xr.broadcast(states.isel(year=0, channel=0, drop=True), crisis.isel(year=0, drop=True), history_states.isel(year=0, channel=0, drop=True))[0]
+    dims = template.dims
+
+    def aligned(a: xr.DataArray, *trailing: str) -> np.ndarray:
+        return np.asarray(xr.broadcast(a, template)[0].transpose(*dims, *trailing).values)
+
+    path = aligned(states, "year", "channel")  # (*D, F, C)
     h = history_states
-    trough = np.minimum(h.sel(year=2015), h.sel(year=2016))
-    depth = h.sel(year=2014) - trough
+    last = aligned(h.isel(year=-1, drop=True), "channel")  # (*D, C)
+    trough = aligned(np.minimum(h.sel(year=2015, drop=True), h.sel(year=2016, drop=True)), "channel")
+    depth = aligned(h.sel(year=2014, drop=True), "channel") - trough
+    lowest = np.minimum.accumulate(path, axis=-2)
     # two-year falls, counting the last two history years as the start of the path
-    start, _ = xr.broadcast(h.isel(year=slice(-2, None)), window.isel(year=0, drop=True))
-    joined = xr.concat([start.transpose(*window.dims), window], dim="year")
-    fall = (joined.shift(year=2) - joined).isel(year=slice(2, None)).max("year")
+    joined = np.concatenate([aligned(h.isel(year=slice(-2, None)), "year", "channel"), path], axis=-2)
+    fall = np.maximum.accumulate(joined[..., :-2, :] - joined[..., 2:, :], axis=-2)
+    hit = np.maximum.accumulate(aligned(crisis, "year"), axis=-1) > 0
+
+    def by_year(a: np.ndarray, c: int) -> np.ndarray:  # (*D, F, C) -> (*D, years)
+        return a[..., at, c]
+
+    def constant(a: np.ndarray, c: int) -> np.ndarray:  # (*D, C) -> (*D, years)
+        return np.repeat(a[..., c, None], len(years), axis=-1)
+
     channels = [str(c) for c in states["channel"].values]
-    env: dict[str, xr.DataArray] = {}
-    for c in channels:
-        env[f"{c}_change"] = change.sel(channel=c)
-    for c in channels:
-        env[f"{c}_min_change"] = min_change.sel(channel=c)
-    for c in channels:
-        env[f"{c}_fall_2y"] = fall.sel(channel=c)
-    lowest = window.min("year")
-    for c in channels:
-        env[f"{c}_level"] = at_year.sel(channel=c)
-        env[f"{c}_min_level"] = lowest.sel(channel=c)
-        env[f"{c}_trough_2015_16"] = trough.sel(channel=c)
-    env["crisis"] = crisis.sel(year=slice(None, year)).max("year") > 0
-    for c in channels:
-        env[f"rupture_depth_{c}"] = depth.sel(channel=c)
-    # broadcast all to a common shape so rules compare path by path
-    arrays = xr.broadcast(*env.values())
-    return {k: np.asarray(v.transpose(*arrays[0].dims).values) for k, v in zip(env, arrays, strict=True)} | {
-        "__dims__": arrays[0].dims,
-        "__coords__": {d: arrays[0][d].values for d in arrays[0].dims},
-    }
+    env: dict = {}
+    for k, c in enumerate(channels):
+        env[f"{c}_change"] = by_year(path, k) - last[..., k, None]
+    for k, c in enumerate(channels):
+        env[f"{c}_min_change"] = by_year(lowest, k) - last[..., k, None]
+    for k, c in enumerate(channels):
+        env[f"{c}_fall_2y"] = by_year(fall, k)
+    for k, c in enumerate(channels):
+        env[f"{c}_level"] = by_year(path, k)
+        env[f"{c}_min_level"] = by_year(lowest, k)
+        env[f"{c}_trough_2015_16"] = constant(trough, k)
+    env["crisis"] = hit[..., at]
+    for k, c in enumerate(channels):
+        env[f"rupture_depth_{c}"] = constant(depth, k)
+    return env | {"__dims__": (*dims, "year"), "__coords__": {**{d: template[d].values for d in dims if d in template.coords}, "year": years}}
 
 
 def classify(classes: list[TrajectoryClass], states, crisis, history_states, years) -> xr.DataArray:
@@ -265,23 +280,20 @@ def classify(classes: list[TrajectoryClass], states, crisis, history_states, yea
     Returns
     -------
     DataArray
-        Integer class index (into ``classes``), dims ``(..., year)`` with the
+        Integer class index (into ``classes``), dims ``(year, ...)`` with the
         class names in ``attrs['classes']``.
 
     """
     variables = rule_variable_names([str(c) for c in states["channel"].values])
     compiled = [compile_rule(c.rule, variables) for c in classes]
-    out = []
-    for year in years:
-        env = rule_variables(states, crisis, history_states, year)
-        dims, coords = env.pop("__dims__"), env.pop("__coords__")
-        shape = next(iter(env.values())).shape
-        label = np.full(shape, -1, dtype=np.int16)
-        for i, fn in enumerate(compiled):
-            hit = np.broadcast_to(np.asarray(fn(env), dtype=bool), shape)
-            label = np.where((label < 0) & hit, i, label)
-        out.append(xr.DataArray(label, dims=dims, coords=coords))
-    result = xr.concat(out, dim=xr.DataArray(list(years), dims="year", name="year"))
+    env = rule_variables(states, crisis, history_states, years)
+    dims, coords = env.pop("__dims__"), env.pop("__coords__")
+    shape = next(iter(env.values())).shape
+    label = np.full(shape, -1, dtype=np.int16)
+    for i, fn in enumerate(compiled):  # the first class whose rule holds
+        hit = np.broadcast_to(np.asarray(fn(env), dtype=bool), shape)
+        label = np.where((label < 0) & hit, i, label)
+    result = xr.DataArray(label, dims=dims, coords=coords).transpose("year", ...)
     result.attrs["classes"] = [c.name for c in classes]
     return result
 
