@@ -216,3 +216,7 @@ def test_failed_diagnostics_still_write_the_report_then_exit_3(project: Path, fa
     assert out_path.read_text(encoding="utf-8").index("FAILED") < out_path.read_text(encoding="utf-8").index("<h1>")
     assert str(out_path) in err.replace("\n", "")
     assert len(_runs(project)) == 1
+    # the run keeps where the report's time went
+    timings = json.loads((_runs(project)[0] / "timings.json").read_text())
+    assert {"fit", "forecast", "report writing", "total"} <= set(timings)
+    assert 0 < timings["forecast"] < timings["total"]

@@ -312,7 +312,11 @@ def report(
     """The main job: fit, forecast every scenario, compare the lenses, save the run, write the HTML report."""
     from .runs import save_run
 
+    from . import timing
+    from .report import write_atomic
+
     settings = _settings(draws, tune, chains, seed)
+    t0 = time.perf_counter()
     with steps() as progress:
         task = _step(progress, "Loading spec and data")
         wb = _workbench()
@@ -329,10 +333,14 @@ def report(
         run = save_run(main_fit, fc, wb.paths, headline=fc.headline(2030))
         _done(progress, task, f"Saved run {run.id}")
         task = _step(progress, "Writing the report")
-        path = write_report(wb, main_fit, fc, run_manifest=run.manifest, compare_fits=fits[1:], out_path=out_path)
+        with timing.stage("report writing"):
+            path = write_report(wb, main_fit, fc, run_manifest=run.manifest, compare_fits=fits[1:], out_path=out_path)
         _done(progress, task, f"Wrote {path}")
+    spent = {**timing.totals(), "total": time.perf_counter() - t0}
+    write_atomic(run.path / "timings.json", json.dumps({k: round(v, 3) for k, v in spent.items()}, indent=1))
     out.print(_probability_table(fc, 2030))
     out.print(f"report: [bold]{path}[/]")
+    out.print("time: " + ", ".join(f"{k} {spent[k]:.1f} s" for k in ("total", "fit", "compile", "sampling", "forecast", "report writing") if k in spent), highlight=False)
     _raise_if_diagnostics_failed(fits, allow_warnings, f" (the report at {path} says so on top)")
 
 

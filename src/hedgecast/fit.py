@@ -17,7 +17,7 @@ import pymc as pm
 import xarray as xr
 
 from .lenses import Lens
-from . import numba_cache
+from . import numba_cache, timing
 from .model import HYPERPARAMETERS, ModelInputs, build_model, hyperparameter_vector, prior_structure
 from .spec import ModelSpec
 
@@ -120,7 +120,7 @@ class CompiledModel:
 
         if self._nutpie is None:
             numba_cache.enable()
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), timing.stage("compile"):
                 warnings.simplefilter("ignore")
                 self._nutpie = nutpie.compile_pymc_model(self.model, backend="numba")
         return self._nutpie.with_data(**{HYPERPARAMETERS: hyperparameter_vector(lens)})
@@ -148,7 +148,8 @@ def compiled_model(spec: ModelSpec, lens: Lens, inputs: ModelInputs) -> Compiled
     """The compiled model for this spec, data and prior structure, from the process cache."""
     key = hashlib.sha256(repr((spec.sha256, spec.path, prior_structure(lens), _inputs_key(inputs))).encode()).hexdigest()
     if key not in _CACHE:
-        _CACHE[key] = CompiledModel(spec, lens, inputs)
+        with timing.stage("compile"):
+            _CACHE[key] = CompiledModel(spec, lens, inputs)
     return _CACHE[key]
 
 
@@ -175,7 +176,7 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
         import nutpie
 
         compiled = cm.nutpie_model(lens)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), timing.stage("sampling"):
             warnings.simplefilter("ignore")
             idata = nutpie.sample(
                 compiled,
@@ -189,10 +190,11 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
                 store_unconstrained=False,
                 store_gradient=False,
             )
-        keep = [v for v in idata.posterior.data_vars if v not in (HYPERPARAMETERS, "driver_values", "war_index", "crisis_years", "post2022", "obs_indicator", "obs_year", "obs_value")]
+        data = {v.name for v in cm.model.data_vars}  # nutpie stores the model's data with the draws
+        keep = [v for v in idata.posterior.data_vars if v not in data]
         idata.posterior = idata.posterior[keep]
     elif settings.sampler == "pymc":
-        with cm.model, warnings.catch_warnings():
+        with cm.model, warnings.catch_warnings(), timing.stage("sampling"):
             warnings.simplefilter("ignore")
             idata = pm.sample(
                 draws=settings.draws,
@@ -208,7 +210,7 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
         idata = _mock_posterior(cm.model, free, settings)
     else:
         raise ValueError(f"unknown sampler {settings.sampler!r}: use 'nutpie', 'pymc' or 'mock'")
-    with cm.model, warnings.catch_warnings(), _quiet_sampling_log():
+    with cm.model, warnings.catch_warnings(), _quiet_sampling_log(), timing.stage("prior draws"):
         warnings.simplefilter("ignore")
         prior = pm.sample_prior_predictive(draws=min(1000, settings.draws * settings.chains), var_names=[*free, "state"], random_seed=settings.seed)
     idata.add_groups({"prior": prior.prior})

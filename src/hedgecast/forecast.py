@@ -14,6 +14,7 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
+from . import timing
 from .history import to_raw_units
 from .lenses import Lens
 from .model import LEVERAGE_SHIFT_YEAR, ModelInputs
@@ -197,6 +198,7 @@ def indicator_draws(p: DrawParameters, spec: ModelSpec, states: np.ndarray, nois
     return p.intercept[:, None, :] + (sign * p.loading)[:, None, :] * states[..., channel_of] + p.noise_sd[:, None, :] * noise.measurement
 
 
+@timing.timed("forecast")
 def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: ModelInputs, scenarios: list[str] | None = None, seed: int = 2026) -> Forecast:
     """Simulate every scenario forward from the posterior draws in ``idata``.
 

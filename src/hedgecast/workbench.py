@@ -15,6 +15,7 @@ import arviz as az
 import pandas as pd
 import xarray as xr
 
+from . import timing
 from .config import Paths
 from .fit import Diagnostics, SamplerSettings, diagnose, posterior_predictive, sample_posterior
 from .forecast import Forecast, forecast
@@ -141,6 +142,7 @@ class Workbench:
         if overrides:
             settings = SamplerSettings(**{**settings.__dict__, **overrides})
         inputs = self.inputs if history is None else model_inputs(self.spec, history)
-        idata = sample_posterior(self.spec, lens, inputs, settings, progress=progress)
-        diag = diagnose(idata, idata.attrs["free_rvs"])
+        with timing.stage("fit"):
+            idata = sample_posterior(self.spec, lens, inputs, settings, progress=progress)
+            diag = diagnose(idata, idata.attrs["free_rvs"])
         return Fit(lens, idata, diag, inputs, settings, self)

@@ -1,0 +1,53 @@
+"""Where a command's time goes: wall-clock seconds per stage, summed over the process.
+
+    with timing.stage("forecast"):
+        ...
+    timing.totals()   # {"forecast": 0.41, ...}
+
+``hedgecast report`` saves the totals with its run (``runs/<id>/timings.json``) and prints
+them; ``benchmarks/run.py`` reads them to say what share of a report forecasting takes.
+Nested stages are counted in each (``fit`` includes its ``compile``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+_TOTALS: defaultdict[str, float] = defaultdict(float)
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Add the wall time of the ``with`` block to stage ``name``."""
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        _TOTALS[name] += time.perf_counter() - t0
+
+
+def timed(name: str) -> Callable:
+    """Decorator: count every call of the function in stage ``name``."""
+
+    def wrap(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            with stage(name):
+                return fn(*args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
+def totals() -> dict[str, float]:
+    """Seconds per stage so far in this process."""
+    return dict(_TOTALS)
+
+
+def reset() -> None:
+    _TOTALS.clear()

@@ -1,0 +1,33 @@
+import time
+
+from hedgecast import timing
+
+
+def test_stages_add_up_and_nest():
+    timing.reset()
+    with timing.stage("outer"):
+        with timing.stage("inner"):
+            time.sleep(0.01)
+        with timing.stage("inner"):
+            time.sleep(0.01)
+    t = timing.totals()
+    assert t["inner"] >= 0.02 and t["outer"] >= t["inner"]
+    timing.reset()
+    assert timing.totals() == {}
+
+
+def test_timed_counts_every_call_even_when_it_raises():
+    timing.reset()
+
+    @timing.timed("work")
+    def work(fail=False):
+        if fail:
+            raise ValueError("no")
+        return 3
+
+    assert work() == 3 and work.__name__ == "work"
+    try:
+        work(fail=True)
+    except ValueError:
+        pass
+    assert set(timing.totals()) == {"work"}
