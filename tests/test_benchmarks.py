@@ -25,11 +25,19 @@ def test_growth_is_measured_for_each_size(bench, mock_fit):
     assert big["peak_mb"] > small["peak_mb"]
 
 
+def test_linear_fit_recovers_a_line_and_flags_a_curve(bench):
+    rows = [{"draws": d, "scenarios": s, "t": 0.2 + 3e-6 * d * s} for d in (100, 400, 1600) for s in (3, 12)]
+    fit = bench.linear_fit(rows, "t")
+    assert fit["slope"] == pytest.approx(3e-6) and fit["intercept"] == pytest.approx(0.2) and fit["r2"] == pytest.approx(1.0)
+    curved = [{**r, "t": (r["draws"] * r["scenarios"]) ** 2} for r in rows]
+    assert bench.linear_fit(curved, "t")["r2"] < 0.99
+
+
 def test_main_prints_the_table_and_the_result_line(bench, monkeypatch, capsys, tmp_path, workbench):
     fake_sampler = {"compile_s": 1.0, "sample_s": 2.0, "min_bulk_ess": 300.0, "divergences": 0}
     monkeypatch.setattr(bench, "bench_samplers", lambda *a, **k: {"baseline": {**fake_sampler, "min_bulk_ess": 30.0}, "hedgecast": dict(fake_sampler)})
     monkeypatch.setattr(bench, "bench_edits", lambda *a, **k: {"reweight_s": 0.01, "warm_refit_s": 5.0, "pareto_k": 0.1})
-    monkeypatch.setattr(bench, "bench_report", lambda quick: {"cold_s": 100.0, "warm_s": 50.0})
+    monkeypatch.setattr(bench, "bench_report", lambda quick: {"cold_s": 100.0, "warm_s": 50.0, "warm_stages": {"total": 40.0, "forecast": 2.0, "compile": 20.0}})
     real_fit = workbench.fit
 
     def mock_fit(lens, settings=None, **kw):
@@ -44,6 +52,6 @@ def test_main_prints_the_table_and_the_result_line(bench, monkeypatch, capsys, t
     out = capsys.readouterr().out
     last = out.strip().splitlines()[-1]
     assert re.fullmatch(r"RESULT ess_per_s_ratio=[0-9.]+ reweight_speedup=[0-9.]+ forecast_share=[0-9.]+", last), last
-    assert "ess_per_s_ratio=10.00" in last and "reweight_speedup=500.0" in last
+    assert "ess_per_s_ratio=10.00" in last and "reweight_speedup=500.0" in last and "forecast_share=0.0500" in last
     saved = json.loads((tmp_path / "reports" / "benchmarks.json").read_text())
     assert saved["result"]["ess_per_s_ratio"] == pytest.approx(10.0)

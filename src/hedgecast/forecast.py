@@ -20,7 +20,7 @@ from .lenses import Lens
 from .model import LEVERAGE_SHIFT_YEAR, ModelInputs
 from .scenarios import CommonNoise, activation, common_noise, driver_paths, resolve, war_paths
 from .spec import ModelSpec
-from .trajectories import class_probabilities, classify
+from .trajectories import class_probabilities, label_paths, path_rule_variables
 
 SAMPLE_DIMS = ("chain", "draw")
 
@@ -228,25 +228,32 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
     last_drivers = inputs.drivers[:, -1]
     start_state = spec.war_states[int(inputs.war_index[-1])]
 
+    history = post["state"].transpose("chain", "draw", "year", "channel").values.reshape(n, -1, C)
+    history_years = [int(y) for y in post["year"].values]
+    indicator_scale = [(inputs.scaling.loc[name], spec.indicators[name].transform == "log1p") for name in spec.indicator_names]
+    # one scenario at a time: the working set stays the size of one scenario, so time and
+    # memory grow linearly with draws × scenarios
     S = len(resolved)
     states = np.empty((S, n, F, C))
+    raw_ind = np.empty((S, n, F, len(spec.indicator_names)))
     drivers = np.empty((S, n, K, F))
     wars = np.empty((S, n, F), dtype=np.int16)
     crises = np.empty((S, n, F), dtype=np.int8)
     actives = np.empty((S, n), dtype=bool)
+    labels = np.empty((S, n, F), dtype=np.int16)
     for si, sc in enumerate(resolved):
         active = activation(spec, sc, scen_probs, seed, n)
         x = driver_paths(spec, sc, last_drivers, noise, active, years)
         w = war_paths(spec, sc, start_state, transitions, noise, active, years)
         states[si], crises[si], _ = simulate_states(p, spec, x, w, noise, inputs.driver_means, years)
         drivers[si], wars[si], actives[si] = x, w, active
-
-    z_ind = indicator_draws(p, spec, states, noise)
-    raw_ind = np.empty_like(z_ind)
-    for i, name in enumerate(spec.indicator_names):
-        raw_ind[..., i] = to_raw_units(z_ind[..., i], inputs.scaling.loc[name])
-        if spec.indicators[name].transform == "log1p":  # counts: expm1 can dip below 0
-            raw_ind[..., i] = np.maximum(raw_ind[..., i], 0.0)
+        z_ind = indicator_draws(p, spec, states[si], noise)
+        for i, (scaling, counts) in enumerate(indicator_scale):
+            raw_ind[si, ..., i] = to_raw_units(z_ind[..., i], scaling)
+            if counts:  # counts: expm1 can dip below 0
+                np.maximum(raw_ind[si, ..., i], 0.0, out=raw_ind[si, ..., i])
+        env = path_rule_variables(states[si], crises[si], history, history_years, np.arange(F), spec.channel_names)
+        labels[si] = label_paths(spec.trajectories, env)
 
     def arr(a: np.ndarray, *dims: str) -> np.ndarray:
         # (scenario, n, ...) -> (chain, draw, scenario, ...)
@@ -274,8 +281,6 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
         coords=coords,
         attrs={"seed": seed, "war_states": list(spec.war_states), "classes": spec.class_names},
     )
-    history_states = post["state"].transpose("chain", "draw", "year", "channel")
-    labels = classify(spec.trajectories, ds["state"], ds["crisis"], history_states, years)
-    ds["trajectory"] = labels.transpose("chain", "draw", "scenario", "year")
+    ds["trajectory"] = (("chain", "draw", "scenario", "year"), arr(labels))
     ds["trajectory"].attrs["classes"] = spec.class_names
     return Forecast(ds, spec)

@@ -208,6 +208,56 @@ def _is_condition(node: ast.AST) -> bool:
     return False
 
 
+def path_rule_variables(path: np.ndarray, crisis: np.ndarray, history: np.ndarray, history_years: list[int], at, channels: list[str]) -> dict[str, np.ndarray]:
+    """The rule variables as plain arrays, for every path and every year asked for at once.
+
+    ``path`` is ``(..., future year, channel)``, ``crisis`` ``(..., future year)`` and
+    ``history`` ``(..., history year, channel)`` with the same leading dims (or broadcastable);
+    ``at`` indexes the future years to judge (a path is judged from its first year to that one).
+    Every array returned is ``(..., len(at))`` or broadcastable to it.
+    """
+    at = np.asarray(at)
+    pick = slice(at[0], at[-1] + 1) if np.array_equal(at, np.arange(at[0], at[-1] + 1)) else at  # a view when contiguous
+
+    def hist(year: int) -> np.ndarray:
+        return history[..., history_years.index(year), :]
+
+    last = history[..., -1, :]
+    trough = np.minimum(hist(2015), hist(2016))
+    depth = hist(2014) - trough
+    lowest = np.minimum.accumulate(path, axis=-2)
+    # two-year falls, counting the last two history years as the start of the path
+    joined = np.concatenate([np.broadcast_to(history[..., -2:, :], (*path.shape[:-2], 2, path.shape[-1])), path], axis=-2)
+    fall = np.maximum.accumulate(joined[..., :-2, :] - joined[..., 2:, :], axis=-2)
+    hit = np.maximum.accumulate(crisis, axis=-1)[..., pick] > 0
+    env: dict[str, np.ndarray] = {}
+    for k, c in enumerate(channels):
+        env[f"{c}_change"] = path[..., pick, k] - last[..., k, None]
+    for k, c in enumerate(channels):
+        env[f"{c}_min_change"] = lowest[..., pick, k] - last[..., k, None]
+    for k, c in enumerate(channels):
+        env[f"{c}_fall_2y"] = fall[..., pick, k]
+    for k, c in enumerate(channels):
+        env[f"{c}_level"] = path[..., pick, k]
+        env[f"{c}_min_level"] = lowest[..., pick, k]
+        env[f"{c}_trough_2015_16"] = trough[..., k, None]
+    env["crisis"] = hit
+    for k, c in enumerate(channels):
+        env[f"rupture_depth_{c}"] = depth[..., k, None]
+    return env
+
+
+def label_paths(classes: list[TrajectoryClass], env: dict[str, np.ndarray]) -> np.ndarray:
+    """The index of the first class whose rule holds, path by path (int16, -1 if none)."""
+    variables = dict.fromkeys(env, "")
+    shape = np.broadcast_shapes(*(np.shape(v) for v in env.values()))
+    label = np.full(shape, -1, dtype=np.int16)
+    for i, c in enumerate(classes):
+        hit = np.broadcast_to(np.asarray(compile_rule(c.rule, variables)(env), dtype=bool), shape)
+        label[(label < 0) & hit] = i
+    return label
+
+
 def rule_variables(states: xr.DataArray, crisis: xr.DataArray, history_states: xr.DataArray, years) -> dict:
     """Compute the rule variables for every path at each of ``years``, all years at once.
 
@@ -225,13 +275,12 @@ def rule_variables(states: xr.DataArray, crisis: xr.DataArray, history_states: x
     Returns
     -------
     dict
-        One array per rule variable, shape ``(*sample dims, len(years))``, plus
-        ``__dims__`` (the sample dims, then ``year``) and ``__coords__``.
+        One array per rule variable, shape ``(*sample dims, len(years))`` (or broadcastable
+        to it), plus ``__dims__`` (the sample dims, then ``year``) and ``__coords__``.
 
     """
     years = [int(y) for y in years]
     future = [int(y) for y in states["year"].values]
-    at = np.array([future.index(y) for y in years])
     # one layout for everything: the sample dims of all three inputs, then year (and channel)
     template = xr.broadcast(states.isel(year=0, channel=0, drop=True), crisis.isel(year=0, drop=True), history_states.isel(year=0, channel=0, drop=True))[0]
     dims = template.dims
@@ -239,38 +288,14 @@ def rule_variables(states: xr.DataArray, crisis: xr.DataArray, history_states: x
     def aligned(a: xr.DataArray, *trailing: str) -> np.ndarray:
         return np.asarray(xr.broadcast(a, template)[0].transpose(*dims, *trailing).values)
 
-    path = aligned(states, "year", "channel")  # (*D, F, C)
-    h = history_states
-    last = aligned(h.isel(year=-1, drop=True), "channel")  # (*D, C)
-    trough = aligned(np.minimum(h.sel(year=2015, drop=True), h.sel(year=2016, drop=True)), "channel")
-    depth = aligned(h.sel(year=2014, drop=True), "channel") - trough
-    lowest = np.minimum.accumulate(path, axis=-2)
-    # two-year falls, counting the last two history years as the start of the path
-    joined = np.concatenate([aligned(h.isel(year=slice(-2, None)), "year", "channel"), path], axis=-2)
-    fall = np.maximum.accumulate(joined[..., :-2, :] - joined[..., 2:, :], axis=-2)
-    hit = np.maximum.accumulate(aligned(crisis, "year"), axis=-1) > 0
-
-    def by_year(a: np.ndarray, c: int) -> np.ndarray:  # (*D, F, C) -> (*D, years)
-        return a[..., at, c]
-
-    def constant(a: np.ndarray, c: int) -> np.ndarray:  # (*D, C) -> (*D, years)
-        return np.repeat(a[..., c, None], len(years), axis=-1)
-
-    channels = [str(c) for c in states["channel"].values]
-    env: dict = {}
-    for k, c in enumerate(channels):
-        env[f"{c}_change"] = by_year(path, k) - last[..., k, None]
-    for k, c in enumerate(channels):
-        env[f"{c}_min_change"] = by_year(lowest, k) - last[..., k, None]
-    for k, c in enumerate(channels):
-        env[f"{c}_fall_2y"] = by_year(fall, k)
-    for k, c in enumerate(channels):
-        env[f"{c}_level"] = by_year(path, k)
-        env[f"{c}_min_level"] = by_year(lowest, k)
-        env[f"{c}_trough_2015_16"] = constant(trough, k)
-    env["crisis"] = hit[..., at]
-    for k, c in enumerate(channels):
-        env[f"rupture_depth_{c}"] = constant(depth, k)
+    env = path_rule_variables(
+        aligned(states, "year", "channel"),
+        aligned(crisis, "year"),
+        aligned(history_states, "year", "channel"),
+        [int(y) for y in history_states["year"].values],
+        [future.index(y) for y in years],
+        [str(c) for c in states["channel"].values],
+    )
     return env | {"__dims__": (*dims, "year"), "__coords__": {**{d: template[d].values for d in dims if d in template.coords}, "year": years}}
 
 
@@ -284,16 +309,9 @@ def classify(classes: list[TrajectoryClass], states, crisis, history_states, yea
         class names in ``attrs['classes']``.
 
     """
-    variables = rule_variable_names([str(c) for c in states["channel"].values])
-    compiled = [compile_rule(c.rule, variables) for c in classes]
     env = rule_variables(states, crisis, history_states, years)
     dims, coords = env.pop("__dims__"), env.pop("__coords__")
-    shape = next(iter(env.values())).shape
-    label = np.full(shape, -1, dtype=np.int16)
-    for i, fn in enumerate(compiled):  # the first class whose rule holds
-        hit = np.broadcast_to(np.asarray(fn(env), dtype=bool), shape)
-        label = np.where((label < 0) & hit, i, label)
-    result = xr.DataArray(label, dims=dims, coords=coords).transpose("year", ...)
+    result = xr.DataArray(label_paths(classes, env), dims=dims, coords=coords).transpose("year", ...)
     result.attrs["classes"] = [c.name for c in classes]
     return result
 
