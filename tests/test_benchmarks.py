@@ -25,6 +25,14 @@ def test_growth_is_measured_for_each_size(bench, mock_fit):
     assert big["peak_mb"] > small["peak_mb"]
 
 
+def test_edits_are_timed_as_medians_of_distinct_edits(bench, mock_fit, workbench):
+    fc = mock_fit.forecast()
+    e = bench.bench_edits(workbench, mock_fit, fc, edits=3, refits=1)
+    assert len(e["reweight_all_s"]) == 3 and len(e["warm_refit_all_s"]) == 1
+    assert e["reweight_s"] == sorted(e["reweight_all_s"])[1] and e["reweight_first_s"] == e["reweight_all_s"][0]
+    assert e["warm_refit_s"] > 0 and e["pareto_k"] == e["pareto_k"]  # k̂ is a number
+
+
 def test_linear_fit_recovers_a_line_and_flags_a_curve(bench):
     rows = [{"draws": d, "scenarios": s, "t": 0.2 + 3e-6 * d * s} for d in (100, 400, 1600) for s in (3, 12)]
     fit = bench.linear_fit(rows, "t")
@@ -36,7 +44,7 @@ def test_linear_fit_recovers_a_line_and_flags_a_curve(bench):
 def test_main_prints_the_table_and_the_result_line(bench, monkeypatch, capsys, tmp_path, workbench):
     fake_sampler = {"compile_s": 1.0, "sample_s": 2.0, "min_bulk_ess": 300.0, "divergences": 0}
     monkeypatch.setattr(bench, "bench_samplers", lambda *a, **k: {"baseline": {**fake_sampler, "min_bulk_ess": 30.0}, "hedgecast": dict(fake_sampler)})
-    monkeypatch.setattr(bench, "bench_edits", lambda *a, **k: {"reweight_s": 0.01, "warm_refit_s": 5.0, "pareto_k": 0.1})
+    monkeypatch.setattr(bench, "bench_edits", lambda *a, **k: {"reweight_s": 0.01, "reweight_first_s": 0.03, "reweight_all_s": [0.03, 0.01, 0.01], "warm_refit_s": 5.0, "warm_refit_all_s": [5.0], "pareto_k": 0.1})
     monkeypatch.setattr(bench, "bench_report", lambda quick: {"cold_s": 100.0, "warm_s": 50.0, "warm_stages": {"total": 40.0, "forecast": 2.0, "compile": 20.0}})
     real_fit = workbench.fit
 
