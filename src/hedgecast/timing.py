@@ -49,5 +49,10 @@ def totals() -> dict[str, float]:
     return dict(_TOTALS)
 
 
+def since(before: dict[str, float]) -> dict[str, float]:
+    """Seconds per stage added since ``before`` (an earlier :func:`totals`)."""
+    return {k: v - before.get(k, 0.0) for k, v in _TOTALS.items() if v - before.get(k, 0.0) > 0}
+
+
 def reset() -> None:
     _TOTALS.clear()
