@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,12 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 HTML_DIR = ROOT / "reports" / "notebooks"
 KERNEL = "python3"
 SMALL = {"draws": 100, "tune": 150, "chains": 2}
-CELL_TIMEOUT = 1800  # seconds; the first fit in a kernel compiles the model (a few minutes under load)
+CELL_TIMEOUT = 900  # seconds; the first fit in a kernel may compile the model (minutes on a cold, loaded machine)
+# Once, late in a long full-suite run, a notebook's kernel went idle with its last reply never
+# reaching the client (both sides waiting; the same notebook then passed in 47 s alone and in
+# the notebook suite). A cell that times out is therefore retried once, in a fresh kernel,
+# with a warning; any other failure, or a second timeout, fails the test.
+ATTEMPTS = 2
 
 
 def _kernel_prefix() -> str | None:
@@ -76,16 +82,23 @@ def test_notebook_executes(notebook: Path, venv_kernel: str, tmp_path: Path):
 
     executed = tmp_path / notebook.name
     try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(executed),
-            parameters=parameters,
-            kernel_name=venv_kernel,
-            cwd=str(ROOT),
-            progress_bar=False,
-            request_save_on_cell_execute=False,
-            execution_timeout=CELL_TIMEOUT,
-        )
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                papermill.execute_notebook(
+                    str(notebook),
+                    str(executed),
+                    parameters=parameters,
+                    kernel_name=venv_kernel,
+                    cwd=str(ROOT),
+                    progress_bar=False,
+                    request_save_on_cell_execute=False,
+                    execution_timeout=CELL_TIMEOUT,
+                )
+                break
+            except Exception as err:  # nbclient's CellTimeoutError, possibly wrapped by papermill
+                if attempt == ATTEMPTS or "timeout" not in f"{type(err).__name__} {err}".lower():
+                    raise
+                warnings.warn(f"{notebook.name}: a cell timed out after {CELL_TIMEOUT} s ({type(err).__name__}); retrying once in a fresh kernel", stacklevel=1)
     finally:
         if executed.exists():  # render what ran, even up to a failing cell
             HTML_DIR.mkdir(parents=True, exist_ok=True)
