@@ -144,7 +144,6 @@ def bench_edits(wb, fit, fc, edits=5, refits=3):
 
 def bench_growth(fit, draws_list, scen_list, seed, repeats=3):
     """Forecast time and peak memory as draws × scenarios grow (synthetic draws and scenarios)."""
-    import xarray as xr
 
     from hedgecast.forecast import forecast
     from hedgecast.spec import ModelSpec

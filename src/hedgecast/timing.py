@@ -11,9 +11,9 @@ Nested stages are counted in each (``fit`` includes its ``compile``).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import defaultdict
-import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
