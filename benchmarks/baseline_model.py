@@ -14,7 +14,7 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 
-from hedgecast.lenses import FIT_GROUPS, parameter_groups
+from hedgecast.priors.lenses import FIT_GROUPS, parameter_groups
 
 
 def _rv(group, dims, coords, lens):

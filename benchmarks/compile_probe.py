@@ -31,7 +31,7 @@ def main(which: str) -> None:
         model.compile_logp()
         model.compile_dlogp()
     else:
-        from hedgecast.fit import compiled_model
+        from hedgecast.model.fit import compiled_model
 
         compiled_model(wb.spec, lens, wb.inputs).nutpie_model(lens)
     print(json.dumps({"which": which, "compile_s": time.perf_counter() - t0}))

@@ -68,7 +68,7 @@ def bench_samplers(wb, lens, draws, tune, chains, seed, cold=True):
     from baseline_model import build_baseline_model
 
     from hedgecast import timing
-    from hedgecast.fit import SamplerSettings, sample_posterior
+    from hedgecast.model.fit import SamplerSettings, sample_posterior
 
     rows = {}
     model = build_baseline_model(wb.spec, lens, wb.inputs)
@@ -115,7 +115,7 @@ def bench_edits(wb, fit, fc, edits=5, refits=3):
     """
     from pymc_extras.prior import Prior
 
-    from hedgecast import reweight
+    from hedgecast.stress import reweight
 
     name = "beta.political.leader_ties"
     old = fit.lens.prior(name)
@@ -145,8 +145,8 @@ def bench_edits(wb, fit, fc, edits=5, refits=3):
 def bench_growth(fit, draws_list, scen_list, seed, repeats=3):
     """Forecast time and peak memory as draws × scenarios grow (synthetic draws and scenarios)."""
 
-    from hedgecast.forecast import forecast
-    from hedgecast.spec import ModelSpec
+    from hedgecast.forecasting.forecast import forecast
+    from hedgecast.inputs.spec import ModelSpec
 
     spec = fit.spec
     base = list(spec.scenarios)

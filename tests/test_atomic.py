@@ -19,9 +19,9 @@ import pytest
 
 from hedgecast import runs
 from hedgecast.config import Paths
-from hedgecast.fit import Diagnostics, SamplerSettings
-from hedgecast.lenses import Lens
-from hedgecast.spec import load_spec
+from hedgecast.model.fit import Diagnostics, SamplerSettings
+from hedgecast.priors.lenses import Lens
+from hedgecast.inputs.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = load_spec(ROOT / "models" / "turkiye_russia.toml")
@@ -236,7 +236,7 @@ def test_an_interrupted_lens_save_keeps_the_previous_file(tmp_path: Path, monkey
 
 
 def test_an_interrupted_report_write_keeps_the_previous_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    report = pytest.importorskip("hedgecast.report")
+    report = pytest.importorskip("hedgecast.report.build")
     target = tmp_path / "reports" / "turkiye-russia.html"
     target.parent.mkdir()
     target.write_text("<html>yesterday's report</html>", encoding="utf-8")

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import arviz as az
 
-from .config import Paths
-from .errors import RunError, suggest
+from hedgecast.config import Paths
+from hedgecast.errors import RunError, suggest
 
 PACKAGES = ("hedgecast", "pymc", "pytensor", "nutpie", "arviz", "numpy", "pandas", "xarray", "scipy", "pymc-extras")
 MANIFEST = "manifest.json"
@@ -95,7 +95,7 @@ class SavedRun:
 
 def save_run(fit, forecast, paths: Paths, *, headline: dict, extra: dict | None = None) -> SavedRun:
     """Write a run folder atomically and return it."""
-    from . import __version__
+    from hedgecast import __version__
 
     run_id = new_run_id(fit.lens.name)
     paths.runs.mkdir(parents=True, exist_ok=True)
@@ -200,8 +200,8 @@ def load_run(run_id: str, paths: Paths, spec=None) -> SavedRun:
 
 def compare_runs(a: SavedRun, b: SavedRun) -> dict:
     """What differs between two runs: priors, data, settings, versions and headline numbers."""
-    from .lenses import Lens, diff_lenses
-    from .spec import load_spec
+    from hedgecast.priors.lenses import Lens, diff_lenses
+    from hedgecast.inputs.spec import load_spec
 
     out: dict = {"a": a.id, "b": b.id}
     spec_a, spec_b = load_spec(a.spec_path), load_spec(b.spec_path)
@@ -261,12 +261,12 @@ def reproduce_run(run: SavedRun, workbench) -> tuple[bool, list[str]]:
     import numpy as np
     import xarray as xr
 
-    from .fit import SamplerSettings
-    from .history import load_history
-    from .lenses import Lens
-    from .model import model_inputs
-    from .spec import load_spec
-    from .workbench import Workbench
+    from hedgecast.model.fit import SamplerSettings
+    from hedgecast.inputs.history import load_history
+    from hedgecast.priors.lenses import Lens
+    from hedgecast.model.equations import model_inputs
+    from hedgecast.inputs.spec import load_spec
+    from hedgecast.workbench import Workbench
 
     manifest = run.manifest
     made = manifest.get("spec", {})

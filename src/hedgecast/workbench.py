@@ -15,14 +15,14 @@ import arviz as az
 import pandas as pd
 import xarray as xr
 
-from . import timing
-from .config import Paths
-from .fit import Diagnostics, SamplerSettings, diagnose, posterior_predictive, sample_posterior
-from .forecast import Forecast, forecast
-from .history import History, load_history
-from .lenses import Lens, list_lenses
-from .model import ModelInputs, model_inputs
-from .spec import ModelSpec, load_spec
+from hedgecast import timing
+from hedgecast.config import Paths
+from hedgecast.model.fit import Diagnostics, SamplerSettings, diagnose, posterior_predictive, sample_posterior
+from hedgecast.forecasting.forecast import Forecast, forecast
+from hedgecast.inputs.history import History, load_history
+from hedgecast.priors.lenses import Lens, list_lenses
+from hedgecast.model.equations import ModelInputs, model_inputs
+from hedgecast.inputs.spec import ModelSpec, load_spec
 
 
 @dataclass
@@ -108,8 +108,8 @@ class Workbench:
 
     def load_fit(self, run_id: str) -> Fit:
         """A saved run as a :class:`Fit`, without refitting (spec version must match)."""
-        from .fit import Diagnostics
-        from .runs import load_run
+        from hedgecast.model.fit import Diagnostics
+        from hedgecast.runs import load_run
 
         run = load_run(run_id, self.paths, spec=self.spec)
         lens = Lens.load(run.lens_path, self.spec, self.paths)

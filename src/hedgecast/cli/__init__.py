@@ -1,0 +1,1 @@
+"""The ``hedgecast`` command line."""

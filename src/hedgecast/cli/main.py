@@ -1,0 +1,467 @@
+"""The ``hedgecast`` command line: fit, forecast, report, check, lenses, runs, compare.
+
+User mistakes print one clear message and exit with code 2 (``--debug`` shows the
+traceback); a fit that fails its diagnostics still writes its report, flagged on top,
+and exits with code 3 unless ``--allow-warnings``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hedgecast.errors import DiagnosticsFailed, HedgecastError
+
+app = typer.Typer(help="hedgecast: Bayesian scenario forecasting of Türkiye–Russia relations.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+runs_app = typer.Typer(help="Saved runs: list and show.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+
+def _register_validate() -> None:
+    from hedgecast.cli.validate import validate_app
+
+    app.add_typer(validate_app, name="validate", help="Check the inference: simulation-based calibration and backtests.")
+
+
+_register_validate()
+
+console = Console(stderr=True)
+out = Console()
+STATE = {"debug": False, "root": None}
+
+LensOpt = Annotated[list[str] | None, typer.Option("--lens", "-l", help="Lens name or path (repeatable). Default: baseline.")]
+DrawsOpt = Annotated[int, typer.Option(help="Posterior draws per chain.")]
+TuneOpt = Annotated[int, typer.Option(help="Tuning steps per chain.")]
+ChainsOpt = Annotated[int, typer.Option(help="Chains.")]
+SeedOpt = Annotated[int, typer.Option(help="Random seed (same spec + data + seed ⇒ same numbers).")]
+AllowOpt = Annotated[bool, typer.Option("--allow-warnings", help="Exit 0 even if sampler diagnostics fail.")]
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks.")] = False,
+    root: Annotated[Path | None, typer.Option("--root", help="Project folder (default: found from the current directory).")] = None,
+) -> None:
+    """Bayesian scenario forecasting of Türkiye–Russia relations."""
+    STATE["debug"], STATE["root"] = debug, root
+
+
+def _relative_to_project(err: HedgecastError) -> HedgecastError:
+    """Return the same error with file names relative to the project (as the user types them)."""
+    import dataclasses
+
+    from hedgecast.config import Paths
+
+    root = str(Paths.discover(STATE["root"]).root).rstrip("/") + "/"
+    problems = [dataclasses.replace(p, file=p.file[len(root) :]) if p.file.startswith(root) else p for p in err.problems]
+    return type(err)(problems)
+
+
+def run() -> None:
+    """Entry point that turns user mistakes into clean messages and exit codes.
+
+    Exit codes: 0 success; 2 a mistake in the input (spec, lens, data, command line),
+    printed as one message naming file and field, no traceback unless ``--debug``;
+    3 sampler diagnostics failed (the report is still written); 130 interrupted;
+    1 anything else (an environment problem such as a full disk, or a bug).
+    """
+    from rich.markup import escape
+
+    def fail(message: str, code: int, style: str = "bold red", label: str = "error") -> None:
+        if STATE["debug"]:
+            console.print_exception()
+        console.print(f"[{style}]{label}:[/] {escape(message)}", highlight=False, soft_wrap=True)
+        sys.exit(code)
+
+    STATE["debug"] = "--debug" in sys.argv[1:]  # so that errors before the callback honour it too
+    try:
+        code = app(standalone_mode=False)
+    except HedgecastError as err:
+        fail(_relative_to_project(err).render(), err.exit_code)
+    except DiagnosticsFailed as err:
+        fail(str(err), DiagnosticsFailed.exit_code, "bold yellow", "diagnostics failed")
+    except KeyboardInterrupt:
+        code = 130
+    except typer.Exit as err:
+        code = err.exit_code
+    except typer.Abort:
+        console.print("[yellow]aborted[/]")
+        sys.exit(1)
+    except typer.TyperException as err:  # usage mistakes: unknown command or option, bad value
+        if STATE["debug"]:
+            console.print_exception()
+        show = getattr(err, "show", None)
+        if callable(show):
+            show()
+        else:
+            console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except SystemExit:
+        raise
+    except OSError as err:  # a full disk, a read-only folder, a missing permission: not a bug
+        where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+        fail(f"{err.strerror or err}{where}; nothing already saved was changed (run with --debug for details)", 1)
+    if code == 130:  # Ctrl-C (typer turns it into exit code 130)
+        console.print("[yellow]interrupted: earlier runs and reports are untouched[/]")
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+@contextmanager
+def steps():
+    """A Rich progress display: one line per slow step, with elapsed time."""
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=False)
+    with progress:
+        yield progress
+
+
+def _step(progress: Progress, text: str):
+    return progress.add_task(text, total=1)
+
+
+def _done(progress: Progress, task, text: str | None = None) -> None:
+    progress.update(task, completed=1, description=text or progress.tasks[task].description)
+
+
+def _workbench():
+    from hedgecast.workbench import Workbench
+
+    return Workbench.load(STATE["root"])
+
+
+def _fit_lenses(wb, lenses: list[str], settings, progress: Progress):
+    fits = []
+    for name in lenses:
+        lens = wb.lens(name)
+        task = _step(progress, f"Fitting lens [bold]{lens.name}[/] ({settings.chains}×{settings.draws} draws; first fit compiles the model)")
+        t0 = time.perf_counter()
+        fit = wb.fit(lens, settings)
+        d = fit.diagnostics
+        flag = "[green]ok[/]" if d.passed else "[red]diagnostics failed[/]"
+        _done(progress, task, f"Fitted [bold]{lens.name}[/] in {time.perf_counter() - t0:.0f}s — R-hat {d.max_rhat:.3f}, bulk ESS {d.min_ess_bulk:.0f}, {d.divergences} divergences {flag}")
+        fits.append(fit)
+    return fits
+
+
+def _settings(draws: int, tune: int, chains: int, seed: int):
+    from hedgecast.model.fit import SamplerSettings
+
+    if draws < 1 or tune < 0 or chains < 1:
+        raise HedgecastError("--draws and --chains must be at least 1, --tune at least 0")
+    return SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
+
+
+def _probability_table(fc, year: int) -> Table:
+    probs = fc.class_probabilities((year,)).sel(year=year)
+    crisis = fc.p_crisis_by(year)
+    table = Table(title=f"P(trajectory class) in {year}", show_lines=False)
+    table.add_column("scenario")
+    for c in fc.spec.class_names:
+        table.add_column(c, justify="right")
+    table.add_column(f"P(crisis by {year})", justify="right")
+    for s in fc.scenarios:
+        table.add_row(s, *[f"{100 * float(probs.sel(scenario=s, trajectory=c)):.1f}%" for c in fc.spec.class_names], f"{100 * float(crisis.sel(scenario=s)):.1f}%")
+    return table
+
+
+@app.command()
+def check() -> None:
+    """Validate the model spec, every lens, and every data file, without fitting."""
+    from hedgecast.check import check_project
+
+    from rich.markup import escape
+
+    report = check_project(STATE["root"])
+    for line in report.ok:
+        out.print(f"[green]✓[/] {escape(line)}", highlight=False, soft_wrap=True)
+    for line in report.notes:
+        out.print(f"[yellow]![/] {escape(line)}", highlight=False, soft_wrap=True)
+    report.raise_if_problems()
+    out.print(f"[bold green]All files are valid[/] ({report.seconds:.1f} s).")
+
+
+@app.command()
+def lenses() -> None:
+    """List the lenses with one-line summaries."""
+    from hedgecast.config import Paths
+    from hedgecast.priors.lenses import Lens, list_lenses
+    from hedgecast.inputs.spec import load_spec
+
+    paths = Paths.discover(STATE["root"])
+    spec = load_spec(paths.spec)
+    table = Table(title="Lenses (models/lenses/)")
+    table.add_column("name")
+    table.add_column("extends")
+    table.add_column("summary")
+    for path in list_lenses(paths):
+        lens = Lens.load(path, spec, paths)
+        table.add_row(lens.name, lens.extends or "—", lens.summary)
+    out.print(table)
+
+
+def _raise_if_diagnostics_failed(fits, allow_warnings: bool, note: str = "") -> None:
+    """Exit 3 (via DiagnosticsFailed) when any fit failed its diagnostics, unless warnings are allowed."""
+    failed = [f"{f.lens.name}: " + "; ".join(f.diagnostics.problems) for f in fits if not f.diagnostics.passed]
+    if failed and not allow_warnings:
+        raise DiagnosticsFailed(" | ".join(failed) + note)
+
+
+@app.command()
+def fit(lens: LensOpt = None, draws: DrawsOpt = 2000, tune: TuneOpt = 1500, chains: ChainsOpt = 4, seed: SeedOpt = 2026, allow_warnings: AllowOpt = False) -> None:
+    """Fit lenses to the 2000–2025 record and save each as a run."""
+    from hedgecast.runs import save_run
+
+    settings = _settings(draws, tune, chains, seed)
+    with steps() as progress:
+        task = _step(progress, "Loading spec and data")
+        wb = _workbench()
+        _done(progress, task)
+        fits = _fit_lenses(wb, lens or ["baseline"], settings, progress)
+        for f in fits:
+            fc = f.forecast()
+            run = save_run(f, fc, wb.paths, headline=fc.headline(2030))
+            out.print(f"saved run [bold]{run.id}[/]")
+    _raise_if_diagnostics_failed(fits, allow_warnings)
+
+
+@app.command()
+def forecast(
+    lens: LensOpt = None,
+    scenario: Annotated[list[str] | None, typer.Option("--scenario", "-s", help="Scenario (repeatable). Default: all.")] = None,
+    year: Annotated[int, typer.Option(help="Year for the probability table.")] = 2030,
+    draws: DrawsOpt = 2000,
+    tune: TuneOpt = 1500,
+    chains: ChainsOpt = 4,
+    seed: SeedOpt = 2026,
+    allow_warnings: AllowOpt = False,
+) -> None:
+    """Fit, forecast the scenarios and print P(trajectory class) per scenario."""
+    from hedgecast.errors import SpecError, suggest
+
+    settings = _settings(draws, tune, chains, seed)
+    with steps() as progress:
+        wb = _workbench()
+        for s in scenario or []:
+            if s not in wb.spec.scenarios:
+                raise SpecError(f"unknown scenario '{s}': {suggest(s, list(wb.spec.scenarios))}")
+        fits = _fit_lenses(wb, lens or ["baseline"], settings, progress)
+    for f in fits:
+        fc = f.forecast(scenario)
+        out.print(f"[bold]Lens {f.lens.name}[/]")
+        out.print(_probability_table(fc, year))
+    _raise_if_diagnostics_failed(fits, allow_warnings)
+
+
+SECTION_FILES = (("stress", "Stress test"),)
+
+
+def saved_sections(paths) -> list[tuple[str, str]]:
+    """Sections written by `hedgecast stress` (reports/sections/) and `hedgecast validate …` (reports/*.json)."""
+    from hedgecast.cli.validate import validation_sections
+
+    out = []
+    for stem, title in SECTION_FILES:
+        f = paths.reports / "sections" / f"{stem}.html"
+        if f.is_file():
+            out.append((title, f.read_text(encoding="utf-8")))
+    out.extend(validation_sections(paths))
+    return out
+
+
+def save_section(paths, stem: str, html: str) -> Path:
+    """Keep a report section so later reports include it (written atomically)."""
+    from hedgecast.report.build import write_atomic
+
+    return write_atomic(paths.reports / "sections" / f"{stem}.html", html)
+
+
+def write_report(wb, main_fit, fc, *, run_manifest: dict, compare_fits=(), out_path: Path | None = None, progress: Progress | None = None) -> Path:
+    """Render the full report: the main fit, a Lenses section if several lenses, and saved sections."""
+    from hedgecast.report.build import build_report
+
+    extra = []
+    if compare_fits:
+        from hedgecast.report.comparison import lens_section
+
+        extra.append(lens_section([main_fit, *compare_fits]))
+    extra.extend(saved_sections(wb.paths))
+    target = out_path or (wb.paths.reports / "turkiye-russia.html")
+    return build_report(main_fit, fc, path=target, extra_sections=extra, run_info=run_manifest)
+
+
+@app.command()
+def report(
+    lens: LensOpt = None,
+    compare: Annotated[bool, typer.Option("--compare/--no-compare", help="Fit every lens for the report's Lenses section (default: on when --lens is not given).")] = True,
+    out_path: Annotated[Path | None, typer.Option("--out", help="Report path. Default: reports/turkiye-russia.html")] = None,
+    draws: DrawsOpt = 2000,
+    tune: TuneOpt = 1500,
+    chains: ChainsOpt = 4,
+    seed: SeedOpt = 2026,
+    allow_warnings: AllowOpt = False,
+) -> None:
+    """The main job: fit, forecast every scenario, compare the lenses, save the run, write the HTML report."""
+    from hedgecast.runs import save_run
+
+    from hedgecast import timing
+    from hedgecast.report.build import write_atomic
+
+    settings = _settings(draws, tune, chains, seed)
+    t0, before = time.perf_counter(), timing.totals()
+    with steps() as progress:
+        task = _step(progress, "Loading spec and data")
+        wb = _workbench()
+        _done(progress, task)
+        names = list(lens or ["baseline"])
+        if compare and not lens:
+            names += [n for n in wb.lenses() if n not in names]
+        fits = _fit_lenses(wb, names, settings, progress)
+        main_fit = fits[0]
+        task = _step(progress, f"Forecasting {len(wb.spec.scenarios)} scenarios × {len(wb.spec.forecast_years)} years × {main_fit.diagnostics.n_samples} draws")
+        fc = main_fit.forecast()
+        _done(progress, task)
+        task = _step(progress, "Saving the run")
+        run = save_run(main_fit, fc, wb.paths, headline=fc.headline(2030))
+        _done(progress, task, f"Saved run {run.id}")
+        task = _step(progress, "Writing the report")
+        with timing.stage("report writing"):
+            path = write_report(wb, main_fit, fc, run_manifest=run.manifest, compare_fits=fits[1:], out_path=out_path)
+        _done(progress, task, f"Wrote {path}")
+    spent = {**timing.since(before), "total": time.perf_counter() - t0}
+    write_atomic(run.path / "timings.json", json.dumps({k: round(v, 3) for k, v in spent.items()}, indent=1))
+    out.print(_probability_table(fc, 2030))
+    out.print(f"report: [bold]{path}[/]")
+    out.print("time: " + ", ".join(f"{k} {spent[k]:.1f} s" for k in ("total", "fit", "compile", "sampling", "forecast", "report writing") if k in spent), highlight=False)
+    _raise_if_diagnostics_failed(fits, allow_warnings, f" (the report at {path} says so on top)")
+
+
+@app.command()
+def stress(
+    run_id: Annotated[str | None, typer.Option("--run", help="Stress-test a saved run (default: the latest passing baseline run of this spec; fits one if there is none).")] = None,
+    draws: DrawsOpt = 2000,
+    tune: TuneOpt = 1500,
+    chains: ChainsOpt = 4,
+    seed: SeedOpt = 2026,
+) -> None:
+    """Which assumptions drive the headline: sensitivity, Sobol indices, 'what would you have to believe', pooling.
+
+    Writes reports/stress.json and a Stress test section into the report.
+    """
+    from hedgecast.runs import list_runs, save_run
+    from hedgecast.stress.run import cli_stress
+
+    with steps() as progress:
+        task = _step(progress, "Loading spec and data")
+        wb = _workbench()
+        _done(progress, task)
+        runs = [r for r in list_runs(wb.paths) if r.manifest.get("lens", {}).get("name") == "baseline" and r.manifest.get("spec", {}).get("sha256") == wb.spec.sha256]
+        # prefer the latest run whose diagnostics passed, then the one with most draws
+        runs.sort(key=lambda r: (r.manifest["diagnostics"].get("passed", False), r.manifest["diagnostics"].get("n_samples", 0), r.id))
+        if run_id or runs:
+            rid = run_id or runs[-1].id
+            task = _step(progress, f"Loading run {rid}")
+            main_fit = wb.load_fit(rid)
+            from hedgecast.runs import load_run
+
+            manifest = load_run(rid, wb.paths).manifest
+            _done(progress, task)
+        else:
+            main_fit = _fit_lenses(wb, ["baseline"], _settings(draws, tune, chains, seed), progress)[0]
+            manifest = None
+        fc = main_fit.forecast()
+        if manifest is None:
+            manifest = save_run(main_fit, fc, wb.paths, headline=fc.headline(2030)).manifest
+        task = progress.add_task("Stress test", total=None)
+
+        def report_progress(description: str, completed: float, total: float) -> None:
+            progress.update(task, description=f"Stress test: {description}", completed=completed, total=total)
+
+        result, section = cli_stress(wb, main_fit, fc, report_progress)
+        save_section(wb.paths, "stress", section[1])
+        progress.update(task, description=f"Stress test done: wrote {wb.paths.reports / 'stress.json'}")
+        task = _step(progress, "Writing the report")
+        path = write_report(wb, main_fit, fc, run_manifest=manifest)
+        _done(progress, task, f"Wrote {path}")
+    out.print(f"report: [bold]{path}[/] (section 'Stress test'); data: {wb.paths.reports / 'stress.json'}")
+
+
+@runs_app.command("list")
+def runs_list() -> None:
+    """List saved runs."""
+    from hedgecast.config import Paths
+    from hedgecast.runs import list_runs
+
+    table = Table(title="Runs (runs/)")
+    for col in ("id", "lens", "seed", "draws", "diagnostics", "P(rupture 2030, status_quo)"):
+        table.add_column(col)
+    for r in list_runs(Paths.discover(STATE["root"])):
+        m = r.manifest
+        head = m.get("headline", {}).get("status_quo", {})
+        table.add_row(r.id, m["lens"]["name"], str(m["settings"]["seed"]), f"{m['settings']['chains']}×{m['settings']['draws']}", "passed" if m["diagnostics"]["passed"] else "failed", f"{100 * head.get('P(rupture, 2030)', float('nan')):.1f}%")
+    out.print(table)
+
+
+@runs_app.command("show")
+def runs_show(run_id: str) -> None:
+    """Show one run's manifest."""
+    from hedgecast.config import Paths
+    from hedgecast.runs import load_run
+
+    run = load_run(run_id, Paths.discover(STATE["root"]))
+    out.print_json(json.dumps(run.manifest, default=str))
+
+
+@runs_app.command("reproduce")
+def runs_reproduce(run_id: str) -> None:
+    """Refit a saved run from its own lens, spec and seed, and check the numbers are identical."""
+    from hedgecast.runs import load_run, reproduce_run
+
+    with steps() as progress:
+        wb = _workbench()
+        run = load_run(run_id, wb.paths, spec=wb.spec)
+        task = _step(progress, f"Refitting run {run.id} with seed {run.manifest['settings']['seed']}")
+        identical, differences = reproduce_run(run, wb)
+        _done(progress, task)
+    if identical:
+        out.print(f"[bold green]identical[/]: run {run.id} reproduced bit for bit")
+        return
+    for d in differences:
+        out.print(f"  - {d}", highlight=False)
+    raise HedgecastError(f"run {run.id} did not reproduce: {len(differences)} differences (listed above)")
+
+
+@app.command()
+def compare(run_a: str, run_b: str) -> None:
+    """What changed between two runs: priors, data, settings and headline probabilities."""
+    from hedgecast.config import Paths
+    from hedgecast.runs import compare_runs, load_run
+
+    paths = Paths.discover(STATE["root"])
+    diff = compare_runs(load_run(run_a, paths), load_run(run_b, paths))
+    out.print(f"[bold]{diff['a']}[/] → [bold]{diff['b']}[/]")
+    out.print(f"spec changed: {diff['spec_changed']}; data files changed: {', '.join(diff['data']) or 'none'}")
+    if diff["settings"]:
+        out.print(f"settings: {diff['settings']}")
+    t = Table(title="Priors that differ")
+    for col in ("prior", "a", "b", "why"):
+        t.add_column(col)
+    for row in diff["priors"]:
+        vals = list(row.values())
+        t.add_row(*[str(v) for v in (vals + ["", "", "", ""])[:4]])
+    out.print(t)
+    t = Table(title="Headline probabilities")
+    for col in ("scenario", "quantity", "a", "b", "change"):
+        t.add_column(col)
+    for row in diff["headline"]:
+        if abs(row["change"]) > 0 or len(diff["headline"]) < 60:
+            t.add_row(row["scenario"], row["quantity"], f"{100 * row['a']:.1f}%", f"{100 * row['b']:.1f}%", f"{100 * row['change']:+.1f} pts")
+    out.print(t)

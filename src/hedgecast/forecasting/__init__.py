@@ -1,0 +1,1 @@
+"""Forecasts: scenarios, simulated futures, trajectory classes."""

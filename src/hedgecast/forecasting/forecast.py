@@ -1,0 +1,286 @@
+"""Forecasting: simulate 2026–2035 for every scenario from the same posterior draws.
+
+Vectorized over draws × scenarios; the only loop is over the ten forecast years (the
+state recursion). Scenarios never trigger a refit, and every scenario sees the same
+shocks, crises' random numbers and driver noise (common random numbers), so the
+difference between two scenarios is the scenarios' difference, not Monte Carlo noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import xarray as xr
+
+from hedgecast import timing
+from hedgecast.inputs.history import to_raw_units
+from hedgecast.priors.lenses import Lens
+from hedgecast.model.equations import LEVERAGE_SHIFT_YEAR, ModelInputs
+from hedgecast.forecasting.scenarios import CommonNoise, activation, common_noise, driver_paths, resolve, war_paths
+from hedgecast.inputs.spec import ModelSpec
+from hedgecast.forecasting.trajectories import class_probabilities, label_paths, path_rule_variables
+
+SAMPLE_DIMS = ("chain", "draw")
+
+
+def _flat(posterior: xr.Dataset, name: str) -> np.ndarray:
+    da = posterior[name]
+    other = [d for d in da.dims if d not in SAMPLE_DIMS]
+    return da.transpose(*SAMPLE_DIMS, *other).values.reshape(-1, *[da.sizes[d] for d in other])
+
+
+def forecast_priors(lens: Lens, n: int, seed: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Draw the forecast-only priors: war transitions ``(n, from, to)`` and scenario probabilities."""
+    spec = lens.spec
+    rng = np.random.default_rng([seed, 1])
+    rows = []
+    for state in spec.future_war_states:
+        a = np.asarray(lens.prior(f"war_transition.{state}").parameters["a"], dtype=float)
+        rows.append(rng.dirichlet(a, size=n))
+    transitions = np.stack(rows, axis=1)
+    probs = {}
+    for name in spec.uncertain_scenarios():
+        prior = lens.prior(f"scenario_probability.{name}")
+        probs[name] = _sample_unit(prior, rng, n)
+    return transitions, probs
+
+
+def _sample_unit(prior, rng: np.random.Generator, n: int) -> np.ndarray:
+    p = prior.parameters
+    if prior.distribution == "Beta":
+        return rng.beta(p["alpha"], p["beta"], size=n)
+    if prior.distribution == "Uniform":
+        return rng.uniform(p.get("lower", 0.0), p.get("upper", 1.0), size=n)
+    import pymc as pm
+
+    return np.asarray(pm.draw(prior.pymc_distribution.dist(**p), draws=n, random_seed=rng))
+
+
+@dataclass
+class Forecast:
+    """Simulated futures with named dims, and the questions analysts ask of them."""
+
+    data: xr.Dataset
+    spec: ModelSpec
+
+    @property
+    def scenarios(self) -> list[str]:
+        return list(self.data.scenario.values)
+
+    def class_probabilities(self, years=(2030, 2035)) -> xr.DataArray:
+        """P(trajectory class), dims ``(trajectory, scenario, year)``; sums to 1 over ``trajectory``."""
+        labels = self.data["trajectory"].sel(year=list(years))
+        labels.attrs["classes"] = self.spec.class_names
+        return class_probabilities(labels)
+
+    def p_crisis_by(self, year: int) -> xr.DataArray:
+        """P(at least one rupture-scale crisis from the first forecast year to ``year``), per scenario."""
+        hit = self.data["crisis"].sel(year=slice(None, year)).max("year")
+        return hit.mean(SAMPLE_DIMS).rename("p_crisis")
+
+    def p_class_by_draw(self, name: str, year: int) -> xr.DataArray:
+        """Indicator of class ``name`` at ``year`` per draw (for differences and reweighting)."""
+        idx = self.spec.class_names.index(name)
+        return (self.data["trajectory"].sel(year=year) == idx).astype(float)
+
+    def headline(self, year: int = 2030) -> dict:
+        """The numbers a report leads with, per scenario."""
+        probs = self.class_probabilities((year,)).sel(year=year)
+        crisis = self.p_crisis_by(year)
+        out = {}
+        for s in self.scenarios:
+            out[s] = {f"P({c}, {year})": float(probs.sel(scenario=s, trajectory=c)) for c in self.spec.class_names}
+            out[s][f"P(crisis by {year})"] = float(crisis.sel(scenario=s))
+        return out
+
+    def fan(self, var: str = "state", quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)) -> xr.DataArray:
+        """Quantiles over draws of ``state`` / ``indicator_value`` / ``driver_value``."""
+        return self.data[var].quantile(list(quantiles), dim=list(SAMPLE_DIMS))
+
+    def difference(self, a: str, b: str, year: int = 2030, trajectory: str = "rupture") -> dict:
+        """P(class) under ``a`` minus under ``b``, with a Monte Carlo standard error.
+
+        Both scenarios share every random number, so the paired difference is used.
+        """
+        pa = self.p_class_by_draw(trajectory, year).sel(scenario=a).values.ravel()
+        pb = self.p_class_by_draw(trajectory, year).sel(scenario=b).values.ravel()
+        diff = pa - pb
+        return {"difference": float(diff.mean()), "se": float(diff.std(ddof=1) / np.sqrt(len(diff)))}
+
+
+@dataclass
+class DrawParameters:
+    """Every posterior draw's parameters as flat arrays (draw first), ready for simulation."""
+
+    mu: np.ndarray  # (n, channel)
+    rho: np.ndarray
+    sigma: np.ndarray
+    nu: np.ndarray  # (n,)
+    cushion: np.ndarray
+    beta: np.ndarray  # (n, channel, driver)
+    shift: np.ndarray  # (n, channel)
+    war_full: np.ndarray  # (n, channel, war state) — 0 for the reference state
+    crisis_effect: np.ndarray
+    hazard: tuple[np.ndarray, np.ndarray, np.ndarray]  # intercept, friction, ties
+    last_state: np.ndarray  # (n, channel): the last fitted year
+    loading: np.ndarray  # (n, indicator), 1 for anchors
+    intercept: np.ndarray  # (n, indicator), 0 for anchors
+    noise_sd: np.ndarray  # (n, indicator)
+
+
+def draw_parameters(post: xr.Dataset, spec: ModelSpec) -> DrawParameters:
+    """Flatten a posterior (or prior) into :class:`DrawParameters`."""
+    n = post.sizes["chain"] * post.sizes["draw"]
+    C = len(spec.channel_names)
+    war_effect = _flat(post, "war_effect")
+    war_full = np.zeros((n, C, len(spec.war_states)))
+    for j, s in enumerate(spec.effect_states):
+        war_full[:, :, spec.war_states.index(s)] = war_effect[:, :, j]
+    anchors = {c.anchor for c in spec.channels.values()}
+    loading = np.ones((n, len(spec.indicator_names)))
+    intercept = np.zeros((n, len(spec.indicator_names)))
+    for j, name in enumerate(i for i in spec.indicator_names if i not in anchors):
+        i = spec.indicator_names.index(name)
+        loading[:, i] = _flat(post, "loading")[:, j]
+        intercept[:, i] = _flat(post, "intercept")[:, j]
+    return DrawParameters(
+        mu=_flat(post, "mu"),
+        rho=_flat(post, "rho"),
+        sigma=_flat(post, "sigma"),
+        nu=_flat(post, "nu"),
+        cushion=_flat(post, "cushion"),
+        beta=_flat(post, "beta"),
+        shift=_flat(post, "leverage_shift"),
+        war_full=war_full,
+        crisis_effect=_flat(post, "crisis_effect"),
+        hazard=(_flat(post, "hazard_intercept"), _flat(post, "hazard_friction"), _flat(post, "hazard_ties")),
+        last_state=post["state"].transpose("chain", "draw", "channel", "year").values.reshape(n, C, -1)[:, :, -1],
+        loading=loading,
+        intercept=intercept,
+        noise_sd=_flat(post, "noise"),
+    )
+
+
+def simulate_states(p: DrawParameters, spec: ModelSpec, x: np.ndarray, w: np.ndarray, noise: CommonNoise, driver_means: np.ndarray, years: list[int]):
+    """The state equation, year by year, vectorized over draws.
+
+    ``x`` is ``(n, driver, year)``, ``w`` ``(n, year)`` war-state indices. Returns
+    ``states (n, year, channel)``, ``crises (n, year)`` and ``hazards (n, year)``.
+    """
+    n, F, C = x.shape[0], len(years), p.mu.shape[1]
+    ek, tk, fk = (spec.continuous_drivers.index(d) for d in ("energy_leverage", "leader_ties", "regional_friction"))
+    post2022 = np.array([1.0 if y >= LEVERAGE_SHIFT_YEAR else 0.0 for y in years])
+    h0, hf, ht = p.hazard
+    states, crises, hazards = np.empty((n, F, C)), np.empty((n, F), dtype=np.int8), np.empty((n, F))
+    prev = p.last_state
+    for t in range(F):
+        xt = x[:, :, t]
+        xc = xt - driver_means[None, :]  # effects and hazard act on drivers centred on the fitted years' means
+        hazard = 1.0 / (1.0 + np.exp(-(h0 + hf * xc[:, fk] + ht * xc[:, tk])))
+        crisis = (noise.crisis_uniform[:, t] < hazard).astype(np.int8)
+        equilibrium_shift = (
+            np.einsum("nck,nk->nc", p.beta, xc)
+            + p.shift * (post2022[t] * xt[:, ek])[:, None]
+            + np.take_along_axis(p.war_full, w[:, None, t, None].repeat(C, 1).astype(int), axis=2)[..., 0]
+        )
+        u = (1.0 - p.rho) * equilibrium_shift + p.crisis_effect * crisis[:, None] + p.sigma * np.exp(-p.cushion * xt[:, tk])[:, None] * noise.shock[:, t, :]
+        prev = p.mu + p.rho * (prev - p.mu) + u
+        states[:, t], crises[:, t], hazards[:, t] = prev, crisis, hazard
+    return states, crises, hazards
+
+
+def indicator_draws(p: DrawParameters, spec: ModelSpec, states: np.ndarray, noise: CommonNoise) -> np.ndarray:
+    """Standardized indicators from states ``(..., n, year, channel)``: ``(..., n, year, indicator)``."""
+    sign = np.array([spec.indicators[i].sign for i in spec.indicator_names], dtype=float)
+    channel_of = np.array([spec.channel_names.index(spec.indicators[i].channel) for i in spec.indicator_names])
+    return p.intercept[:, None, :] + (sign * p.loading)[:, None, :] * states[..., channel_of] + p.noise_sd[:, None, :] * noise.measurement
+
+
+@timing.timed("forecast")
+def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: ModelInputs, scenarios: list[str] | None = None, seed: int = 2026) -> Forecast:
+    """Simulate every scenario forward from the posterior draws in ``idata``.
+
+    Parameters
+    ----------
+    idata : InferenceData
+        A fit (its ``posterior`` group is read, never modified).
+    scenarios : list of str, optional
+        Scenario names; all of the spec's by default.
+    seed : int
+        Same posterior + same seed ⇒ identical forecasts, whatever scenarios are chosen.
+    """
+    names = list(scenarios) if scenarios is not None else list(spec.scenarios)
+    resolved = [resolve(spec, s) for s in names]
+    post = idata.posterior
+    n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
+    n = n_chain * n_draw
+    years = [y for y in spec.forecast_years if y > inputs.years[-1]]
+    if not years or years[0] != inputs.years[-1] + 1:
+        years = list(range(inputs.years[-1] + 1, spec.forecast[1] + 1))
+    F, C = len(years), len(spec.channel_names)
+    K = len(spec.continuous_drivers)
+
+    p = draw_parameters(post, spec)
+    noise = common_noise(spec, p.nu, seed, F)
+    transitions, scen_probs = forecast_priors(lens, n, seed)
+    last_drivers = inputs.drivers[:, -1]
+    start_state = spec.war_states[int(inputs.war_index[-1])]
+
+    history = post["state"].transpose("chain", "draw", "year", "channel").values.reshape(n, -1, C)
+    history_years = [int(y) for y in post["year"].values]
+    indicator_scale = [(inputs.scaling.loc[name], spec.indicators[name].transform == "log1p") for name in spec.indicator_names]
+    # one scenario at a time: the working set stays the size of one scenario, so time and
+    # memory grow linearly with draws × scenarios
+    S = len(resolved)
+    states = np.empty((S, n, F, C))
+    raw_ind = np.empty((S, n, F, len(spec.indicator_names)))
+    drivers = np.empty((S, n, K, F))
+    wars = np.empty((S, n, F), dtype=np.int16)
+    crises = np.empty((S, n, F), dtype=np.int8)
+    actives = np.empty((S, n), dtype=bool)
+    labels = np.empty((S, n, F), dtype=np.int16)
+    for si, sc in enumerate(resolved):
+        active = activation(spec, sc, scen_probs, seed, n)
+        x = driver_paths(spec, sc, last_drivers, noise, active, years)
+        w = war_paths(spec, sc, start_state, transitions, noise, active, years)
+        states[si], crises[si], _ = simulate_states(p, spec, x, w, noise, inputs.driver_means, years)
+        drivers[si], wars[si], actives[si] = x, w, active
+        z_ind = indicator_draws(p, spec, states[si], noise)
+        for i, (scaling, counts) in enumerate(indicator_scale):
+            raw_ind[si, ..., i] = to_raw_units(z_ind[..., i], scaling)
+            if counts:  # counts: expm1 can dip below 0
+                np.maximum(raw_ind[si, ..., i], 0.0, out=raw_ind[si, ..., i])
+        env = path_rule_variables(states[si], crises[si], history, history_years, np.arange(F), spec.channel_names)
+        labels[si] = label_paths(spec.trajectories, env)
+
+    def arr(a: np.ndarray, *dims: str) -> np.ndarray:
+        # (scenario, n, ...) -> (chain, draw, scenario, ...)
+        a = np.moveaxis(a, 0, 1)
+        return a.reshape(n_chain, n_draw, *a.shape[1:])
+
+    coords = {
+        "chain": post.chain.values,
+        "draw": post.draw.values,
+        "scenario": names,
+        "year": years,
+        "channel": spec.channel_names,
+        "indicator": spec.indicator_names,
+        "driver": spec.continuous_drivers,
+    }
+    ds = xr.Dataset(
+        {
+            "state": (("chain", "draw", "scenario", "year", "channel"), arr(states)),
+            "indicator_value": (("chain", "draw", "scenario", "year", "indicator"), arr(raw_ind)),
+            "driver_value": (("chain", "draw", "scenario", "driver", "year"), arr(drivers)),
+            "war": (("chain", "draw", "scenario", "year"), arr(wars)),
+            "crisis": (("chain", "draw", "scenario", "year"), arr(crises)),
+            "active": (("chain", "draw", "scenario"), arr(actives)),
+        },
+        coords=coords,
+        attrs={"seed": seed, "war_states": list(spec.war_states), "classes": spec.class_names},
+    )
+    ds["trajectory"] = (("chain", "draw", "scenario", "year"), arr(labels))
+    ds["trajectory"].attrs["classes"] = spec.class_names
+    return Forecast(ds, spec)

@@ -1,0 +1,103 @@
+"""The 2000–2025 record as the model sees it: driver codings, war states, crisis years and
+indicators (transformed and standardized), with the scaling kept for the way back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hedgecast.config import Paths
+from hedgecast.errors import DataError, Problem
+from hedgecast.inputs.spec import ModelSpec
+
+TRANSFORMS = {"identity": (lambda x: x, lambda y: y), "log": (np.log, np.exp), "log1p": (np.log1p, np.expm1)}
+
+
+@dataclass
+class History:
+    """Everything observed over the history years, aligned on ``years``.
+
+    Attributes
+    ----------
+    drivers : DataFrame
+        year × continuous driver codings.
+    war : Series
+        year → war state name.
+    crisis : Series
+        year → 1 if a rupture-scale crisis began that year, else 0.
+    indicators : DataFrame
+        year × indicator, raw units, NaN where unobserved (never dropped).
+    """
+
+    years: list[int]
+    drivers: pd.DataFrame
+    war: pd.Series
+    crisis: pd.Series
+    indicators: pd.DataFrame
+
+    def standardized(self, spec: ModelSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Transform then z-score every indicator; return ``(values, scaling)``.
+
+        ``scaling`` has one row per indicator with ``mean`` and ``sd`` of the
+        transformed series over its observed years, for mapping forecasts back.
+        """
+        out, rows = {}, []
+        for name, ind in spec.indicators.items():
+            forward, _ = TRANSFORMS[ind.transform]
+            raw = self.indicators[name].astype(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                x = forward(raw)
+            x = x.where(np.isfinite(x))
+            mean, sd = float(x.mean()), float(x.std(ddof=0))
+            if not np.isfinite(sd) or sd == 0:
+                sd = 1.0
+            out[name] = (x - mean) / sd
+            rows.append({"indicator": name, "mean": mean, "sd": sd, "transform": ind.transform, "n_observed": int(x.notna().sum())})
+        return pd.DataFrame(out, index=self.indicators.index), pd.DataFrame(rows).set_index("indicator")
+
+    def truncate(self, last_year: int) -> History:
+        """The record up to and including ``last_year`` (for backtests)."""
+        keep = [y for y in self.years if y <= last_year]
+        return History(keep, self.drivers.loc[keep], self.war.loc[keep], self.crisis.loc[keep], self.indicators.loc[keep])
+
+
+def to_raw_units(z: np.ndarray, scaling: pd.Series) -> np.ndarray:
+    """Map standardized values of one indicator back to its raw units."""
+    _, inverse = TRANSFORMS[scaling["transform"]]
+    with np.errstate(over="ignore"):
+        return inverse(np.asarray(z) * scaling["sd"] + scaling["mean"])
+
+
+def load_history(spec: ModelSpec, paths: Paths | None = None) -> History:
+    """Read the curated and raw data (validated on load) into a :class:`History`."""
+    from hedgecast.inputs import data
+
+    paths = paths or Paths.discover()
+    years = spec.history_years
+    indicators = data.build_indicators(paths).reindex(years)
+    missing_cols = [i for i in spec.indicator_names if i not in indicators.columns]
+    if missing_cols:
+        raise DataError([Problem("data/curated", i, "the spec names this indicator but no data file provides it") for i in missing_cols])
+    codings = data.load_driver_codings(paths)
+    wide = codings.pivot(index="year", columns="driver", values="value").reindex(years)
+    problems = []
+    for d in spec.continuous_drivers:
+        if d not in wide.columns:
+            problems.append(Problem(str(paths.curated / "drivers.csv"), d, "no codings for this driver"))
+        elif wide[d].isna().any():
+            gaps = [int(y) for y in wide.index[wide[d].isna()]]
+            problems.append(Problem(str(paths.curated / "drivers.csv"), d, f"no coding for years {gaps}"))
+    war = data.load_war_states(paths).set_index("year")["state"].reindex(years)
+    if war.isna().any():
+        problems.append(Problem(str(paths.curated / "war_states.csv"), "state", f"no state for years {[int(y) for y in war.index[war.isna()]]}"))
+    bad = sorted(set(war.dropna()) - set(spec.war_states))
+    if bad:
+        problems.append(Problem(str(paths.curated / "war_states.csv"), "state", f"unknown states {bad}; valid: {spec.war_states}"))
+    if problems:
+        raise DataError(problems)
+    events = data.load_events(paths)
+    rupture_years = {int(str(d)[:4]) for d, r in zip(events["date"], events["rupture_scale"], strict=True) if bool(r)}
+    crisis = pd.Series([1 if y in rupture_years else 0 for y in years], index=years, name="crisis")
+    return History(years, wide[spec.continuous_drivers], war, crisis, indicators[spec.indicator_names])

@@ -1,0 +1,1 @@
+"""The PyMC model, fitting it, and keeping its compiled form."""

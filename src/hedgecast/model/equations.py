@@ -1,0 +1,266 @@
+"""The PyMC model: two latent channels with persistence, driver effects, war-state effects,
+heavy-tailed shocks cushioned by leader ties, a crisis hazard, and a measurement model.
+
+    s[c,t] = mu[c] + rho[c] (s[c,t-1] - mu[c])
+             + (1 - rho[c]) (sum_k beta[c,k] x[k,t] + leverage_shift[c] post2022[t] x[energy,t]
+                             + war_effect[c, w_t])
+             + crisis_effect[c] crisis[t] + sigma[c] exp(-cushion * ties[t]) e[c,t],
+
+so beta, leverage_shift and war_effect are LONG-RUN effects (how far the channel's
+equilibrium moves, in channel sd), and crisis_effect is the immediate hit in a crisis year.
+Drivers enter the effects and the hazard centred on their 2000–2025 means (``x`` above
+is ``x - mean``), so ``mu`` is the equilibrium and ``hazard_intercept`` the crisis log-odds
+under average conditions; this also keeps the intercepts from trading off against the slopes.
+    e ~ StudentT(nu),    logit P(crisis[t]) = hazard_intercept + hazard_friction friction[t]
+                                              + hazard_ties ties[t],
+    y[i,t] ~ Normal(intercept[i] + sign[i] loading[i] s[c(i),t], noise[i])  (observed cells only).
+
+The latent path is centered (the path itself is the sampled variable; its Student-t
+innovations are scored in one vectorized expression, no ``scan``): the trade anchor pins the
+economic channel tightly, where a non-centered path gives NUTS a funnel. Prior hyperparameters enter as one ``pm.Data`` vector
+(``hyperparameters``, labelled ``<prior>:<parameter>``), so a changed prior never recompiles
+the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+
+from hedgecast.inputs.history import History
+from hedgecast.priors.lenses import FIT_GROUPS, Lens, parameter_groups
+
+LEVERAGE_SHIFT_YEAR = 2022
+
+
+@dataclass
+class ModelInputs:
+    """Arrays the model is built from (kept so forecasts and checks can reuse them)."""
+
+    years: list[int]
+    drivers: np.ndarray  # (driver, year)
+    driver_means: np.ndarray  # (driver,) over the fitted years: effects act on centred drivers
+    war_index: np.ndarray  # (year,) index into spec.war_states
+    crisis: np.ndarray  # (year,)
+    post2022: np.ndarray  # (year,)
+    obs_indicator: np.ndarray  # (obs,) index into spec.indicator_names
+    obs_year: np.ndarray  # (obs,) index into years
+    obs_value: np.ndarray  # (obs,) standardized value
+    scaling: pd.DataFrame
+    standardized: pd.DataFrame
+
+
+def model_inputs(spec, history: History) -> ModelInputs:
+    """Align the history with the spec: arrays in the model's coordinate order."""
+    z, scaling = history.standardized(spec)
+    years = list(history.years)
+    values = z[spec.indicator_names].to_numpy()
+    ii, tt = np.nonzero(np.isfinite(values.T))
+    return ModelInputs(
+        years=years,
+        drivers=history.drivers[spec.continuous_drivers].to_numpy(dtype=float).T,
+        driver_means=history.drivers[spec.continuous_drivers].to_numpy(dtype=float).mean(axis=0),
+        war_index=np.array([spec.war_states.index(s) for s in history.war], dtype=int),
+        crisis=history.crisis.to_numpy(dtype=int),
+        post2022=np.array([1.0 if y >= LEVERAGE_SHIFT_YEAR else 0.0 for y in years]),
+        obs_indicator=ii.astype(int),
+        obs_year=tt.astype(int),
+        obs_value=values.T[ii, tt].astype(float),
+        scaling=scaling,
+        standardized=z,
+    )
+
+
+def hyper_name(group: str, dist: str, param: str) -> str:
+    """Name of the ``pm.Data`` holding one hyperparameter of a prior group."""
+    return f"hyper_{group}_{dist}_{param}"
+
+
+def prior_structure(lens: Lens) -> tuple:
+    """What the compiled model depends on: the distribution family of every prior.
+
+    Two lenses with the same structure share one compiled model; only their
+    hyperparameter values (model data) differ.
+    """
+    return tuple((n, lp.prior.distribution) for n, lp in lens.priors.items() if n.split(".")[0] in FIT_GROUPS)
+
+
+HYPERPARAMETERS = "hyperparameters"
+
+
+def hyperparameter_values(lens: Lens) -> dict[str, np.ndarray]:
+    """Every prior hyperparameter array of ``lens``, by name (``hyper_<group>_<dist>_<param>``)."""
+    return {name: values for name, values, _ in _hyperparameter_arrays(lens)}
+
+
+def hyperparameter_vector(lens: Lens) -> np.ndarray:
+    """All of ``lens``'s prior hyperparameters as the one flat vector the model holds as data.
+
+    One data variable, not one per array: nutpie compiles an accessor for every shared
+    variable of the model, and with one per array that was most of its compile time.
+    """
+    return np.concatenate([values.ravel() for _, values, _ in _hyperparameter_arrays(lens)])
+
+
+def hyperparameter_labels(lens: Lens) -> list[str]:
+    """One label per entry of :func:`hyperparameter_vector`: ``<prior name>:<parameter>``."""
+    return [label for _, _, labels in _hyperparameter_arrays(lens) for label in labels]
+
+
+def _hyperparameter_arrays(lens: Lens) -> list[tuple[str, np.ndarray, list[str]]]:
+    groups = parameter_groups(lens.spec)
+    out: list[tuple[str, np.ndarray, list[str]]] = []
+    for group in FIT_GROUPS:
+        dims, coords = groups[group]
+        if not coords:
+            continue
+        shape = tuple(len(dict.fromkeys(c[d] for c in coords)) for d in range(len(dims)))
+        priors = [lens.priors[".".join((group, *c))].prior for c in coords]
+        families = list(dict.fromkeys(p.distribution for p in priors))
+        names = [".".join((group, *c)) for c in coords]
+        for fam in families:
+            members = [(n, p) for n, p in zip(names, priors, strict=True) if p.distribution == fam]
+            for param in members[0][1].parameters:
+                vals = np.array([float(p.parameters[param]) for _, p in members])
+                labels = [f"{n}:{param}" for n, _ in members]
+                out.append((hyper_name(group, fam, param), vals.reshape(shape) if len(families) == 1 else vals, labels))
+    return out
+
+
+def _hyperparameter_tensors(lens: Lens) -> dict:
+    """The model's one hyperparameter data vector, sliced back into named arrays."""
+    arrays = _hyperparameter_arrays(lens)
+    data = pm.Data(HYPERPARAMETERS, hyperparameter_vector(lens), dims="hyperparameter")
+    out, offset = {}, 0
+    for name, values, _ in arrays:
+        out[name] = data[offset : offset + values.size].reshape(values.shape)
+        offset += values.size
+    return out
+
+
+def _group_variable(group: str, dims: tuple[str, ...], coords: list[tuple[str, ...]], lens: Lens, hyper: dict):
+    priors = [lens.priors[".".join((group, *c))].prior for c in coords]
+    families = list(dict.fromkeys(p.distribution for p in priors))
+    shape = tuple(len(dict.fromkeys(c[d] for c in coords)) for d in range(len(dims)))
+    if len(families) == 1:
+        fam = families[0]
+        kwargs = {param: hyper[hyper_name(group, fam, param)] for param in priors[0].parameters}
+        if not dims:
+            kwargs = {k: v.reshape(()) for k, v in kwargs.items()}
+        return getattr(pm, fam)(group, **kwargs, dims=dims or None)
+    flat = pt.zeros(int(np.prod(shape)))
+    for fam in families:
+        idx = np.array([i for i, p in enumerate(priors) if p.distribution == fam])
+        kwargs = {param: hyper[hyper_name(group, fam, param)] for param in priors[idx[0]].parameters}
+        rv = getattr(pm, fam)(f"{group}_{fam}", **kwargs, shape=len(idx))
+        flat = pt.set_subtensor(flat[idx], rv)
+    return pm.Deterministic(group, flat.reshape(shape), dims=dims or None)
+
+
+def _path_logp(value, initial, mu, rho, drift, scale, nu):
+    """Student-t AR(1) innovations of the latent path (centered: the path is the variable)."""
+    prev = pt.concatenate([initial[:, None], value[:, :-1]], axis=1)
+    mean = mu[:, None] + rho[:, None] * (prev - mu[:, None]) + drift
+    return pm.logp(pm.StudentT.dist(nu=nu, mu=0.0, sigma=1.0), (value - mean) / scale) - pt.log(scale)
+
+
+def _path_random(initial, mu, rho, drift, scale, nu, rng=None, size=None):
+    """Forward-simulate the latent path (for prior and SBC draws)."""
+    initial, mu, rho, drift, scale = (np.asarray(a, dtype=float) for a in (initial, mu, rho, drift, scale))
+    shape = tuple(size) if size else drift.shape
+    out = np.empty(shape)
+    prev = np.broadcast_to(initial, shape[:-1]).copy()
+    for t in range(shape[-1]):
+        shock = rng.standard_t(nu, size=shape[:-1])
+        prev = mu + rho * (prev - mu) + drift[..., t] + scale[..., t] * shock
+        out[..., t] = prev
+    return out
+
+
+def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
+    """Build the PyMC model for ``spec`` with the priors of ``lens``, fitted to ``inputs``."""
+    groups = parameter_groups(spec)
+    anchors = {c.anchor for c in spec.channels.values()}
+    free_ind = [i for i in spec.indicator_names if i not in anchors]
+    coords = {
+        "channel": spec.channel_names,
+        "driver": spec.continuous_drivers,
+        "war_state": spec.effect_states,
+        "year": inputs.years,
+        "shock_year": inputs.years[1:],
+        "indicator": spec.indicator_names,
+        "free_indicator": free_ind,
+        "obs": np.arange(len(inputs.obs_value)),
+        "hyperparameter": hyperparameter_labels(lens),
+    }
+    channel_of = np.array([spec.channel_names.index(spec.indicators[i].channel) for i in spec.indicator_names])
+    sign = np.array([spec.indicators[i].sign for i in spec.indicator_names], dtype=float)
+    is_anchor = np.array([i in anchors for i in spec.indicator_names])
+    free_pos = np.cumsum(~is_anchor) - 1
+    energy_k = spec.continuous_drivers.index("energy_leverage")
+    ties_k = spec.continuous_drivers.index("leader_ties")
+    friction_k = spec.continuous_drivers.index("regional_friction")
+    C, _T = len(spec.channel_names), len(inputs.years)
+
+    with pm.Model(coords=coords) as model:
+        hyper = _hyperparameter_tensors(lens)
+        p = {}
+        for group in FIT_GROUPS:
+            dims, elems = groups[group]
+            if elems:
+                p[group] = _group_variable(group, dims, elems, lens, hyper)
+        # the history's drivers are constants of the graph (folded at compile time); only what
+        # a run swaps without recompiling is data: the priors, and the outcomes SBC simulates
+        x = pm.Data("driver_values", inputs.drivers, dims=("driver", "year"))
+        war_idx = pm.Data("war_index", inputs.war_index, dims="year")
+        crisis = pm.Data("crisis_years", inputs.crisis, dims="year")
+        post = pm.Data("post2022", inputs.post2022, dims="year")
+        ties = x[ties_k]
+        centred = x - inputs.driver_means[:, None]
+
+        war_full = pt.concatenate([pt.zeros((C, 1)), p["war_effect"]], axis=1)  # reference state first
+        ref = spec.war_states.index(spec.war_driver.reference)
+        order = [ref] + [i for i in range(len(spec.war_states)) if i != ref]
+        war_full = war_full[:, np.argsort(order)]
+
+        scale = p["sigma"][:, None] * pt.exp(-p["cushion"] * ties[None, 1:])
+        # drivers and war states move the channel's equilibrium (long-run effects, scaled by
+        # 1 - rho per year); a crisis is an impulse in its year that then decays with rho
+        equilibrium_shift = (
+            pt.dot(p["beta"], centred[:, 1:])
+            + p["leverage_shift"][:, None] * (post * x[energy_k])[None, 1:]
+            + war_full[:, war_idx[1:]]
+        )
+        drift = (1.0 - p["rho"])[:, None] * equilibrium_shift + p["crisis_effect"][:, None] * crisis[None, 1:]
+        path = pm.CustomDist(
+            "path",
+            p["initial"],
+            p["mu"],
+            p["rho"],
+            drift,
+            scale,
+            p["nu"],
+            logp=_path_logp,
+            random=_path_random,
+            signature="(c),(c),(c),(c,t),(c,t),()->(c,t)",
+            dims=("channel", "shock_year"),
+        )
+        state = pm.Deterministic("state", pt.concatenate([p["initial"][:, None], path], axis=1), dims=("channel", "year"))
+
+        loading_all = pt.ones(len(spec.indicator_names))
+        intercept_all = pt.zeros(len(spec.indicator_names))
+        if len(free_ind):
+            loading_all = pt.set_subtensor(loading_all[~is_anchor], p["loading"][free_pos[~is_anchor]])
+            intercept_all = pt.set_subtensor(intercept_all[~is_anchor], p["intercept"][free_pos[~is_anchor]])
+        mean = intercept_all[:, None] + (sign * loading_all)[:, None] * state[channel_of, :]
+        obs_i, obs_t = inputs.obs_indicator, inputs.obs_year
+        obs_v = pm.Data("obs_value", inputs.obs_value, dims="obs")
+        pm.Normal("y", mu=mean[obs_i, obs_t], sigma=p["noise"][obs_i], observed=obs_v, dims="obs")
+
+        logit_hazard = p["hazard_intercept"] + p["hazard_friction"] * centred[friction_k] + p["hazard_ties"] * centred[ties_k]
+        pm.Bernoulli("crisis", logit_p=logit_hazard, observed=crisis, dims="year")
+    return model

@@ -1,0 +1,266 @@
+"""Fitting a lens to the history with NUTS (nutpie), and checking the sampler honestly.
+
+The model is compiled once per prior *structure* (distribution families) and data; a lens
+with the same structure reuses the compiled model and only swaps hyperparameter values,
+so editing a prior never recompiles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass, field
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from hedgecast.priors.lenses import Lens
+from hedgecast import timing
+from hedgecast.model import numba_cache
+from hedgecast.model.equations import HYPERPARAMETERS, ModelInputs, build_model, hyperparameter_vector, prior_structure
+from hedgecast.inputs.spec import ModelSpec
+
+RHAT_MAX = 1.01
+ESS_MIN = 400
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """How to run NUTS. Defaults are what the report uses."""
+
+    draws: int = 2000
+    tune: int = 1500
+    chains: int = 4
+    seed: int = 2026
+    target_accept: float = 0.98
+    sampler: str = "nutpie"  # "pymc" (PyMC's NUTS, C backend), or "mock" (prior draws; for tests)
+
+
+@dataclass
+class Diagnostics:
+    """R-hat, effective sample sizes and divergences of one fit, and whether they pass."""
+
+    max_rhat: float
+    min_ess_bulk: float
+    min_ess_tail: float
+    divergences: int
+    n_samples: int
+    worst: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def problems(self) -> list[str]:
+        out = []
+        if not self.max_rhat <= RHAT_MAX:
+            out.append(f"R-hat {self.max_rhat:.3f} > {RHAT_MAX} ({self.worst.get('rhat', '')}): chains disagree")
+        if not self.min_ess_bulk >= ESS_MIN:
+            out.append(f"bulk ESS {self.min_ess_bulk:.0f} < {ESS_MIN} ({self.worst.get('ess_bulk', '')})")
+        if not self.min_ess_tail >= ESS_MIN:
+            out.append(f"tail ESS {self.min_ess_tail:.0f} < {ESS_MIN} ({self.worst.get('ess_tail', '')})")
+        if self.divergences > 0:
+            out.append(f"{self.divergences} divergent transitions")
+        return out
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict:
+        return {
+            "max_rhat": self.max_rhat,
+            "min_ess_bulk": self.min_ess_bulk,
+            "min_ess_tail": self.min_ess_tail,
+            "divergences": self.divergences,
+            "n_samples": self.n_samples,
+            "worst": self.worst,
+            "passed": self.passed,
+            "problems": self.problems,
+        }
+
+
+def diagnose(idata: az.InferenceData, var_names: list[str]) -> Diagnostics:
+    """Compute R-hat (rank-normalized), bulk/tail ESS and divergences over ``var_names``."""
+    post = idata.posterior[var_names]
+    rhat = az.rhat(post)
+    ess_bulk = az.ess(post, method="bulk")
+    ess_tail = az.ess(post, method="tail")
+
+    def extreme(ds: xr.Dataset, fn) -> tuple[float, str]:
+        best, where = None, ""
+        for name, da in ds.data_vars.items():
+            vals = np.asarray(da.values, dtype=float).ravel()
+            if vals.size == 0 or np.isnan(vals).all():
+                continue
+            i = int(np.nanargmax(vals) if fn is max else np.nanargmin(vals))
+            v = float(vals[i])
+            if best is None or (v > best if fn is max else v < best):
+                best, where = v, name
+        return (best if best is not None else float("nan")), where
+
+    r, r_at = extreme(rhat, max)
+    eb, eb_at = extreme(ess_bulk, min)
+    et, et_at = extreme(ess_tail, min)
+    div = int(idata.sample_stats["diverging"].sum()) if "diverging" in idata.sample_stats else 0
+    n = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
+    return Diagnostics(r, eb, et, div, n, {"rhat": r_at, "ess_bulk": eb_at, "ess_tail": et_at})
+
+
+class CompiledModel:
+    """A PyMC model compiled for nutpie, reusable across lenses of the same structure."""
+
+    def __init__(self, spec: ModelSpec, lens: Lens, inputs: ModelInputs):
+        self.spec, self.inputs = spec, inputs
+        self.structure = prior_structure(lens)
+        self.model = build_model(spec, lens, inputs)
+        self._nutpie = None
+
+    def nutpie_model(self, lens: Lens):
+        """The nutpie-compiled model with ``lens``'s hyperparameters (compiled on first use)."""
+        import nutpie
+
+        if self._nutpie is None:
+            numba_cache.enable()
+            with warnings.catch_warnings(), timing.stage("compile"):
+                warnings.simplefilter("ignore")
+                self._nutpie = nutpie.compile_pymc_model(self.model, backend="numba")
+        return self._nutpie.with_data(**{HYPERPARAMETERS: hyperparameter_vector(lens)})
+
+    def set_lens(self, lens: Lens) -> None:
+        """Put ``lens``'s hyperparameters into the PyMC model's data (for prior sampling)."""
+        if prior_structure(lens) != self.structure:
+            raise ValueError("lens has a different prior structure; build a new CompiledModel")
+        with self.model:
+            pm.set_data({HYPERPARAMETERS: hyperparameter_vector(lens)})
+
+
+_CACHE: dict[str, CompiledModel] = {}
+
+
+def _inputs_key(inputs: ModelInputs) -> str:
+    h = hashlib.sha256()
+    for arr in (inputs.drivers, inputs.war_index, inputs.crisis, inputs.obs_indicator, inputs.obs_year, inputs.obs_value):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(repr(inputs.years).encode())
+    return h.hexdigest()
+
+
+def compiled_model(spec: ModelSpec, lens: Lens, inputs: ModelInputs) -> CompiledModel:
+    """The compiled model for this spec, data and prior structure, from the process cache."""
+    key = hashlib.sha256(repr((spec.sha256, spec.path, prior_structure(lens), _inputs_key(inputs))).encode()).hexdigest()
+    if key not in _CACHE:
+        with timing.stage("compile"):
+            _CACHE[key] = CompiledModel(spec, lens, inputs)
+    return _CACHE[key]
+
+
+class _quiet_sampling_log:
+    """Silence PyMC's 'Sampling: [...]' log line while drawing prior samples (noise in notebooks)."""
+
+    def __enter__(self):
+        import logging
+
+        self._logger = logging.getLogger("pymc")
+        self._level = self._logger.level
+        self._logger.setLevel(logging.WARNING)
+
+    def __exit__(self, *exc):
+        self._logger.setLevel(self._level)
+
+
+def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings: SamplerSettings, progress: bool = False) -> az.InferenceData:
+    """Run NUTS for ``lens`` on ``inputs``; returns posterior, sample stats and prior draws."""
+    cm = compiled_model(spec, lens, inputs)
+    cm.set_lens(lens)
+    free = [rv.name for rv in cm.model.free_RVs]
+    if settings.sampler == "nutpie":
+        import nutpie
+
+        compiled = cm.nutpie_model(lens)
+        with warnings.catch_warnings(), timing.stage("sampling"):
+            warnings.simplefilter("ignore")
+            idata = nutpie.sample(
+                compiled,
+                draws=settings.draws,
+                tune=settings.tune,
+                chains=settings.chains,
+                cores=min(settings.chains, 2),
+                seed=settings.seed,
+                target_accept=settings.target_accept,
+                progress_bar=progress,
+                store_unconstrained=False,
+                store_gradient=False,
+            )
+        data = {v.name for v in cm.model.data_vars}  # nutpie stores the model's data with the draws
+        keep = [v for v in idata.posterior.data_vars if v not in data]
+        idata.posterior = idata.posterior[keep]
+    elif settings.sampler == "pymc":
+        with cm.model, warnings.catch_warnings(), timing.stage("sampling"):
+            warnings.simplefilter("ignore")
+            idata = pm.sample(
+                draws=settings.draws,
+                tune=settings.tune,
+                chains=settings.chains,
+                cores=min(settings.chains, 2),
+                random_seed=settings.seed,
+                target_accept=settings.target_accept,
+                progressbar=progress,
+                compute_convergence_checks=False,
+            )
+    elif settings.sampler == "mock":
+        idata = _mock_posterior(cm.model, free, settings)
+    else:
+        raise ValueError(f"unknown sampler {settings.sampler!r}: use 'nutpie', 'pymc' or 'mock'")
+    with cm.model, warnings.catch_warnings(), _quiet_sampling_log(), timing.stage("prior draws"):
+        warnings.simplefilter("ignore")
+        prior = pm.sample_prior_predictive(draws=min(1000, settings.draws * settings.chains), var_names=[*free, "state"], random_seed=settings.seed)
+    idata.add_groups({"prior": prior.prior})
+    idata.attrs["free_rvs"] = free
+    idata.attrs["sampler"] = settings.sampler
+    return idata
+
+
+def _mock_posterior(model: pm.Model, free: list[str], settings: SamplerSettings) -> az.InferenceData:
+    """Prior draws dressed as a posterior (like ``pymc.testing.mock_sample``): no compile, no NUTS.
+
+    For tests of everything downstream of the sampler; diagnostics on it are meaningless.
+    """
+    with model, warnings.catch_warnings(), _quiet_sampling_log():
+        warnings.simplefilter("ignore")
+        draws = pm.sample_prior_predictive(draws=settings.draws * settings.chains, var_names=[*free, "state"], random_seed=settings.seed + 1)
+    post = draws.prior.stack(sample=("chain", "draw")).drop_vars(["chain", "draw", "sample"])
+    post = post.assign_coords(sample=np.arange(post.sizes["sample"]))
+    post = post.coarsen(sample=settings.draws).construct(sample=("chain", "draw")).assign_coords(chain=np.arange(settings.chains), draw=np.arange(settings.draws))
+    post = post.drop_vars("sample", errors="ignore")
+    dims = [d for d in post.dims]
+    post = post.transpose("chain", "draw", *[d for d in dims if d not in ("chain", "draw")])
+    stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((settings.chains, settings.draws), dtype=bool))}, coords={"chain": post.chain, "draw": post.draw})
+    return az.InferenceData(posterior=post, sample_stats=stats)
+
+
+def posterior_predictive(idata: az.InferenceData, spec: ModelSpec, inputs: ModelInputs, seed: int) -> xr.DataArray:
+    """Replicated indicators (standardized), dims ``(chain, draw, indicator, year)``.
+
+    Covers every year, so unobserved cells are imputed rather than dropped.
+    """
+    post = idata.posterior
+    anchors = {c.anchor for c in spec.channels.values()}
+    names = spec.indicator_names
+    state = post["state"]  # chain, draw, channel, year
+    rng = np.random.default_rng([seed, 7])
+    out = []
+    for name in names:
+        ind = spec.indicators[name]
+        s = state.sel(channel=ind.channel)
+        if name in anchors:
+            load, icpt = 1.0, 0.0
+        else:
+            load = post["loading"].sel(free_indicator=name)
+            icpt = post["intercept"].sel(free_indicator=name)
+        noise = post["noise"].sel(indicator=name)
+        mean = (icpt + ind.sign * load * s).transpose("chain", "draw", "year")
+        eps = rng.standard_normal(mean.shape)
+        rep = mean + noise * xr.DataArray(eps, dims=mean.dims)
+        out.append(rep.drop_vars(["channel", "free_indicator", "indicator"], errors="ignore"))
+    rep = xr.concat(out, dim=xr.DataArray(names, dims="indicator", name="indicator"))
+    return rep.transpose("chain", "draw", "indicator", "year").rename("y_rep")

@@ -1,0 +1,1 @@
+"""Priors: lenses (sourced sets of priors) and elicitation."""

@@ -1,0 +1,1 @@
+"""Validation of the model itself: simulation-based calibration and backtests, run on dask."""

@@ -1,0 +1,121 @@
+import numpy as np
+import pytest
+import xarray as xr
+
+from hedgecast.forecasting.forecast import forecast
+from hedgecast.forecasting.scenarios import common_noise
+
+
+@pytest.fixture(scope="module")
+def fc(mock_fit):
+    return mock_fit.forecast()
+
+
+def test_forecast_has_named_dims_for_every_scenario(fc, spec):
+    assert fc.data["state"].dims == ("chain", "draw", "scenario", "year", "channel")
+    assert fc.scenarios == list(spec.scenarios)
+    assert list(fc.data.year.values) == list(range(2026, 2036))
+
+
+def test_class_probabilities_sum_to_one_per_scenario_and_year(fc):
+    probs = fc.class_probabilities((2026, 2030, 2035))
+    np.testing.assert_allclose(probs.sum("trajectory").values, 1.0, atol=1e-12)
+    assert (probs >= 0).all()
+
+
+def test_forecasting_leaves_the_fitted_history_untouched(mock_fit, spec, baseline):
+    before = mock_fit.idata.posterior["state"].values.copy()
+    a = forecast(mock_fit.idata, spec, baseline, mock_fit.inputs, ["status_quo"], seed=3)
+    b = forecast(mock_fit.idata, spec, baseline, mock_fit.inputs, ["russian_setback"], seed=3)
+    np.testing.assert_array_equal(mock_fit.idata.posterior["state"].values, before)
+    # a scenario that only changes the future: the starting point (2025) is the same posterior
+    assert a.data["state"].isel(year=0).shape == b.data["state"].isel(year=0).shape
+
+
+def test_same_seed_same_numbers_and_scenarios_do_not_interact(mock_fit, spec, baseline):
+    full = forecast(mock_fit.idata, spec, baseline, mock_fit.inputs, None, seed=9)
+    again = forecast(mock_fit.idata, spec, baseline, mock_fit.inputs, None, seed=9)
+    xr.testing.assert_identical(full.class_probabilities(), again.class_probabilities())
+    alone = forecast(mock_fit.idata, spec, baseline, mock_fit.inputs, ["post_erdogan_2028"], seed=9)
+    np.testing.assert_array_equal(full.data["state"].sel(scenario="post_erdogan_2028").values, alone.data["state"].sel(scenario="post_erdogan_2028").values)
+    other = forecast(mock_fit.idata, spec, baseline, mock_fit.inputs, None, seed=10)
+    assert not np.array_equal(full.data["state"].values, other.data["state"].values)
+
+
+def test_scenarios_share_random_numbers(fc):
+    # status_quo and protracted_war differ only through the war; in years when both are in
+    # the same war state on the same draw with the same drivers, shocks are identical, so
+    # the first-year states coincide wherever the first-year war state does.
+    sq, pw = fc.data.sel(scenario="status_quo"), fc.data.sel(scenario="protracted_war")
+    same = (sq["war"].isel(year=0) == pw["war"].isel(year=0)).values
+    assert same.any()
+    np.testing.assert_allclose(sq["state"].isel(year=0).values[same], pw["state"].isel(year=0).values[same])
+
+
+def _fixed(idata, **values):
+    post = idata.posterior.copy(deep=True)
+    for name, v in values.items():
+        post[name] = xr.full_like(post[name], v)
+    out = idata.copy()
+    out.posterior = post
+    return out
+
+
+def test_stationary_mean_and_variance_match_closed_form(workbench, spec, baseline):
+    """No drivers, no war effect, no crises: an AR(1) whose mean and variance are known exactly."""
+    big = workbench.fit(baseline, sampler="mock", draws=4000, chains=2, seed=1)
+    mu, rho, sigma = 0.3, 0.7, 0.4
+    idata = _fixed(big.idata, mu=mu, rho=rho, sigma=sigma, nu=1e6, cushion=0.0, beta=0.0, leverage_shift=0.0, war_effect=0.0, crisis_effect=0.0, hazard_intercept=-60.0, hazard_friction=0.0, hazard_ties=0.0)
+    start = 1.5
+    idata.posterior["state"] = xr.where(idata.posterior["year"] == idata.posterior["year"].max(), start, idata.posterior["state"])
+    fc = forecast(idata, spec, baseline, big.inputs, ["status_quo"], seed=4)
+    s = fc.data["state"].sel(scenario="status_quo", channel="economic").stack(n=("chain", "draw"))
+    for h in (1, 5, 10):
+        x = s.isel(year=h - 1).values
+        mean = mu + rho**h * (start - mu)
+        var = sigma**2 * (1 - rho ** (2 * h)) / (1 - rho**2)
+        se = np.sqrt(var / x.size)
+        assert abs(x.mean() - mean) < 4 * se
+        assert abs(x.var() / var - 1) < 0.06
+    assert int(fc.data["crisis"].sum()) == 0
+
+
+def test_forecast_matches_a_plain_loop_for_one_draw(mock_fit, spec, baseline):
+    """Re-implement the state equation draw by draw in plain Python and compare."""
+    seed = 21
+    fc = forecast(mock_fit.idata, spec, baseline, mock_fit.inputs, ["russia_loses_syria_bases"], seed=seed)
+    post = mock_fit.idata.posterior
+    n = post.sizes["chain"] * post.sizes["draw"]
+    noise = common_noise(spec, post["nu"].values.reshape(-1), seed, 10)
+    drivers = spec.continuous_drivers
+    for flat in (0, 57, n - 1):
+        c, d = divmod(flat, post.sizes["draw"])
+        p = post.isel(chain=c, draw=d)
+        out = fc.data.isel(chain=c, draw=d).sel(scenario="russia_loses_syria_bases")
+        prev = p["state"].isel(year=-1).values.copy()
+        for t, _year in enumerate(out.year.values):
+            x = out["driver_value"].isel(year=t).values
+            ties, friction, energy = (x[drivers.index(k)] for k in ("leader_ties", "regional_friction", "energy_leverage"))
+            means = mock_fit.workbench.history.drivers[drivers].mean().to_numpy()
+            xc = x - means
+            hazard = 1 / (1 + np.exp(-(float(p["hazard_intercept"]) + float(p["hazard_friction"]) * xc[drivers.index("regional_friction")] + float(p["hazard_ties"]) * xc[drivers.index("leader_ties")])))
+            crisis = int(noise.crisis_uniform[flat, t] < hazard)
+            assert crisis == int(out["crisis"].isel(year=t))
+            state_name = spec.war_states[int(out["war"].isel(year=t))]
+            for ci, ch in enumerate(spec.channel_names):
+                war = 0.0 if state_name == "none" else float(p["war_effect"].sel(channel=ch, war_state=state_name))
+                shift = sum(float(p["beta"].sel(channel=ch, driver=k)) * xc[j] for j, k in enumerate(drivers))
+                shift += float(p["leverage_shift"].sel(channel=ch)) * energy + war
+                r, m = float(p["rho"].sel(channel=ch)), float(p["mu"].sel(channel=ch))
+                scale = float(p["sigma"].sel(channel=ch)) * np.exp(-float(p["cushion"]) * ties)
+                prev[ci] = m + r * (prev[ci] - m) + (1 - r) * shift + float(p["crisis_effect"].sel(channel=ch)) * crisis + scale * noise.shock[flat, t, ci]
+            np.testing.assert_allclose(out["state"].isel(year=t).values, prev, rtol=1e-10, atol=1e-10)
+
+
+def test_headline_and_differences(fc):
+    head = fc.headline(2030)
+    assert set(head) == set(fc.scenarios)
+    row = head["status_quo"]
+    assert abs(sum(v for k, v in row.items() if k.startswith("P(") and "crisis" not in k) - 1) < 1e-9
+    diff = fc.difference("new_low", "status_quo")
+    assert diff["se"] >= 0 and -1 <= diff["difference"] <= 1

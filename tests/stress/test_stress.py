@@ -1,0 +1,180 @@
+"""The stress test end to end: JSON record, report section, CLI entry, the seminar notebook."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from hedgecast.stress import sensitivity as sens
+from hedgecast.stress.believe import Target
+from hedgecast.stress.reweight import K_THRESHOLD
+from hedgecast.stress.run import RUPTURE, TRANSACTIONAL, StressSettings, cli_stress, stress_section
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "notebooks" / "05-seminar-stress-test.ipynb"
+SCEN = ("status_quo", "protracted_war", "post_erdogan_2028")
+
+
+@pytest.fixture(scope="module")
+def stress(workbench, mock_fit, tmp_path_factory):
+    fc = mock_fit.forecast(list(SCEN))
+    chosen = {
+        "hazard_intercept",
+        "hazard_friction",
+        "hazard_ties",
+        "crisis_effect.political",
+        "beta.political.leader_ties",
+        "scenario_probability.post_erdogan_2028",
+        "war_transition.attrition",
+    }
+    A = [a for a in sens.default_assumptions(mock_fit.lens) if a.prior in chosen]
+    settings = StressSettings(
+        scenarios=SCEN,
+        targets=(Target(RUPTURE, "protracted_war", ">=", 0.30), Target(RUPTURE, "protracted_war", "<=", 0.20)),
+        sobol_top=4,
+        sobol_n=32,
+        lenses=("baseline", "kusa_2022"),
+        refits_tornado=1,
+        refits_believe=1,
+        refits_pool=1,
+    )
+    calls = []
+    path = tmp_path_factory.mktemp("stress") / "stress.json"
+    from hedgecast.stress import run as stress_mod
+
+    original = stress_mod.sens.default_assumptions
+    stress_mod.sens.default_assumptions = lambda lens, groups=None: A  # keep the test fast: a few assumptions
+    try:
+        result, section = cli_stress(workbench, mock_fit, fc, lambda d, c, t: calls.append((d, c, t)), settings=settings, json_path=path)
+    finally:
+        stress_mod.sens.default_assumptions = original
+    return result, section, path, calls
+
+
+def test_cli_stress_writes_a_json_record_without_nans(stress):
+    result, _, path, _ = stress
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text)  # to_json uses allow_nan=False: no NaN/Infinity can be in it
+    assert "NaN" not in text and "Infinity" not in text
+    for key in (
+        "latency",
+        "most_influential",
+        "power_scaling",
+        "tornado",
+        "sobol",
+        "what_would_you_have_to_believe",
+        "pool",
+        "refits",
+        "k_threshold",
+    ):
+        assert key in data
+    assert data["k_threshold"] == K_THRESHOLD
+    top = data["most_influential"]["protracted_war"][RUPTURE]
+    assert len(top) == 3 and top[0]["assumption"] == result.top("protracted_war").iloc[0]["assumption"]
+    assert data["latency"]["reweighted_edit_s"] < data["latency"]["refit_edit_s"]
+    assert {t["target"]["text"] for t in data["what_would_you_have_to_believe"]} == {
+        "P(rupture by 2030) ≥ 0.30 under protracted_war",
+        "P(rupture by 2030) ≤ 0.20 under protracted_war",
+    }
+    assert data["pool"]["table"] and {"linear pool", "log pool"} <= set(data["pool"]["table"][0])
+
+
+def test_unreliable_reweighted_numbers_never_reach_the_record(stress):
+    _, _, path, _ = stress
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for by_metric in data["tornado"].values():
+        for rows in by_metric.values():
+            for r in rows:
+                for end in ("low", "high"):
+                    k, method = r.get(f"k_{end}"), r.get(f"method_{end}")
+                    if k is not None and k > K_THRESHOLD and method != "refit":
+                        assert r[f"p_{end}"] is None and r[f"reliable_{end}"] is False
+    for b in data["what_would_you_have_to_believe"]:
+        for r in b["table"]:
+            if r["verdict"] == "reached" and r["method"] == "reweight":
+                assert r["pareto_k"] is None or r["pareto_k"] <= K_THRESHOLD
+
+
+def test_progress_reaches_the_end(stress):
+    *_, calls = stress
+    done = [c for _, c, _ in calls]
+    assert calls and done[-1] == calls[-1][2]
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(done))  # never goes backwards
+
+
+def test_section_shows_tornado_sobol_believe_pool_and_psens(stress):
+    result, (title, html), _, _ = stress
+    assert title == "Stress test"
+    assert html.count("<img") >= 2 + 2 + 1  # tornado × focus × metrics, Sobol × focus, psens
+    for text in (
+        "Tornado charts",
+        "Sobol indices",
+        "What would you have to believe?",
+        "Pooled forecast across lenses",
+        "Prior sensitivity (power-scaling)",
+        "k̂",
+    ):
+        assert text in html
+    assert "P(rupture by 2030) ≤ 0.20 under protracted_war" in html
+    assert "linear pool" in html and "log pool" in html
+    assert stress_section(result) == (title, html)  # pure: the same result renders the same section
+
+
+def test_the_section_goes_into_the_report(stress, mock_fit, tmp_path):
+    report = pytest.importorskip("hedgecast.report.build")
+    _, section, _, _ = stress
+    path = report.build_report(mock_fit, mock_fit.forecast(list(SCEN)), path=tmp_path / "r.html", extra_sections=[section])
+    text = Path(path).read_text(encoding="utf-8")
+    assert "Stress test" in text and "What would you have to believe?" in text
+
+
+def test_settings_reject_a_focus_scenario_that_is_not_forecast(workbench, mock_fit):
+    from hedgecast.stress.run import run_stress
+
+    with pytest.raises(ValueError, match="new_low"):
+        run_stress(mock_fit, mock_fit.forecast(list(SCEN)), StressSettings(scenarios=SCEN, focus=("new_low",)))
+
+
+def test_metric_names_are_the_forecast_headline_names(mock_fit):
+    head = mock_fit.forecast(list(SCEN)).headline(2030)["status_quo"]
+    assert RUPTURE in head and TRANSACTIONAL in head
+
+
+# ---- the seminar notebook ---------------------------------------------------------------
+def test_notebook_declares_its_parameters_and_drives_its_widgets():
+    import papermill
+
+    declared = papermill.inspect_notebook(str(NOTEBOOK))
+    assert {"draws", "tune", "chains", "seed", "sampler"} <= set(declared)
+    src = "\n".join(c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code")
+    assert "ipywidgets" in src and ".observe(update" in src
+    assert "s0.value = " in src and "submit_button.click()" in src  # the notebook moves its own sliders and submits the form
+
+
+def test_notebook_executes_with_mock_draws(tmp_path):
+    """The whole notebook on a real kernel with prior draws instead of NUTS (the full run is in test_notebooks)."""
+    import papermill
+
+    out = tmp_path / NOTEBOOK.name
+    papermill.execute_notebook(
+        str(NOTEBOOK),
+        str(out),
+        parameters={"draws": 100, "tune": 100, "chains": 2, "sampler": "mock"},
+        kernel_name="python3",
+        cwd=str(ROOT),
+        progress_bar=False,
+        request_save_on_cell_execute=False,
+        execution_timeout=600,
+    )
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    assert "Pareto k̂" in text  # a slider move was reweighted and said so
+    assert "refitted" in text  # the large move took the refit path, and said so
+    assert "Ayşe" in text and "Boris" in text  # the room view pooled both participants
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3

@@ -1,0 +1,237 @@
+"""``hedgecast check``: every model, lens and data file is validated without fitting, in
+seconds, and every problem across all files comes back at once, each naming its file and
+field (or row and column)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tomli_w
+import xarray as xr
+
+from hedgecast.config import Paths
+from hedgecast.forecasting.trajectories import TrajectoryClass, classify
+from hedgecast.check import check_project
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = Paths(ROOT).seeds
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
+    """A copy of the project's models, data and pyproject under tmp_path (no seed papers)."""
+    monkeypatch.delenv("HEDGECAST_SEEDS", raising=False)
+    root = tmp_path / "proj"
+    for sub in ("models", "data"):
+        shutil.copytree(ROOT / sub, root / sub)
+    shutil.copyfile(ROOT / "pyproject.toml", root / "pyproject.toml")
+    return Paths(root)
+
+
+@pytest.fixture
+def with_seeds(monkeypatch: pytest.MonkeyPatch) -> Path:
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed papers not available at {SEEDS}")
+    monkeypatch.setenv("HEDGECAST_SEEDS", str(SEEDS))
+    return SEEDS
+
+
+def edit_toml(path: Path, change) -> None:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+
+
+def edit_text(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"test setup: {old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def fields(report) -> set[tuple[str, str]]:
+    return {(p.file, p.field) for p in report.problems}
+
+
+# ------------------------------------------------------------------- the real project
+def test_the_real_project_passes_in_seconds(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("HEDGECAST_SEEDS", raising=False)
+    start = time.perf_counter()
+    report = check_project(ROOT)
+    assert report.passed, "\n".join(map(str, report.problems))
+    assert time.perf_counter() - start < 15
+    assert any("turkiye_russia.toml" in line for line in report.ok)
+    assert any("baseline.toml" in line for line in report.ok)
+    assert any(line.startswith("data:") for line in report.ok)
+
+
+def test_the_real_project_quotes_are_verbatim(with_seeds):
+    report = check_project(ROOT)
+    assert report.passed, "\n".join(map(str, report.problems))
+    assert not any("not checked" in note for note in report.notes)
+
+
+# ------------------------------------------------------------------- all files at once
+def test_problems_in_spec_and_data_come_back_together(project: Paths):
+    edit_toml(project.spec, lambda d: d["drivers"]["energy_leverage"].update(future_sd=-1.0))
+    edit_text(project.curated / "war_states.csv", "2001,none", "2001,nnoe")
+    report = check_project(project.root)
+    assert ("models/turkiye_russia.toml", "drivers.energy_leverage.future_sd") in fields(report)
+    war = [p for p in report.problems if p.file == "data/curated/war_states.csv"]
+    assert war and war[0].field == "row 3, column state"
+    assert "did you mean 'none'?" in war[0].message
+    assert any("TOML syntax only" in note for note in report.notes)
+
+
+def test_problems_in_lens_and_data_come_back_together(project: Paths):
+    edit_toml(project.lenses / "baseline.toml", lambda d: d["priors"].update(cushon=d["priors"].pop("cushion")))
+    edit_text(project.curated / "series.csv", "\n", "\nnot_a_series,2019,abc,x,y,,\n")
+    report = check_project(project.root)
+    assert ("models/lenses/baseline.toml", "priors.cushon") in fields(report)
+    assert ("data/curated/series.csv", "row 2, column value") in fields(report)
+    assert report.ok and any("turkiye_russia.toml" in line for line in report.ok)
+
+
+def test_every_file_is_reported_even_when_all_are_broken(project: Paths):
+    edit_text(project.spec, "[model]", "[model")
+    (project.lenses / "broken.toml").write_text("[lens\n", encoding="utf-8")
+    (project.models / "second_spec.toml").write_text("x = \n", encoding="utf-8")
+    edit_text(project.curated / "drivers.csv", "driver,year,value", "driver,yaer,value")
+    report = check_project(project.root)
+    files = {p.file for p in report.problems}
+    assert {"models/turkiye_russia.toml", "models/lenses/broken.toml", "models/second_spec.toml", "data/curated/drivers.csv"} <= files
+    drivers = [p for p in report.problems if p.file == "data/curated/drivers.csv"]
+    assert any("did you mean 'year'" in p.message or "misspelling" in p.message for p in drivers)
+
+
+def test_duplicate_lens_names_across_files(project: Paths):
+    shutil.copyfile(project.lenses / "baseline.toml", project.lenses / "zz_copy.toml")
+    report = check_project(project.root)
+    dup = [p for p in report.problems if p.field == "lens.name"]
+    assert dup and "already used by models/lenses/baseline.toml" in dup[0].message
+    assert dup[0].file == "models/lenses/zz_copy.toml"
+
+
+def test_spec_names_the_data_does_not_provide(project: Paths):
+    def add_indicator(d):
+        d["indicators"]["trade_usd_bnn"] = {"channel": "economic", "label": "typo"}
+
+    edit_toml(project.spec, add_indicator)
+    report = check_project(project.root)
+    problem = next(p for p in report.problems if p.field == "indicators.trade_usd_bnn")
+    assert problem.file == "models/turkiye_russia.toml"
+    assert "did you mean 'trade_usd_bn'?" in problem.message
+    assert problem.line is not None
+
+
+def test_a_missing_data_column_is_named(project: Paths):
+    edit_text(project.curated / "events.csv", "event_id,date,title,channel", "event_id,date,title,chanel")
+    report = check_project(project.root)
+    messages = {p.field: p.message for p in report.problems if p.file == "data/curated/events.csv"}
+    assert "missing column 'channel'" in messages["column channel"]
+
+
+def test_a_misspelt_series_name_that_would_silently_drop_data(project: Paths):
+    path = project.curated / "series.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    row = next(i for i, line in enumerate(lines) if line.startswith("russian_tourists_k,"))
+    lines[row] = lines[row].replace("russian_tourists_k,", "russian_tourist_k,", 1)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    report = check_project(project.root)
+    problem = next(p for p in report.problems if p.file == "data/curated/series.csv")
+    assert problem.field == f"row {row + 1}, column series"
+    assert "did you mean 'russian_tourists_k'?" in problem.message
+
+
+# ------------------------------------------------------------------- seed quotes
+def test_a_lens_quote_not_in_its_seed_file(project: Paths, with_seeds):
+    def misquote(d):
+        d["priors"]["cushion"] = {
+            "dist": "Normal",
+            "mu": 0.3,
+            "sigma": 0.3,
+            "source": "001_19e99d834b398c11.txt",
+            "quote": "a quote the paper never wrote",
+        }
+
+    edit_toml(project.lenses / "baseline.toml", misquote)
+    report = check_project(project.root)
+    problem = next(p for p in report.problems if p.field == "priors.cushion.quote")
+    assert problem.file == "models/lenses/baseline.toml"
+    assert "not found verbatim in 001_19e99d834b398c11.txt" in problem.message
+    assert problem.line is not None
+
+
+def test_a_scenario_quote_not_in_its_seed_file(project: Paths, with_seeds):
+    def misquote(d):
+        d["scenarios"]["t_misquoted"] = {"source": "003_6ccec0198bf7a77b.txt", "quote": "Moscow  capacity   to sustain"}
+
+    edit_toml(project.spec, misquote)
+    report = check_project(project.root)
+    problem = next(p for p in report.problems if p.field == "scenarios.t_misquoted.quote")
+    assert problem.file == "models/turkiye_russia.toml"
+
+
+def test_whitespace_in_quotes_may_differ(project: Paths, with_seeds):
+    text = (SEEDS / "003_6ccec0198bf7a77b.txt").read_text(encoding="utf-8")
+    words = " ".join(text.split())[200:260].split(" ")[1:-1]
+    quote = "\n   ".join(words)
+
+    def cite(d):
+        d["scenarios"]["t_quoted"] = {"source": "003_6ccec0198bf7a77b.txt", "quote": quote}
+
+    edit_toml(project.spec, cite)
+    report = check_project(project.root)
+    assert not [p for p in report.problems if "t_quoted" in p.field], report.problems
+
+
+def test_a_seed_file_that_does_not_exist(project: Paths, with_seeds):
+    def cite(d):
+        d["scenarios"]["t_nofile"] = {"source": "009_0000000000000000.txt", "quote": "anything"}
+
+    edit_toml(project.spec, cite)
+    report = check_project(project.root)
+    problem = next(p for p in report.problems if p.field == "scenarios.t_nofile.source")
+    assert "not found" in problem.message
+
+
+def test_without_the_papers_quotes_are_not_checked_and_it_says_so(project: Paths):
+    report = check_project(project.root)
+    assert report.passed, report.problems
+    assert any("seed quotes were not checked" in note for note in report.notes)
+
+
+# ------------------------------------------------------------------- trajectory classes
+def test_classify_follows_the_spec_channels_and_gives_every_path_one_class():
+    """Rules over a third channel classify paths exactly as a direct computation does."""
+    rng = np.random.default_rng(0)
+    channels = ["economic", "political", "security"]
+    hist_years, years = list(range(2010, 2026)), list(range(2026, 2031))
+    history = xr.DataArray(
+        rng.normal(size=(1, 50, len(hist_years), 3)),
+        dims=("chain", "draw", "year", "channel"),
+        coords={"year": hist_years, "channel": channels},
+    )
+    states = xr.DataArray(
+        rng.normal(size=(1, 50, len(years), 3)), dims=("chain", "draw", "year", "channel"), coords={"year": years, "channel": channels}
+    )
+    crisis = xr.DataArray(rng.random((1, 50, len(years))) < 0.1, dims=("chain", "draw", "year"), coords={"year": years}).astype(int)
+    classes = [
+        TrajectoryClass("crisis", "crisis"),
+        TrajectoryClass("security_drop", "security_change < -0.5 and political_min_change < 0"),
+        TrajectoryClass("rest", "otherwise"),
+    ]
+    labels = classify(classes, states, crisis, history, [2028, 2030])
+    for year in (2028, 2030):
+        got = labels.sel(year=year).values.ravel()
+        last = history.isel(year=-1)
+        change = (states.sel(year=year) - last).values.reshape(50, 3)
+        min_change = (states.sel(year=slice(None, year)).min("year") - last).values.reshape(50, 3)
+        had_crisis = crisis.sel(year=slice(None, year)).max("year").values.ravel() > 0
+        expected = np.where(had_crisis, 0, np.where((change[:, 2] < -0.5) & (min_change[:, 1] < 0), 1, 2))
+        assert (got == expected).all()
+    assert set(np.unique(labels.values)) <= {0, 1, 2}
