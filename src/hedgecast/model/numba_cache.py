@@ -58,6 +58,6 @@ def enable() -> None:
         def psi(x):
             return impl(x)
 
-        return numba.njit(psi), scalar_op_cache_key(op, impl="hedgecast.numba_cache.digamma/1")
+        return numba.njit(psi), scalar_op_cache_key(op, impl="hedgecast.model.numba_cache.digamma/1")
 
     _ENABLED = True
