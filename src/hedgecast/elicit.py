@@ -51,6 +51,8 @@ from __future__ import annotations
 import math
 import textwrap
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -395,9 +397,7 @@ def from_quartiles(
     pz = _preliz()
     q1, median, q3 = float(q1), float(median), float(q3)
     dist = pz.StudentT(nu=float(nu)) if family == "StudentT" else getattr(pz, family)()
-    with warnings.catch_warnings():
-        # PreliZ warns when the fit misses a quartile by > 0.01; the check against `tolerance` below decides instead
-        warnings.filterwarnings("ignore", message=r"\s*The expected masses are", category=UserWarning)
+    with _quiet_preliz():
         pz.quartile(dist, q1, median, q3, plot=False)
     prior = Prior(family, **{k: float(v) for k, v in dist.params_dict.items()})
     statement = Statement(
@@ -463,7 +463,8 @@ def from_maxent(
     _preliz()
     lower, upper, mass = float(lower), float(upper), float(mass)
     try:
-        prior = Prior(family, **{k: float(v) for k, v in fixed.items()}).constrain(lower, upper, mass)
+        with _quiet_preliz():
+            prior = Prior(family, **{k: float(v) for k, v in fixed.items()}).constrain(lower, upper, mass)
     except Exception as err:  # PreliZ's and pymc_extras' errors for impossible combinations
         raise SpecError(
             Problem("from_maxent", "family", f"no {family} with {_pct(mass)} between {_num(lower)} and {_num(upper)}: {err}")
@@ -496,6 +497,42 @@ def _preliz():
 
     matplotlib.rcParams["savefig.bbox"] = bbox
     return preliz
+
+
+@contextmanager
+def _quiet_preliz() -> Iterator[None]:
+    """Silence the two notices a PreliZ fit gives that are not the analyst's concern.
+
+    * ``pz.quartile`` warns when the fit misses a quartile by more than 0.01: the check
+      table and :func:`from_quartiles`' ``tolerance`` report and decide that instead;
+    * PyTensor warns that Numba runs some of PreliZ's ops (e.g. ``XlogY0`` in a Beta's
+      entropy) in object mode: slower, same numbers.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"\s*The expected masses are", category=UserWarning)
+        warnings.filterwarnings("ignore", message=r"Numba will use object mode to run \w+'s perform method", category=UserWarning)
+        yield
+
+
+class _QuietPreliZ:
+    """A PreliZ distribution whose methods run under :func:`_quiet_preliz`."""
+
+    def __init__(self, dist: Any) -> None:
+        self.dist = dist
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.dist, name)
+        if not callable(attr):
+            return attr
+
+        def quiet(*args: Any, **kwargs: Any) -> Any:
+            with _quiet_preliz():
+                return attr(*args, **kwargs)
+
+        return quiet
+
+    def __repr__(self) -> str:
+        return repr(self.dist)
 
 
 def _preliz_families() -> tuple[str, ...]:
@@ -589,7 +626,7 @@ def to_scipy(prior: Prior):
     Gamma, Beta (alpha/beta, mu/sigma or mu/nu), HalfNormal, TruncatedNormal and Uniform.
     Any other family PreliZ knows (e.g. from :func:`from_maxent`) comes back as its
     ``Prior.preliz`` distribution, which has the same ``pdf``, ``cdf``, ``sf``, ``ppf``,
-    ``mean`` and ``std`` methods.
+    ``mean`` and ``std`` methods (wrapped to silence PreliZ's compile notices).
     """
     p = {k: float(v) for k, v in prior.parameters.items()}
     dist = prior.distribution
@@ -622,7 +659,7 @@ def to_scipy(prior: Prior):
         lo, hi = p.get("lower", 0.0), p.get("upper", 1.0)
         return stats.uniform(lo, hi - lo)
     if dist not in SCIPY_FAMILIES and dist in _preliz_families():
-        return prior.preliz
+        return _QuietPreliZ(prior.preliz)
     raise SpecError(
         Problem(
             "to_scipy",
