@@ -46,10 +46,22 @@ SeedOpt = Annotated[int, typer.Option(help="Random seed (same spec + data + seed
 AllowOpt = Annotated[bool, typer.Option("--allow-warnings", help="Exit 0 even if sampler diagnostics fail.")]
 
 
+def _print_version(value: bool) -> None:
+    """Print ``hedgecast <version>`` and stop (the eager ``--version`` option)."""
+    if value:
+        from . import __version__
+
+        typer.echo(f"hedgecast {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main(
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks.")] = False,
     root: Annotated[Path | None, typer.Option("--root", help="Project folder (default: found from the current directory).")] = None,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True, expose_value=False)
+    ] = False,
 ) -> None:
     """Bayesian scenario forecasting of Türkiye–Russia relations."""
     STATE["debug"], STATE["root"] = debug, root

@@ -1,6 +1,6 @@
 """Elicitation: turn what an analyst says into a prior, and show that the prior says it.
 
-Three kinds of statement are supported, each returning an :class:`Elicited` — the
+Five kinds of statement are supported, each returning an :class:`Elicited` — the
 ``pymc_extras.prior.Prior`` plus a :class:`Statement` recording what was said:
 
 * :func:`from_interval` — "I am 90% sure the effect lies between 0.1 and 0.5".
@@ -17,6 +17,14 @@ Three kinds of statement are supported, each returning an :class:`Elicited` — 
   0.10 (so roughly two chances in three that the probability lies within ±10 points).
   For an interval reading ("90% sure it is between 25% and 45%") use
   ``from_interval(0.25, 0.45, mass=0.9, family="Beta")``.
+* :func:`from_quartiles` — "even odds it is below 0.3; one chance in four below 0.1, one
+  in four above 0.6". Fitted with PreliZ's ``pz.quartile`` (least squares on the three
+  quartiles, so asymmetric quartiles get the nearest member of the family; the check
+  table shows how near).
+* :func:`from_maxent` — "90% sure it lies between 1 and 5", read the PreliZ way: the
+  *maximum-entropy* member of any PreliZ family with that mass inside, tails not
+  necessarily equal (``Prior.constrain``, i.e. ``pz.maxent``). Also takes fixed
+  parameters, e.g. a Beta with its mean fixed.
 
 Every result goes straight into a lens, with the statement as its recorded reason::
 
@@ -24,18 +32,27 @@ Every result goes straight into a lens, with the statement as its recorded reaso
     >>> lens.set_prior("beta.political.leader_ties", e.prior, reason=e.reason)    # doctest: +SKIP
     >>> plot_elicited(e.prior, e.statement)                                        # doctest: +SKIP
 
-Why SciPy and not PreliZ: PreliZ 0.24.0 (the latest release) does not import with the
-pinned matplotlib 3.11.2 (``preliz/__init__.py`` uses ``matplotlib.style.core``, which
-matplotlib removed) and it sets a global ``rcParams`` entry on import; its dependency
-``pytensor_distributions`` also pulls a pytensor 3.x unless pinned. The three statements
-here need only quantile functions and two small root solves (one-dimensional for Gamma,
-two-dimensional for Beta), which SciPy does to machine precision without a new dependency.
+PreliZ and the project's own solvers: PreliZ (0.24, with matplotlib 3.10.x: it does not
+import with 3.11) does the statements that need a general optimiser — quartiles and
+maximum entropy, over any of its families — and :func:`to_scipy` falls back on
+``Prior.preliz`` for families SciPy is not mapped for here. The equal-tail interval, the
+sign probability and the give-or-take probability stay hand-written: Normal, StudentT
+and LogNormal intervals, the sign and the Beta moments have closed forms, exact to
+machine precision (``pz.maxent`` meets an interval's mass only to about 1e-7 and centres
+a Normal to about 1e-9), and the Gamma/Beta equal-tail solves are SciPy root finds checked
+to 1e-9. They also say what the analyst said — equal tails — where ``pz.maxent`` picks its
+own split between the tails; and they take microseconds where a PreliZ fit takes about
+a second (it compiles PyTensor functions). PreliZ is imported only when used, through
+:func:`_preliz`, which undoes the global ``savefig.bbox = "tight"`` it sets on import.
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -54,7 +71,9 @@ __all__ = [
     "Statement",
     "check",
     "from_interval",
+    "from_maxent",
     "from_probability",
+    "from_quartiles",
     "from_sign_probability",
     "plot_elicited",
     "to_scipy",
@@ -67,6 +86,15 @@ STUDENT_T_NU = 3.0
 """Default degrees of freedom for a StudentT interval prior: heavy tails, finite variance."""
 TOLERANCE = 1e-9
 """How exactly a numerically solved prior must meet its statement."""
+MAXENT_TOLERANCE = 1e-6
+"""How exactly a :func:`from_maxent` prior must put its mass inside (``pz.maxent`` gets about 1e-7)."""
+QUARTILE_TOLERANCE = 0.025
+"""Default largest gap between a stated and an achieved quartile probability in :func:`from_quartiles`.
+
+Three quartiles over-determine a two-parameter family, so asymmetric statements are met only
+approximately; past this gap the family is the wrong shape for the statement."""
+STATEMENT_KINDS = ("interval", "sign", "probability", "quartiles", "maxent")
+"""The kinds of :class:`Statement` that :func:`check` and :func:`plot_elicited` understand."""
 SCIPY_FAMILIES = ("Normal", "StudentT", "LogNormal", "Gamma", "Beta", "HalfNormal", "TruncatedNormal", "Uniform")
 """Families :func:`to_scipy` (and so :func:`plot_elicited`) can evaluate."""
 
@@ -79,11 +107,11 @@ class Statement:
     ----------
     text : str
         The statement as a sentence; recorded as the prior's reason in the lens.
-    kind : {"interval", "sign", "probability"}
+    kind : {"interval", "sign", "probability", "quartiles", "maxent"}
         Which helper made it (decides what :func:`check` and :func:`plot_elicited` show).
     values : dict
-        The numbers stated: ``lower, upper, mass`` (interval), ``p_positive, scale``
-        (sign) or ``p, give_or_take`` (probability).
+        The numbers stated: ``lower, upper, mass`` (interval, maxent), ``p_positive, scale``
+        (sign), ``p, give_or_take`` (probability) or ``q1, median, q3`` (quartiles).
 
     """
 
@@ -312,6 +340,209 @@ def from_probability(p: float, give_or_take: float, *, about: str = "the event")
     return Elicited(prior, statement)
 
 
+def from_quartiles(
+    q1: float,
+    median: float,
+    q3: float,
+    family: str = "Normal",
+    *,
+    about: str = "the value",
+    nu: float = STUDENT_T_NU,
+    tolerance: float = QUARTILE_TOLERANCE,
+) -> Elicited:
+    """Fit a prior to three stated quartiles with PreliZ's ``pz.quartile``.
+
+    "One chance in four that it is below ``q1``, even odds below ``median``, three in four
+    below ``q3``." Three numbers over-determine a two-parameter family, so PreliZ fits the
+    family by least squares: symmetric quartiles are met exactly by Normal and StudentT,
+    asymmetric ones by the nearest member (LogNormal, Gamma and Beta are skewed).
+
+    Parameters
+    ----------
+    q1, median, q3 : float
+        The stated quartiles, ``q1 < median < q3``.
+    family : {"Normal", "StudentT", "LogNormal", "Gamma", "Beta"}
+        As for :func:`from_interval` (positive families need ``q1 > 0``, Beta ``q3 < 1``).
+    about : str
+        What the value is, for the statement's text.
+    nu : float
+        Degrees of freedom of a StudentT (kept fixed).
+    tolerance : float
+        Largest allowed gap between a stated and an achieved quartile probability.
+
+    Raises
+    ------
+    SpecError
+        If the numbers are not ordered quartiles inside the family's support, or the
+        best member of the family misses a quartile by more than ``tolerance``.
+
+    """
+    problems = _Problems("from_quartiles")
+    for name, value in (("q1", q1), ("median", median), ("q3", q3)):
+        problems.number(name, value)
+    if family not in INTERVAL_FAMILIES:
+        problems.add("family", f"unknown family {family!r}: {suggest(family, INTERVAL_FAMILIES)}")
+    if _ok(problems, "q1", "median", "q3"):
+        if not q1 < median < q3:
+            problems.add("median", f"quartiles need q1 < median < q3, got {q1!r}, {median!r}, {q3!r}")
+        elif family in ("LogNormal", "Gamma") and not q1 > 0:
+            problems.add("q1", f"a {family} is positive: the quartiles must lie above 0, got q1={q1!r}")
+        elif family == "Beta" and not (0 < q1 and q3 < 1):
+            problems.add("q1" if not q1 > 0 else "q3", f"a Beta lies between 0 and 1: the quartiles must too, got [{q1!r}, {q3!r}]")
+    if family == "StudentT" and problems.number("nu", nu) and not nu > 0:
+        problems.add("nu", f"degrees of freedom must be positive, got {nu!r}")
+    problems.open_unit("tolerance", tolerance, "the tolerance")
+    problems.raise_if_any(SpecError)
+
+    pz = _preliz()
+    q1, median, q3 = float(q1), float(median), float(q3)
+    dist = pz.StudentT(nu=float(nu)) if family == "StudentT" else getattr(pz, family)()
+    with _quiet_preliz():
+        pz.quartile(dist, q1, median, q3, plot=False)
+    prior = Prior(family, **{k: float(v) for k, v in dist.params_dict.items()})
+    statement = Statement(
+        f"Even odds that {about} is below {_num(median)}, one chance in four below {_num(q1)} and one in four above {_num(q3)}",
+        "quartiles",
+        {"q1": q1, "median": median, "q3": q3},
+    )
+    _verify(prior, statement, "from_quartiles", tolerance=float(tolerance))
+    return Elicited(prior, statement)
+
+
+def from_maxent(
+    lower: float,
+    upper: float,
+    mass: float = 0.9,
+    family: str = "Normal",
+    *,
+    about: str = "the value",
+    fixed: dict[str, float] | None = None,
+) -> Elicited:
+    """Fit the maximum-entropy prior of ``family`` with probability ``mass`` between ``lower`` and ``upper``.
+
+    This is PreliZ's ``pz.maxent``, through ``Prior(family, **fixed).constrain(...)``: of all
+    members of the family that put ``mass`` inside the interval, the least informative one.
+    Unlike :func:`from_interval`, the tails need not be equal (for a skewed family the
+    lower tail is usually the thinner), and any continuous PreliZ family that PyMC also
+    has works, e.g. ``Weibull``, ``HalfNormal`` or ``InverseGamma``. For Normal and
+    StudentT the result is the equal-tail prior, found numerically rather than exactly.
+
+    Parameters
+    ----------
+    lower, upper, mass : float
+        The interval and how sure the analyst is the value lies inside it.
+    family : str
+        A continuous PreliZ family, e.g. ``"Gamma"`` or ``"Beta"``.
+    about : str
+        What the value is, for the statement's text.
+    fixed : dict, optional
+        Parameters to hold fixed, e.g. ``{"nu": 5}`` for a StudentT or ``{"mu": 0.3}``
+        for a Beta with its mean fixed (PreliZ then fits ``nu``, the concentration).
+
+    Raises
+    ------
+    SpecError
+        If the numbers are not an interval, ``family`` is unknown, or PreliZ finds no
+        member of the family with that mass inside.
+
+    """
+    problems = _Problems("from_maxent")
+    problems.number("lower", lower)
+    problems.number("upper", upper)
+    problems.open_unit("mass", mass, "the probability mass inside the interval")
+    if _ok(problems, "lower", "upper") and not lower < upper:
+        problems.add("upper", f"the interval needs lower < upper, got lower={lower!r}, upper={upper!r}")
+    families = _preliz_families()
+    if family not in families:
+        problems.add("family", f"unknown family {family!r}: {suggest(family, families)}")
+    fixed = dict(fixed or {})
+    for name, value in fixed.items():
+        problems.number(f"fixed.{name}", value)
+    problems.raise_if_any(SpecError)
+
+    _preliz()
+    lower, upper, mass = float(lower), float(upper), float(mass)
+    try:
+        with _quiet_preliz():
+            prior = Prior(family, **{k: float(v) for k, v in fixed.items()}).constrain(lower, upper, mass)
+    except Exception as err:  # PreliZ's and pymc_extras' errors for impossible combinations
+        raise SpecError(
+            Problem("from_maxent", "family", f"no {family} with {_pct(mass)} between {_num(lower)} and {_num(upper)}: {err}")
+        ) from err
+    prior = Prior(family, **{k: float(v) for k, v in prior.parameters.items()})
+    held = f", {', '.join(f'{k}={_num(float(v))}' for k, v in fixed.items())} held fixed" if fixed else ""
+    statement = Statement(
+        f"{_pct(mass)} sure that {about} lies between {_num(lower)} and {_num(upper)} (maximum-entropy {family}{held})",
+        "maxent",
+        {"lower": lower, "upper": upper, "mass": mass},
+    )
+    _verify(prior, statement, "from_maxent", tolerance=MAXENT_TOLERANCE)
+    return Elicited(prior, statement)
+
+
+def _preliz():
+    """Import PreliZ, undoing the global ``rcParams["savefig.bbox"] = "tight"`` it sets on import.
+
+    hedgecast saves its figures with explicit ``bbox_inches``; a PreliZ import anywhere in
+    the process must not change the size of the others (e.g. the SBC plots).
+    """
+    import sys
+
+    if "preliz" in sys.modules:
+        return sys.modules["preliz"]
+    import matplotlib
+
+    bbox = matplotlib.rcParams["savefig.bbox"]
+    import preliz
+
+    matplotlib.rcParams["savefig.bbox"] = bbox
+    return preliz
+
+
+@contextmanager
+def _quiet_preliz() -> Iterator[None]:
+    """Silence the two notices a PreliZ fit gives that are not the analyst's concern.
+
+    * ``pz.quartile`` warns when the fit misses a quartile by more than 0.01: the check
+      table and :func:`from_quartiles`' ``tolerance`` report and decide that instead;
+    * PyTensor warns that Numba runs some of PreliZ's ops (e.g. ``XlogY0`` in a Beta's
+      entropy) in object mode: slower, same numbers.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"\s*The expected masses are", category=UserWarning)
+        warnings.filterwarnings("ignore", message=r"Numba will use object mode to run \w+'s perform method", category=UserWarning)
+        yield
+
+
+class _QuietPreliZ:
+    """A PreliZ distribution whose methods run under :func:`_quiet_preliz`."""
+
+    def __init__(self, dist: Any) -> None:
+        self.dist = dist
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.dist, name)
+        if not callable(attr):
+            return attr
+
+        def quiet(*args: Any, **kwargs: Any) -> Any:
+            with _quiet_preliz():
+                return attr(*args, **kwargs)
+
+        return quiet
+
+    def __repr__(self) -> str:
+        return repr(self.dist)
+
+
+def _preliz_families() -> tuple[str, ...]:
+    """Return the continuous PreliZ families (the ones :func:`from_maxent` can fit)."""
+    _preliz()
+    from preliz.distributions import all_continuous
+
+    return tuple(c.__name__ for c in all_continuous)
+
+
 # ------------------------------------------------------------------------------------
 # numerical solves
 # ------------------------------------------------------------------------------------
@@ -373,11 +604,11 @@ def _beta_interval(lower: float, upper: float, tail: float) -> Prior:
     return Prior("Beta", alpha=float(a), beta=float(b))
 
 
-def _verify(prior: Prior, statement: Statement, where: str) -> None:
-    """Raise if the prior does not meet its statement to :data:`TOLERANCE`."""
+def _verify(prior: Prior, statement: Statement, where: str, tolerance: float = TOLERANCE) -> None:
+    """Raise if the prior does not meet its statement to ``tolerance`` (default :data:`TOLERANCE`)."""
     table = check(prior, statement)
     worst = float((table["achieved"] - table["stated"]).abs().max())
-    if not worst < TOLERANCE:
+    if not worst < tolerance:
         raise SpecError(
             Problem(
                 where, "", f"could not find a {prior.distribution} matching '{statement.text}' (off by {worst:.2g}); try another family"
@@ -392,7 +623,10 @@ def to_scipy(prior: Prior):
     """Return the prior as a frozen ``scipy.stats`` distribution (for densities, CDFs and checks).
 
     Supports the families lenses use for scalar priors: Normal, StudentT, LogNormal,
-    Gamma, Beta (alpha/beta or mu/sigma), HalfNormal, TruncatedNormal and Uniform.
+    Gamma, Beta (alpha/beta, mu/sigma or mu/nu), HalfNormal, TruncatedNormal and Uniform.
+    Any other family PreliZ knows (e.g. from :func:`from_maxent`) comes back as its
+    ``Prior.preliz`` distribution, which has the same ``pdf``, ``cdf``, ``sf``, ``ppf``,
+    ``mean`` and ``std`` methods (wrapped to silence PreliZ's compile notices).
     """
     p = {k: float(v) for k, v in prior.parameters.items()}
     dist = prior.distribution
@@ -413,6 +647,8 @@ def to_scipy(prior: Prior):
         if "mu" in p and "sigma" in p:
             k = p["mu"] * (1 - p["mu"]) / p["sigma"] ** 2 - 1
             return stats.beta(p["mu"] * k, (1 - p["mu"]) * k)
+        if "mu" in p and "nu" in p:
+            return stats.beta(p["mu"] * p["nu"], (1 - p["mu"]) * p["nu"])
     if dist == "HalfNormal" and "sigma" in p:
         return stats.halfnorm(0.0, p["sigma"])
     if dist == "TruncatedNormal" and "sigma" in p:
@@ -422,6 +658,8 @@ def to_scipy(prior: Prior):
     if dist == "Uniform":
         lo, hi = p.get("lower", 0.0), p.get("upper", 1.0)
         return stats.uniform(lo, hi - lo)
+    if dist not in SCIPY_FAMILIES and dist in _preliz_families():
+        return _QuietPreliZ(prior.preliz)
     raise SpecError(
         Problem(
             "to_scipy",
@@ -453,12 +691,16 @@ def check(prior: Prior, statement: Statement) -> pd.DataFrame:
         rows = [("P(X > 0)", v["p_positive"], float(d.sf(0.0))), ("sd", v["scale"], float(d.std()))]
     elif statement.kind == "probability":
         rows = [("mean", v["p"], float(d.mean())), ("sd", v["give_or_take"], float(d.std()))]
+    elif statement.kind == "quartiles":
+        rows = [(f"P(X < {_num(v[q])})", stated, float(d.cdf(v[q]))) for q, stated in (("q1", 0.25), ("median", 0.5), ("q3", 0.75))]
+    elif statement.kind == "maxent":
+        rows = [(f"P({_num(v['lower'])} < X < {_num(v['upper'])})", v["mass"], float(d.cdf(v["upper"]) - d.cdf(v["lower"])))]
     else:
         raise SpecError(
             Problem(
                 "check",
                 "kind",
-                f"unknown statement kind {statement.kind!r}: {suggest(statement.kind, ['interval', 'sign', 'probability'])}",
+                f"unknown statement kind {statement.kind!r}: {suggest(statement.kind, STATEMENT_KINDS)}",
             )
         )
     return pd.DataFrame(rows, columns=["quantity", "stated", "achieved"]).set_index("quantity")
@@ -498,7 +740,7 @@ def plot_elicited(prior: Prior | Elicited, statement: Statement | None = None, a
     else:
         fig = ax.get_figure(root=True)
     lo, hi = (float(x) for x in d.ppf([0.002, 0.998]))
-    if statement.kind == "interval":
+    if statement.kind in ("interval", "maxent"):
         pad = 0.15 * (v["upper"] - v["lower"])
         lo, hi = min(lo, v["lower"] - pad), max(hi, v["upper"] + pad)
     if statement.kind == "sign":
@@ -512,7 +754,7 @@ def plot_elicited(prior: Prior | Elicited, statement: Statement | None = None, a
     colour, mark = "#0072B2", "#D55E00"
     ax.plot(x, y, color=colour, lw=2, label=_describe(prior))
     table = check(prior, statement)
-    if statement.kind == "interval":
+    if statement.kind in ("interval", "maxent"):
         inside = (x >= v["lower"]) & (x <= v["upper"])
         ax.fill_between(x, 0, y, where=inside, color=colour, alpha=0.25, linewidth=0, label=f"stated {_pct(v['mass'])} interval")
         for end in (v["lower"], v["upper"]):
@@ -523,6 +765,11 @@ def plot_elicited(prior: Prior | Elicited, statement: Statement | None = None, a
         ax.axvline(0.0, color="#444444", lw=1)
         ax.axvline(float(d.mean()), color=mark, lw=1.2, ls="--", label=f"centre {_num(float(d.mean()))}")
         title = f"stated P(>0) = {v['p_positive']:.2f}; prior gives {table['achieved'].iloc[0]:.4f}"
+    elif statement.kind == "quartiles":
+        for q in ("q1", "median", "q3"):
+            ax.axvline(v[q], color=mark, lw=1.2, ls="-" if q == "median" else "--")
+        achieved = ", ".join(f"{a:.3f}" for a in table["achieved"])
+        title = f"stated quartiles {_num(v['q1'])}, {_num(v['median'])}, {_num(v['q3'])}; prior puts {achieved} below them"
     else:
         m, s = float(d.mean()), float(d.std())
         ax.axvline(m, color=mark, lw=1.4, label=f"mean {_pct(m)}")
