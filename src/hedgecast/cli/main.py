@@ -49,7 +49,7 @@ AllowOpt = Annotated[bool, typer.Option("--allow-warnings", help="Exit 0 even if
 def _print_version(value: bool) -> None:
     """Print ``hedgecast <version>`` and stop (the eager ``--version`` option)."""
     if value:
-        from . import __version__
+        from hedgecast import __version__
 
         typer.echo(f"hedgecast {__version__}")
         raise typer.Exit()
