@@ -181,8 +181,30 @@ def _path_random(initial, mu, rho, drift, scale, nu, rng=None, size=None):
     return out
 
 
-def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
-    """Build the PyMC model for ``spec`` with the priors of ``lens``, fitted to ``inputs``."""
+def observation_labels(spec, inputs: ModelInputs) -> list[str]:
+    """One label per observed cell, ``"<indicator> <year>"`` (the ``obs`` coordinate)."""
+    return [f"{spec.indicator_names[i]} {inputs.years[t]}" for i, t in zip(inputs.obs_indicator, inputs.obs_year, strict=True)]
+
+
+def observation_coords(spec, inputs: ModelInputs) -> dict[str, tuple[str, list]]:
+    """Non-index coordinates of the ``obs`` dim: the indicator and the year of each observed cell.
+
+    Kept as plain coordinates rather than a MultiIndex, which does not survive NetCDF.
+    """
+    return {
+        "obs_indicator": ("obs", [spec.indicator_names[i] for i in inputs.obs_indicator]),
+        "obs_year": ("obs", [int(inputs.years[t]) for t in inputs.obs_year]),
+    }
+
+
+def build_model(spec, lens: Lens, inputs: ModelInputs, *, impute: bool = False) -> pm.Model:
+    """Build the PyMC model for ``spec`` with the priors of ``lens``, fitted to ``inputs``.
+
+    With ``impute=True`` the model also holds ``y_all``, every indicator in every year
+    (observed or not) drawn from the same measurement equation as ``y``: the posterior
+    predictive that fills the unobserved years. It is never sampled by NUTS (it would be
+    a free variable); :func:`hedgecast.model.fit.complete_inference_data` draws it forward.
+    """
     groups = parameter_groups(spec)
     anchors = {c.anchor for c in spec.channels.values()}
     free_ind = [i for i in spec.indicator_names if i not in anchors]
@@ -194,7 +216,7 @@ def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
         "shock_year": inputs.years[1:],
         "indicator": spec.indicator_names,
         "free_indicator": free_ind,
-        "obs": np.arange(len(inputs.obs_value)),
+        "obs": observation_labels(spec, inputs),
         "hyperparameter": hyperparameter_labels(lens),
     }
     channel_of = np.array([spec.channel_names.index(spec.indicators[i].channel) for i in spec.indicator_names])
@@ -260,6 +282,8 @@ def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
         obs_i, obs_t = inputs.obs_indicator, inputs.obs_year
         obs_v = pm.Data("obs_value", inputs.obs_value, dims="obs")
         pm.Normal("y", mu=mean[obs_i, obs_t], sigma=p["noise"][obs_i], observed=obs_v, dims="obs")
+        if impute:
+            pm.Normal("y_all", mu=mean, sigma=p["noise"][:, None], dims=("indicator", "year"))
 
         logit_hazard = p["hazard_intercept"] + p["hazard_friction"] * centred[friction_k] + p["hazard_ties"] * centred[ties_k]
         pm.Bernoulli("crisis", logit_p=logit_hazard, observed=crisis, dims="year")
