@@ -1,25 +1,34 @@
-"""The PyMC model: two latent channels with persistence, driver effects, war-state effects,
-heavy-tailed shocks cushioned by leader ties, a crisis hazard, and a measurement model.
+"""The PyMC model: the one definition of hedgecast's equations.
 
+For channel ``c`` and fitted year ``t`` (the first fitted year is the initial state):
+
+    s[c,0] ~ initial[c]
     s[c,t] = mu[c] + rho[c] (s[c,t-1] - mu[c])
-             + (1 - rho[c]) (sum_k beta[c,k] x[k,t] + leverage_shift[c] post2022[t] x[energy,t]
+             + (1 - rho[c]) (sum_k beta[c,k] xc[k,t] + leverage_shift[c] post2022[t] x[energy,t]
                              + war_effect[c, w_t])
-             + crisis_effect[c] crisis[t] + sigma[c] exp(-cushion * ties[t]) e[c,t],
+             + crisis_effect[c] crisis[t] + sigma[c] exp(-cushion * x[ties,t]) e[c,t],
+    e[c,t] ~ StudentT(nu),
 
-so beta, leverage_shift and war_effect are LONG-RUN effects (how far the channel's
-equilibrium moves, in channel sd), and crisis_effect is the immediate hit in a crisis year.
-Drivers enter the effects and the hazard centred on their 2000–2025 means (``x`` above
-is ``x - mean``), so ``mu`` is the equilibrium and ``hazard_intercept`` the crisis log-odds
-under average conditions; this also keeps the intercepts from trading off against the slopes.
-    e ~ StudentT(nu),    logit P(crisis[t]) = hazard_intercept + hazard_friction friction[t]
-                                              + hazard_ties ties[t],
-    y[i,t] ~ Normal(intercept[i] + sign[i] loading[i] s[c(i),t], noise[i])  (observed cells only).
+    logit P(crisis[t]) = hazard_intercept + hazard_friction xc[friction,t] + hazard_ties xc[ties,t],
+    y[i,t] ~ Normal(intercept[i] + sign[i] loading[i] s[c(i),t], noise[i])   (observed cells only),
 
-The latent path is centered (the path itself is the sampled variable; its Student-t
-innovations are scored in one vectorized expression, no ``scan``): the trade anchor pins the
-economic channel tightly, where a non-centered path gives NUTS a funnel. Prior hyperparameters enter as one ``pm.Data`` vector
-(``hyperparameters``, labelled ``<prior>:<parameter>``), so a changed prior never recompiles
-the model.
+where ``x`` are the driver codings and ``xc = x - mean(x over the fitted years)`` the centred
+ones. Centred drivers enter the long-run effects (``beta``) and the crisis hazard, so ``mu`` is
+the equilibrium and ``hazard_intercept`` the crisis log-odds under average conditions (and the
+intercepts do not trade off against the slopes). The leverage term (energy leverage after 2022)
+and the shock scale (``exp(-cushion * ties)``) use the *uncentred* codings. ``war_effect`` holds
+one effect per war state except the reference state (``none``), which is fixed at 0. Anchor
+indicators (log trade for ``economic``, UNGA agreement for ``political``) have loading 1 and
+intercept 0, fixing each channel's scale. ``beta``, ``leverage_shift`` and ``war_effect`` are
+long-run effects (how far the channel's equilibrium moves, in sd of its anchor); ``crisis_effect``
+is the immediate hit in a crisis year, which then decays with ``rho``.
+
+The latent path is centered (the path itself is the sampled variable; its Student-t innovations
+are scored in one vectorized expression, no ``scan``): the trade anchor pins the economic channel
+tightly, where a non-centered path gives NUTS a funnel. Prior hyperparameters enter as one
+``pm.Data`` vector (``hyperparameters``, labelled ``<prior>:<parameter>``), so a changed prior
+never recompiles the model. Any fast NumPy path (the forecast simulation, the prior densities of
+reweighting) is tested against this model (``tests/model/test_one_definition.py``).
 """
 
 from __future__ import annotations
