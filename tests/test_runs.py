@@ -102,4 +102,4 @@ def test_a_saved_run_holds_the_full_inference_data_and_the_forecast(mock_fit, pa
     for group in ("posterior", "log_likelihood", "log_prior", "observed_data", "constant_data", "posterior_predictive", "predictions"):
         assert group in idata.groups(), group
     assert list(idata.predictions["scenario"].values) == ["status_quo"]
-    assert list(idata.log_likelihood["obs_indicator"].values) == list(mock_fit.idata.log_likelihood["obs_indicator"].values)
+    assert list(idata.observed_data["obs_indicator"].values) == list(mock_fit.idata.observed_data["obs_indicator"].values)

@@ -157,7 +157,10 @@ def test_arviz_works_on_the_fit(mock_fit):
         warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto", category=UserWarning)
         loo = az.loo(idata, var_name="y", pointwise=True)
     assert loo.pareto_k.sizes["obs"] == len(mock_fit.inputs.obs_value)
-    assert set(np.unique(loo.pareto_k["obs_indicator"].values)) <= set(mock_fit.spec.indicator_names)
+    by_indicator = loo.pareto_k.groupby(idata.observed_data["obs_indicator"]).max()
+    assert set(by_indicator["obs_indicator"].values) == set(mock_fit.spec.indicator_names)
+    lik = az.psens(idata, component="likelihood", var_names=["cushion", "rho"])
+    assert np.isfinite(lik["rho"].values).all()
     sens = az.psens(idata, component="prior", component_var_names=["cushion"], var_names=["cushion", "rho"])
     # on prior draws, scaling the cushion prior moves the cushion, not the (independent) persistence
     assert float(sens["cushion"]) > 0.05 > float(sens["rho"].max())

@@ -271,7 +271,8 @@ def complete_inference_data(cm: CompiledModel, idata: az.InferenceData, seed: in
     """Add what ArviZ needs to a fit, all computed by the PyMC model itself (the one definition).
 
     * ``observed_data`` / ``constant_data`` — the model's observed and constant data, each
-      observation labelled by indicator and year (``obs_indicator`` / ``obs_year``);
+      observation labelled ``"<indicator> <year>"`` and, as non-index coordinates, by
+      ``obs_indicator`` / ``obs_year`` (as in ``posterior_predictive``);
     * ``log_likelihood`` — pointwise, for ``y`` (one per observed cell) and ``crisis`` (one per
       year), by :func:`pymc.compute_log_likelihood` (so ``az.loo`` and ``az.psens`` work);
     * ``log_prior`` — every free variable's log density, by :func:`pymc.compute_log_prior`
@@ -297,7 +298,8 @@ def complete_inference_data(cm: CompiledModel, idata: az.InferenceData, seed: in
         if "log_likelihood" not in idata.groups():
             with timing.stage("log-likelihood"):
                 ll = pm.compute_log_likelihood(trace, extend_inferencedata=False, progressbar=False)
-            groups["log_likelihood"] = ll.assign_coords({k: v for k, v in extra.items() if v[0] in ll.dims})
+            # labelled by the ``obs`` index only: ArviZ's power-scaling cannot stack non-index coordinates
+            groups["log_likelihood"] = ll
         if "log_prior" not in idata.groups():
             with timing.stage("log-prior"):
                 groups["log_prior"] = pm.compute_log_prior(trace, var_names=free, extend_inferencedata=False, progressbar=False)
