@@ -19,9 +19,9 @@ import pytest
 
 from hedgecast import runs
 from hedgecast.config import Paths
+from hedgecast.inputs.spec import load_spec
 from hedgecast.model.fit import Diagnostics, SamplerSettings
 from hedgecast.priors.lenses import Lens
-from hedgecast.inputs.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = load_spec(ROOT / "models" / "turkiye_russia.toml")

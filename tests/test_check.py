@@ -14,9 +14,9 @@ import pytest
 import tomli_w
 import xarray as xr
 
+from hedgecast.check import check_project
 from hedgecast.config import Paths
 from hedgecast.forecasting.trajectories import TrajectoryClass, classify
-from hedgecast.check import check_project
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = Paths(ROOT).seeds

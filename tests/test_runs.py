@@ -1,4 +1,6 @@
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +50,56 @@ def test_loading_a_run_made_with_another_spec_version_fails_loudly(mock_fit, pat
 def test_unknown_run_suggests(paths):
     with pytest.raises(RunError, match="no runs yet"):
         load_run("nope", paths)
+
+
+# ---- runs saved by hedgecast 0.1 ---------------------------------------------------------
+GOLDEN_01 = Path(__file__).resolve().parent / "golden" / "runs" / "20261127-170046-baseline-1c5ff4"
+
+
+def _project_with_golden_run(project_copy: Path) -> Path:
+    shutil.copytree(GOLDEN_01, project_copy / "runs" / GOLDEN_01.name)
+    return project_copy
+
+
+def test_a_run_saved_by_0_1_loads_with_what_it_lacked_said_plainly(project_copy):
+    """0.1 saved posterior + sample stats + prior only; the rest is computed from the posterior on load."""
+    import arviz as az
+
+    from hedgecast.workbench import Workbench
+
+    root = _project_with_golden_run(project_copy)
+    before = (root / "runs" / GOLDEN_01.name / "idata.nc").read_bytes()
+    assert set(az.from_netcdf(GOLDEN_01 / "idata.nc").groups()) == {"posterior", "sample_stats", "prior"}
+    fit = Workbench.load(root).load_fit(GOLDEN_01.name)
+    assert len(fit.notes) == 1 and GOLDEN_01.name in fit.notes[0] and "0.1.0" in fit.notes[0] and "log_likelihood" in fit.notes[0]
+    for group in ("log_likelihood", "log_prior", "observed_data", "constant_data", "posterior_predictive"):
+        assert group in fit.idata.groups()
+    assert fit.idata.log_likelihood["y"].sizes["obs"] == len(fit.inputs.obs_value)
+    assert (root / "runs" / GOLDEN_01.name / "idata.nc").read_bytes() == before  # the saved files are unchanged
+
+
+def test_a_run_from_another_model_fails_with_one_message_naming_it(project_copy):
+    import arviz as az
+
+    from hedgecast.workbench import Workbench
+
+    root = _project_with_golden_run(project_copy)
+    path = root / "runs" / GOLDEN_01.name / "idata.nc"
+    idata = az.from_netcdf(path)
+    idata.posterior = idata.posterior.drop_vars("cushion")
+    idata.to_netcdf(str(path.with_suffix(".tmp")), engine="h5netcdf")
+    path.with_suffix(".tmp").replace(path)
+    with pytest.raises(RunError, match=rf"run {GOLDEN_01.name} .*no draws of cushion.*hedgecast fit --lens baseline"):
+        Workbench.load(root).load_fit(GOLDEN_01.name)
+
+
+def test_a_saved_run_holds_the_full_inference_data_and_the_forecast(mock_fit, paths):
+    import arviz as az
+
+    fc = mock_fit.forecast(scenarios=["status_quo"])
+    run = save_run(mock_fit, fc, paths, headline={})
+    idata = az.from_netcdf(run.path / "idata.nc")
+    for group in ("posterior", "log_likelihood", "log_prior", "observed_data", "constant_data", "posterior_predictive", "predictions"):
+        assert group in idata.groups(), group
+    assert list(idata.predictions["scenario"].values) == ["status_quo"]
+    assert list(idata.observed_data["obs_indicator"].values) == list(mock_fit.idata.observed_data["obs_indicator"].values)

@@ -15,7 +15,7 @@ try:
 except _metadata.PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+source"
 
-from hedgecast.errors import DataError, HedgecastError, SpecError  # noqa: E402
-from hedgecast.workbench import Fit, Workbench  # noqa: E402
+from hedgecast.errors import DataError, HedgecastError, SpecError
+from hedgecast.workbench import Fit, Workbench
 
 __all__ = ["DataError", "Fit", "HedgecastError", "SpecError", "Workbench", "__version__"]

@@ -135,8 +135,8 @@ def _check_specs(paths: Paths, report: CheckReport):
 
 def _check_lenses(paths: Paths, spec, report: CheckReport) -> None:
     from hedgecast.errors import ProblemCollector
-    from hedgecast.priors.lenses import Lens, list_lenses
     from hedgecast.inputs.spec import read_toml_text
+    from hedgecast.priors.lenses import Lens, list_lenses
 
     files = list_lenses(paths) if paths.lenses.is_dir() else []
     if not files:

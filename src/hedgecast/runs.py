@@ -93,6 +93,24 @@ class SavedRun:
         return self.path / "spec.toml"
 
 
+#: forecast variables stored in single precision (a run's predictions are its largest part)
+_SINGLE = ("state", "indicator_value", "driver_value")
+
+
+def run_inference_data(idata: az.InferenceData, forecast) -> az.InferenceData:
+    """The fit's InferenceData plus the scenario forecast as its ``predictions`` group (a new object)."""
+    groups = {g: idata[g] for g in idata.groups()}
+    if forecast is not None:
+        pred = forecast.data.copy()
+        for name in _SINGLE:
+            if name in pred:
+                pred[name] = pred[name].astype("float32")
+        groups["predictions"] = pred
+    out = az.InferenceData(**groups)
+    out.attrs.update(idata.attrs)
+    return out
+
+
 def save_run(fit, forecast, paths: Paths, *, headline: dict, extra: dict | None = None) -> SavedRun:
     """Write a run folder atomically and return it."""
     from hedgecast import __version__
@@ -102,8 +120,7 @@ def save_run(fit, forecast, paths: Paths, *, headline: dict, extra: dict | None 
     remove_stale_temp(paths)
     tmp = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{run_id}-", dir=paths.runs))
     try:
-        idata = fit.idata
-        idata.to_netcdf(str(tmp / "idata.nc"), engine="h5netcdf")
+        run_inference_data(fit.idata, forecast).to_netcdf(str(tmp / "idata.nc"), engine="h5netcdf")
         fit.lens.save(tmp / "lens.toml", paths, remember=False)
         shutil.copyfile(fit.spec.path, tmp / "spec.toml")
         if forecast is not None:
@@ -140,6 +157,36 @@ def save_run(fit, forecast, paths: Paths, *, headline: dict, extra: dict | None 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return SavedRun(run_id, final, manifest)
+
+
+def complete_saved_run(run: SavedRun, spec, lens, inputs, idata: az.InferenceData, seed: int) -> list[str]:
+    """Give a run saved by an older hedgecast what it lacks, or fail with one clear message.
+
+    Runs saved by 0.1 hold ``posterior``, ``sample_stats`` and ``prior`` only. Their
+    log-likelihood, log prior, observed and constant data and posterior predictive are
+    functions of the posterior and the model, so they are computed on load (the run's files
+    are not changed) and the returned note says so. A run whose posterior does not fit the
+    current model cannot be completed: the error names the run and what to do.
+    """
+    from hedgecast.model.fit import COMPLETE_GROUPS, compiled_model, complete_inference_data
+
+    missing = [g for g in COMPLETE_GROUPS if g not in idata.groups()]
+    if not missing:
+        return []
+    cm = compiled_model(spec, lens, inputs)
+    lacking = sorted({rv.name for rv in cm.model.free_RVs} - set(idata.posterior.data_vars))
+    made_by = run.manifest.get("hedgecast", "an unknown version")
+    if lacking:
+        raise RunError(
+            f"run {run.id} (saved by hedgecast {made_by}) has no draws of {', '.join(lacking)}, which the current "
+            f"model needs: it was fitted with a different model. Refit its lens with "
+            f"`hedgecast fit --lens {run.manifest.get('lens', {}).get('name', 'NAME')}` (the run itself is kept)."
+        )
+    complete_inference_data(cm, idata, seed)
+    return [
+        f"run {run.id} was saved by hedgecast {made_by} without {', '.join(missing)}: "
+        "computed on load from its posterior with the current model (the saved files are unchanged)"
+    ]
 
 
 def remove_stale_temp(paths: Paths, max_age_seconds: float = TEMP_MAX_AGE_SECONDS) -> list[Path]:
@@ -200,8 +247,8 @@ def load_run(run_id: str, paths: Paths, spec=None) -> SavedRun:
 
 def compare_runs(a: SavedRun, b: SavedRun) -> dict:
     """What differs between two runs: priors, data, settings, versions and headline numbers."""
-    from hedgecast.priors.lenses import Lens, diff_lenses
     from hedgecast.inputs.spec import load_spec
+    from hedgecast.priors.lenses import Lens, diff_lenses
 
     out: dict = {"a": a.id, "b": b.id}
     spec_a, spec_b = load_spec(a.spec_path), load_spec(b.spec_path)
@@ -210,7 +257,7 @@ def compare_runs(a: SavedRun, b: SavedRun) -> dict:
         lens_a = Lens.load(a.lens_path, spec_a, Paths(a.path.parent.parent))
         lens_b = Lens.load(b.lens_path, spec_b, Paths(b.path.parent.parent))
         out["priors"] = diff_lenses(lens_a, lens_b).to_dict("records")
-    except Exception as err:  # noqa: BLE001 - a lens saved under another spec may not resolve; say so
+    except Exception as err:
         out["priors"] = [{"prior": "(cannot compare)", "why": str(err)}]
     da, db = a.manifest.get("data", {}), b.manifest.get("data", {})
     out["data"] = sorted(k for k in set(da) | set(db) if da.get(k) != db.get(k))
@@ -261,11 +308,11 @@ def reproduce_run(run: SavedRun, workbench) -> tuple[bool, list[str]]:
     import numpy as np
     import xarray as xr
 
-    from hedgecast.model.fit import SamplerSettings
     from hedgecast.inputs.history import load_history
-    from hedgecast.priors.lenses import Lens
-    from hedgecast.model.equations import model_inputs
     from hedgecast.inputs.spec import load_spec
+    from hedgecast.model.equations import model_inputs
+    from hedgecast.model.fit import SamplerSettings
+    from hedgecast.priors.lenses import Lens
     from hedgecast.workbench import Workbench
 
     manifest = run.manifest

@@ -1,9 +1,9 @@
 """The notebook API: load the spec and data once, then fit lenses, forecast scenarios, compare.
 
-    >>> wb = Workbench.load()                       # doctest: +SKIP
-    >>> fit = wb.fit("baseline")                    # doctest: +SKIP
-    >>> fc = fit.forecast()                         # doctest: +SKIP
-    >>> fc.class_probabilities().sel(year=2030)     # doctest: +SKIP
+>>> wb = Workbench.load()                       # doctest: +SKIP
+>>> fit = wb.fit("baseline")                    # doctest: +SKIP
+>>> fc = fit.forecast()                         # doctest: +SKIP
+>>> fc.class_probabilities().sel(year=2030)     # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ import xarray as xr
 
 from hedgecast import timing
 from hedgecast.config import Paths
-from hedgecast.model.fit import Diagnostics, SamplerSettings, diagnose, posterior_predictive, sample_posterior
 from hedgecast.forecasting.forecast import Forecast, forecast
 from hedgecast.inputs.history import History, load_history
-from hedgecast.priors.lenses import Lens, list_lenses
-from hedgecast.model.equations import ModelInputs, model_inputs
 from hedgecast.inputs.spec import ModelSpec, load_spec
+from hedgecast.model.equations import ModelInputs, model_inputs
+from hedgecast.model.fit import Diagnostics, SamplerSettings, diagnose, sample_posterior
+from hedgecast.runs import complete_saved_run
+from hedgecast.priors.lenses import Lens, list_lenses
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Fit:
     inputs: ModelInputs
     settings: SamplerSettings
     workbench: Workbench
+    notes: list[str] = field(default_factory=list)  # e.g. what a run saved by an older version lacked
     _forecasts: dict = field(default_factory=dict)
 
     @property
@@ -50,8 +52,12 @@ class Fit:
         return self._forecasts[key]
 
     def posterior_predictive(self) -> xr.DataArray:
-        """Replicated indicators (standardized) for every year, observed or not."""
-        return posterior_predictive(self.idata, self.spec, self.inputs, self.settings.seed)
+        """Replicated indicators (standardized) for every year, observed or not: dims ``(chain, draw, indicator, year)``.
+
+        Drawn by the PyMC model (``y_all`` in ``idata.posterior_predictive``), so unobserved
+        cells are imputed from the same measurement equation that scores the observed ones.
+        """
+        return self.idata.posterior_predictive["y_all"].transpose("chain", "draw", "indicator", "year").rename("y_rep")
 
     def prior_vs_posterior(self) -> pd.DataFrame:
         """For each effect: prior and posterior mean/sd and how much the history narrowed it."""
@@ -108,7 +114,6 @@ class Workbench:
 
     def load_fit(self, run_id: str) -> Fit:
         """A saved run as a :class:`Fit`, without refitting (spec version must match)."""
-        from hedgecast.model.fit import Diagnostics
         from hedgecast.runs import load_run
 
         run = load_run(run_id, self.paths, spec=self.spec)
@@ -121,7 +126,8 @@ class Workbench:
         inputs = self.inputs if (first, last) == (self.inputs.years[0], self.inputs.years[-1]) else model_inputs(self.spec, self.history.truncate(last))
         idata = run.idata()
         idata.attrs["free_rvs"] = list(idata.attrs.get("free_rvs", [])) or [v for v in idata.posterior.data_vars if v != "state"]
-        return Fit(lens, idata, diag, inputs, settings, self)
+        notes = complete_saved_run(run, self.spec, lens, inputs, idata, settings.seed)
+        return Fit(lens, idata, diag, inputs, settings, self, notes=notes)
 
     def prior_predictive(self, lens: Lens | str = "baseline", draws: int = 500, seed: int = 2026) -> Fit:
         """What a lens implies before seeing data: prior draws in place of the posterior.

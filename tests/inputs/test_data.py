@@ -13,14 +13,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 try:
-    from hedgecast.inputs import data
     from hedgecast.config import HISTORY_YEARS, Paths
     from hedgecast.errors import DataError
+    from hedgecast.inputs import data
 except ImportError:  # pragma: no cover - package not installed yet while the project is being assembled
     sys.path.insert(0, str(ROOT / "src"))
-    from hedgecast.inputs import data
     from hedgecast.config import HISTORY_YEARS, Paths
     from hedgecast.errors import DataError
+    from hedgecast.inputs import data
 
 PATHS = Paths(ROOT)
 SERIES = "data/curated/series.csv"

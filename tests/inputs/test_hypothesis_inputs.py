@@ -20,12 +20,12 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hedgecast.inputs import data
+from hedgecast.check import check_project
 from hedgecast.config import Paths
 from hedgecast.errors import HedgecastError
-from hedgecast.priors.lenses import Lens
+from hedgecast.inputs import data
 from hedgecast.inputs.spec import load_spec
-from hedgecast.check import check_project
+from hedgecast.priors.lenses import Lens
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_TEXT = (ROOT / "models" / "turkiye_russia.toml").read_text(encoding="utf-8")

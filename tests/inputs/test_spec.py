@@ -18,8 +18,8 @@ import pytest
 import tomli_w
 
 from hedgecast.errors import SpecError, suggest
-from hedgecast.inputs.spec import WarIntervention, load_spec, locate
 from hedgecast.forecasting.trajectories import RuleError, compile_rule, rule_variable_names
+from hedgecast.inputs.spec import WarIntervention, load_spec, locate
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "models" / "turkiye_russia.toml"

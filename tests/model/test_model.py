@@ -2,7 +2,16 @@ import numpy as np
 import pymc as pm
 from pymc_extras.prior import Prior
 
-from hedgecast.model.equations import HYPERPARAMETERS, build_model, hyper_name, hyperparameter_labels, hyperparameter_values, hyperparameter_vector, model_inputs, prior_structure
+from hedgecast.model.equations import (
+    HYPERPARAMETERS,
+    build_model,
+    hyper_name,
+    hyperparameter_labels,
+    hyperparameter_values,
+    hyperparameter_vector,
+    model_inputs,
+    prior_structure,
+)
 
 
 def test_model_has_named_dims_and_every_prior(workbench, spec, baseline):

@@ -13,9 +13,9 @@ import xarray as xr
 from matplotlib.figure import Figure
 from pymc_extras.prior import Prior
 
+from hedgecast.errors import SpecError
 from hedgecast.priors import elicit
 from hedgecast.priors.elicit import Elicited, Statement, from_interval, from_probability, from_sign_probability, plot_elicited
-from hedgecast.errors import SpecError
 from hedgecast.priors.lenses import Lens, diff_lenses
 
 

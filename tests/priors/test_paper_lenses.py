@@ -13,15 +13,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 try:
     from hedgecast.config import Paths
-    from hedgecast.priors.lenses import Lens, diff_lenses, list_lenses
     from hedgecast.inputs.provenance import SEED_FILE, Provenance, quote_found
     from hedgecast.inputs.spec import load_spec
+    from hedgecast.priors.lenses import Lens, diff_lenses, list_lenses
 except ImportError:  # pragma: no cover - package not installed yet while the project is being assembled
     sys.path.insert(0, str(ROOT / "src"))
     from hedgecast.config import Paths
-    from hedgecast.priors.lenses import Lens, diff_lenses, list_lenses
     from hedgecast.inputs.provenance import SEED_FILE, Provenance, quote_found
     from hedgecast.inputs.spec import load_spec
+    from hedgecast.priors.lenses import Lens, diff_lenses, list_lenses
 
 PATHS = Paths(ROOT)
 SEEDS = Paths.discover(ROOT).seeds

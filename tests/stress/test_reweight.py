@@ -10,9 +10,10 @@ import pytest
 from pymc_extras.prior import Prior
 from scipy import stats
 
-from hedgecast.model import fit as fitmod
 from hedgecast.errors import SpecError
 from hedgecast.forecasting.forecast import forecast, forecast_priors
+from hedgecast.forecasting.scenarios import stable_key
+from hedgecast.model import fit as fitmod
 from hedgecast.stress.reweight import (
     K_THRESHOLD,
     Reweighter,
@@ -23,7 +24,6 @@ from hedgecast.stress.reweight import (
     psis,
     weighted_quantiles,
 )
-from hedgecast.forecasting.scenarios import stable_key
 
 RUPTURE = "P(rupture, 2030)"
 CRISIS = "P(crisis by 2030)"

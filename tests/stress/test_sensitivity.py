@@ -13,7 +13,7 @@ from pymc_extras.prior import Prior
 from scipy import integrate, stats
 
 from hedgecast.stress import sensitivity as sens
-from hedgecast.stress.reweight import K_THRESHOLD, Reweighter, element_draws, prior_logpdf
+from hedgecast.stress.reweight import K_THRESHOLD, Reweighter
 
 RUPTURE = "P(rupture, 2030)"
 TRANS = "P(transactional_equilibrium, 2030)"
@@ -125,50 +125,6 @@ def test_power_scaling_matches_the_conjugate_normal_answer(component):
     assert got == pytest.approx(exact, rel=0.15)
     # five observations against a unit prior: the likelihood carries 5/6 of the precision, the prior 1/6
     assert exact > 0.08 if component == "likelihood" else 0.03 < exact < 0.08
-
-
-def test_log_prior_dataset_sums_each_groups_priors(mock_fit, baseline):
-    lp = sens.log_prior_dataset(mock_fit.idata.posterior, baseline, ["beta", "cushion"])
-    post = mock_fit.idata.posterior
-    expect = sum(
-        stats.norm.logpdf(element_draws(post, baseline, n), baseline.prior(n).parameters["mu"], baseline.prior(n).parameters["sigma"])
-        for n in baseline.priors
-        if n.startswith("beta.")
-    )
-    np.testing.assert_allclose(lp["beta"].values.ravel(), expect, rtol=1e-10)
-    np.testing.assert_allclose(
-        lp["cushion"].values.ravel(), prior_logpdf(baseline.prior("cushion"), post["cushion"].values.ravel()), rtol=1e-12
-    )
-
-
-def test_log_likelihood_matches_a_plain_loop(mock_fit, spec):
-    """The observed-data log-likelihood, re-derived cell by cell for one draw."""
-    post, inputs = mock_fit.idata.posterior, mock_fit.inputs
-    ll = sens.log_likelihood_dataset(post, spec, inputs)
-    c, d = 1, 17
-    p = post.isel(chain=c, draw=d)
-    anchors = {ch.anchor for ch in spec.channels.values()}
-    total = 0.0
-    for k in range(len(inputs.obs_value)):
-        name = spec.indicator_names[inputs.obs_indicator[k]]
-        ind = spec.indicators[name]
-        year = inputs.years[inputs.obs_year[k]]
-        s = float(p["state"].sel(channel=ind.channel, year=year))
-        load = 1.0 if name in anchors else float(p["loading"].sel(free_indicator=name))
-        icpt = 0.0 if name in anchors else float(p["intercept"].sel(free_indicator=name))
-        total += stats.norm.logpdf(inputs.obs_value[k], icpt + ind.sign * load * s, float(p["noise"].sel(indicator=name)))
-    assert float(ll["y"].isel(chain=c, draw=d).sum()) == pytest.approx(total, rel=1e-10)
-    fk, tk = spec.continuous_drivers.index("regional_friction"), spec.continuous_drivers.index("leader_ties")
-    crisis = 0.0
-    for t in range(len(inputs.years)):
-        logit = (
-            float(p["hazard_intercept"])
-            + float(p["hazard_friction"]) * inputs.drivers[fk, t]
-            + float(p["hazard_ties"]) * inputs.drivers[tk, t]
-        )
-        q = 1 / (1 + math.exp(-logit))
-        crisis += math.log(q) if inputs.crisis[t] else math.log(1 - q)
-    assert float(ll["crisis"].isel(chain=c, draw=d).sum()) == pytest.approx(crisis, rel=1e-9)
 
 
 def test_power_scaling_attributes_each_parameter_to_its_own_prior(mock_fit, rw):

@@ -200,8 +200,8 @@ def test_small_real_sbc_shows_no_gross_miscalibration(workbench, baseline, tmp_p
 def test_validate_cli_lists_its_commands_and_rejects_bad_options():
     from typer.testing import CliRunner
 
-    from hedgecast.errors import HedgecastError
     from hedgecast.cli.validate import validate_app
+    from hedgecast.errors import HedgecastError
 
     runner = CliRunner()
     help_text = runner.invoke(validate_app, ["--help"]).output

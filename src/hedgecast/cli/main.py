@@ -188,9 +188,9 @@ def _probability_table(fc, year: int) -> Table:
 @app.command()
 def check() -> None:
     """Validate the model spec, every lens, and every data file, without fitting."""
-    from hedgecast.check import check_project
-
     from rich.markup import escape
+
+    from hedgecast.check import check_project
 
     report = check_project(STATE["root"])
     for line in report.ok:
@@ -205,8 +205,8 @@ def check() -> None:
 def lenses() -> None:
     """List the lenses with one-line summaries."""
     from hedgecast.config import Paths
-    from hedgecast.priors.lenses import Lens, list_lenses
     from hedgecast.inputs.spec import load_spec
+    from hedgecast.priors.lenses import Lens, list_lenses
 
     paths = Paths.discover(STATE["root"])
     spec = load_spec(paths.spec)
@@ -322,10 +322,9 @@ def report(
     allow_warnings: AllowOpt = False,
 ) -> None:
     """The main job: fit, forecast every scenario, compare the lenses, save the run, write the HTML report."""
-    from hedgecast.runs import save_run
-
     from hedgecast import timing
     from hedgecast.report.build import write_atomic
+    from hedgecast.runs import save_run
 
     settings = _settings(draws, tune, chains, seed)
     t0, before = time.perf_counter(), timing.totals()

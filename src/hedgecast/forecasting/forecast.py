@@ -15,12 +15,12 @@ import numpy as np
 import xarray as xr
 
 from hedgecast import timing
-from hedgecast.inputs.history import to_raw_units
-from hedgecast.priors.lenses import Lens
-from hedgecast.model.equations import LEVERAGE_SHIFT_YEAR, ModelInputs
 from hedgecast.forecasting.scenarios import CommonNoise, activation, common_noise, driver_paths, resolve, war_paths
-from hedgecast.inputs.spec import ModelSpec
 from hedgecast.forecasting.trajectories import class_probabilities, label_paths, path_rule_variables
+from hedgecast.inputs.history import to_raw_units
+from hedgecast.inputs.spec import ModelSpec
+from hedgecast.model.equations import LEVERAGE_SHIFT_YEAR, ModelInputs
+from hedgecast.priors.lenses import Lens
 
 SAMPLE_DIMS = ("chain", "draw")
 
@@ -210,6 +210,7 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
         Scenario names; all of the spec's by default.
     seed : int
         Same posterior + same seed ⇒ identical forecasts, whatever scenarios are chosen.
+
     """
     names = list(scenarios) if scenarios is not None else list(spec.scenarios)
     resolved = [resolve(spec, s) for s in names]

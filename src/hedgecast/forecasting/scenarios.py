@@ -1,5 +1,6 @@
 """Scenarios: interventions on future drivers and on the war's Markov chain, composed and
-possibly uncertain, turned into sampled future paths (common random numbers across scenarios)."""
+possibly uncertain, turned into sampled future paths (common random numbers across scenarios).
+"""
 
 from __future__ import annotations
 

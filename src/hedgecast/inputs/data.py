@@ -26,6 +26,7 @@ Examples
 >>> from hedgecast import data
 >>> paths = Paths.discover()                      # doctest: +SKIP
 >>> data.build_indicators(paths).loc[2022]         # doctest: +SKIP
+
 """
 
 from __future__ import annotations
@@ -160,6 +161,7 @@ def _read_text_table(path: Path, shown: str, na_values: Iterable[str] = ("",)) -
     frame, problems
         ``problems`` is non-empty when the file cannot be read as a table at all, or
         when some rows have the wrong number of fields (those rows are left out).
+
     """
     if not path.exists():
         return pd.DataFrame(), [Problem(shown, "", "file not found")]
@@ -427,7 +429,7 @@ def _pandera_problems(
         return _failure_problems(exc.failure_cases, shown, hints or {})
     except pa.errors.SchemaError as exc:  # not expected with lazy=True, but never let it escape
         return [Problem(shown, "", f"failed validation: {exc}")]
-    except Exception as exc:  # noqa: BLE001 - a broken check must still give a clean error
+    except Exception as exc:
         return [Problem(shown, "", f"could not be validated ({type(exc).__name__}: {exc})")]
     return []
 
@@ -726,6 +728,7 @@ def load_series(paths: Paths) -> pd.DataFrame:
         Listing every problem: file missing or not CSV, missing/unknown columns,
         non-numeric values, years outside 2000–2025, duplicate (series, year), a
         percentage outside 0..100, a seed source without a quote.
+
     """
     frame = _load(paths.curated / CURATED["series"], _CURATED_SPECS["series"], paths)
     frame["year"] = pd.to_numeric(frame["year"]).astype(int)
@@ -756,6 +759,7 @@ def load_events(paths: Paths) -> pd.DataFrame:
         Listing every problem (bad dates or dates outside 2000–2025, unknown
         channel, direction not ±1, size not 1..3, a rupture-scale event that is not
         size 3 / direction -1, duplicate ids, seed source without quote, …).
+
     """
     frame = _load(paths.curated / CURATED["events"], _CURATED_SPECS["events"], paths)
     frame["date"] = pd.to_datetime(frame["date"], format="%Y-%m-%d")
@@ -789,6 +793,7 @@ def load_driver_codings(paths: Paths) -> pd.DataFrame:
         names, see :data:`DRIVERS`), a value outside the driver's range (see
         :data:`DRIVER_RANGES`), a year outside 2000–2025, a missing year for a
         driver, duplicates, a seed source without a quote, …
+
     """
     frame = _load(paths.curated / CURATED["drivers"], _CURATED_SPECS["drivers"], paths)
     frame["year"] = pd.to_numeric(frame["year"]).astype(int)
@@ -814,6 +819,7 @@ def load_war_states(paths: Paths) -> pd.DataFrame:
     ------
     hedgecast.errors.DataError
         Listing every problem (unknown state, missing or duplicate years, …).
+
     """
     frame = _load(paths.curated / CURATED["war_states"], _CURATED_SPECS["war_states"], paths)
     frame["year"] = pd.to_numeric(frame["year"]).astype(int)
@@ -851,6 +857,7 @@ def load_cow_trade(paths: Paths) -> pd.DataFrame:
         ``tur_exports_to_rus_usd_bn`` (flow1) and ``trade_total_usd_bn``, in billions
         of current USD (the file is in millions). Rows are those with
         ccode1 = 365 (RUS), ccode2 = 640 (TUR); COW's missing code -9 becomes NaN.
+
     """
     frame = _load_raw(paths, "cow_trade")
     for c in ("ccode1", "ccode2", "year"):
@@ -907,6 +914,7 @@ def unga_agreement(unga: pd.DataFrame) -> pd.Series:
         ``RUSSAgree`` of the TUR rows (ccode 640), indexed by ``year_session_start``
         (the year a session opens). Session 78 (2023) is dropped: it has only two
         Turkish votes (see ``data/raw/SOURCE.md``).
+
     """
     tur = unga[(unga["ccode"] == TUR) & ~unga["session"].isin(UNGA_DROP_SESSIONS)]
     return pd.Series(
@@ -946,6 +954,7 @@ def gdelt_tone(gdelt: pd.DataFrame, method: str = "ratio_of_sums") -> pd.Series:
 
     2024 is kept although only 1 January – 23 February are available (54 days), so
     that year's value is noisier and seasonally unrepresentative.
+
     """
     year = gdelt["date"].dt.year
     if method == "ratio_of_sums":
@@ -978,6 +987,7 @@ def mid_hostility(mid: pd.DataFrame, years: Iterable[int] = HISTORY_YEARS) -> pd
         each year (1 = no militarized action … 5 = war), 0 when there was none, for
         years up to 2014; NaN after 2014, where COW MID 5.0 coverage ends (absence of
         a dispute is then unknown, not zero).
+
     """
     dyad = mid[mid["ccode1"].isin([TUR, RUS]) & mid["ccode2"].isin([TUR, RUS]) & (mid["ccode1"] != mid["ccode2"])]
     level = dyad[["hostlev1", "hostlev2"]].where(dyad[["hostlev1", "hostlev2"]] > 0).max(axis=1)
@@ -1020,6 +1030,7 @@ def build_indicators(paths: Paths) -> pd.DataFrame:
     ------
     hedgecast.errors.DataError
         If any curated or raw file fails validation (all problems of all files).
+
     """
     years = pd.Index(HISTORY_YEARS, name="year")
     problems: list[Problem] = []
@@ -1046,7 +1057,8 @@ def build_indicators(paths: Paths) -> pd.DataFrame:
 
 def build_driver_table(paths: Paths) -> pd.DataFrame:
     """Driver codings in wide form: index ``year`` 2000..2025, one column per driver
-    (:data:`DRIVERS`) plus ``ukraine_war`` (the war-state name)."""
+    (:data:`DRIVERS`) plus ``ukraine_war`` (the war-state name).
+    """
     problems: list[Problem] = []
     codings = wars = None
     try:
@@ -1120,6 +1132,7 @@ def build_processed(paths: Paths) -> Path:
     ------
     hedgecast.errors.DataError
         With the problems of every input file that fails validation.
+
     """
     problems: list[Problem] = []
     results: dict[str, pd.DataFrame] = {}
@@ -1166,6 +1179,7 @@ def seed_quote_problems(paths: Paths) -> list[Problem]:
     ------
     hedgecast.errors.DataError
         If a curated file itself fails validation.
+
     """
     problems: list[Problem] = []
     texts: dict[str, tuple[str, str] | None] = {}

@@ -1,5 +1,6 @@
 """The 2000–2025 record as the model sees it: driver codings, war states, crisis years and
-indicators (transformed and standardized), with the scaling kept for the way back."""
+indicators (transformed and standardized), with the scaling kept for the way back.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class History:
         year → 1 if a rupture-scale crisis began that year, else 0.
     indicators : DataFrame
         year × indicator, raw units, NaN where unobserved (never dropped).
+
     """
 
     years: list[int]

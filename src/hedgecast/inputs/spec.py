@@ -17,8 +17,8 @@ from typing import Any
 
 from hedgecast.config import FIRST_YEAR, LAST_HISTORY_YEAR
 from hedgecast.errors import ProblemCollector, SpecError, suggest
-from hedgecast.inputs.provenance import Provenance
 from hedgecast.forecasting.trajectories import RuleError, TrajectoryClass, compile_rule, rule_variable_names
+from hedgecast.inputs.provenance import Provenance
 
 TRANSFORMS = ("identity", "log", "log1p")
 DRIVER_KINDS = ("continuous", "discrete")

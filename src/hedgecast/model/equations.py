@@ -1,25 +1,34 @@
-"""The PyMC model: two latent channels with persistence, driver effects, war-state effects,
-heavy-tailed shocks cushioned by leader ties, a crisis hazard, and a measurement model.
+"""The PyMC model: the one definition of hedgecast's equations.
 
+For channel ``c`` and fitted year ``t`` (the first fitted year is the initial state):
+
+    s[c,0] ~ initial[c]
     s[c,t] = mu[c] + rho[c] (s[c,t-1] - mu[c])
-             + (1 - rho[c]) (sum_k beta[c,k] x[k,t] + leverage_shift[c] post2022[t] x[energy,t]
+             + (1 - rho[c]) (sum_k beta[c,k] xc[k,t] + leverage_shift[c] post2022[t] x[energy,t]
                              + war_effect[c, w_t])
-             + crisis_effect[c] crisis[t] + sigma[c] exp(-cushion * ties[t]) e[c,t],
+             + crisis_effect[c] crisis[t] + sigma[c] exp(-cushion * x[ties,t]) e[c,t],
+    e[c,t] ~ StudentT(nu),
 
-so beta, leverage_shift and war_effect are LONG-RUN effects (how far the channel's
-equilibrium moves, in channel sd), and crisis_effect is the immediate hit in a crisis year.
-Drivers enter the effects and the hazard centred on their 2000–2025 means (``x`` above
-is ``x - mean``), so ``mu`` is the equilibrium and ``hazard_intercept`` the crisis log-odds
-under average conditions; this also keeps the intercepts from trading off against the slopes.
-    e ~ StudentT(nu),    logit P(crisis[t]) = hazard_intercept + hazard_friction friction[t]
-                                              + hazard_ties ties[t],
-    y[i,t] ~ Normal(intercept[i] + sign[i] loading[i] s[c(i),t], noise[i])  (observed cells only).
+    logit P(crisis[t]) = hazard_intercept + hazard_friction xc[friction,t] + hazard_ties xc[ties,t],
+    y[i,t] ~ Normal(intercept[i] + sign[i] loading[i] s[c(i),t], noise[i])   (observed cells only),
 
-The latent path is centered (the path itself is the sampled variable; its Student-t
-innovations are scored in one vectorized expression, no ``scan``): the trade anchor pins the
-economic channel tightly, where a non-centered path gives NUTS a funnel. Prior hyperparameters enter as one ``pm.Data`` vector
-(``hyperparameters``, labelled ``<prior>:<parameter>``), so a changed prior never recompiles
-the model.
+where ``x`` are the driver codings and ``xc = x - mean(x over the fitted years)`` the centred
+ones. Centred drivers enter the long-run effects (``beta``) and the crisis hazard, so ``mu`` is
+the equilibrium and ``hazard_intercept`` the crisis log-odds under average conditions (and the
+intercepts do not trade off against the slopes). The leverage term (energy leverage after 2022)
+and the shock scale (``exp(-cushion * ties)``) use the *uncentred* codings. ``war_effect`` holds
+one effect per war state except the reference state (``none``), which is fixed at 0. Anchor
+indicators (log trade for ``economic``, UNGA agreement for ``political``) have loading 1 and
+intercept 0, fixing each channel's scale. ``beta``, ``leverage_shift`` and ``war_effect`` are
+long-run effects (how far the channel's equilibrium moves, in sd of its anchor); ``crisis_effect``
+is the immediate hit in a crisis year, which then decays with ``rho``.
+
+The latent path is centered (the path itself is the sampled variable; its Student-t innovations
+are scored in one vectorized expression, no ``scan``): the trade anchor pins the economic channel
+tightly, where a non-centered path gives NUTS a funnel. Prior hyperparameters enter as one
+``pm.Data`` vector (``hyperparameters``, labelled ``<prior>:<parameter>``), so a changed prior
+never recompiles the model. Any fast NumPy path (the forecast simulation, the prior densities of
+reweighting) is tested against this model (``tests/model/test_one_definition.py``).
 """
 
 from __future__ import annotations
@@ -181,8 +190,30 @@ def _path_random(initial, mu, rho, drift, scale, nu, rng=None, size=None):
     return out
 
 
-def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
-    """Build the PyMC model for ``spec`` with the priors of ``lens``, fitted to ``inputs``."""
+def observation_labels(spec, inputs: ModelInputs) -> list[str]:
+    """One label per observed cell, ``"<indicator> <year>"`` (the ``obs`` coordinate)."""
+    return [f"{spec.indicator_names[i]} {inputs.years[t]}" for i, t in zip(inputs.obs_indicator, inputs.obs_year, strict=True)]
+
+
+def observation_coords(spec, inputs: ModelInputs) -> dict[str, tuple[str, list]]:
+    """Non-index coordinates of the ``obs`` dim: the indicator and the year of each observed cell.
+
+    Kept as plain coordinates rather than a MultiIndex, which does not survive NetCDF.
+    """
+    return {
+        "obs_indicator": ("obs", [spec.indicator_names[i] for i in inputs.obs_indicator]),
+        "obs_year": ("obs", [int(inputs.years[t]) for t in inputs.obs_year]),
+    }
+
+
+def build_model(spec, lens: Lens, inputs: ModelInputs, *, impute: bool = False) -> pm.Model:
+    """Build the PyMC model for ``spec`` with the priors of ``lens``, fitted to ``inputs``.
+
+    With ``impute=True`` the model also holds ``y_all``, every indicator in every year
+    (observed or not) drawn from the same measurement equation as ``y``: the posterior
+    predictive that fills the unobserved years. It is never sampled by NUTS (it would be
+    a free variable); :func:`hedgecast.model.fit.complete_inference_data` draws it forward.
+    """
     groups = parameter_groups(spec)
     anchors = {c.anchor for c in spec.channels.values()}
     free_ind = [i for i in spec.indicator_names if i not in anchors]
@@ -194,7 +225,7 @@ def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
         "shock_year": inputs.years[1:],
         "indicator": spec.indicator_names,
         "free_indicator": free_ind,
-        "obs": np.arange(len(inputs.obs_value)),
+        "obs": observation_labels(spec, inputs),
         "hyperparameter": hyperparameter_labels(lens),
     }
     channel_of = np.array([spec.channel_names.index(spec.indicators[i].channel) for i in spec.indicator_names])
@@ -260,6 +291,8 @@ def build_model(spec, lens: Lens, inputs: ModelInputs) -> pm.Model:
         obs_i, obs_t = inputs.obs_indicator, inputs.obs_year
         obs_v = pm.Data("obs_value", inputs.obs_value, dims="obs")
         pm.Normal("y", mu=mean[obs_i, obs_t], sigma=p["noise"][obs_i], observed=obs_v, dims="obs")
+        if impute:
+            pm.Normal("y_all", mu=mean, sigma=p["noise"][:, None], dims=("indicator", "year"))
 
         logit_hazard = p["hazard_intercept"] + p["hazard_friction"] * centred[friction_k] + p["hazard_ties"] * centred[ties_k]
         pm.Bernoulli("crisis", logit_p=logit_hazard, observed=crisis, dims="year")

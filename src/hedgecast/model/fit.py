@@ -15,12 +15,13 @@ import arviz as az
 import numpy as np
 import pymc as pm
 import xarray as xr
+from pymc.backends.arviz import find_constants, find_observations
 
-from hedgecast.priors.lenses import Lens
 from hedgecast import timing
-from hedgecast.model import numba_cache
-from hedgecast.model.equations import HYPERPARAMETERS, ModelInputs, build_model, hyperparameter_vector, prior_structure
 from hedgecast.inputs.spec import ModelSpec
+from hedgecast.model import numba_cache
+from hedgecast.model.equations import HYPERPARAMETERS, ModelInputs, build_model, hyperparameter_vector, observation_coords, prior_structure
+from hedgecast.priors.lenses import Lens
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
@@ -113,7 +114,19 @@ class CompiledModel:
         self.spec, self.inputs = spec, inputs
         self.structure = prior_structure(lens)
         self.model = build_model(spec, lens, inputs)
+        self._lens = lens
         self._nutpie = None
+        self._predictive = None
+
+    @property
+    def predictive_model(self) -> pm.Model:
+        """The same model with ``y_all`` (every indicator, every year), for the posterior predictive.
+
+        Its hyperparameters are irrelevant there: the predictive draws condition on the posterior.
+        """
+        if self._predictive is None:
+            self._predictive = build_model(self.spec, self._lens, self.inputs, impute=True)
+        return self._predictive
 
     def nutpie_model(self, lens: Lens):
         """The nutpie-compiled model with ``lens``'s hyperparameters (compiled on first use)."""
@@ -217,7 +230,7 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
     idata.add_groups({"prior": prior.prior})
     idata.attrs["free_rvs"] = free
     idata.attrs["sampler"] = settings.sampler
-    return idata
+    return complete_inference_data(cm, idata, settings.seed)
 
 
 def _mock_posterior(model: pm.Model, free: list[str], settings: SamplerSettings) -> az.InferenceData:
@@ -238,29 +251,63 @@ def _mock_posterior(model: pm.Model, free: list[str], settings: SamplerSettings)
     return az.InferenceData(posterior=post, sample_stats=stats)
 
 
-def posterior_predictive(idata: az.InferenceData, spec: ModelSpec, inputs: ModelInputs, seed: int) -> xr.DataArray:
-    """Replicated indicators (standardized), dims ``(chain, draw, indicator, year)``.
+def _dataset(model: pm.Model, values: dict, coords_extra: dict) -> xr.Dataset:
+    """Model data as a Dataset with the model's own dims and coordinates."""
+    out = {}
+    for name, value in values.items():
+        dims = model.named_vars_to_dims.get(name) or tuple(f"{name}_dim_{i}" for i in range(np.ndim(value)))
+        out[name] = (dims, np.asarray(value))
+    ds = xr.Dataset(out)
+    return ds.assign_coords({d: list(model.coords[d]) for d in ds.dims if d in model.coords}).assign_coords(
+        {k: v for k, v in coords_extra.items() if v[0] in ds.dims}
+    )
 
-    Covers every year, so unobserved cells are imputed rather than dropped.
+
+#: what :func:`complete_inference_data` adds to a fit's InferenceData
+COMPLETE_GROUPS = ("observed_data", "constant_data", "log_likelihood", "log_prior", "posterior_predictive")
+
+
+def complete_inference_data(cm: CompiledModel, idata: az.InferenceData, seed: int) -> az.InferenceData:
+    """Add what ArviZ needs to a fit, all computed by the PyMC model itself (the one definition).
+
+    * ``observed_data`` / ``constant_data`` — the model's observed and constant data, each
+      observation labelled ``"<indicator> <year>"`` and, as non-index coordinates, by
+      ``obs_indicator`` / ``obs_year`` (as in ``posterior_predictive``);
+    * ``log_likelihood`` — pointwise, for ``y`` (one per observed cell) and ``crisis`` (one per
+      year), by :func:`pymc.compute_log_likelihood` (so ``az.loo`` and ``az.psens`` work);
+    * ``log_prior`` — every free variable's log density, by :func:`pymc.compute_log_prior`
+      (``path``, the latent state process, is there too; power-scaling leaves it out);
+    * ``posterior_predictive`` — replicated ``y`` and ``crisis``, and ``y_all``: every
+      indicator in every year, observed or not (the model's imputation of missing years).
+
+    Groups already present are kept. Each step shows in the stage timings.
     """
-    post = idata.posterior
-    anchors = {c.anchor for c in spec.channels.values()}
-    names = spec.indicator_names
-    state = post["state"]  # chain, draw, channel, year
-    rng = np.random.default_rng([seed, 7])
-    out = []
-    for name in names:
-        ind = spec.indicators[name]
-        s = state.sel(channel=ind.channel)
-        if name in anchors:
-            load, icpt = 1.0, 0.0
-        else:
-            load = post["loading"].sel(free_indicator=name)
-            icpt = post["intercept"].sel(free_indicator=name)
-        noise = post["noise"].sel(indicator=name)
-        mean = (icpt + ind.sign * load * s).transpose("chain", "draw", "year")
-        eps = rng.standard_normal(mean.shape)
-        rep = mean + noise * xr.DataArray(eps, dims=mean.dims)
-        out.append(rep.drop_vars(["channel", "free_indicator", "indicator"], errors="ignore"))
-    rep = xr.concat(out, dim=xr.DataArray(names, dims="indicator", name="indicator"))
-    return rep.transpose("chain", "draw", "indicator", "year").rename("y_rep")
+    model = cm.model
+    extra = observation_coords(cm.spec, cm.inputs)
+    groups = {}
+    if "observed_data" not in idata.groups():
+        groups["observed_data"] = _dataset(model, find_observations(model), extra)
+    if "constant_data" not in idata.groups():
+        groups["constant_data"] = _dataset(model, find_constants(model), extra)
+    free = [rv.name for rv in model.free_RVs]
+    posterior = idata.posterior[[v for v in idata.posterior.data_vars if v in model.named_vars]]
+    trace = az.InferenceData(posterior=posterior)
+    with model, warnings.catch_warnings(), _quiet_sampling_log():
+        # PyMC warns that the imputation model's extra variable is absent from the trace: expected
+        warnings.filterwarnings("ignore", message=".*not in the trace.*")
+        if "log_likelihood" not in idata.groups():
+            with timing.stage("log-likelihood"):
+                ll = pm.compute_log_likelihood(trace, extend_inferencedata=False, progressbar=False)
+            # labelled by the ``obs`` index only: ArviZ's power-scaling cannot stack non-index coordinates
+            groups["log_likelihood"] = ll
+        if "log_prior" not in idata.groups():
+            with timing.stage("log-prior"):
+                groups["log_prior"] = pm.compute_log_prior(trace, var_names=free, extend_inferencedata=False, progressbar=False)
+    if "posterior_predictive" not in idata.groups():
+        with cm.predictive_model, warnings.catch_warnings(), _quiet_sampling_log(), timing.stage("posterior predictive"):
+            pp = pm.sample_posterior_predictive(
+                trace, var_names=["y", "crisis", "y_all"], random_seed=np.random.default_rng([seed, 7]), progressbar=False, return_inferencedata=True
+            ).posterior_predictive
+        groups["posterior_predictive"] = pp.assign_coords({k: v for k, v in extra.items() if v[0] in pp.dims})
+    idata.add_groups(groups)
+    return idata

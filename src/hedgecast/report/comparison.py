@@ -19,6 +19,7 @@ def compare_lenses(fits, year: int = 2030, scenarios: list[str] | None = None) -
     -------
     Dataset
         ``probability`` (lens, scenario, trajectory) and ``p_crisis`` (lens, scenario).
+
     """
     probs, crisis = [], []
     names = [f.lens.name for f in fits]

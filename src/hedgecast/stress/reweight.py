@@ -39,9 +39,9 @@ from scipy import special, stats
 
 from hedgecast.forecasting.forecast import forecast as run_forecast
 from hedgecast.forecasting.forecast import forecast_priors
-from hedgecast.priors.lenses import FIT_GROUPS, FORECAST_GROUPS, Lens, parameter_groups
-from hedgecast.model.equations import prior_structure
 from hedgecast.forecasting.scenarios import resolve
+from hedgecast.model.equations import prior_structure
+from hedgecast.priors.lenses import FIT_GROUPS, FORECAST_GROUPS, Lens, parameter_groups
 
 if TYPE_CHECKING:  # pragma: no cover
     from hedgecast.forecasting.forecast import Forecast

@@ -33,8 +33,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from pymc_extras.prior import Prior
 
+from hedgecast.dims import SAMPLE_DIMS
 from hedgecast.priors.lenses import FIT_GROUPS, Lens, parameter_groups
-from hedgecast.stress.reweight import K_THRESHOLD, Evaluation, RefitPool, Reweighter, element_draws, prior_logpdf, psis, weighted_mean_se
+from hedgecast.stress.reweight import K_THRESHOLD, Evaluation, RefitPool, Reweighter, psis, weighted_mean_se
 
 __all__ = [
     "EFFECT_GROUPS",
@@ -43,13 +44,13 @@ __all__ = [
     "PowerScaling",
     "SobolResult",
     "default_assumptions",
-    "log_likelihood_dataset",
-    "log_prior_dataset",
+    "group_log_prior",
     "outcome_sensitivity",
     "plot_power_scaling",
     "plot_sobol",
     "plot_tornado",
     "power_scaling",
+    "prior_variables",
     "sobol_indices",
 ]
 
@@ -636,59 +637,25 @@ def _element_names(lens: Lens, groups: Sequence[str]) -> list[str]:
     return [n for n in lens.priors if n.split(".")[0] in groups]
 
 
-def log_prior_dataset(posterior: xr.Dataset, lens: Lens, groups: Sequence[str] = FIT_GROUPS) -> xr.Dataset:
-    """Log prior density per draw of every fitted prior group (summed over its elements)."""
-    shape = (posterior.sizes["chain"], posterior.sizes["draw"])
+def prior_variables(log_prior: xr.Dataset, group: str) -> list[str]:
+    """The model variables that hold prior group ``group``: ``group`` itself, or one per family
+    (``group_Normal``, ``group_StudentT`` …) when a lens mixes families within the group.
+    """
+    return [str(v) for v in log_prior.data_vars if v == group or (str(v).startswith(group + "_") and str(v)[len(group) + 1 :][:1].isupper())]
+
+
+def group_log_prior(idata: az.InferenceData, groups: Sequence[str]) -> xr.Dataset:
+    """Log prior density per draw of each prior group, summed over its elements.
+
+    Read from the fit's ``log_prior`` group, which the PyMC model computed itself.
+    """
+    lp = idata.log_prior
     out = {}
     for g in groups:
-        total = np.zeros(shape[0] * shape[1])
-        names = _element_names(lens, [g])
-        if not names:
-            continue
-        for name in names:
-            total += prior_logpdf(lens.priors[name].prior, element_draws(posterior, lens, name))
-        out[g] = (("chain", "draw"), total.reshape(shape))
-    return xr.Dataset(out, coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values})
-
-
-def log_likelihood_dataset(posterior: xr.Dataset, spec, inputs) -> xr.Dataset:
-    """Pointwise log-likelihood of the observed data per draw: indicators (``y``) and crisis years (``crisis``).
-
-    The same terms as the PyMC model's observed variables, computed with numpy.
-    """
-    anchors = {c.anchor for c in spec.channels.values()}
-    names = spec.indicator_names
-    free = [i for i in names if i not in anchors]
-    n_c, n_d = posterior.sizes["chain"], posterior.sizes["draw"]
-    state = posterior["state"].transpose("chain", "draw", "channel", "year").values  # (c, d, C, T)
-    loading = np.ones((n_c, n_d, len(names)))
-    intercept = np.zeros((n_c, n_d, len(names)))
-    for j, name in enumerate(free):
-        i = names.index(name)
-        loading[..., i] = posterior["loading"].transpose("chain", "draw", ...).values[..., j]
-        intercept[..., i] = posterior["intercept"].transpose("chain", "draw", ...).values[..., j]
-    noise = posterior["noise"].transpose("chain", "draw", "indicator").values
-    sign = np.array([spec.indicators[i].sign for i in names], dtype=float)
-    channel_of = np.array([spec.channel_names.index(spec.indicators[i].channel) for i in names])
-    oi, ot, ov = inputs.obs_indicator, inputs.obs_year, inputs.obs_value
-    mean = intercept[..., oi] + sign[oi] * loading[..., oi] * state[:, :, channel_of[oi], ot]
-    sd = noise[..., oi]
-    ll_y = -0.5 * ((ov - mean) / sd) ** 2 - np.log(sd) - 0.5 * np.log(2 * np.pi)
-    x = inputs.drivers
-    fk, tk = spec.continuous_drivers.index("regional_friction"), spec.continuous_drivers.index("leader_ties")
-    h0, hf, ht = (posterior[v].transpose("chain", "draw").values[..., None] for v in ("hazard_intercept", "hazard_friction", "hazard_ties"))
-    logit = h0 + hf * x[fk][None, None, :] + ht * x[tk][None, None, :]
-    c = np.asarray(inputs.crisis, dtype=float)
-    ll_c = -(c * np.logaddexp(0.0, -logit) + (1 - c) * np.logaddexp(0.0, logit))
-    return xr.Dataset(
-        {"y": (("chain", "draw", "obs"), ll_y), "crisis": (("chain", "draw", "year"), ll_c)},
-        coords={
-            "chain": posterior["chain"].values,
-            "draw": posterior["draw"].values,
-            "obs": np.arange(len(ov)),
-            "year": list(inputs.years),
-        },
-    )
+        names = prior_variables(lp, g)
+        if names:
+            out[g] = sum(lp[v].sum([d for d in lp[v].dims if d not in SAMPLE_DIMS]) for v in names)
+    return xr.Dataset(out)
 
 
 @dataclass
@@ -759,22 +726,26 @@ def power_scaling(
     moves when one prior group is power-scaled (dP / dlog2 α).
     """
     lens = fit.lens
-    post = fit.idata.posterior
-    groups = [g for g in groups if g in post or _element_names(lens, [g])]
+    idata = fit.idata
+    if "log_prior" not in idata.groups() or "log_likelihood" not in idata.groups():
+        raise ValueError("power-scaling needs the fit's log_prior and log_likelihood groups (every fit since 0.2 has them)")
+    post = idata.posterior
+    groups = [g for g in groups if prior_variables(idata.log_prior, g)]
     var_names = [g for g in groups if g in post]
-    lp = log_prior_dataset(post, lens, groups)
-    ll = log_likelihood_dataset(post, fit.spec, fit.inputs)
-    idata = az.InferenceData(posterior=post[var_names], log_prior=lp, log_likelihood=ll)
+    components = {g: prior_variables(idata.log_prior, g) for g in groups}
+    lp = group_log_prior(idata, groups)
+    # the lens's priors only: the latent path's per-year shocks are the state process, not a prior
+    lens_priors = [v for g in groups for v in components[g]]
     steps = len(groups) + 2
     progress("Power-scaling: all priors", 0, steps)
-    prior_all = _flatten_sens(_psens(idata, "prior", var_names, None, delta), lens)
+    prior_all = _flatten_sens(_psens(idata, "prior", var_names, lens_priors, delta), lens)
     progress("Power-scaling: likelihood", 1, steps)
     lik = _flatten_sens(_psens(idata, "likelihood", var_names, None, delta), lens)
     per_group: dict[str, dict[str, float]] = {}
     head_rows = []
     for i, g in enumerate(groups):
         progress(f"Power-scaling: prior {g}", 2 + i, steps)
-        per_group[g] = _flatten_sens(_psens(idata, "prior", var_names, [g], delta), lens)
+        per_group[g] = _flatten_sens(_psens(idata, "prior", var_names, components[g], delta), lens)
         if rw is not None and metrics:
             lpg = lp[g].transpose("chain", "draw").values.ravel()
             lo, hi = psis((1 / (1 + delta) - 1) * lpg), psis(delta * lpg)

@@ -64,12 +64,12 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from hedgecast.inputs.history import TRANSFORMS, History
-from hedgecast.priors.lenses import Lens
-from hedgecast.model.equations import ModelInputs, model_inputs
-from hedgecast.validate.parallel import map_tasks, task_seed
 from hedgecast.forecasting.scenarios import ResolvedScenario, common_noise, driver_paths, war_paths
+from hedgecast.inputs.history import TRANSFORMS, History
 from hedgecast.inputs.spec import ModelSpec
+from hedgecast.model.equations import ModelInputs, model_inputs
+from hedgecast.priors.lenses import Lens
+from hedgecast.validate.parallel import map_tasks, task_seed
 
 SECTION_TITLE = "Backtests: leave-future-out forecasts against baselines"
 MIN_TRAIN_OBS = 3

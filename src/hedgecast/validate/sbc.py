@@ -50,10 +50,10 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from hedgecast.priors.lenses import FIT_GROUPS, Lens
-from hedgecast.model.equations import ModelInputs, build_model
-from hedgecast.validate.parallel import map_tasks, task_seed
 from hedgecast.inputs.spec import ModelSpec
+from hedgecast.model.equations import ModelInputs, build_model
+from hedgecast.priors.lenses import FIT_GROUPS, Lens
+from hedgecast.validate.parallel import map_tasks, task_seed
 
 SECTION_TITLE = "Simulation-based calibration"
 NULL_SIMULATIONS = 4000  # draws of the ECDF statistic under exact uniformity (for p-values and bands)
