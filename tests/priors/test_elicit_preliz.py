@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pymc_extras.prior import Prior
 
-from hedgecast import SpecError, elicit
+from hedgecast import SpecError
+from hedgecast.priors import elicit
 
 
 def test_symmetric_quartiles_are_met_by_a_normal():
