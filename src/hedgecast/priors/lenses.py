@@ -29,7 +29,8 @@ from pymc_extras.prior import Prior
 from hedgecast.config import Paths
 from hedgecast.errors import Problem, ProblemCollector, SpecError, suggest
 from hedgecast.inputs.provenance import PROVENANCE_KEYS, Provenance
-from hedgecast.inputs.spec import ModelSpec, add_lines, is_finite_number, quoted_number_hint, read_toml_text, sort_by_line
+from hedgecast.inputs.spec import ModelSpec
+from hedgecast.inputs.spec_toml import add_lines, is_finite_number, quoted_number_hint, read_toml_text, sort_by_line
 
 LENS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 """A lens name: it names the file, and runs are saved under ``runs/<time>-<lens>-<random>``."""
