@@ -130,7 +130,7 @@ def bench_edits(wb, fit, fc, edits=5, refits=3):
         k_hat.append(float(getattr(result, "pareto_k", float("nan"))))
     refit_times = []
     for k in range(refits):
-        edited = fit.lens.derive(f"bench_edit_{k}").set_prior(name, moved(k), reason="benchmark")
+        edited = fit.lens.derive(f"bench_edit_{k}").with_prior(name, moved(k), reason="benchmark")
         refit_times.append(_timed(lambda lens=edited: wb.fit(lens, fit.settings).forecast())[1])
     return {
         "reweight_s": float(np.median(times)),

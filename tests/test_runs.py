@@ -20,7 +20,7 @@ def test_save_list_load_compare(mock_fit, paths):
     edited = mock_fit.lens.derive("edited")
     from pymc_extras.prior import Prior
 
-    edited.set_prior("cushion", Prior("Normal", mu=0.9, sigma=0.2), reason="a seminar participant's view")
+    edited = edited.with_prior("cushion", Prior("Normal", mu=0.9, sigma=0.2), reason="a seminar participant's view")
     mock_fit.lens, original = edited, mock_fit.lens
     try:
         b = save_run(mock_fit, fc, paths, headline={k: {kk: vv + 0.01 for kk, vv in v.items()} for k, v in fc.headline(2030).items()})

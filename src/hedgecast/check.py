@@ -99,7 +99,7 @@ def _relative(problems: list[Problem], paths: Paths) -> list[Problem]:
 def _quotes(path: Path, paths: Paths) -> list[Problem]:
     """Seed quotes in a TOML file that are not verbatim in their paper (if the papers are here)."""
     from hedgecast.errors import ProblemCollector
-    from hedgecast.inputs.spec import add_lines, read_toml_text
+    from hedgecast.inputs.spec_toml import add_lines, read_toml_text
 
     collector = ProblemCollector(path)
     data, text = read_toml_text(path, collector)
@@ -135,7 +135,7 @@ def _check_specs(paths: Paths, report: CheckReport):
 
 def _check_lenses(paths: Paths, spec, report: CheckReport) -> None:
     from hedgecast.errors import ProblemCollector
-    from hedgecast.inputs.spec import read_toml_text
+    from hedgecast.inputs.spec_toml import read_toml_text
     from hedgecast.priors.lenses import Lens, list_lenses
 
     files = list_lenses(paths) if paths.lenses.is_dir() else []
@@ -284,7 +284,7 @@ def _spec_data_problems(spec, paths: Paths) -> list[Problem]:
         )
     if out:
         from hedgecast.errors import ProblemCollector
-        from hedgecast.inputs.spec import add_lines, read_toml_text
+        from hedgecast.inputs.spec_toml import add_lines, read_toml_text
 
         collector = ProblemCollector(file)
         _, text = read_toml_text(Path(file), collector)

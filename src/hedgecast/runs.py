@@ -121,7 +121,7 @@ def save_run(fit, forecast, paths: Paths, *, headline: dict, extra: dict | None 
     tmp = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{run_id}-", dir=paths.runs))
     try:
         run_inference_data(fit.idata, forecast).to_netcdf(str(tmp / "idata.nc"), engine="h5netcdf")
-        fit.lens.save(tmp / "lens.toml", paths, remember=False)
+        fit.lens.save(tmp / "lens.toml", paths)
         shutil.copyfile(fit.spec.path, tmp / "spec.toml")
         if forecast is not None:
             probs = forecast.class_probabilities((2030, 2035))

@@ -19,7 +19,9 @@ import tomli_w
 
 from hedgecast.errors import SpecError, suggest
 from hedgecast.forecasting.trajectories import RuleError, compile_rule, rule_variable_names
-from hedgecast.inputs.spec import WarIntervention, load_spec, locate
+from hedgecast.inputs.spec import load_spec
+from hedgecast.inputs.spec_parts import WarIntervention
+from hedgecast.inputs.spec_toml import locate
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "models" / "turkiye_russia.toml"

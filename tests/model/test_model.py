@@ -35,7 +35,7 @@ def test_missing_years_are_kept_not_dropped(workbench, spec):
 
 
 def test_prior_edit_changes_data_not_structure(spec, baseline, workbench):
-    edited = baseline.derive("edited").set_prior("cushion", Prior("Normal", mu=1.0, sigma=0.1), reason="test")
+    edited = baseline.derive("edited").with_prior("cushion", Prior("Normal", mu=1.0, sigma=0.1), reason="test")
     assert prior_structure(edited) == prior_structure(baseline)
     before, after = hyperparameter_values(baseline), hyperparameter_values(edited)
     assert after[hyper_name("cushion", "Normal", "mu")] == 1.0 != before[hyper_name("cushion", "Normal", "mu")]
@@ -64,7 +64,9 @@ def test_hyperparameters_are_one_labelled_data_vector(spec, baseline, workbench)
 
 
 def test_mixed_distribution_families_in_one_group(spec, baseline, workbench):
-    mixed = baseline.derive("mixed").set_prior("beta.economic.energy_leverage", Prior("StudentT", nu=4, mu=0.5, sigma=0.3), reason="fat-tailed belief")
+    mixed = baseline.derive("mixed").with_prior(
+        "beta.economic.energy_leverage", Prior("StudentT", nu=4, mu=0.5, sigma=0.3), reason="fat-tailed belief"
+    )
     model = build_model(spec, mixed, workbench.inputs)
     assert model.named_vars_to_dims["beta"] == ("channel", "driver")
     assert {"beta_Normal", "beta_StudentT"} <= {rv.name for rv in model.free_RVs}

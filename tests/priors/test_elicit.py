@@ -202,11 +202,11 @@ def elicited_lens(workbench):
     erdogan = from_probability(0.35, 0.10, about="a post-Erdoğan government from 2028")
     persistence = from_interval(0.5, 0.9, mass=0.9, family="Beta", about="political persistence")
     shocks = from_interval(0.2, 0.8, mass=0.9, family="Gamma", about="the size of economic shocks")
-    lens.set_prior("beta.economic.leader_ties", ties.prior, reason=ties.reason)
-    lens.set_prior("beta.political.nato_pressure", west.prior, reason=west.reason)
-    lens.set_prior("scenario_probability.post_erdogan_2028", erdogan.prior, reason=erdogan.reason)
-    lens.set_prior("rho.political", persistence.prior, reason=persistence.reason)
-    lens.set_prior("sigma.economic", shocks.prior, reason=shocks.reason)
+    lens = lens.with_prior("beta.economic.leader_ties", ties.prior, reason=ties.reason)
+    lens = lens.with_prior("beta.political.nato_pressure", west.prior, reason=west.reason)
+    lens = lens.with_prior("scenario_probability.post_erdogan_2028", erdogan.prior, reason=erdogan.reason)
+    lens = lens.with_prior("rho.political", persistence.prior, reason=persistence.reason)
+    lens = lens.with_prior("sigma.economic", shocks.prior, reason=shocks.reason)
     return lens
 
 

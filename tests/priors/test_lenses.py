@@ -372,46 +372,79 @@ def test_every_problem_in_a_lens_is_reported_together(lens_file: Path, paths: Pa
 
 
 # ------------------------------------------------------------------- editing in a notebook
-def test_set_prior_rejects_bad_priors_and_leaves_the_lens_unchanged(paths: Paths):
+def test_with_prior_rejects_bad_priors_and_leaves_the_lens_unchanged(paths: Paths):
     lens = Lens.load("baseline", SPEC, paths)
     before = lens.fingerprint()
     name = "beta.political.leader_ties"
     family = lens.prior(name).distribution
     assert family == "Normal" and set(lens.prior(name).parameters) == {"mu", "sigma"}
     with pytest.raises(SpecError, match="must be positive"):
-        lens.set_prior(name, Prior("Normal", mu=0.5, sigma=-0.1), reason="x")
+        lens.with_prior(name, Prior("Normal", mu=0.5, sigma=-0.1), reason="x")
     with pytest.raises(SpecError, match="missing provenance"):
-        lens.set_prior(name, Prior("Normal", mu=0.5, sigma=0.1))
+        lens.with_prior(name, Prior("Normal", mu=0.5, sigma=0.1))
     with pytest.raises(SpecError, match="same parameters"):
-        lens.set_prior(name, {"dist": "Normal", "mu": 0.5, "tau": 4.0}, reason="x")
+        lens.with_prior(name, {"dist": "Normal", "mu": 0.5, "tau": 4.0}, reason="x")
     with pytest.raises(SpecError, match=r"did you mean 'beta\.political\.leader_ties'"):
-        lens.set_prior("beta.political.leader_tie", Prior("Normal", mu=0.5, sigma=0.1), reason="x")
+        lens.with_prior("beta.political.leader_tie", Prior("Normal", mu=0.5, sigma=0.1), reason="x")
     with pytest.raises(SpecError, match="a prior must be"):
-        lens.set_prior(name, "Normal(0, 1)", reason="x")  # type: ignore[arg-type]
+        lens.with_prior(name, "Normal(0, 1)", reason="x")  # type: ignore[arg-type]
     assert lens.fingerprint() == before
-    lens.set_prior(name, Prior("Normal", mu=0.5, sigma=0.1), reason="Seminar: ties matter less.")
-    assert lens.prior(name).parameters == {"mu": 0.5, "sigma": 0.1}
-    assert lens.fingerprint() != before
+    edited = lens.with_prior(name, Prior("Normal", mu=0.5, sigma=0.1), reason="Seminar: ties matter less.")
+    assert edited.prior(name).parameters == {"mu": 0.5, "sigma": 0.1}
+    assert edited.fingerprint() != before and edited.changes == (name,)
+    assert lens.fingerprint() == before and lens.changes == ()  # the original is untouched
+    assert edited.provenance(name).reason == "Seminar: ties matter less."
 
 
-def test_set_prior_accepts_numpy_numbers(paths: Paths):
+def test_with_prior_accepts_numpy_numbers(paths: Paths):
     import numpy as np
 
     lens = Lens.load("baseline", SPEC, paths)
-    lens.set_prior("cushion", {"dist": "Normal", "mu": np.int64(0), "sigma": np.float32(0.5)}, reason="x")
+    lens = lens.with_prior("cushion", {"dist": "Normal", "mu": np.int64(0), "sigma": np.float32(0.5)}, reason="x")
     assert lens.prior("cushion").parameters == {"mu": 0, "sigma": 0.5}
+
+
+def test_a_lens_is_immutable(paths: Paths):
+    import copy
+    import dataclasses
+    import pickle
+
+    lens = Lens.load("baseline", SPEC, paths)
+    with pytest.raises(TypeError, match=r"use lens = lens\.with_prior"):
+        lens.set_prior("cushion", Prior("Normal", mu=1.0, sigma=0.1), reason="x")
+    with pytest.raises(TypeError):
+        lens.priors["cushion"] = lens.priors["nu"]  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        lens.name = "other"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        lens.priors["cushion"].prior = Prior("Normal", mu=1.0, sigma=0.1)  # type: ignore[misc]
+    for again in (pickle.loads(pickle.dumps(lens)), copy.deepcopy(lens), copy.copy(lens)):
+        assert again.fingerprint() == lens.fingerprint() and again.path == lens.path
 
 
 def test_derive_rejects_unsafe_names(paths: Paths):
     lens = Lens.load("baseline", SPEC, paths)
     with pytest.raises(SpecError, match="letters, digits"):
         lens.derive("my/lens")
-    assert lens.derive("my-lens_2").extends == "baseline"
+    derived = lens.derive("my-lens_2")
+    assert derived.extends == "baseline" and derived is not lens and dict(derived.priors) == dict(lens.priors)
 
 
-def test_saving_a_copy_does_not_move_the_lens(paths: Paths):
+def test_saving_does_not_move_the_lens(paths: Paths):
     lens = Lens.load("baseline", SPEC, paths)
-    lens.save(paths.root / "elsewhere.toml", paths, remember=False)
+    assert lens.save(paths.root / "elsewhere.toml", paths) == paths.root / "elsewhere.toml"
     assert lens.path == str(paths.lenses / "baseline.toml")
-    lens.save(paths.root / "moved.toml", paths)
-    assert lens.path == str(paths.root / "moved.toml")
+    moved = Lens.load(paths.root / "elsewhere.toml", SPEC, paths)
+    assert moved.path == str(paths.root / "elsewhere.toml") and moved.fingerprint() == lens.fingerprint()
+
+
+def test_a_fit_keeps_its_lens_when_the_lens_is_edited(workbench):
+    lens = workbench.lens("baseline")
+    fit = workbench.fit(lens, sampler="mock", draws=20, chains=2)
+    before, fingerprint = fit.forecast().headline(2030), lens.fingerprint()
+    lens2 = lens.with_prior("cushion", Prior("Normal", mu=3.0, sigma=0.1), reason="a very different belief")
+    lens2 = lens2.with_prior("scenario_probability.post_erdogan_2028", Prior("Beta", alpha=9.0, beta=1.0), reason="near certain")
+    assert fit.lens is lens and fit.lens.fingerprint() == fingerprint != lens2.fingerprint()
+    assert fit.lens.prior("cushion") != lens2.prior("cushion")
+    fit._forecasts.clear()  # recompute: the forecast is cached by the lens's fingerprint
+    assert fit.forecast().headline(2030) == before

@@ -161,7 +161,7 @@ def test_forecast_only_edit_reruns_the_forecast_exactly(big_mock, big_mock_fc):
     res = edit_prior(big_mock, big_mock_fc, {"scenario_probability.post_erdogan_2028": new})
     assert res.method == "forecast" and np.isnan(res.pareto_k)
     lens = big_mock.lens.derive("check")
-    lens.set_prior("scenario_probability.post_erdogan_2028", new, reason="test")
+    lens = lens.with_prior("scenario_probability.post_erdogan_2028", new, reason="test")
     direct = forecast(big_mock.idata, big_mock.spec, lens, big_mock.inputs, SCEN, big_mock_fc.data.attrs["seed"])
     head = direct.headline(2030)
     for s in SCEN:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hedgecast.errors import SpecError, suggest
-from hedgecast.inputs.spec import DriverIntervention, ModelSpec, Scenario, WarIntervention
+from hedgecast.inputs.spec import ModelSpec
+from hedgecast.inputs.spec_parts import DriverIntervention, Scenario, WarIntervention
 
 
 def stable_key(name: str) -> int:

@@ -1,117 +1,43 @@
 """The model spec file (``models/turkiye_russia.toml``), validated as a whole on load.
 
-It holds the channels, drivers, indicators, trajectory classes and scenarios. Every
-mistake in it is collected, with its field and line, into one :class:`SpecError`.
+It holds the channels, drivers, indicators, trajectory classes and scenarios
+(:mod:`hedgecast.inputs.spec_parts`). Every mistake in it is collected, with its
+field and line, into one :class:`SpecError`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import math
-import re
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hedgecast.config import FIRST_YEAR, LAST_HISTORY_YEAR
 from hedgecast.errors import ProblemCollector, SpecError, suggest
 from hedgecast.forecasting.trajectories import RuleError, TrajectoryClass, compile_rule, rule_variable_names
-from hedgecast.inputs.provenance import Provenance
+from hedgecast.inputs.scenario_spec import parse_scenarios
+from hedgecast.inputs.spec_parts import Channel, Driver, Indicator, Scenario
+from hedgecast.inputs.spec_toml import (
+    add_lines,
+    check_keys,
+    check_name,
+    check_number,
+    check_table,
+    check_text,
+    close_hint,
+    is_finite_number,
+    read_toml_text,
+    sort_by_line,
+)
 
 TRANSFORMS = ("identity", "log", "log1p")
 DRIVER_KINDS = ("continuous", "discrete")
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-"""Names of channels, drivers, states, indicators, classes and scenarios: they become
-dotted prior names (``beta.economic.leader_ties``) and rule variables (``economic_change``)."""
 HEADLINE_YEARS = (2030, 2035)
 """Years the runs and reports summarize: the forecast must reach them."""
 RUPTURE_YEARS = (2014, 2016)
 """The 2015–16 rupture that trajectory rules measure against: the history must cover it."""
-ROW_SUM_TOLERANCE = 1e-6
 REQUIRED_CHANNELS = ("economic", "political")
 REQUIRED_DRIVERS = ("energy_leverage", "leader_ties", "nato_pressure", "regional_friction")
-
-
-@dataclass(frozen=True)
-class Channel:
-    """A latent dimension of the relationship, scaled by its anchor indicator."""
-
-    name: str
-    anchor: str
-    label: str = ""
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class Driver:
-    """An exogenous force named by the papers."""
-
-    name: str
-    kind: str
-    label: str = ""
-    range: tuple[float, float] = (-1.0, 1.0)
-    future_sd: float = 0.05
-    states: tuple[str, ...] = ()
-    reference: str = ""
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class Indicator:
-    """An observed series measuring one channel."""
-
-    name: str
-    channel: str
-    label: str = ""
-    transform: str = "identity"
-    sign: int = 1
-
-
-@dataclass(frozen=True)
-class DriverIntervention:
-    """Set a driver's future level.
-
-    From ``from_year`` it moves (over ``ramp`` years) to a level drawn from
-    Normal(``to``, ``sd``), then drifts as usual.
-    """
-
-    driver: str
-    from_year: int
-    to: float
-    sd: float = 0.0
-    ramp: int = 1
-
-
-@dataclass(frozen=True)
-class WarIntervention:
-    """Pin the war state in given years, hold one state until a year, or fix the chain.
-
-    ``transition`` maps a from-state to its full row of next-year probabilities over
-    ``ModelSpec.future_war_states`` (in that order; each row sums to 1). Rows given
-    here replace the lens's ``war_transition`` prior for those from-states in this
-    scenario; the other rows keep the lens prior. Empty = the lens's chain throughout.
-    """
-
-    pin: dict[int, str] = field(default_factory=dict)
-    hold_state: str = ""
-    hold_until: int = 0
-    transition: dict[str, dict[str, float]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """An intervention on future drivers (possibly composed, possibly uncertain)."""
-
-    name: str
-    label: str = ""
-    description: str = ""
-    includes: tuple[str, ...] = ()
-    probability: float | str | None = None
-    war: WarIntervention = field(default_factory=WarIntervention)
-    drivers: dict[str, DriverIntervention] = field(default_factory=dict)
-    provenance: Provenance = field(default_factory=Provenance)
 
 
 @dataclass(frozen=True)
@@ -179,256 +105,6 @@ class ModelSpec:
 
 
 # ---------------------------------------------------------------------------------------
-# Reading TOML, and pointing at lines
-# ---------------------------------------------------------------------------------------
-_TOML_HINTS = (
-    (re.compile(r"Cannot declare \((.*)\) twice"), "duplicate table: [{0}] is declared twice in this file (merge the two, or rename one)"),
-    (re.compile(r"Cannot overwrite a value"), "duplicate key: this key is already set in this table, or a table of the same name exists"),
-    (re.compile(r"Invalid value"), 'invalid value: put text in double quotes ("..."), write numbers plainly (0.5), lists in [ ]'),
-    (re.compile(r"Unclosed array"), "a list [ … ] is not closed"),
-    (re.compile(r"Expected '=' after a key"), "expected 'key = value' (a stray word, or text without quotes?)"),
-)
-
-
-def _toml_message(err: tomllib.TOMLDecodeError, text: str) -> tuple[str, int | None]:
-    msg = str(err)
-    match = re.search(r"\(at line (\d+), column (\d+)\)", msg)
-    line = int(match.group(1)) if match else None
-    at_end = "(at end of document)" in msg
-    if line is None and at_end:
-        line = max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
-    core = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", msg)
-    for pattern, hint in _TOML_HINTS:
-        m = pattern.search(core)
-        if m:
-            groups = [", ".join(re.findall(r"'((?:[^'\\]|\\.)*)'", g)).replace(", ", ".") for g in m.groups()]
-            core = hint.format(*groups)
-            break
-    column = f", column {match.group(2)}" if match else ""
-    return f"TOML syntax error: {core}{' (at end of file)' if at_end else column}", line
-
-
-def read_toml_text(path: Path, problems: ProblemCollector) -> tuple[dict[str, Any] | None, str]:
-    """Read a TOML file and its text; syntax errors are recorded with their line number."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        problems.add("", "file not found")
-        return None, ""
-    except IsADirectoryError:
-        problems.add("", "is a folder, not a file")
-        return None, ""
-    except UnicodeDecodeError as err:
-        raw = Path(path).read_bytes()
-        line = raw[: err.start].count(b"\n") + 1
-        problems.add("", f"is not UTF-8 text (bad byte at position {err.start}); save the file as UTF-8", line=line)
-        return None, ""
-    except OSError as err:
-        problems.add("", f"cannot read file: {err.strerror or err}")
-        return None, ""
-    try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as err:
-        message, line = _toml_message(err, text)
-        problems.add("", message, line=line)
-    except RecursionError:
-        problems.add("", "TOML syntax error: lists or tables nested too deeply")
-    return None, text
-
-
-def read_toml(path: Path, problems: ProblemCollector) -> dict[str, Any] | None:
-    """Read a TOML file; syntax errors are recorded with their line number."""
-    return read_toml_text(path, problems)[0]
-
-
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]#]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
-_KEY_PART = re.compile(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_-]+)")
-
-
-def _key_parts(key: str) -> list[str]:
-    return [a or b or c for a, b, c in _KEY_PART.findall(key)]
-
-
-def _field_parts(field_name: str) -> list[str]:
-    out = []
-    for part in re.split(r"\.(?![^\[]*\])", field_name):
-        m = re.fullmatch(r"(.*?)((?:\[\d+\])+)", part)
-        if m:
-            out.append(m.group(1))
-            out += [f"#{i}" for i in re.findall(r"\[(\d+)\]", m.group(2))]
-        elif part:
-            out.append(part)
-    return out
-
-
-def locate(text: str, field_name: str) -> int | None:
-    """Find the line of a dotted field in TOML ``text`` (best effort; None if not found).
-
-    Fields look like ``scenarios.x.war.hold.until`` or ``trajectories[2].rule``.
-    """
-    if not text or not field_name:
-        return None
-    lines = text.splitlines()
-    headers: list[tuple[int, list[str]]] = []  # (line index, parts)
-    counts: dict[tuple[str, ...], int] = {}
-    for i, line in enumerate(lines):
-        m = _HEADER.match(line)
-        if not m:
-            continue
-        parts = _key_parts(m.group(2))
-        if m.group(1) == "[[":
-            n = counts.get(tuple(parts), 0)
-            counts[tuple(parts)] = n + 1
-            parts = [*parts, f"#{n}"]
-        headers.append((i, parts))
-    want = _field_parts(field_name)
-    best_start, best_len = -1, 0
-    for i, parts in headers:
-        if len(parts) >= best_len and want[: len(parts)] == parts:
-            best_start, best_len = i, len(parts)
-    rest = want[best_len:]
-    if best_start < 0:  # a table given only through sub-tables: point at the first of them
-        first = next((i for i, parts in headers if parts[: len(want)] == want), None)
-        if first is not None:
-            return first + 1
-    if best_start < 0 and not rest:
-        return None
-    end = next((i for i, _ in headers if i > best_start), len(lines))
-    if rest:
-        hit, hit_len = None, 0
-        for i in range(best_start + 1, end):
-            m = _KEY.match(lines[i])
-            if not m:
-                continue
-            parts = _key_parts(m.group(1))
-            k = min(len(parts), len(rest))
-            if parts[:k] == rest[:k] and k > hit_len:
-                hit, hit_len = i, k
-        if hit is not None and hit_len < len(rest) and rest[hit_len].startswith("#"):
-            # an item of a multi-line inline array: the n-th line that opens a table
-            n, seen = int(rest[hit_len][1:]), -1
-            for i in range(hit + 1, end):
-                if lines[i].lstrip().startswith("{"):
-                    seen += 1
-                    if seen == n:
-                        return i + 1
-                if lines[i].strip().startswith("]"):
-                    break
-        if hit is not None:
-            return hit + 1
-    return best_start + 1 if best_start >= 0 else None
-
-
-def add_lines(problems: ProblemCollector, text: str, start: int = 0) -> None:
-    """Give every problem recorded since ``start`` (and lacking one) the line of its field."""
-    for n in range(start, len(problems.problems)):
-        p = problems.problems[n]
-        if p.line is None and p.field:
-            line = locate(text, p.field)
-            if line is not None:
-                problems.problems[n] = dataclasses.replace(p, line=line)
-
-
-def sort_by_line(problems: ProblemCollector, start: int = 0) -> None:
-    """Order the problems recorded since ``start`` by line, so they read top to bottom."""
-    tail = problems.problems[start:]
-    problems.problems[start:] = sorted(tail, key=lambda p: (p.line is None, p.line or 0))
-
-
-# ---------------------------------------------------------------------------------------
-# Small validators: each records a problem and returns a usable fallback
-# ---------------------------------------------------------------------------------------
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def is_finite_number(value: Any) -> bool:
-    """Tell whether ``value`` is a number that is not NaN or infinite and fits a float (TOML integers can be huge)."""
-    if not _is_number(value):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except OverflowError:
-        return False
-
-
-def quoted_number_hint(value: Any) -> str:
-    """' (remove the quotes)' when ``value`` is text that reads as a number, else ''."""
-    if isinstance(value, str):
-        try:
-            float(value)
-        except ValueError:
-            return ""
-        return " (remove the quotes: numbers are written without them)"
-    return ""
-
-
-def _number(value: Any, field_name: str, problems: ProblemCollector, *, positive=False, nonneg=False, unit=False) -> float | None:
-    """Check a finite number (optionally > 0, ≥ 0 or in [0, 1]); None if it is not a finite number."""
-    if not _is_number(value):
-        problems.add(field_name, f"must be a number, got {value!r}{quoted_number_hint(value)}")
-        return None
-    if not is_finite_number(value):
-        problems.add(field_name, f"must be a finite number, got {value!r}")
-        return None
-    if positive and not value > 0:
-        problems.add(field_name, f"must be positive, got {value!r}")
-    if nonneg and value < 0:
-        problems.add(field_name, f"must not be negative, got {value!r}")
-    if unit and not 0.0 <= value <= 1.0:
-        problems.add(field_name, f"is a probability and must lie in [0, 1], got {value!r}")
-    return float(value)
-
-
-def _year(value: Any, field_name: str, problems: ProblemCollector, first: int, last: int, what: str = "a forecast year") -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or not first <= value <= last:
-        problems.add(field_name, f"must be {what} {first}–{last}, got {value!r}")
-        return None
-    return value
-
-
-def _text(value: Any, field_name: str, problems: ProblemCollector, default: str = "") -> str:
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        problems.add(field_name, f"must be text in quotes, got {value!r}")
-        return default
-    return value
-
-
-def _name(name: Any, field_name: str, problems: ProblemCollector, what: str) -> bool:
-    if not isinstance(name, str) or not NAME.match(name):
-        problems.add(
-            field_name, f"{what} name {name!r} must start with a letter and use only letters, digits and _ (e.g. regional_friction)"
-        )
-        return False
-    return True
-
-
-def _table(data: Any, field_name: str, problems: ProblemCollector) -> dict:
-    if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"{type(data).__name__} {data!r}"
-        problems.add(field_name, f"must be a table (a [section] or {{ key = value }}), got {kind}")
-        return {}
-    return data
-
-
-def _unknown_keys(data: dict, allowed: set[str], field_name: str, problems: ProblemCollector) -> None:
-    for key in data:
-        if key not in allowed:
-            where = f"{field_name}.{key}" if field_name else str(key)
-            problems.add(where, f"unknown key '{key}': {suggest(key, allowed)}")
-
-
-def _provenance(table: dict, field_name: str, problems: ProblemCollector) -> Provenance:
-    prov, found = Provenance.from_table(table)
-    for pfield, msg in found:
-        problems.add(f"{field_name}.{pfield}", msg)
-    return prov
-
-
-# ---------------------------------------------------------------------------------------
 # Loading a spec
 # ---------------------------------------------------------------------------------------
 def load_spec(path: str | Path) -> ModelSpec:
@@ -456,13 +132,13 @@ def parse_spec(data: dict, problems: ProblemCollector) -> dict:
     Every problem is recorded in ``problems`` (nothing is raised here), so one pass
     reports all of them.
     """
-    _unknown_keys(data, {"model", "channels", "drivers", "indicators", "trajectories", "scenarios"}, "", problems)
+    check_keys(data, {"model", "channels", "drivers", "indicators", "trajectories", "scenarios"}, "", problems)
     meta = _parse_model(data, problems)
     channels = _parse_channels(data, problems)
     drivers = _parse_drivers(data, problems)
     indicators = _parse_indicators(data, channels, problems)
     trajectories = _parse_trajectories(data, list(channels), problems)
-    scenarios = _parse_scenarios(data, drivers, meta["forecast"], problems)
+    scenarios = parse_scenarios(data, drivers, meta["forecast"], problems)
     return {
         **meta,
         "channels": channels,
@@ -487,9 +163,9 @@ def _span(value: Any, field_name: str, problems: ProblemCollector, default: tupl
 
 
 def _parse_model(data: dict, problems: ProblemCollector) -> dict:
-    model = _table(data.get("model", {}), "model", problems)
-    _unknown_keys(model, {"name", "version", "history", "forecast", "description"}, "model", problems)
-    name = _text(model.get("name"), "model.name", problems, "model")
+    model = check_table(data.get("model", {}), "model", problems)
+    check_keys(model, {"name", "version", "history", "forecast", "description"}, "model", problems)
+    name = check_text(model.get("name"), "model.name", problems, "model")
     version = model.get("version", "1")
     if isinstance(version, bool) or not isinstance(version, (str, int, float)):
         problems.add("model.version", f'must be text such as "2", got {version!r}')
@@ -526,27 +202,27 @@ def _parse_model(data: dict, problems: ProblemCollector) -> dict:
         "version": str(version),
         "history": history,
         "forecast": forecast,
-        "description": _text(model.get("description"), "model.description", problems),
+        "description": check_text(model.get("description"), "model.description", problems),
     }
 
 
 def _parse_channels(data: dict, problems: ProblemCollector) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
-    raw = _table(data.get("channels", {}), "channels", problems)
+    raw = check_table(data.get("channels", {}), "channels", problems)
     if not raw:
         problems.add("channels", "at least one channel is required (the model needs economic and political)")
     for cname, c in raw.items():
         f = f"channels.{cname}"
-        _name(cname, f, problems, "channel")
-        c = _table(c, f, problems)
-        _unknown_keys(c, {"label", "anchor", "description"}, f, problems)
+        check_name(cname, f, problems, "channel")
+        c = check_table(c, f, problems)
+        check_keys(c, {"label", "anchor", "description"}, f, problems)
         if "anchor" not in c:
             problems.add(f"{f}.anchor", "missing: name the indicator that fixes this channel's scale")
         channels[cname] = Channel(
             cname,
-            _text(c.get("anchor"), f"{f}.anchor", problems),
-            _text(c.get("label"), f"{f}.label", problems, cname),
-            _text(c.get("description"), f"{f}.description", problems),
+            check_text(c.get("anchor"), f"{f}.anchor", problems),
+            check_text(c.get("label"), f"{f}.label", problems, cname),
+            check_text(c.get("description"), f"{f}.description", problems),
         )
     for required in REQUIRED_CHANNELS:
         if raw and required not in raw:
@@ -558,21 +234,21 @@ def _parse_channels(data: dict, problems: ProblemCollector) -> dict[str, Channel
 
 def _parse_drivers(data: dict, problems: ProblemCollector) -> dict[str, Driver]:
     drivers: dict[str, Driver] = {}
-    raw = _table(data.get("drivers", {}), "drivers", problems)
+    raw = check_table(data.get("drivers", {}), "drivers", problems)
     for dname, d in raw.items():
         f = f"drivers.{dname}"
-        _name(dname, f, problems, "driver")
-        d = _table(d, f, problems)
-        _unknown_keys(d, {"label", "kind", "range", "future_sd", "states", "reference", "description"}, f, problems)
+        check_name(dname, f, problems, "driver")
+        d = check_table(d, f, problems)
+        check_keys(d, {"label", "kind", "range", "future_sd", "states", "reference", "description"}, f, problems)
         kind = d.get("kind", "continuous")
         if kind not in DRIVER_KINDS:
-            problems.add(f"{f}.kind", f"must be one of {', '.join(DRIVER_KINDS)}, got {kind!r}{_close(kind, DRIVER_KINDS)}")
+            problems.add(f"{f}.kind", f"must be one of {', '.join(DRIVER_KINDS)}, got {kind!r}{close_hint(kind, DRIVER_KINDS)}")
             kind = "continuous"
         rng = d.get("range", [-1.0, 1.0])
         if not (isinstance(rng, list) and len(rng) == 2 and all(is_finite_number(v) for v in rng) and rng[0] < rng[1]):
             problems.add(f"{f}.range", f"must be [low, high], two finite numbers with low < high, got {rng!r}")
             rng = [-1.0, 1.0]
-        future_sd = _number(d.get("future_sd", 0.05), f"{f}.future_sd", problems, nonneg=True)
+        future_sd = check_number(d.get("future_sd", 0.05), f"{f}.future_sd", problems, nonneg=True)
         states: tuple[str, ...] = ()
         reference = ""
         if kind == "discrete":
@@ -582,13 +258,13 @@ def _parse_drivers(data: dict, problems: ProblemCollector) -> dict[str, Driver]:
                 raw_states = [x for x in raw_states if isinstance(x, str)] if isinstance(raw_states, list) else []
             states = tuple(raw_states)
             for st in states:
-                _name(st, f"{f}.states", problems, "war state")
+                check_name(st, f"{f}.states", problems, "war state")
             if len(states) < 2:
                 problems.add(f"{f}.states", "a discrete driver needs at least two states")
             dupes = sorted({x for x in states if states.count(x) > 1})
             if dupes:
                 problems.add(f"{f}.states", f"duplicate state names: {', '.join(dupes)}")
-            reference = _text(d.get("reference"), f"{f}.reference", problems)
+            reference = check_text(d.get("reference"), f"{f}.reference", problems)
             if reference not in states:
                 problems.add(
                     f"{f}.reference", f"must be one of its states (the no-war reference), got {reference!r}: {suggest(reference, states)}"
@@ -600,12 +276,12 @@ def _parse_drivers(data: dict, problems: ProblemCollector) -> dict[str, Driver]:
         drivers[dname] = Driver(
             dname,
             kind,
-            _text(d.get("label"), f"{f}.label", problems, dname),
+            check_text(d.get("label"), f"{f}.label", problems, dname),
             (float(rng[0]), float(rng[1])),
             future_sd if future_sd is not None else 0.0,
             states,
             reference,
-            _text(d.get("description"), f"{f}.description", problems),
+            check_text(d.get("description"), f"{f}.description", problems),
         )
     discrete = [d for d in drivers.values() if d.kind == "discrete"]
     if len(discrete) != 1:
@@ -619,28 +295,23 @@ def _parse_drivers(data: dict, problems: ProblemCollector) -> dict[str, Driver]:
     return drivers
 
 
-def _close(value: Any, valid) -> str:
-    hint = suggest(value, valid)
-    return hint[hint.index(";") :] if ";" in hint else ""
-
-
 def _parse_indicators(data: dict, channels: dict[str, Channel], problems: ProblemCollector) -> dict[str, Indicator]:
     indicators: dict[str, Indicator] = {}
-    raw = _table(data.get("indicators", {}), "indicators", problems)
+    raw = check_table(data.get("indicators", {}), "indicators", problems)
     if not raw:
         problems.add("indicators", "at least one indicator per channel is required")
     for iname, i in raw.items():
         f = f"indicators.{iname}"
-        _name(iname, f, problems, "indicator")
-        i = _table(i, f, problems)
-        _unknown_keys(i, {"channel", "label", "transform", "sign"}, f, problems)
+        check_name(iname, f, problems, "indicator")
+        i = check_table(i, f, problems)
+        check_keys(i, {"channel", "label", "transform", "sign"}, f, problems)
         ch = i.get("channel")
         if not isinstance(ch, str) or ch not in channels:
             problems.add(f"{f}.channel", f"unknown channel {ch!r}: {suggest(ch, list(channels))}")
         transform = i.get("transform", "identity")
         if transform not in TRANSFORMS:
             problems.add(
-                f"{f}.transform", f"unknown transform {transform!r}: valid are {', '.join(TRANSFORMS)}{_close(transform, TRANSFORMS)}"
+                f"{f}.transform", f"unknown transform {transform!r}: valid are {', '.join(TRANSFORMS)}{close_hint(transform, TRANSFORMS)}"
             )
             transform = "identity"
         sign = i.get("sign", 1)
@@ -648,7 +319,7 @@ def _parse_indicators(data: dict, channels: dict[str, Channel], problems: Proble
             problems.add(f"{f}.sign", f"must be 1 or -1, got {sign!r}")
             sign = 1
         indicators[iname] = Indicator(
-            iname, ch if isinstance(ch, str) else "", _text(i.get("label"), f"{f}.label", problems, iname), str(transform), int(sign)
+            iname, ch if isinstance(ch, str) else "", check_text(i.get("label"), f"{f}.label", problems, iname), str(transform), int(sign)
         )
     for c in channels.values():
         if not c.anchor:
@@ -670,12 +341,12 @@ def _parse_trajectories(data: dict, channel_names: list[str], problems: ProblemC
     seen: set[str] = set()
     for n, t in enumerate(raw):
         f = f"trajectories[{n}]"
-        t = _table(t, f, problems)
-        _unknown_keys(t, {"name", "label", "rule", "description"}, f, problems)
+        t = check_table(t, f, problems)
+        check_keys(t, {"name", "label", "rule", "description"}, f, problems)
         tname = t.get("name", "")
         if not tname:
             problems.add(f"{f}.name", "missing: every trajectory class needs a name")
-        elif _name(tname, f"{f}.name", problems, "trajectory class"):
+        elif check_name(tname, f"{f}.name", problems, "trajectory class"):
             if tname in seen:
                 problems.add(f"{f}.name", f"duplicate trajectory class '{tname}'")
             seen.add(tname)
@@ -692,8 +363,8 @@ def _parse_trajectories(data: dict, channel_names: list[str], problems: ProblemC
             TrajectoryClass(
                 str(tname),
                 rule,
-                _text(t.get("label"), f"{f}.label", problems, str(tname)),
-                _text(t.get("description"), f"{f}.description", problems),
+                check_text(t.get("label"), f"{f}.label", problems, str(tname)),
+                check_text(t.get("description"), f"{f}.description", problems),
             )
         )
     if trajectories:
@@ -709,162 +380,3 @@ def _parse_trajectories(data: dict, channel_names: list[str], problems: ProblemC
                     f"trajectories[{n}].rule", '"otherwise" is allowed only on the last class (later classes could never be reached)'
                 )
     return trajectories
-
-
-def _parse_transition(raw: Any, f: str, future: list[str], reference: str, problems: ProblemCollector) -> dict[str, dict[str, float]]:
-    """Parse a fixed war-state transition matrix: from-state -> full row over ``future``."""
-    table = _table(raw, f, problems)
-    out: dict[str, dict[str, float]] = {}
-
-    def unknown(state: str) -> str:
-        if state == reference:
-            return f"'{state}' is the reference (no-war) state, which the chain never enters or leaves; use pin to set it"
-        return f"unknown war state '{state}': {suggest(state, future)}"
-
-    for src, row in table.items():
-        g = f"{f}.{src}"
-        if src not in future:
-            problems.add(g, unknown(src))
-            continue
-        row = _table(row, g, problems)
-        if not row:
-            if isinstance(table[src], dict):
-                problems.add(g, f"empty row: give next-year probabilities over {', '.join(future)}")
-            continue
-        full = dict.fromkeys(future, 0.0)
-        ok = True
-        for dst, p in row.items():
-            value = _number(p, f"{g}.{dst}", problems, unit=True)
-            if dst not in future:
-                problems.add(f"{g}.{dst}", unknown(dst))
-                ok = False
-            elif value is None or not 0.0 <= value <= 1.0:
-                ok = False
-            else:
-                full[dst] = value
-        if ok:
-            total = math.fsum(full.values())
-            if abs(total - 1.0) > ROW_SUM_TOLERANCE:
-                problems.add(g, f"probabilities in a row must sum to 1, got {total:.6g} ({' + '.join(f'{v:g}' for v in row.values())})")
-            else:
-                out[src] = full
-    return out
-
-
-def _parse_scenarios(data: dict, drivers: dict[str, Driver], forecast: tuple[int, int], problems: ProblemCollector) -> dict[str, Scenario]:
-    scenarios: dict[str, Scenario] = {}
-    discrete = [d for d in drivers.values() if d.kind == "discrete"]
-    war = discrete[0] if len(discrete) == 1 else None
-    war_states = list(war.states) if war else []
-    future_states = [s for s in war_states if war is not None and s != war.reference]
-    first, last = forecast
-    raw = _table(data.get("scenarios", {}), "scenarios", problems)
-    for sname, s in raw.items():
-        f = f"scenarios.{sname}"
-        _name(sname, f, problems, "scenario")
-        s = _table(s, f, problems)
-        _unknown_keys(s, {"label", "description", "includes", "probability", "war", "drivers", "source", "quote", "reason"}, f, problems)
-        prov = _provenance(s, f, problems)
-        prob: float | str | None = None
-        raw_prob = s.get("probability")
-        if isinstance(raw_prob, str):
-            if raw_prob == "lens":
-                prob = "lens"
-            else:
-                hint = quoted_number_hint(raw_prob) or _close(raw_prob, ["lens"])
-                problems.add(f"{f}.probability", f'must be a number in [0, 1] or "lens", got {raw_prob!r}{hint}')
-        elif raw_prob is not None:
-            prob = _number(raw_prob, f"{f}.probability", problems, unit=True)
-
-        war_raw = _table(s.get("war", {}), f"{f}.war", problems)
-        _unknown_keys(war_raw, {"pin", "hold", "transition"}, f"{f}.war", problems)
-        pins: dict[int, str] = {}
-        for year, state in _table(war_raw.get("pin", {}), f"{f}.war.pin", problems).items():
-            g = f"{f}.war.pin.{year}"
-            y = int(year) if re.fullmatch(r"[0-9]{1,6}", year) else None
-            if y is None or not first <= y <= last:
-                problems.add(g, f"year must be a forecast year {first}–{last}, got {year!r}")
-                continue
-            if state not in war_states:
-                problems.add(g, f"unknown war state {state!r}: {suggest(state, war_states)}")
-                continue
-            pins[y] = state
-        hold = _table(war_raw.get("hold", {}), f"{f}.war.hold", problems)
-        _unknown_keys(hold, {"state", "until"}, f"{f}.war.hold", problems)
-        hold_state, hold_until = "", 0
-        if hold:
-            hold_state = hold.get("state", "")
-            if hold_state not in war_states:
-                problems.add(f"{f}.war.hold.state", f"unknown war state {hold_state!r}: {suggest(hold_state, war_states)}")
-                hold_state = ""
-            if "until" not in hold:
-                problems.add(f"{f}.war.hold.until", "missing: the last year the state is held")
-            hold_until = _year(hold.get("until", first), f"{f}.war.hold.until", problems, first, last) or 0
-            if not hold_state or not hold_until:
-                hold_state, hold_until = "", 0
-        transition: dict[str, dict[str, float]] = {}
-        if "transition" in war_raw:
-            transition = _parse_transition(
-                war_raw["transition"], f"{f}.war.transition", future_states, war.reference if war else "", problems
-            )
-
-        interventions: dict[str, DriverIntervention] = {}
-        for dname, iv in _table(s.get("drivers", {}), f"{f}.drivers", problems).items():
-            g = f"{f}.drivers.{dname}"
-            iv = _table(iv, g, problems)
-            _unknown_keys(iv, {"from", "to", "sd", "ramp"}, g, problems)
-            if dname not in drivers:
-                problems.add(g, f"unknown driver '{dname}': {suggest(dname, list(drivers))}")
-                continue
-            if drivers[dname].kind != "continuous":
-                problems.add(g, "the war state is set under [scenarios.X.war] (pin, hold or transition), not as a driver level")
-                continue
-            start = _year(iv.get("from", first), f"{g}.from", problems, first, last) or first
-            if "to" not in iv:
-                problems.add(f"{g}.to", "missing: the level the driver moves to")
-            to = _number(iv.get("to", 0.0), f"{g}.to", problems)
-            lo, hi = drivers[dname].range
-            if to is not None and not lo <= to <= hi:
-                problems.add(f"{g}.to", f"{to:g} lies outside the driver's range [{lo:g}, {hi:g}]")
-            sd = _number(iv.get("sd", 0.0), f"{g}.sd", problems, nonneg=True)
-            ramp = iv.get("ramp", 1)
-            if isinstance(ramp, bool) or not isinstance(ramp, int) or ramp < 1:
-                problems.add(f"{g}.ramp", f"must be a whole number of years ≥ 1, got {ramp!r}")
-                ramp = 1
-            interventions[dname] = DriverIntervention(dname, start, to if to is not None else 0.0, sd if sd is not None else 0.0, ramp)
-
-        includes = s.get("includes", [])
-        if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
-            problems.add(f"{f}.includes", f"must be a list of scenario names in quotes, got {includes!r}")
-            includes = [i for i in includes if isinstance(i, str)] if isinstance(includes, list) else []
-        dupes = sorted({i for i in includes if includes.count(i) > 1})
-        if dupes:
-            problems.add(f"{f}.includes", f"lists {', '.join(dupes)} more than once")
-        scenarios[sname] = Scenario(
-            sname,
-            _text(s.get("label"), f"{f}.label", problems, sname),
-            _text(s.get("description"), f"{f}.description", problems),
-            tuple(dict.fromkeys(includes)),
-            prob,
-            WarIntervention(pins, hold_state, hold_until, transition),
-            interventions,
-            prov,
-        )
-    if not scenarios:
-        problems.add("scenarios", "at least one scenario is required (e.g. a status_quo with no interventions)")
-    for sc in scenarios.values():
-        for inc in sc.includes:
-            if inc not in scenarios:
-                problems.add(f"scenarios.{sc.name}.includes", f"unknown scenario '{inc}': {suggest(inc, list(scenarios))}")
-    for sc in scenarios.values():  # cycles in includes
-        stack, seen = list(sc.includes), set()
-        while stack:
-            cur = stack.pop()
-            if cur == sc.name:
-                problems.add(f"scenarios.{sc.name}.includes", "includes itself (directly or through another scenario)")
-                break
-            if cur in seen or cur not in scenarios:
-                continue
-            seen.add(cur)
-            stack.extend(scenarios[cur].includes)
-    return scenarios

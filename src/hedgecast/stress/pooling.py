@@ -117,7 +117,7 @@ def participant_lens(base: Lens, name: str, priors: Mapping[str, Prior], reason:
     """Build a participant's lens: ``base`` with their priors (each validated like any lens edit)."""
     lens = base.derive(name, summary=f"{name}'s priors (seminar)", author=name)
     for k, v in priors.items():
-        lens.set_prior(k, _as_prior(v), reason=reason)
+        lens = lens.with_prior(k, _as_prior(v), reason=reason)
     return lens
 
 
@@ -276,7 +276,7 @@ def log_pool_lens(lenses: Sequence[Lens], weights: Sequence[float] | None = None
             open_.append(k)
             continue
         if pooled != out.priors[k].prior:
-            out.set_prior(k, pooled, reason="logarithmic pool of " + ", ".join(lens.name for lens in lenses))
+            out = out.with_prior(k, pooled, reason="logarithmic pool of " + ", ".join(lens.name for lens in lenses))
     return out, open_
 
 

@@ -332,7 +332,7 @@ def edited_lens(lens: Lens, changes: Mapping[str, Prior], name: str | None = Non
     """Copy ``lens`` with ``changes`` applied (each validated as a lens prior)."""
     out = lens.derive(name or f"{lens.name}-edit")
     for prior_name, prior in changes.items():
-        out.set_prior(prior_name, _as_prior(prior), reason=reason)
+        out = out.with_prior(prior_name, _as_prior(prior), reason=reason)
     return out
 
 
@@ -498,7 +498,7 @@ class Reweighter:
             return self._summarise(self.indicators, w, "reweight")
         lens = self.forecast_lens.derive(f"{self.forecast_lens.name}-what-if")
         for k, v in fchanges.items():
-            lens.set_prior(k, v, reason=EDIT_REASON)
+            lens = lens.with_prior(k, v, reason=EDIT_REASON)
         wanted = list(scenarios) if scenarios is not None else self.scenarios
         run = [s for s in wanted if any(affects(self.lens.spec, k, s) for k in fchanges)]
         full = self.indicators.copy()  # scenarios the changed priors do not touch stay exact

@@ -1,0 +1,190 @@
+"""The ``[scenarios]`` of a model spec: interventions on future drivers, validated.
+
+:func:`parse_scenarios` records every problem under its dotted field (nothing is
+raised), like the rest of :func:`hedgecast.inputs.spec.parse_spec`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from hedgecast.errors import ProblemCollector, suggest
+from hedgecast.inputs.spec_parts import Driver, DriverIntervention, Scenario, WarIntervention
+from hedgecast.inputs.spec_toml import (
+    check_keys,
+    check_name,
+    check_number,
+    check_provenance,
+    check_table,
+    check_text,
+    check_year,
+    close_hint,
+    quoted_number_hint,
+)
+
+ROW_SUM_TOLERANCE = 1e-6
+"""How far a row of fixed war-state transition probabilities may sum from 1."""
+
+
+def _parse_transition(raw: Any, f: str, future: list[str], reference: str, problems: ProblemCollector) -> dict[str, dict[str, float]]:
+    """Parse a fixed war-state transition matrix: from-state -> full row over ``future``."""
+    table = check_table(raw, f, problems)
+    out: dict[str, dict[str, float]] = {}
+
+    def unknown(state: str) -> str:
+        if state == reference:
+            return f"'{state}' is the reference (no-war) state, which the chain never enters or leaves; use pin to set it"
+        return f"unknown war state '{state}': {suggest(state, future)}"
+
+    for src, row in table.items():
+        g = f"{f}.{src}"
+        if src not in future:
+            problems.add(g, unknown(src))
+            continue
+        row = check_table(row, g, problems)
+        if not row:
+            if isinstance(table[src], dict):
+                problems.add(g, f"empty row: give next-year probabilities over {', '.join(future)}")
+            continue
+        full = dict.fromkeys(future, 0.0)
+        ok = True
+        for dst, p in row.items():
+            value = check_number(p, f"{g}.{dst}", problems, unit=True)
+            if dst not in future:
+                problems.add(f"{g}.{dst}", unknown(dst))
+                ok = False
+            elif value is None or not 0.0 <= value <= 1.0:
+                ok = False
+            else:
+                full[dst] = value
+        if ok:
+            total = math.fsum(full.values())
+            if abs(total - 1.0) > ROW_SUM_TOLERANCE:
+                problems.add(g, f"probabilities in a row must sum to 1, got {total:.6g} ({' + '.join(f'{v:g}' for v in row.values())})")
+            else:
+                out[src] = full
+    return out
+
+
+def parse_scenarios(
+    data: dict, drivers: Mapping[str, Driver], forecast: tuple[int, int], problems: ProblemCollector
+) -> dict[str, Scenario]:
+    scenarios: dict[str, Scenario] = {}
+    discrete = [d for d in drivers.values() if d.kind == "discrete"]
+    war = discrete[0] if len(discrete) == 1 else None
+    war_states = list(war.states) if war else []
+    future_states = [s for s in war_states if war is not None and s != war.reference]
+    first, last = forecast
+    raw = check_table(data.get("scenarios", {}), "scenarios", problems)
+    for sname, s in raw.items():
+        f = f"scenarios.{sname}"
+        check_name(sname, f, problems, "scenario")
+        s = check_table(s, f, problems)
+        check_keys(s, {"label", "description", "includes", "probability", "war", "drivers", "source", "quote", "reason"}, f, problems)
+        prov = check_provenance(s, f, problems)
+        prob: float | str | None = None
+        raw_prob = s.get("probability")
+        if isinstance(raw_prob, str):
+            if raw_prob == "lens":
+                prob = "lens"
+            else:
+                hint = quoted_number_hint(raw_prob) or close_hint(raw_prob, ["lens"])
+                problems.add(f"{f}.probability", f'must be a number in [0, 1] or "lens", got {raw_prob!r}{hint}')
+        elif raw_prob is not None:
+            prob = check_number(raw_prob, f"{f}.probability", problems, unit=True)
+
+        war_raw = check_table(s.get("war", {}), f"{f}.war", problems)
+        check_keys(war_raw, {"pin", "hold", "transition"}, f"{f}.war", problems)
+        pins: dict[int, str] = {}
+        for year, state in check_table(war_raw.get("pin", {}), f"{f}.war.pin", problems).items():
+            g = f"{f}.war.pin.{year}"
+            y = int(year) if re.fullmatch(r"[0-9]{1,6}", year) else None
+            if y is None or not first <= y <= last:
+                problems.add(g, f"year must be a forecast year {first}–{last}, got {year!r}")
+                continue
+            if state not in war_states:
+                problems.add(g, f"unknown war state {state!r}: {suggest(state, war_states)}")
+                continue
+            pins[y] = state
+        hold = check_table(war_raw.get("hold", {}), f"{f}.war.hold", problems)
+        check_keys(hold, {"state", "until"}, f"{f}.war.hold", problems)
+        hold_state, hold_until = "", 0
+        if hold:
+            hold_state = hold.get("state", "")
+            if hold_state not in war_states:
+                problems.add(f"{f}.war.hold.state", f"unknown war state {hold_state!r}: {suggest(hold_state, war_states)}")
+                hold_state = ""
+            if "until" not in hold:
+                problems.add(f"{f}.war.hold.until", "missing: the last year the state is held")
+            hold_until = check_year(hold.get("until", first), f"{f}.war.hold.until", problems, first, last) or 0
+            if not hold_state or not hold_until:
+                hold_state, hold_until = "", 0
+        transition: dict[str, dict[str, float]] = {}
+        if "transition" in war_raw:
+            transition = _parse_transition(
+                war_raw["transition"], f"{f}.war.transition", future_states, war.reference if war else "", problems
+            )
+
+        interventions: dict[str, DriverIntervention] = {}
+        for dname, iv in check_table(s.get("drivers", {}), f"{f}.drivers", problems).items():
+            g = f"{f}.drivers.{dname}"
+            iv = check_table(iv, g, problems)
+            check_keys(iv, {"from", "to", "sd", "ramp"}, g, problems)
+            if dname not in drivers:
+                problems.add(g, f"unknown driver '{dname}': {suggest(dname, list(drivers))}")
+                continue
+            if drivers[dname].kind != "continuous":
+                problems.add(g, "the war state is set under [scenarios.X.war] (pin, hold or transition), not as a driver level")
+                continue
+            start = check_year(iv.get("from", first), f"{g}.from", problems, first, last) or first
+            if "to" not in iv:
+                problems.add(f"{g}.to", "missing: the level the driver moves to")
+            to = check_number(iv.get("to", 0.0), f"{g}.to", problems)
+            lo, hi = drivers[dname].range
+            if to is not None and not lo <= to <= hi:
+                problems.add(f"{g}.to", f"{to:g} lies outside the driver's range [{lo:g}, {hi:g}]")
+            sd = check_number(iv.get("sd", 0.0), f"{g}.sd", problems, nonneg=True)
+            ramp = iv.get("ramp", 1)
+            if isinstance(ramp, bool) or not isinstance(ramp, int) or ramp < 1:
+                problems.add(f"{g}.ramp", f"must be a whole number of years ≥ 1, got {ramp!r}")
+                ramp = 1
+            interventions[dname] = DriverIntervention(dname, start, to if to is not None else 0.0, sd if sd is not None else 0.0, ramp)
+
+        includes = s.get("includes", [])
+        if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+            problems.add(f"{f}.includes", f"must be a list of scenario names in quotes, got {includes!r}")
+            includes = [i for i in includes if isinstance(i, str)] if isinstance(includes, list) else []
+        dupes = sorted({i for i in includes if includes.count(i) > 1})
+        if dupes:
+            problems.add(f"{f}.includes", f"lists {', '.join(dupes)} more than once")
+        scenarios[sname] = Scenario(
+            sname,
+            check_text(s.get("label"), f"{f}.label", problems, sname),
+            check_text(s.get("description"), f"{f}.description", problems),
+            tuple(dict.fromkeys(includes)),
+            prob,
+            WarIntervention(pins, hold_state, hold_until, transition),
+            interventions,
+            prov,
+        )
+    if not scenarios:
+        problems.add("scenarios", "at least one scenario is required (e.g. a status_quo with no interventions)")
+    for sc in scenarios.values():
+        for inc in sc.includes:
+            if inc not in scenarios:
+                problems.add(f"scenarios.{sc.name}.includes", f"unknown scenario '{inc}': {suggest(inc, list(scenarios))}")
+    for sc in scenarios.values():  # cycles in includes
+        stack, seen = list(sc.includes), set()
+        while stack:
+            cur = stack.pop()
+            if cur == sc.name:
+                problems.add(f"scenarios.{sc.name}.includes", "includes itself (directly or through another scenario)")
+                break
+            if cur in seen or cur not in scenarios:
+                continue
+            seen.add(cur)
+            stack.extend(scenarios[cur].includes)
+    return scenarios
