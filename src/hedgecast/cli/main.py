@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +20,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from hedgecast.cli.app import STATE, app, console, out, runs_app
-from hedgecast.cli.options import check_scenarios, check_year, load_lenses, options, sampler_settings
+from hedgecast.cli.options import check_scenarios, check_year, load_lenses, options, sampler_settings, shared_options
 from hedgecast.cli.validate import validation_sections  # importing it registers `hedgecast validate …` on the app
 from hedgecast.errors import DiagnosticsFailed, HedgecastError
 
@@ -29,6 +30,20 @@ TuneOpt = Annotated[int, typer.Option(help="Tuning steps per chain.")]
 ChainsOpt = Annotated[int, typer.Option(help="Chains.")]
 SeedOpt = Annotated[int, typer.Option(help="Random seed (same spec + data + seed ⇒ same numbers).")]
 AllowOpt = Annotated[bool, typer.Option("--allow-warnings", help="Exit 0 even if sampler diagnostics fail.")]
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """The sampler options of every command that fits (one definition: :func:`shared_options`)."""
+
+    draws: DrawsOpt = 2000
+    tune: TuneOpt = 1500
+    chains: ChainsOpt = 4
+    seed: SeedOpt = 2026
+
+    def settings(self):
+        """The :class:`~hedgecast.model.fit.SamplerSettings`, checked (exit 2 on a mistake)."""
+        return sampler_settings(self.draws, self.tune, self.chains, self.seed)
 
 
 @app.callback()
@@ -193,11 +208,12 @@ def _raise_if_diagnostics_failed(fits, allow_warnings: bool, note: str = "") -> 
 
 
 @app.command()
-def fit(lens: LensOpt = None, draws: DrawsOpt = 2000, tune: TuneOpt = 1500, chains: ChainsOpt = 4, seed: SeedOpt = 2026, allow_warnings: AllowOpt = False) -> None:
+@shared_options(Sampling)
+def fit(sampling: Sampling, lens: LensOpt = None, allow_warnings: AllowOpt = False) -> None:
     """Fit lenses to the 2000–2025 record and save each as a run."""
     from hedgecast.runs import save_run
 
-    settings = sampler_settings(draws, tune, chains, seed)
+    settings = sampling.settings()
     with steps() as progress:
         task = _step(progress, "Loading spec and data")
         wb = _workbench()
@@ -212,18 +228,16 @@ def fit(lens: LensOpt = None, draws: DrawsOpt = 2000, tune: TuneOpt = 1500, chai
 
 
 @app.command()
+@shared_options(Sampling)
 def forecast(
+    sampling: Sampling,
     lens: LensOpt = None,
     scenario: Annotated[list[str] | None, typer.Option("--scenario", "-s", help="Scenario (repeatable). Default: all.")] = None,
     year: Annotated[int, typer.Option(help="Year for the probability table.")] = 2030,
-    draws: DrawsOpt = 2000,
-    tune: TuneOpt = 1500,
-    chains: ChainsOpt = 4,
-    seed: SeedOpt = 2026,
     allow_warnings: AllowOpt = False,
 ) -> None:
     """Fit, forecast the scenarios and print P(trajectory class) per scenario."""
-    settings = sampler_settings(draws, tune, chains, seed)
+    settings = sampling.settings()
     with steps() as progress:
         wb = _workbench()
         problems = options()
@@ -274,14 +288,12 @@ def write_report(wb, main_fit, fc, *, run_manifest: dict, compare_fits=(), out_p
 
 
 @app.command()
+@shared_options(Sampling)
 def report(
+    sampling: Sampling,
     lens: LensOpt = None,
     compare: Annotated[bool, typer.Option("--compare/--no-compare", help="Fit every lens for the report's Lenses section (default: on when --lens is not given).")] = True,
     out_path: Annotated[Path | None, typer.Option("--out", help="Report path. Default: reports/turkiye-russia.html")] = None,
-    draws: DrawsOpt = 2000,
-    tune: TuneOpt = 1500,
-    chains: ChainsOpt = 4,
-    seed: SeedOpt = 2026,
     allow_warnings: AllowOpt = False,
 ) -> None:
     """The main job: fit, forecast every scenario, compare the lenses, save the run, write the HTML report."""
@@ -289,7 +301,7 @@ def report(
     from hedgecast.report.build import write_atomic
     from hedgecast.runs import save_run
 
-    settings = sampler_settings(draws, tune, chains, seed)
+    settings = sampling.settings()
     t0, before = time.perf_counter(), timing.totals()
     with steps() as progress:
         task = _step(progress, "Loading spec and data")
@@ -319,12 +331,10 @@ def report(
 
 
 @app.command()
+@shared_options(Sampling)
 def stress(
+    sampling: Sampling,
     run_id: Annotated[str | None, typer.Option("--run", help="Stress-test a saved run (default: the latest passing baseline run of this spec; fits one if there is none).")] = None,
-    draws: DrawsOpt = 2000,
-    tune: TuneOpt = 1500,
-    chains: ChainsOpt = 4,
-    seed: SeedOpt = 2026,
 ) -> None:
     """Which assumptions drive the headline: sensitivity, Sobol indices, 'what would you have to believe', pooling.
 
@@ -333,7 +343,7 @@ def stress(
     from hedgecast.runs import list_runs, load_run, save_run
     from hedgecast.stress.run import cli_stress
 
-    settings = sampler_settings(draws, tune, chains, seed)
+    settings = sampling.settings()
     with steps() as progress:
         task = _step(progress, "Loading spec and data")
         wb = _workbench()

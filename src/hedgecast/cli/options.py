@@ -10,6 +10,11 @@ second, not after minutes of sampling. Problems are collected in a
 
 from __future__ import annotations
 
+import functools
+import inspect
+import typing
+from dataclasses import fields
+
 from hedgecast.errors import HedgecastError, ProblemCollector, suggest
 from hedgecast.model.fit import SamplerSettings
 
@@ -68,4 +73,30 @@ def load_lenses(wb, names: list[str], problems: ProblemCollector | None = None) 
     return lenses
 
 
-__all__ = ["check_counts", "check_sampler", "check_scenarios", "check_year", "load_lenses", "options", "sampler_settings"]
+def shared_options(cls, **defaults):
+    """Give a command the options of the dataclass ``cls`` (one definition), as one ``cls`` instance.
+
+    The command takes the instance as its first argument and its own options after it;
+    in ``--help`` its own options come first. ``defaults`` override the fields' defaults
+    for this command. The fields' annotations are Typer options (``Annotated[int, typer.Option(…)]``).
+    """
+    hints = typing.get_type_hints(cls, include_extras=True)
+    shared = [
+        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, annotation=hints[f.name], default=defaults.get(f.name, f.default))
+        for f in fields(cls)
+    ]
+
+    def wrap(command):
+        own = list(inspect.signature(command, eval_str=True).parameters.values())[1:]
+
+        @functools.wraps(command)
+        def with_options(**kwargs):
+            return command(cls(**{p.name: kwargs.pop(p.name) for p in shared}), **kwargs)
+
+        with_options.__signature__ = inspect.Signature([p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared)
+        return with_options
+
+    return wrap
+
+
+__all__ = ["check_counts", "check_sampler", "check_scenarios", "check_year", "load_lenses", "options", "sampler_settings", "shared_options"]

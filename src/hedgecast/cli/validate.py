@@ -15,13 +15,10 @@ The options every command shares are defined once (:class:`ClusterRun`,
 
 from __future__ import annotations
 
-import functools
-import inspect
 import sys
 import time
-import typing
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -31,7 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from hedgecast.cli.app import STATE, app, console, out
-from hedgecast.cli.options import check_counts, check_sampler, load_lenses, options
+from hedgecast.cli.options import check_counts, check_sampler, load_lenses, options, shared_options
 from hedgecast.errors import HedgecastError
 
 validate_app = typer.Typer(
@@ -63,9 +60,9 @@ OutOpt = Annotated[Path | None, typer.Option("--out", help="Where to write the J
 class ClusterRun:
     """The options every ``validate`` command shares: how each fit samples, which lens, where the fits run."""
 
-    draws: DrawsOpt
-    tune: TuneOpt
-    chains: ChainsOpt
+    draws: DrawsOpt = 500
+    tune: TuneOpt = 1000
+    chains: ChainsOpt = 4
     seed: SeedOpt = 2026
     lens: LensOpt = "baseline"
     workers: WorkersOpt = 2
@@ -80,33 +77,6 @@ class ClusterRun:
         check_counts(problems, 0, tune=self.tune)
         check_sampler(problems, self.sampler, samplers)
         return problems
-
-
-def cluster_command(*, draws: int, tune: int, chains: int = 4):
-    """Register a ``validate`` command that takes the shared options as one :class:`ClusterRun` (its first argument).
-
-    The command's own options come first in ``--help``, then the shared ones, with the
-    defaults given here for draws, tuning steps and chains.
-    """
-    defaults = {"draws": draws, "tune": tune, "chains": chains}
-    hints = typing.get_type_hints(ClusterRun, include_extras=True)  # evaluated: this module postpones annotations
-    shared = [
-        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, annotation=hints[f.name], default=defaults.get(f.name, f.default))
-        for f in fields(ClusterRun)
-    ]
-
-    def register(command):
-        own = list(inspect.signature(command, eval_str=True).parameters.values())[1:]
-
-        @functools.wraps(command)
-        def with_run(**kwargs):
-            run = ClusterRun(**{p.name: kwargs.pop(p.name) for p in shared})
-            return command(run, **kwargs)
-
-        with_run.__signature__ = inspect.Signature([p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared)
-        return validate_app.command(command.__name__)(with_run)
-
-    return register
 
 
 @validate_app.callback()
@@ -151,10 +121,19 @@ def _write_page(path: Path, section: tuple[str, str]) -> Path:
     return write_atomic(path, page)
 
 
-def on_cluster(run: ClusterRun, total: int, description: str, describe: Callable[[dict], str], job: Callable):
-    """Run ``job(client, on_done)`` on the run's dask cluster with a progress bar of ``total`` fits."""
-    from hedgecast.validate.parallel import cluster_client
+def run_and_save(run: ClusterRun, name: str, total: int, description: str, describe: Callable[[dict], str], job: Callable, save, section):
+    """Load the project and the lens, run ``job(wb, lens, client, on_done)`` on the run's dask cluster with a
+    progress bar of ``total`` fits, and save its result as JSON (``reports/<name>``) and a standalone HTML page.
 
+    Returns ``(result, json path, page path)``.
+    """
+    from hedgecast.validate.parallel import cluster_client
+    from hedgecast.workbench import Workbench
+
+    paths = _paths()
+    wb = Workbench.load(paths.root)
+    (lens,) = load_lenses(wb, [run.lens])
+    target = run.out_path or paths.reports / name
     with _progress() as progress:
         task = progress.add_task(description, total=total)
 
@@ -162,12 +141,14 @@ def on_cluster(run: ClusterRun, total: int, description: str, describe: Callable
             progress.update(task, advance=1, description=describe(res))
 
         with cluster_client(run.workers, run.scheduler) as client:
-            result = job(client, done)
+            result = job(wb, lens, client, done)
         progress.update(task, completed=total)
-    return result
+    save(result, target)
+    return result, target, _write_page(target.with_suffix(".html"), section(result))
 
 
-@cluster_command(draws=250, tune=500)
+@validate_app.command()
+@shared_options(ClusterRun, draws=250, tune=500)
 def sbc(
     run: ClusterRun,
     sims: Annotated[int, typer.Option(help="Number of simulated histories (each refitted once).")] = 100,
@@ -175,7 +156,6 @@ def sbc(
 ) -> None:
     """Simulation-based calibration: simulate histories from the prior, refit each, test rank uniformity."""
     from hedgecast.validate.sbc import SBCSettings, run_sbc, save_sbc, sbc_section
-    from hedgecast.workbench import Workbench
 
     problems = run.problems(("nutpie", "mock"))
     check_counts(problems, 1, sims=sims, thin_to=thin_to)
@@ -183,20 +163,17 @@ def sbc(
     settings = SBCSettings(
         sims=sims, draws=run.draws, tune=run.tune, chains=run.chains, seed=run.seed, sampler=run.sampler, thin_to=thin_to
     )
-    paths = _paths()
-    wb = Workbench.load(paths.root)
-    (lens,) = load_lenses(wb, [run.lens])
-    target = run.out_path or paths.reports / SBC_JSON
     t0 = time.perf_counter()
-    result = on_cluster(
+    result, target, page = run_and_save(
         run,
+        SBC_JSON,
         sims,
         f"SBC: {sims} refits ({run.chains}×{run.draws} draws; the first fit on each worker compiles the model)",
         lambda res: f"SBC: last refit {res['seconds']:.0f}s, {res.get('divergences', 0)} divergences",
-        lambda client, done: run_sbc(wb.spec, lens, wb.inputs, settings, client, on_done=done),
+        lambda wb, lens, client, done: run_sbc(wb.spec, lens, wb.inputs, settings, client, on_done=done),
+        save_sbc,
+        sbc_section,
     )
-    save_sbc(result, target)
-    page = _write_page(target.with_suffix(".html"), sbc_section(result))
     s = result.summary()
     table = Table(title=f"SBC: {s['n_sims']} simulations, ranks 0–{s['ranks_max']}, {s['n_parameters']} parameters (smallest p first)")
     for col in ("parameter", "ECDF γ", "p", "p × params", "χ²", "p (χ²)"):
@@ -219,32 +196,29 @@ def sbc(
     out.print(f"wrote [bold]{target}[/] and {page}")
 
 
-@cluster_command(draws=500, tune=1000)
+@validate_app.command()
+@shared_options(ClusterRun)
 def backtest(run: ClusterRun) -> None:
     """Leave-future-out backtests (fit ≤2014 → 2015–19, ≤2019 → 2020–24, ≤2021 → 2022–25) against persistence and climatology."""
     from hedgecast.validate.backtest import backtest_section, run_backtest, save_backtest
     from hedgecast.validate.scoring import METRICS
     from hedgecast.validate.window_scores import FORECASTERS
     from hedgecast.validate.windows import BacktestSettings
-    from hedgecast.workbench import Workbench
 
     run.problems(("nutpie", "pymc", "mock")).raise_if_any(HedgecastError)
     settings = BacktestSettings(draws=run.draws, tune=run.tune, chains=run.chains, seed=run.seed, sampler=run.sampler)
-    paths = _paths()
-    wb = Workbench.load(paths.root)
-    (lens,) = load_lenses(wb, [run.lens])
-    target = run.out_path or paths.reports / BACKTEST_JSON
     t0 = time.perf_counter()
     n_fits = len(settings.windows) + 1
-    result = on_cluster(
+    result, target, page = run_and_save(
         run,
+        BACKTEST_JSON,
         n_fits,
         f"Backtest: {n_fits} fits ({run.chains}×{run.draws} draws; each fit compiles its own model)",
         lambda res: f"Backtest: fitted ≤{res['cutoff']} in {res['seconds']:.0f}s",
-        lambda client, done: run_backtest(wb.spec, lens, wb.history, settings, client, on_done=done),
+        lambda wb, lens, client, done: run_backtest(wb.spec, lens, wb.history, settings, client, on_done=done),
+        save_backtest,
+        backtest_section,
     )
-    save_backtest(result, target)
-    page = _write_page(target.with_suffix(".html"), backtest_section(result))
     t = result.table()
     table = Table(title="Backtest scores (lower is better; * = best)")
     for col in ("window", "target", "score", *[f.replace("_", " ") for f in FORECASTERS], "n"):

@@ -73,7 +73,7 @@ from hedgecast.inputs.history import History
 from hedgecast.inputs.spec import ModelSpec
 from hedgecast.priors.lenses import Lens
 from hedgecast.validate.baselines import BASELINES
-from hedgecast.validate.parallel import map_tasks, task_seed
+from hedgecast.validate.parallel import map_tasks, task_seed, worker_count
 from hedgecast.validate.sbc import embed_png
 from hedgecast.validate.scoring import METRICS
 from hedgecast.validate.window_scores import FORECASTERS, RUPTURE_REFERENCE_YEARS, score_window
@@ -213,14 +213,13 @@ def run_backtest(
         score_window(w, fits[i], spec, lens, history, seed=task_seed(settings.seed, 1000 + i), full_fit=full) for i, w in enumerate(windows)
     ]
     cells = pd.DataFrame([c for s in scored for c in s.pop("cells")])
-    workers = len(client.scheduler_info().get("workers", {})) if hasattr(client, "scheduler_info") else 0
     return BacktestResult(
         settings,
         lens.name,
         cells,
         scored,
         seconds=time.perf_counter() - t0,
-        workers=workers,
+        workers=worker_count(client),
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         fit_seconds={str(f["cutoff"]): f["seconds"] for f in fits},
     )

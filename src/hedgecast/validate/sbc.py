@@ -52,7 +52,7 @@ from hedgecast.inputs.spec import ModelSpec
 from hedgecast.model.equations import ModelInputs, build_model
 from hedgecast.model.fit import SamplerSettings
 from hedgecast.priors.lenses import Lens
-from hedgecast.validate.parallel import map_tasks, task_seed
+from hedgecast.validate.parallel import map_tasks, task_seed, worker_count
 from hedgecast.validate.ranks import (
     BAND_PROB,
     default_bins,
@@ -238,7 +238,6 @@ def run_sbc(
     outs = map_tasks(client, sbc_simulation, args, on_done=on_done, key_prefix="sbc")
     ranks = np.array([o["ranks"] for o in outs], dtype=int)
     fits = [{k: v for k, v in o.items() if k != "ranks"} for o in outs]
-    workers = len(client.scheduler_info().get("workers", {})) if hasattr(client, "scheduler_info") else 0
     return SBCResult(
         settings,
         lens.name,
@@ -246,7 +245,7 @@ def run_sbc(
         ranks,
         fits,
         seconds=time.perf_counter() - t0,
-        workers=workers,
+        workers=worker_count(client),
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
 
