@@ -27,7 +27,7 @@ from hedgecast.workbench import Fit, Workbench
 
 
 def refit_inputs(run: SavedRun, workbench: Workbench) -> tuple[Workbench, Lens, SamplerSettings]:
-    """The workbench (spec and history as the run saw them), lens and settings to refit ``run`` with.
+    """Return the workbench (spec and history as the run saw them), lens and settings to refit ``run`` with.
 
     Raises ``RunError`` if the run was made with another spec name or version, or its
     settings are not known to this version of hedgecast.
@@ -76,7 +76,7 @@ def compare_posteriors(saved: xr.Dataset, new: xr.Dataset) -> list[str]:
 
 
 def saved_class_probabilities(run: SavedRun) -> xr.DataArray | None:
-    """The run's ``class_probabilities.nc``, if it has one."""
+    """Read the run's ``class_probabilities.nc``, if it has one."""
     probs_file = run.path / "class_probabilities.nc"
     if not probs_file.is_file():
         return None
@@ -114,7 +114,7 @@ def compare_forecasts(run: SavedRun, fit: Fit) -> list[str]:
 
 
 def likely_causes(run: SavedRun, workbench: Workbench) -> list[str]:
-    """Notes (in parentheses) on the data files and package versions that changed since the run."""
+    """Note (in parentheses) the data files and package versions that changed since the run."""
     manifest = run.manifest
     notes = []
     now_data = data_hashes(workbench.paths)

@@ -50,7 +50,10 @@ CASES = {
     ),
     "validate sbc: a sampler SBC cannot use": (["validate", "sbc", "--sampler", "pymc"], ["unknown sampler 'pymc'"]),
     "validate sbc: an unknown lens": (["validate", "sbc", "--lens", "baselin", "--sampler", "mock"], ["did you mean 'baseline'?"]),
-    "validate backtest: no workers": (["validate", "backtest", "--workers", "0", "--draws", "-5"], ["--workers must be at least 1", "--draws"]),
+    "validate backtest: no workers": (
+        ["validate", "backtest", "--workers", "0", "--draws", "-5"],
+        ["--workers must be at least 1", "--draws must be at least 1"],
+    ),
     "validate backtest: an unknown lens": (["validate", "backtest", "--lens", "nope", "--sampler", "mock"], ["nope"]),
 }
 

@@ -42,7 +42,7 @@ class Sampling:
     seed: SeedOpt = 2026
 
     def settings(self):
-        """The :class:`~hedgecast.model.fit.SamplerSettings`, checked (exit 2 on a mistake)."""
+        """Return the :class:`~hedgecast.model.fit.SamplerSettings`, checked (exit 2 on a mistake)."""
         return sampler_settings(self.draws, self.tune, self.chains, self.seed)
 
 

@@ -20,7 +20,7 @@ from hedgecast.model.fit import SamplerSettings
 
 
 def options() -> ProblemCollector:
-    """A collector for the problems of command-line options (they belong to no file)."""
+    """Return a collector for the problems of command-line options (they belong to no file)."""
     return ProblemCollector("")
 
 
@@ -52,7 +52,7 @@ def check_year(problems: ProblemCollector, spec, year: int) -> None:
 
 
 def sampler_settings(draws: int, tune: int, chains: int, seed: int) -> SamplerSettings:
-    """The sampler settings of ``fit``/``forecast``/``report``/``stress``, checked."""
+    """Return the sampler settings of ``fit``/``forecast``/``report``/``stress``, checked."""
     problems = options()
     check_counts(problems, 1, draws=draws, chains=chains)
     check_counts(problems, 0, tune=tune)
@@ -61,7 +61,7 @@ def sampler_settings(draws: int, tune: int, chains: int, seed: int) -> SamplerSe
 
 
 def load_lenses(wb, names: list[str], problems: ProblemCollector | None = None) -> list:
-    """Every lens named, loaded (and so validated) before any is fitted; raises with ``problems`` too."""
+    """Load (and so validate) every lens named before any is fitted; raise with ``problems`` too."""
     problems = options() if problems is None else problems
     lenses = []
     for name in names:

@@ -71,7 +71,7 @@ class ClusterRun:
     out_path: OutOpt = None
 
     def problems(self, samplers: tuple[str, ...]):
-        """The options' mistakes, collected (not raised): add the command's own, then raise."""
+        """Collect (not raise) the options' mistakes: the command adds its own, then raises."""
         problems = options()
         check_counts(problems, 1, draws=self.draws, chains=self.chains, workers=self.workers)
         check_counts(problems, 0, tune=self.tune)
@@ -122,8 +122,10 @@ def _write_page(path: Path, section: tuple[str, str]) -> Path:
 
 
 def run_and_save(run: ClusterRun, name: str, total: int, description: str, describe: Callable[[dict], str], job: Callable, save, section):
-    """Load the project and the lens, run ``job(wb, lens, client, on_done)`` on the run's dask cluster with a
-    progress bar of ``total`` fits, and save its result as JSON (``reports/<name>``) and a standalone HTML page.
+    """Run ``job(wb, lens, client, on_done)`` on the run's dask cluster and save its result.
+
+    Loads the project and the lens, shows a progress bar of ``total`` fits, and writes the
+    result as JSON (``reports/<name>``) and as a standalone HTML page.
 
     Returns ``(result, json path, page path)``.
     """

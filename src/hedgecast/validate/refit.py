@@ -35,7 +35,7 @@ def mock_draws(model, groups: list[str], n: int, seed: int) -> dict[str, np.ndar
 
 
 def nutpie_logp(compiled, x: np.ndarray) -> float:
-    """The compiled nutpie model's log density at the unconstrained point ``x`` (NaN if it fails)."""
+    """Return the compiled nutpie model's log density at the unconstrained point ``x`` (NaN if it fails)."""
     x = np.ascontiguousarray(x, dtype=float)
     grad = np.zeros_like(x)
     out = np.zeros(())

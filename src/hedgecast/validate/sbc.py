@@ -316,7 +316,7 @@ def plot_ecdf_differences(result: SBCResult, *, ncols: int = 8, prob: float = BA
 
 
 def embed_png(fig, alt: str) -> str:
-    """The figure as an ``<img>`` holding a base64 PNG (the backtest section uses it too)."""
+    """Embed the figure as an ``<img>`` holding a base64 PNG (the backtest section uses it too)."""
     import base64
     import io
 

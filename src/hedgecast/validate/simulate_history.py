@@ -25,7 +25,7 @@ _GENERATORS: dict[str, Any] = {}
 
 
 def model_key(spec: ModelSpec, lens: Lens, inputs: ModelInputs) -> str:
-    """What identifies a model: the spec, the lens and the data."""
+    """Identify a model by its spec, lens and data."""
     return f"{spec.sha256}|{spec.path}|{lens.fingerprint()}|{inputs_key(inputs)}"
 
 

@@ -45,12 +45,12 @@ RUPTURE_REFERENCE_YEARS = frozenset({2014, 2015, 2016})
 
 
 def cell(window: Window, target: str, year: int, forecaster: str, metric: str, value: float) -> dict:
-    """One scored cell: a row of :attr:`hedgecast.validate.backtest.BacktestResult.cells`."""
+    """Make one scored cell: a row of :attr:`hedgecast.validate.backtest.BacktestResult.cells`."""
     return {"window": window.name, "target": target, "year": int(year), "forecaster": forecaster, "metric": metric, "value": float(value)}
 
 
 def exclusion(window: Window, target: str, reason: str) -> dict:
-    """A target the window does not score, and why."""
+    """Record a target the window does not score, and why."""
     return {"window": window.name, "target": target, "reason": reason}
 
 
@@ -82,8 +82,10 @@ def realised_path(full_posterior: xr.Dataset, full_inputs: ModelInputs, train_in
     return xr.concat(out, dim="channel").transpose("year", "channel")
 
 
-def simulate_models(post: xr.Dataset, spec: ModelSpec, lens: Lens, inputs: ModelInputs, history: History, years: list[int], seed: int) -> dict:
-    """The test years simulated from the window's posterior, unconditionally and with the realised drivers and war."""
+def simulate_models(
+    post: xr.Dataset, spec: ModelSpec, lens: Lens, inputs: ModelInputs, history: History, years: list[int], seed: int
+) -> dict:
+    """Simulate the test years from the window's posterior, unconditionally and with the realised drivers and war."""
     return {
         "model_unconditional": simulate(post, spec, lens, inputs, years, seed=seed),
         "model_conditional": simulate(
@@ -153,7 +155,8 @@ def score_crises(window: Window, sims: dict, history: History, train_hist: Histo
 def class_exclusion(window: Window, inputs: ModelInputs, full_fit: dict | None) -> dict | None:
     """Why the window cannot score trajectory classes, or None if it can."""
     if not RUPTURE_REFERENCE_YEARS <= set(inputs.years):
-        return exclusion(window, "trajectory_class", "the rupture rule measures depth against the 2015–16 fall, which lies in the test years")
+        reason = "the rupture rule measures depth against the 2015–16 fall, which lies in the test years"
+        return exclusion(window, "trajectory_class", reason)
     if full_fit is None:
         return exclusion(window, "trajectory_class", "no full-record fit to define the realised path")
     return None

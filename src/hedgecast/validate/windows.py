@@ -1,5 +1,4 @@
-"""One backtest window: its years, its fit on the record up to the cut-off, and its test years
-simulated from that fit.
+"""One backtest window: its years, its fit on the record up to the cut-off, its simulated test years.
 
 Windows are explicit (never "now"): :data:`WINDOWS` fits on 2000–2014 and forecasts
 2015–2019, on 2000–2019 → 2020–2024, on 2000–2021 → 2022–2025. The test years are
@@ -67,7 +66,7 @@ class BacktestSettings(SamplerSettings):
     windows: tuple[Window, ...] = WINDOWS
 
     def sampler_settings(self, index: int) -> SamplerSettings:
-        """The settings of the ``index``-th fit: these, with a seed of its own."""
+        """Return the settings of the ``index``-th fit: these, with a seed of its own."""
         own = {f.name: getattr(self, f.name) for f in fields(SamplerSettings)}
         return SamplerSettings(**{**own, "seed": task_seed(self.seed, index)})
 
