@@ -7,7 +7,8 @@ import pytest
 
 from hedgecast.config import Paths
 from hedgecast.errors import RunError
-from hedgecast.runs import load_run, reproduce_run, save_run
+from hedgecast.reproduce import reproduce_run
+from hedgecast.runs import load_run, save_run
 
 ROOT_ITEMS = ("models", "data")
 

@@ -17,8 +17,8 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from hedgecast.forecasting.forecast import draw_parameters, indicator_draws, simulate_states
 from hedgecast.forecasting.scenarios import CommonNoise
+from hedgecast.forecasting.simulate import draw_parameters, indicator_draws, simulate_states
 from hedgecast.stress.reweight import element_draws, prior_logpdf
 from hedgecast.stress.sensitivity import group_log_prior
 

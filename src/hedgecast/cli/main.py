@@ -11,32 +11,18 @@ import json
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from hedgecast.cli.app import STATE, app, console, out, runs_app
+from hedgecast.cli.options import check_scenarios, check_year, load_lenses, options, sampler_settings, shared_options
+from hedgecast.cli.validate import validation_sections  # importing it registers `hedgecast validate …` on the app
 from hedgecast.errors import DiagnosticsFailed, HedgecastError
-
-app = typer.Typer(help="hedgecast: Bayesian scenario forecasting of Türkiye–Russia relations.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-runs_app = typer.Typer(help="Saved runs: list and show.", no_args_is_help=True)
-app.add_typer(runs_app, name="runs")
-
-
-def _register_validate() -> None:
-    from hedgecast.cli.validate import validate_app
-
-    app.add_typer(validate_app, name="validate", help="Check the inference: simulation-based calibration and backtests.")
-
-
-_register_validate()
-
-console = Console(stderr=True)
-out = Console()
-STATE = {"debug": False, "root": None}
 
 LensOpt = Annotated[list[str] | None, typer.Option("--lens", "-l", help="Lens name or path (repeatable). Default: baseline.")]
 DrawsOpt = Annotated[int, typer.Option(help="Posterior draws per chain.")]
@@ -53,6 +39,20 @@ def _print_version(value: bool) -> None:
 
         typer.echo(f"hedgecast {__version__}")
         raise typer.Exit()
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """The sampler options of every command that fits (one definition: :func:`shared_options`)."""
+
+    draws: DrawsOpt = 2000
+    tune: TuneOpt = 1500
+    chains: ChainsOpt = 4
+    seed: SeedOpt = 2026
+
+    def settings(self):
+        """Return the :class:`~hedgecast.model.fit.SamplerSettings`, checked (exit 2 on a mistake)."""
+        return sampler_settings(self.draws, self.tune, self.chains, self.seed)
 
 
 @app.callback()
@@ -150,10 +150,10 @@ def _workbench():
     return Workbench.load(STATE["root"])
 
 
-def _fit_lenses(wb, lenses: list[str], settings, progress: Progress):
+def _fit_lenses(wb, lenses: list, settings, progress: Progress):
+    """Fit lenses already loaded (so checked: see :func:`hedgecast.cli.options.load_lenses`)."""
     fits = []
-    for name in lenses:
-        lens = wb.lens(name)
+    for lens in lenses:
         task = _step(progress, f"Fitting lens [bold]{lens.name}[/] ({settings.chains}×{settings.draws} draws; first fit compiles the model)")
         t0 = time.perf_counter()
         fit = wb.fit(lens, settings)
@@ -162,14 +162,6 @@ def _fit_lenses(wb, lenses: list[str], settings, progress: Progress):
         _done(progress, task, f"Fitted [bold]{lens.name}[/] in {time.perf_counter() - t0:.0f}s — R-hat {d.max_rhat:.3f}, bulk ESS {d.min_ess_bulk:.0f}, {d.divergences} divergences {flag}")
         fits.append(fit)
     return fits
-
-
-def _settings(draws: int, tune: int, chains: int, seed: int):
-    from hedgecast.model.fit import SamplerSettings
-
-    if draws < 1 or tune < 0 or chains < 1:
-        raise HedgecastError("--draws and --chains must be at least 1, --tune at least 0")
-    return SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
 
 
 def _probability_table(fc, year: int) -> Table:
@@ -228,16 +220,18 @@ def _raise_if_diagnostics_failed(fits, allow_warnings: bool, note: str = "") -> 
 
 
 @app.command()
-def fit(lens: LensOpt = None, draws: DrawsOpt = 2000, tune: TuneOpt = 1500, chains: ChainsOpt = 4, seed: SeedOpt = 2026, allow_warnings: AllowOpt = False) -> None:
+@shared_options(Sampling)
+def fit(sampling: Sampling, lens: LensOpt = None, allow_warnings: AllowOpt = False) -> None:
     """Fit lenses to the 2000–2025 record and save each as a run."""
     from hedgecast.runs import save_run
 
-    settings = _settings(draws, tune, chains, seed)
+    settings = sampling.settings()
     with steps() as progress:
         task = _step(progress, "Loading spec and data")
         wb = _workbench()
+        lenses = load_lenses(wb, lens or ["baseline"])
         _done(progress, task)
-        fits = _fit_lenses(wb, lens or ["baseline"], settings, progress)
+        fits = _fit_lenses(wb, lenses, settings, progress)
         for f in fits:
             fc = f.forecast()
             run = save_run(f, fc, wb.paths, headline=fc.headline(2030))
@@ -246,26 +240,23 @@ def fit(lens: LensOpt = None, draws: DrawsOpt = 2000, tune: TuneOpt = 1500, chai
 
 
 @app.command()
+@shared_options(Sampling)
 def forecast(
+    sampling: Sampling,
     lens: LensOpt = None,
     scenario: Annotated[list[str] | None, typer.Option("--scenario", "-s", help="Scenario (repeatable). Default: all.")] = None,
     year: Annotated[int, typer.Option(help="Year for the probability table.")] = 2030,
-    draws: DrawsOpt = 2000,
-    tune: TuneOpt = 1500,
-    chains: ChainsOpt = 4,
-    seed: SeedOpt = 2026,
     allow_warnings: AllowOpt = False,
 ) -> None:
     """Fit, forecast the scenarios and print P(trajectory class) per scenario."""
-    from hedgecast.errors import SpecError, suggest
-
-    settings = _settings(draws, tune, chains, seed)
+    settings = sampling.settings()
     with steps() as progress:
         wb = _workbench()
-        for s in scenario or []:
-            if s not in wb.spec.scenarios:
-                raise SpecError(f"unknown scenario '{s}': {suggest(s, list(wb.spec.scenarios))}")
-        fits = _fit_lenses(wb, lens or ["baseline"], settings, progress)
+        problems = options()
+        check_scenarios(problems, wb.spec, scenario)
+        check_year(problems, wb.spec, year)
+        lenses = load_lenses(wb, lens or ["baseline"], problems)
+        fits = _fit_lenses(wb, lenses, settings, progress)
     for f in fits:
         fc = f.forecast(scenario)
         out.print(f"[bold]Lens {f.lens.name}[/]")
@@ -278,8 +269,6 @@ SECTION_FILES = (("stress", "Stress test"),)
 
 def saved_sections(paths) -> list[tuple[str, str]]:
     """Sections written by `hedgecast stress` (reports/sections/) and `hedgecast validate …` (reports/*.json)."""
-    from hedgecast.cli.validate import validation_sections
-
     out = []
     for stem, title in SECTION_FILES:
         f = paths.reports / "sections" / f"{stem}.html"
@@ -311,14 +300,12 @@ def write_report(wb, main_fit, fc, *, run_manifest: dict, compare_fits=(), out_p
 
 
 @app.command()
+@shared_options(Sampling)
 def report(
+    sampling: Sampling,
     lens: LensOpt = None,
     compare: Annotated[bool, typer.Option("--compare/--no-compare", help="Fit every lens for the report's Lenses section (default: on when --lens is not given).")] = True,
     out_path: Annotated[Path | None, typer.Option("--out", help="Report path. Default: reports/turkiye-russia.html")] = None,
-    draws: DrawsOpt = 2000,
-    tune: TuneOpt = 1500,
-    chains: ChainsOpt = 4,
-    seed: SeedOpt = 2026,
     allow_warnings: AllowOpt = False,
 ) -> None:
     """The main job: fit, forecast every scenario, compare the lenses, save the run, write the HTML report."""
@@ -326,7 +313,7 @@ def report(
     from hedgecast.report.build import write_atomic
     from hedgecast.runs import save_run
 
-    settings = _settings(draws, tune, chains, seed)
+    settings = sampling.settings()
     t0, before = time.perf_counter(), timing.totals()
     with steps() as progress:
         task = _step(progress, "Loading spec and data")
@@ -335,7 +322,7 @@ def report(
         names = list(lens or ["baseline"])
         if compare and not lens:
             names += [n for n in wb.lenses() if n not in names]
-        fits = _fit_lenses(wb, names, settings, progress)
+        fits = _fit_lenses(wb, load_lenses(wb, names), settings, progress)
         main_fit = fits[0]
         task = _step(progress, f"Forecasting {len(wb.spec.scenarios)} scenarios × {len(wb.spec.forecast_years)} years × {main_fit.diagnostics.n_samples} draws")
         fc = main_fit.forecast()
@@ -356,20 +343,19 @@ def report(
 
 
 @app.command()
+@shared_options(Sampling)
 def stress(
+    sampling: Sampling,
     run_id: Annotated[str | None, typer.Option("--run", help="Stress-test a saved run (default: the latest passing baseline run of this spec; fits one if there is none).")] = None,
-    draws: DrawsOpt = 2000,
-    tune: TuneOpt = 1500,
-    chains: ChainsOpt = 4,
-    seed: SeedOpt = 2026,
 ) -> None:
     """Which assumptions drive the headline: sensitivity, Sobol indices, 'what would you have to believe', pooling.
 
     Writes reports/stress.json and a Stress test section into the report.
     """
-    from hedgecast.runs import list_runs, save_run
+    from hedgecast.runs import list_runs, load_run, save_run
     from hedgecast.stress.run import cli_stress
 
+    settings = sampling.settings()
     with steps() as progress:
         task = _step(progress, "Loading spec and data")
         wb = _workbench()
@@ -381,12 +367,10 @@ def stress(
             rid = run_id or runs[-1].id
             task = _step(progress, f"Loading run {rid}")
             main_fit = wb.load_fit(rid)
-            from hedgecast.runs import load_run
-
             manifest = load_run(rid, wb.paths).manifest
             _done(progress, task)
         else:
-            main_fit = _fit_lenses(wb, ["baseline"], _settings(draws, tune, chains, seed), progress)[0]
+            main_fit = _fit_lenses(wb, load_lenses(wb, ["baseline"]), settings, progress)[0]
             manifest = None
         fc = main_fit.forecast()
         if manifest is None:
@@ -434,7 +418,8 @@ def runs_show(run_id: str) -> None:
 @runs_app.command("reproduce")
 def runs_reproduce(run_id: str) -> None:
     """Refit a saved run from its own lens, spec and seed, and check the numbers are identical."""
-    from hedgecast.runs import load_run, reproduce_run
+    from hedgecast.reproduce import reproduce_run
+    from hedgecast.runs import load_run
 
     with steps() as progress:
         wb = _workbench()

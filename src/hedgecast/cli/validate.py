@@ -7,22 +7,28 @@
 Each writes its result as JSON under ``reports/`` (atomically: an interrupted run
 leaves the previous file intact) plus a standalone HTML page of its report section;
 ``hedgecast report`` adds the sections of whichever results exist
-(:func:`validation_sections`). Also runnable as ``python -m hedgecast.validate_cli``.
+(:func:`validation_sections`). Also runnable as ``python -m hedgecast.cli.validate``.
+
+The options every command shares are defined once (:class:`ClusterRun`,
+:func:`cluster_command`) and checked before any work, as are the command's own.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import click
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from hedgecast.cli.app import STATE, app, console, out
+from hedgecast.cli.options import check_counts, check_sampler, load_lenses, options, shared_options
 from hedgecast.errors import HedgecastError
 
 validate_app = typer.Typer(
@@ -30,9 +36,8 @@ validate_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(validate_app, name="validate", help="Check the inference: simulation-based calibration and backtests.")
 
-console = Console(stderr=True)
-out = Console()
 _STATE: dict = {"root": None}
 
 SBC_JSON = "sbc.json"
@@ -51,6 +56,29 @@ SamplerOpt = Annotated[str, typer.Option(help="'nutpie' (NUTS), or 'mock' (prior
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Where to write the JSON result (default: reports/<name>.json).")]
 
 
+@dataclass(frozen=True)
+class ClusterRun:
+    """The options every ``validate`` command shares: how each fit samples, which lens, where the fits run."""
+
+    draws: DrawsOpt = 500
+    tune: TuneOpt = 1000
+    chains: ChainsOpt = 4
+    seed: SeedOpt = 2026
+    lens: LensOpt = "baseline"
+    workers: WorkersOpt = 2
+    scheduler: SchedulerOpt = None
+    sampler: SamplerOpt = "nutpie"
+    out_path: OutOpt = None
+
+    def problems(self, samplers: tuple[str, ...]):
+        """Collect (not raise) the options' mistakes: the command adds its own, then raises."""
+        problems = options()
+        check_counts(problems, 1, draws=self.draws, chains=self.chains, workers=self.workers)
+        check_counts(problems, 0, tune=self.tune)
+        check_sampler(problems, self.sampler, samplers)
+        return problems
+
+
 @validate_app.callback()
 def _main(root: Annotated[Path | None, typer.Option("--root", help="Project folder (default: as for hedgecast).")] = None) -> None:
     """Simulation-based calibration and backtests."""
@@ -60,20 +88,7 @@ def _main(root: Annotated[Path | None, typer.Option("--root", help="Project fold
 def _paths():
     from hedgecast.config import Paths
 
-    root = _STATE["root"]
-    if root is None:
-        try:
-            from hedgecast.cli import main as cli
-
-            root = cli.STATE.get("root")
-        except ImportError:  # pragma: no cover - cli always exists in the package
-            root = None
-    return Paths.discover(root)
-
-
-def _check(draws: int, tune: int, chains: int, workers: int) -> None:
-    if draws < 1 or chains < 1 or tune < 0 or workers < 1:
-        raise HedgecastError("--draws, --chains and --workers must be at least 1, --tune at least 0")
+    return Paths.discover(_STATE["root"] if _STATE["root"] is not None else STATE["root"])
 
 
 def _progress() -> Progress:
@@ -106,50 +121,61 @@ def _write_page(path: Path, section: tuple[str, str]) -> Path:
     return write_atomic(path, page)
 
 
-@validate_app.command()
-def sbc(
-    sims: Annotated[int, typer.Option(help="Number of simulated histories (each refitted once).")] = 100,
-    draws: DrawsOpt = 250,
-    tune: TuneOpt = 500,
-    chains: ChainsOpt = 4,
-    seed: SeedOpt = 2026,
-    lens: LensOpt = "baseline",
-    workers: WorkersOpt = 2,
-    scheduler: SchedulerOpt = None,
-    sampler: SamplerOpt = "nutpie",
-    thin_to: Annotated[int, typer.Option(help="L: posterior draws each rank is computed from (ranks run 0..L).")] = 99,
-    out_path: OutOpt = None,
-) -> None:
-    """Simulation-based calibration: simulate histories from the prior, refit each, test rank uniformity."""
-    from hedgecast.priors.lenses import Lens
+def run_and_save(run: ClusterRun, name: str, total: int, description: str, describe: Callable[[dict], str], job: Callable, save, section):
+    """Run ``job(wb, lens, client, on_done)`` on the run's dask cluster and save its result.
+
+    Loads the project and the lens, shows a progress bar of ``total`` fits, and writes the
+    result as JSON (``reports/<name>``) and as a standalone HTML page.
+
+    Returns ``(result, json path, page path)``.
+    """
     from hedgecast.validate.parallel import cluster_client
-    from hedgecast.validate.sbc import SBCSettings, run_sbc, save_sbc, sbc_section
     from hedgecast.workbench import Workbench
 
-    _check(draws, tune, chains, workers)
-    if sims < 1:
-        raise HedgecastError("--sims must be at least 1")
-    try:
-        settings = SBCSettings(sims=sims, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, thin_to=thin_to)
-    except ValueError as err:
-        raise HedgecastError(str(err)) from None
     paths = _paths()
     wb = Workbench.load(paths.root)
-    the_lens: Lens = wb.lens(lens)
-    target = out_path or paths.reports / SBC_JSON
-    t0 = time.perf_counter()
+    (lens,) = load_lenses(wb, [run.lens])
+    target = run.out_path or paths.reports / name
     with _progress() as progress:
-        task = progress.add_task(
-            f"SBC: {sims} refits ({chains}×{draws} draws; the first fit on each worker compiles the model)", total=sims
-        )
+        task = progress.add_task(description, total=total)
 
         def done(_i: int, res: dict) -> None:
-            progress.update(task, advance=1, description=f"SBC: last refit {res['seconds']:.0f}s, {res.get('divergences', 0)} divergences")
+            progress.update(task, advance=1, description=describe(res))
 
-        with cluster_client(workers, scheduler) as client:
-            result = run_sbc(wb.spec, the_lens, wb.inputs, settings, client, on_done=done)
-    save_sbc(result, target)
-    page = _write_page(target.with_suffix(".html"), sbc_section(result))
+        with cluster_client(run.workers, run.scheduler) as client:
+            result = job(wb, lens, client, done)
+        progress.update(task, completed=total)
+    save(result, target)
+    return result, target, _write_page(target.with_suffix(".html"), section(result))
+
+
+@validate_app.command()
+@shared_options(ClusterRun, draws=250, tune=500)
+def sbc(
+    run: ClusterRun,
+    sims: Annotated[int, typer.Option(help="Number of simulated histories (each refitted once).")] = 100,
+    thin_to: Annotated[int, typer.Option(help="L: posterior draws each rank is computed from (ranks run 0..L).")] = 99,
+) -> None:
+    """Simulation-based calibration: simulate histories from the prior, refit each, test rank uniformity."""
+    from hedgecast.validate.sbc import SBCSettings, run_sbc, save_sbc, sbc_section
+
+    problems = run.problems(("nutpie", "mock"))
+    check_counts(problems, 1, sims=sims, thin_to=thin_to)
+    problems.raise_if_any(HedgecastError)
+    settings = SBCSettings(
+        sims=sims, draws=run.draws, tune=run.tune, chains=run.chains, seed=run.seed, sampler=run.sampler, thin_to=thin_to
+    )
+    t0 = time.perf_counter()
+    result, target, page = run_and_save(
+        run,
+        SBC_JSON,
+        sims,
+        f"SBC: {sims} refits ({run.chains}×{run.draws} draws; the first fit on each worker compiles the model)",
+        lambda res: f"SBC: last refit {res['seconds']:.0f}s, {res.get('divergences', 0)} divergences",
+        lambda wb, lens, client, done: run_sbc(wb.spec, lens, wb.inputs, settings, client, on_done=done),
+        save_sbc,
+        sbc_section,
+    )
     s = result.summary()
     table = Table(title=f"SBC: {s['n_sims']} simulations, ranks 0–{s['ranks_max']}, {s['n_parameters']} parameters (smallest p first)")
     for col in ("parameter", "ECDF γ", "p", "p × params", "χ²", "p (χ²)"):
@@ -173,43 +199,28 @@ def sbc(
 
 
 @validate_app.command()
-def backtest(
-    draws: DrawsOpt = 500,
-    tune: TuneOpt = 1000,
-    chains: ChainsOpt = 4,
-    seed: SeedOpt = 2026,
-    lens: LensOpt = "baseline",
-    workers: WorkersOpt = 2,
-    scheduler: SchedulerOpt = None,
-    sampler: SamplerOpt = "nutpie",
-    out_path: OutOpt = None,
-) -> None:
+@shared_options(ClusterRun)
+def backtest(run: ClusterRun) -> None:
     """Leave-future-out backtests (fit ≤2014 → 2015–19, ≤2019 → 2020–24, ≤2021 → 2022–25) against persistence and climatology."""
-    from hedgecast.validate.backtest import FORECASTERS, METRICS, BacktestSettings, backtest_section, run_backtest, save_backtest
-    from hedgecast.validate.parallel import cluster_client
-    from hedgecast.workbench import Workbench
+    from hedgecast.validate.backtest import backtest_section, run_backtest, save_backtest
+    from hedgecast.validate.scoring import METRICS
+    from hedgecast.validate.window_scores import FORECASTERS
+    from hedgecast.validate.windows import BacktestSettings
 
-    _check(draws, tune, chains, workers)
-    if sampler not in ("nutpie", "pymc", "mock"):
-        raise HedgecastError(f"unknown sampler {sampler!r}: use 'nutpie' or 'mock'")
-    settings = BacktestSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler)
-    paths = _paths()
-    wb = Workbench.load(paths.root)
-    the_lens = wb.lens(lens)
-    target = out_path or paths.reports / BACKTEST_JSON
+    run.problems(("nutpie", "pymc", "mock")).raise_if_any(HedgecastError)
+    settings = BacktestSettings(draws=run.draws, tune=run.tune, chains=run.chains, seed=run.seed, sampler=run.sampler)
     t0 = time.perf_counter()
     n_fits = len(settings.windows) + 1
-    with _progress() as progress:
-        task = progress.add_task(f"Backtest: {n_fits} fits ({chains}×{draws} draws; each fit compiles its own model)", total=n_fits)
-
-        def done(_i: int, res: dict) -> None:
-            progress.update(task, advance=1, description=f"Backtest: fitted ≤{res['cutoff']} in {res['seconds']:.0f}s")
-
-        with cluster_client(workers, scheduler) as client:
-            result = run_backtest(wb.spec, the_lens, wb.history, settings, client, on_done=done)
-            progress.update(task, completed=n_fits)
-    save_backtest(result, target)
-    page = _write_page(target.with_suffix(".html"), backtest_section(result))
+    result, target, page = run_and_save(
+        run,
+        BACKTEST_JSON,
+        n_fits,
+        f"Backtest: {n_fits} fits ({run.chains}×{run.draws} draws; each fit compiles its own model)",
+        lambda res: f"Backtest: fitted ≤{res['cutoff']} in {res['seconds']:.0f}s",
+        lambda wb, lens, client, done: run_backtest(wb.spec, lens, wb.history, settings, client, on_done=done),
+        save_backtest,
+        backtest_section,
+    )
     t = result.table()
     table = Table(title="Backtest scores (lower is better; * = best)")
     for col in ("window", "target", "score", *[f.replace("_", " ") for f in FORECASTERS], "n"):
@@ -254,7 +265,7 @@ def validation_sections(paths=None) -> list[tuple[str, str]]:
 
 
 def main() -> None:
-    """``python -m hedgecast.validate_cli``: user mistakes print one line and exit 2."""
+    """``python -m hedgecast.cli.validate``: user mistakes print one line and exit 2."""
     try:
         validate_app(standalone_mode=False)
     except HedgecastError as err:

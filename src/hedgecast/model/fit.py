@@ -7,7 +7,9 @@ so editing a prior never recompiles.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import warnings
 from dataclasses import dataclass, field
 
@@ -150,7 +152,8 @@ class CompiledModel:
 _CACHE: dict[str, CompiledModel] = {}
 
 
-def _inputs_key(inputs: ModelInputs) -> str:
+def inputs_key(inputs: ModelInputs) -> str:
+    """A digest of the data a model is built on (drivers, war, crises, observed cells, years)."""
     h = hashlib.sha256()
     for arr in (inputs.drivers, inputs.war_index, inputs.crisis, inputs.obs_indicator, inputs.obs_year, inputs.obs_value):
         h.update(np.ascontiguousarray(arr).tobytes())
@@ -160,25 +163,44 @@ def _inputs_key(inputs: ModelInputs) -> str:
 
 def compiled_model(spec: ModelSpec, lens: Lens, inputs: ModelInputs) -> CompiledModel:
     """The compiled model for this spec, data and prior structure, from the process cache."""
-    key = hashlib.sha256(repr((spec.sha256, spec.path, prior_structure(lens), _inputs_key(inputs))).encode()).hexdigest()
+    key = hashlib.sha256(repr((spec.sha256, spec.path, prior_structure(lens), inputs_key(inputs))).encode()).hexdigest()
     if key not in _CACHE:
         with timing.stage("compile"):
             _CACHE[key] = CompiledModel(spec, lens, inputs)
     return _CACHE[key]
 
 
-class _quiet_sampling_log:
-    """Silence PyMC's 'Sampling: [...]' log line while drawing prior samples (noise in notebooks)."""
+@contextlib.contextmanager
+def quiet_sampling_log():
+    """Silence PyMC's per-call 'Sampling: [...]' log lines (noise in notebooks; hundreds of them in an SBC run)."""
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
-    def __enter__(self):
-        import logging
 
-        self._logger = logging.getLogger("pymc")
-        self._level = self._logger.level
-        self._logger.setLevel(logging.WARNING)
+def run_nutpie(compiled, settings: SamplerSettings, *, seed: int, cores: int, progress: bool = False) -> az.InferenceData:
+    """nutpie's NUTS on a compiled model: ``settings``' draws, tuning, chains and target acceptance.
 
-    def __exit__(self, *exc):
-        self._logger.setLevel(self._level)
+    Only the draws are stored (no unconstrained values or gradients).
+    """
+    import nutpie
+
+    return nutpie.sample(
+        compiled,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        cores=cores,
+        seed=seed,
+        target_accept=settings.target_accept,
+        progress_bar=progress,
+        store_unconstrained=False,
+        store_gradient=False,
+    )
 
 
 def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings: SamplerSettings, progress: bool = False) -> az.InferenceData:
@@ -187,23 +209,10 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
     cm.set_lens(lens)
     free = [rv.name for rv in cm.model.free_RVs]
     if settings.sampler == "nutpie":
-        import nutpie
-
         compiled = cm.nutpie_model(lens)
         with warnings.catch_warnings(), timing.stage("sampling"):
             warnings.simplefilter("ignore")
-            idata = nutpie.sample(
-                compiled,
-                draws=settings.draws,
-                tune=settings.tune,
-                chains=settings.chains,
-                cores=min(settings.chains, 2),
-                seed=settings.seed,
-                target_accept=settings.target_accept,
-                progress_bar=progress,
-                store_unconstrained=False,
-                store_gradient=False,
-            )
+            idata = run_nutpie(compiled, settings, seed=settings.seed, cores=min(settings.chains, 2), progress=progress)
         data = {v.name for v in cm.model.data_vars}  # nutpie stores the model's data with the draws
         keep = [v for v in idata.posterior.data_vars if v not in data]
         idata.posterior = idata.posterior[keep]
@@ -224,7 +233,7 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
         idata = _mock_posterior(cm.model, free, settings)
     else:
         raise ValueError(f"unknown sampler {settings.sampler!r}: use 'nutpie', 'pymc' or 'mock'")
-    with cm.model, warnings.catch_warnings(), _quiet_sampling_log(), timing.stage("prior draws"):
+    with cm.model, warnings.catch_warnings(), quiet_sampling_log(), timing.stage("prior draws"):
         warnings.simplefilter("ignore")
         prior = pm.sample_prior_predictive(draws=min(1000, settings.draws * settings.chains), var_names=[*free, "state"], random_seed=settings.seed)
     idata.add_groups({"prior": prior.prior})
@@ -238,7 +247,7 @@ def _mock_posterior(model: pm.Model, free: list[str], settings: SamplerSettings)
 
     For tests of everything downstream of the sampler; diagnostics on it are meaningless.
     """
-    with model, warnings.catch_warnings(), _quiet_sampling_log():
+    with model, warnings.catch_warnings(), quiet_sampling_log():
         warnings.simplefilter("ignore")
         draws = pm.sample_prior_predictive(draws=settings.draws * settings.chains, var_names=[*free, "state"], random_seed=settings.seed + 1)
     post = draws.prior.stack(sample=("chain", "draw")).drop_vars(["chain", "draw", "sample"])
@@ -292,7 +301,7 @@ def complete_inference_data(cm: CompiledModel, idata: az.InferenceData, seed: in
     free = [rv.name for rv in model.free_RVs]
     posterior = idata.posterior[[v for v in idata.posterior.data_vars if v in model.named_vars]]
     trace = az.InferenceData(posterior=posterior)
-    with model, warnings.catch_warnings(), _quiet_sampling_log():
+    with model, warnings.catch_warnings(), quiet_sampling_log():
         # PyMC warns that the imputation model's extra variable is absent from the trace: expected
         warnings.filterwarnings("ignore", message=".*not in the trace.*")
         if "log_likelihood" not in idata.groups():
@@ -304,7 +313,7 @@ def complete_inference_data(cm: CompiledModel, idata: az.InferenceData, seed: in
             with timing.stage("log-prior"):
                 groups["log_prior"] = pm.compute_log_prior(trace, var_names=free, extend_inferencedata=False, progressbar=False)
     if "posterior_predictive" not in idata.groups():
-        with cm.predictive_model, warnings.catch_warnings(), _quiet_sampling_log(), timing.stage("posterior predictive"):
+        with cm.predictive_model, warnings.catch_warnings(), quiet_sampling_log(), timing.stage("posterior predictive"):
             pp = pm.sample_posterior_predictive(
                 trace, var_names=["y", "crisis", "y_all"], random_seed=np.random.default_rng([seed, 7]), progressbar=False, return_inferencedata=True
             ).posterior_predictive

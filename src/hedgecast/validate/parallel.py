@@ -1,6 +1,6 @@
 """Running many independent fits on a real engine: ``dask.distributed``.
 
-Calibration (:mod:`hedgecast.sbc`) and backtests (:mod:`hedgecast.backtest`) each need
+Calibration (:mod:`hedgecast.validate.sbc`) and backtests (:mod:`hedgecast.validate.backtest`) each need
 many fits that do not talk to each other. They go to a dask cluster: a ``LocalCluster``
 of worker *processes* by default (one thread each, so two fits never share a core's
 worth of Python), or an existing cluster given by its scheduler address.
@@ -12,7 +12,7 @@ Results never depend on the number of workers or on which worker ran what:
 * :func:`map_tasks` returns results in task order, whatever order they finish in.
 
 Workers compile the model once per process (the compiled model is cached in
-:mod:`hedgecast.fit`), so the first fit on each worker pays the compile (about a
+:mod:`hedgecast.model.fit`), so the first fit on each worker pays the compile (about a
 minute or two on a small machine) and every later fit on it only samples.
 
     >>> with cluster_client(workers=2) as client:              # doctest: +SKIP
@@ -129,10 +129,15 @@ def map_tasks(
     return results
 
 
+def worker_count(client: Any) -> int:
+    """How many workers ``client``'s cluster has (0 if it cannot say)."""
+    return len(client.scheduler_info().get("workers", {})) if hasattr(client, "scheduler_info") else 0
+
+
 def _token() -> str:
     import os
 
     return os.urandom(4).hex()
 
 
-__all__ = ["DEFAULT_WORKERS", "cluster_client", "map_tasks", "task_seed"]
+__all__ = ["DEFAULT_WORKERS", "cluster_client", "map_tasks", "task_seed", "worker_count"]

@@ -22,50 +22,60 @@ the verdict uses the Bonferroni-adjusted smallest p-value (``min(1, P · p_min)`
 The refit swaps the simulated ``obs_value`` and ``crisis_years`` into the compiled
 nutpie model with ``with_data`` (no recompile). That this really changes the
 likelihood is checked on every worker, once, against PyMC's own log density
-(:func:`check_data_swap`), before any simulation is fitted.
+(:func:`hedgecast.validate.refit.check_data_swap`), before any simulation is fitted.
 
-    >>> result = run_sbc(workbench, SBCSettings(sims=100), client)   # doctest: +SKIP
+The pieces: :mod:`~hedgecast.validate.simulate_history` (a history from the prior),
+:mod:`~hedgecast.validate.refit` (its refit), :mod:`~hedgecast.validate.ranks` (rank
+statistics and uniformity tests); this module runs them and holds the result.
+
+    >>> result = run_sbc(wb.spec, lens, wb.inputs, SBCSettings(sims=100), client)   # doctest: +SKIP
     >>> result.worst()                                                # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import datetime as dt
 import html
 import json
-import logging
-import threading
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import arviz as az
 import numpy as np
 import pandas as pd
-import xarray as xr
 from scipy import stats
 
+from hedgecast.files import write_json
 from hedgecast.inputs.spec import ModelSpec
 from hedgecast.model.equations import ModelInputs, build_model
-from hedgecast.priors.lenses import FIT_GROUPS, Lens
-from hedgecast.validate.parallel import map_tasks, task_seed
+from hedgecast.model.fit import SamplerSettings
+from hedgecast.priors.lenses import Lens
+from hedgecast.validate.parallel import map_tasks, task_seed, worker_count
+from hedgecast.validate.ranks import (
+    BAND_PROB,
+    default_bins,
+    ecdf_band,
+    ecdf_counts,
+    ecdf_null,
+    rank_histogram,
+    rank_statistic,
+    thin_indices,
+    uniformity_table,
+)
+from hedgecast.validate.refit import refit_draws
+from hedgecast.validate.simulate_history import generator_model, parameter_groups_in, parameter_labels, simulate_history
 
 SECTION_TITLE = "Simulation-based calibration"
-NULL_SIMULATIONS = 4000  # draws of the ECDF statistic under exact uniformity (for p-values and bands)
-BAND_PROB = 0.95
 
 
 # ------------------------------------------------------------------------------------
 # settings and results
 # ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class SBCSettings:
-    """How many simulations, and how each refit samples.
+class SBCSettings(SamplerSettings):
+    """How many simulations, and how each refit samples (:class:`SamplerSettings`, lighter).
 
     ``thin_to`` is ``L``, the number of posterior draws each rank is computed from
     (evenly spaced over all chains' draws, which also thins autocorrelation); ranks
@@ -73,13 +83,11 @@ class SBCSettings:
     10 rank values each.
     """
 
-    sims: int = 100
     draws: int = 250
     tune: int = 500
-    chains: int = 4
-    seed: int = 2026
     target_accept: float = 0.95
     sampler: str = "nutpie"  # or "mock": prior draws dressed as a posterior (ranks exactly uniform; for tests)
+    sims: int = 100
     thin_to: int = 99
 
     def __post_init__(self) -> None:
@@ -184,354 +192,12 @@ class SBCResult:
 
 def save_sbc(result: SBCResult, path: str | Path) -> Path:
     """Write ``result`` as JSON, atomically (a failure leaves an older file intact)."""
-    from hedgecast.report.build import write_atomic
-
-    return write_atomic(Path(path), json.dumps(result.to_dict(), indent=1, default=_json_default))
+    return write_json(path, result.to_dict())
 
 
 def load_sbc(path: str | Path) -> SBCResult:
     """Read a result written by :func:`save_sbc`."""
     return SBCResult.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"cannot serialize {type(o).__name__}")
-
-
-# ------------------------------------------------------------------------------------
-# rank statistics and uniformity tests (pure numpy/scipy; tested on synthetic ranks)
-# ------------------------------------------------------------------------------------
-def thin_indices(n_total: int, n_keep: int) -> np.ndarray:
-    """``n_keep`` evenly spaced indices into ``n_total`` draws (all of them if fewer)."""
-    if n_keep >= n_total:
-        return np.arange(n_total)
-    return np.round(np.linspace(0, n_total - 1, n_keep)).astype(int)
-
-
-def rank_statistic(truth: np.ndarray, draws: np.ndarray) -> np.ndarray:
-    """Rank of each true value among the draws: ``#(draw < truth)``, in ``0..len(draws)``.
-
-    ``truth`` is ``(P,)``, ``draws`` is ``(L, P)``. A draw equal to the truth (which has
-    probability zero for continuous parameters) does not count as less.
-    """
-    truth = np.asarray(truth, dtype=float)
-    draws = np.asarray(draws, dtype=float)
-    return (draws < truth[None, :]).sum(axis=0).astype(int)
-
-
-def rank_histogram(ranks: np.ndarray, ranks_max: int, bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """Count ``ranks`` (``(N,)`` or ``(N, P)``) in ``bins`` bins over ``0..L``; also return expected counts.
-
-    Bin ``b`` holds rank values ``r`` with ``floor(r * bins / (L + 1)) == b``; when
-    ``bins`` does not divide ``L + 1`` the bins hold unequal numbers of values and the
-    expected counts say so.
-    """
-    ranks = np.asarray(ranks)
-    values = np.arange(ranks_max + 1)
-    which = (values * bins) // (ranks_max + 1)
-    width = np.bincount(which, minlength=bins)
-    b = (ranks * bins) // (ranks_max + 1)
-    if ranks.ndim == 1:
-        counts = np.bincount(b, minlength=bins)
-    else:
-        counts = np.stack([np.bincount(b[:, j], minlength=bins) for j in range(ranks.shape[1])], axis=1)
-    expected = ranks.shape[0] * width / (ranks_max + 1)
-    return counts, expected
-
-
-def default_bins(n_sims: int, ranks_max: int) -> int:
-    """Bins for the histogram/chi-square: about 5+ expected per bin, at most 20, dividing ``L+1`` if possible."""
-    target = int(np.clip(n_sims // 5, 2, 20))
-    divisors = [b for b in range(2, 21) if (ranks_max + 1) % b == 0 and b <= target]
-    return max(divisors) if divisors else target
-
-
-def chi2_uniformity(ranks: np.ndarray, ranks_max: int, bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """Chi-square statistic and p-value of the rank histogram, per column of ``ranks``."""
-    counts, expected = rank_histogram(ranks, ranks_max, bins)
-    if counts.ndim == 1:
-        counts = counts[:, None]
-    stat = (((counts - expected[:, None]) ** 2) / expected[:, None]).sum(axis=0)
-    return stat, stats.chi2.sf(stat, bins - 1)
-
-
-def _ecdf_counts(ranks: np.ndarray, ranks_max: int) -> np.ndarray:
-    """``#(rank < j)`` for ``j = 1..L``, per column: ``(L, P)``."""
-    ranks = np.asarray(ranks)
-    if ranks.ndim == 1:
-        ranks = ranks[:, None]
-    hist = np.stack([np.bincount(ranks[:, j], minlength=ranks_max + 1) for j in range(ranks.shape[1])], axis=1)
-    return np.cumsum(hist, axis=0)[:-1]
-
-
-def ecdf_gamma(ranks: np.ndarray, ranks_max: int) -> np.ndarray:
-    """Compute the ECDF-test statistic per column: the smallest two-sided pointwise Binomial tail probability.
-
-    At ``z_j = j / (L + 1)``, under uniformity ``#(rank < j) ~ Binomial(N, z_j)``.
-    Small ``gamma`` = the ECDF strays far from the diagonal somewhere.
-    """
-    counts = _ecdf_counts(ranks, ranks_max)
-    n = np.asarray(ranks).shape[0]
-    z = (np.arange(1, ranks_max + 1) / (ranks_max + 1))[:, None]
-    lower = stats.binom.cdf(counts, n, z)
-    upper = stats.binom.sf(counts - 1, n, z)
-    return np.minimum(1.0, 2.0 * np.minimum(lower, upper)).min(axis=0)
-
-
-def ecdf_null(n_sims: int, ranks_max: int, n_null: int = NULL_SIMULATIONS, seed: int = 0) -> np.ndarray:
-    """``gamma`` under exact uniformity, ``n_null`` times (deterministic for a seed)."""
-    rng = np.random.default_rng([seed, n_sims, ranks_max, 5])
-    out = np.empty(n_null)
-    chunk = 500
-    for start in range(0, n_null, chunk):
-        m = min(chunk, n_null - start)
-        fake = rng.integers(0, ranks_max + 1, size=(n_sims, m))
-        out[start : start + m] = ecdf_gamma(fake, ranks_max)
-    return out
-
-
-def ecdf_pvalue(gamma: np.ndarray, null: np.ndarray) -> np.ndarray:
-    """P(gamma under uniformity <= observed gamma), with the +1 Monte Carlo correction."""
-    gamma = np.atleast_1d(gamma)
-    return (1 + (null[None, :] <= gamma[:, None] + 1e-15).sum(axis=1)) / (len(null) + 1)
-
-
-def ecdf_band(n_sims: int, ranks_max: int, null: np.ndarray, prob: float = BAND_PROB) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Simultaneous ``prob`` band for the ECDF minus the uniform CDF: ``(z, lower, upper)``."""
-    crit = float(np.quantile(null, 1 - prob))
-    z = np.arange(1, ranks_max + 1) / (ranks_max + 1)
-    lo = stats.binom.ppf(crit / 2, n_sims, z) / n_sims - z
-    hi = stats.binom.ppf(1 - crit / 2, n_sims, z) / n_sims - z
-    return z, lo, hi
-
-
-def uniformity_table(ranks: np.ndarray, parameters: list[str], ranks_max: int, *, bins: int | None = None, seed: int = 0) -> pd.DataFrame:
-    """Per parameter: ECDF ``gamma`` and its p-value, chi-square and its p-value."""
-    n = ranks.shape[0]
-    bins = bins or default_bins(n, ranks_max)
-    gamma = ecdf_gamma(ranks, ranks_max)
-    null = ecdf_null(n, ranks_max, seed=seed)
-    chi, chi_p = chi2_uniformity(ranks, ranks_max, bins)
-    table = pd.DataFrame(
-        {
-            "ecdf_gamma": gamma,
-            "ecdf_p": ecdf_pvalue(gamma, null),
-            "chi2": chi,
-            "chi2_p": chi_p,
-            "bins": bins,
-            "mean_rank": ranks.mean(axis=0) / ranks_max,
-        },
-        index=pd.Index(parameters, name="parameter"),
-    )
-    return table
-
-
-# ------------------------------------------------------------------------------------
-# simulating a history and refitting it (runs on dask workers)
-# ------------------------------------------------------------------------------------
-_GENERATORS: dict[str, Any] = {}
-_SWAP_CHECKED: set[str] = set()
-
-
-def _key(spec: ModelSpec, lens: Lens, inputs: ModelInputs) -> str:
-    from hedgecast.model.fit import _inputs_key
-
-    return f"{spec.sha256}|{spec.path}|{lens.fingerprint()}|{_inputs_key(inputs)}"
-
-
-def generator_model(spec: ModelSpec, lens: Lens, inputs: ModelInputs):
-    """Return a private copy of the PyMC model for forward simulation (its data is changed freely).
-
-    One per thread, so thread-based workers never share a model whose data they change.
-    """
-    key = f"{_key(spec, lens, inputs)}|{threading.get_ident()}"
-    if key not in _GENERATORS:
-        _GENERATORS[key] = build_model(spec, lens, inputs)
-    return _GENERATORS[key]
-
-
-def parameter_groups_in(model) -> list[str]:
-    """List the parameter groups SBC ranks (every prior group the model has), in lens order."""
-    return [g for g in FIT_GROUPS if g in model.named_vars]
-
-
-def parameter_labels(model) -> list[str]:
-    """One dotted label per scalar parameter (``beta.economic.energy_leverage``), flattening in C order."""
-    labels = []
-    for g in parameter_groups_in(model):
-        dims = model.named_vars_to_dims.get(g) or ()
-        if not dims:
-            labels.append(g)
-            continue
-        grids = [[str(c) for c in model.coords[d]] for d in dims]
-        for combo in np.ndindex(*[len(x) for x in grids]):
-            labels.append(".".join([g, *(grids[k][i] for k, i in enumerate(combo))]))
-    return labels
-
-
-def simulate_history(model, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Draw parameters from the prior and the history they imply.
-
-    Returns ``(truth, obs_value, crisis)``: the true value of every parameter group
-    (and of the latent ``path``, under that key), the simulated indicators on the model's observed cells, and simulated crisis
-    years. The crises are drawn first and then fed to the latent path (a crisis hits
-    the channels in its year), exactly as the fitted model's joint density has it.
-    ``model``'s ``crisis_years`` data is left at the simulated value.
-    """
-    import pymc as pm
-
-    groups = parameter_groups_in(model)
-    rng = np.random.default_rng([seed, 1])
-    with model, warnings.catch_warnings(), _quiet_pymc():
-        warnings.simplefilter("ignore")
-        first = pm.sample_prior_predictive(draws=1, var_names=[*groups, "crisis"], random_seed=rng, compile_kwargs={"mode": "FAST_COMPILE"})
-        crisis = np.asarray(first.prior_predictive["crisis"].values[0, 0], dtype=int)
-        pm.set_data({"crisis_years": crisis})
-        # constant_data = the data as now set: without it PyMC treats every pm.Data (the
-        # hyper_* priors too) as changed and would redraw the parameters instead of using the truth
-        trace = az.InferenceData(posterior=first.prior[groups], constant_data=_data_snapshot(model))
-        second = pm.sample_posterior_predictive(
-            trace, var_names=["path", "y"], random_seed=rng, progressbar=False, compile_kwargs={"mode": "FAST_COMPILE"}
-        )
-    truth = {g: np.asarray(first.prior[g].values[0, 0], dtype=float) for g in groups}
-    truth["path"] = np.asarray(second.posterior_predictive["path"].values[0, 0], dtype=float)
-    y = np.asarray(second.posterior_predictive["y"].values[0, 0], dtype=float)
-    return truth, y, crisis
-
-
-def _data_snapshot(model) -> xr.Dataset:
-    """Every ``pm.Data`` of ``model`` at its current value (generic dim names: only values are compared)."""
-    out = {}
-    for var in model.data_vars:
-        value = np.asarray(var.get_value())
-        out[var.name] = ([f"{var.name}_dim_{k}" for k in range(value.ndim)], value)
-    return xr.Dataset(out)
-
-
-@contextlib.contextmanager
-def _quiet_pymc():
-    """Silence PyMC's per-call 'Sampling: [...]' log lines (hundreds of them in an SBC run)."""
-    logger = logging.getLogger("pymc")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _mock_draws(model, groups: list[str], n: int, seed: int) -> dict[str, np.ndarray]:
-    """Prior draws dressed as posterior draws: independent of the data, so ranks are exactly uniform."""
-    import pymc as pm
-
-    with model, warnings.catch_warnings(), _quiet_pymc():
-        warnings.simplefilter("ignore")
-        prior = pm.sample_prior_predictive(
-            draws=n, var_names=groups, random_seed=np.random.default_rng([seed, 2]), compile_kwargs={"mode": "FAST_COMPILE"}
-        )
-    return {g: prior.prior[g].values.reshape(n, -1) for g in groups}
-
-
-def _nutpie_logp(compiled, x: np.ndarray) -> float:
-    x = np.ascontiguousarray(x, dtype=float)
-    grad = np.zeros_like(x)
-    out = np.zeros(())
-    ptr = ctypes.POINTER(ctypes.c_double)
-    code = compiled.compiled_logp_func.ctypes(
-        x.size, x.ctypes.data_as(ptr), grad.ctypes.data_as(ptr), out.ctypes.data_as(ptr), compiled.user_data.ctypes.data
-    )
-    return float(out) if code == 0 else float("nan")
-
-
-def check_data_swap(compiled, model, obs_value: np.ndarray, crisis: np.ndarray) -> dict:
-    """Check that swapping observed data into the compiled nutpie model really changes its likelihood.
-
-    ``compiled.with_data(obs_value=…, crisis_years=…)`` must give the log density PyMC
-    gives with the same data set in ``model`` (and a different one than the original data).
-
-    Raises ``RuntimeError`` if nutpie ignores the swapped data (e.g. if the observed
-    data were frozen into the compiled graph) or disagrees with PyMC.
-    """
-    import pymc as pm
-
-    point = model.initial_point()
-    x = np.concatenate([np.asarray(point[v.name], dtype=float).ravel() for v in model.value_vars])
-    old = {"obs_value": model["obs_value"].get_value().copy(), "crisis_years": model["crisis_years"].get_value().copy()}
-    swapped = compiled.with_data(obs_value=obs_value, crisis_years=crisis)
-    with warnings.catch_warnings():
-        # PyTensor's C VM checks a reference count after building a function; in a dask
-        # worker, its other threads make that self-check fire spuriously
-        warnings.filterwarnings("ignore", message="Detected reference count inconsistency", category=UserWarning)
-        try:
-            with model:
-                pm.set_data({"obs_value": obs_value, "crisis_years": crisis})
-            want = float(model.compile_logp()(point))
-        finally:
-            with model:
-                pm.set_data(old)
-        before = float(model.compile_logp()(point))
-    got = _nutpie_logp(swapped, x)
-    ok = np.isfinite(got) and abs(got - want) <= 1e-6 * max(1.0, abs(want)) and abs(want - before) > 1e-9
-    out = {"pymc_logp": want, "nutpie_logp": got, "pymc_logp_original_data": before, "ok": bool(ok)}
-    if not ok:
-        raise RuntimeError(f"swapping observed data into the compiled nutpie model does not change its likelihood as PyMC's: {out}")
-    return out
-
-
-def _fit_draws(
-    spec, lens, inputs, settings: SBCSettings, y: np.ndarray, crisis: np.ndarray, seed: int, model
-) -> tuple[dict[str, np.ndarray], dict]:
-    """Refit the simulated data; returns ``{group: (samples, k)}`` and sampler diagnostics."""
-    groups = parameter_groups_in(model)
-    if settings.sampler == "mock":
-        return _mock_draws(model, groups, settings.draws * settings.chains, seed), {
-            "divergences": 0,
-            "max_rhat": float("nan"),
-            "min_ess_bulk": float("nan"),
-        }
-    import arviz as az
-    import nutpie
-
-    from hedgecast.model.fit import compiled_model
-
-    cm = compiled_model(spec, lens, inputs)
-    compiled = cm.nutpie_model(lens)
-    key = _key(spec, lens, inputs)
-    if key not in _SWAP_CHECKED:
-        check_data_swap(compiled, model, y, crisis)
-        _SWAP_CHECKED.add(key)
-    swapped = compiled.with_data(obs_value=y, crisis_years=crisis)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        idata = nutpie.sample(
-            swapped,
-            draws=settings.draws,
-            tune=settings.tune,
-            chains=settings.chains,
-            cores=1,  # one thread per dask worker: workers, not chains, are the parallel unit
-            seed=seed,
-            target_accept=settings.target_accept,
-            progress_bar=False,
-            store_unconstrained=False,
-            store_gradient=False,
-        )
-        post = idata.posterior[groups]
-        rhat = az.rhat(post)
-        ess = az.ess(post, method="bulk")
-    n = settings.draws * settings.chains
-    draws = {g: post[g].values.reshape(n, -1) for g in groups}
-    diag = {
-        "divergences": int(idata.sample_stats["diverging"].sum()),
-        "max_rhat": float(max(np.nanmax(np.asarray(v.values, dtype=float)) for v in rhat.data_vars.values())),
-        "min_ess_bulk": float(min(np.nanmin(np.asarray(v.values, dtype=float)) for v in ess.data_vars.values())),
-    }
-    return draws, diag
 
 
 def sbc_simulation(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings: SBCSettings, index: int) -> dict:
@@ -540,7 +206,7 @@ def sbc_simulation(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings: S
     seed = task_seed(settings.seed, index)
     model = generator_model(spec, lens, inputs)
     truth, y, crisis = simulate_history(model, seed)
-    draws, diag = _fit_draws(spec, lens, inputs, settings, y, crisis, seed, model)
+    draws, diag = refit_draws(spec, lens, inputs, settings, y, crisis, seed, model)
     groups = parameter_groups_in(model)
     true_flat = np.concatenate([np.ravel(truth[g]) for g in groups])
     draws_flat = np.concatenate([draws[g] for g in groups], axis=1)
@@ -572,7 +238,6 @@ def run_sbc(
     outs = map_tasks(client, sbc_simulation, args, on_done=on_done, key_prefix="sbc")
     ranks = np.array([o["ranks"] for o in outs], dtype=int)
     fits = [{k: v for k, v in o.items() if k != "ranks"} for o in outs]
-    workers = len(client.scheduler_info().get("workers", {})) if hasattr(client, "scheduler_info") else 0
     return SBCResult(
         settings,
         lens.name,
@@ -580,7 +245,7 @@ def run_sbc(
         ranks,
         fits,
         seconds=time.perf_counter() - t0,
-        workers=workers,
+        workers=worker_count(client),
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
 
@@ -632,7 +297,7 @@ def plot_ecdf_differences(result: SBCResult, *, ncols: int = 8, prob: float = BA
     """ECDF of the fractional ranks minus the uniform CDF, with a simultaneous ``prob`` band."""
     null = ecdf_null(result.n_sims, result.ranks_max, seed=result.settings.seed)
     z, lo, hi = ecdf_band(result.n_sims, result.ranks_max, null, prob)
-    counts = _ecdf_counts(result.ranks, result.ranks_max) / result.n_sims
+    counts = ecdf_counts(result.ranks, result.ranks_max) / result.n_sims
     fig, axes = _grid(len(result.parameters), ncols)
     for j, ax in enumerate(axes):
         ax.fill_between(z, lo, hi, step="mid", color="0.85", lw=0)
@@ -650,7 +315,8 @@ def plot_ecdf_differences(result: SBCResult, *, ncols: int = 8, prob: float = BA
     return fig
 
 
-def _png(fig, alt: str) -> str:
+def embed_png(fig, alt: str) -> str:
+    """Embed the figure as an ``<img>`` holding a base64 PNG (the backtest section uses it too)."""
     import base64
     import io
 
@@ -712,24 +378,22 @@ def sbc_section(result: SBCResult | dict | str | Path) -> tuple[str, str]:
         "probability of the rank ECDF; its p-value is simulated under exact uniformity; χ²: rank histogram for reference; "
         "mean rank / L should be near 0.5):</p>"
         + table
-        + _png(plot_rank_histograms(result), "SBC rank histograms")
-        + _png(plot_ecdf_differences(result), "SBC ECDF differences")
+        + embed_png(plot_rank_histograms(result), "SBC rank histograms")
+        + embed_png(plot_ecdf_differences(result), "SBC ECDF differences")
     )
     return SECTION_TITLE, body
 
 
 __all__ = [
+    "SECTION_TITLE",
     "SBCResult",
     "SBCSettings",
-    "chi2_uniformity",
-    "ecdf_gamma",
-    "ecdf_pvalue",
+    "embed_png",
     "load_sbc",
-    "rank_histogram",
-    "rank_statistic",
+    "plot_ecdf_differences",
+    "plot_rank_histograms",
     "run_sbc",
     "save_sbc",
     "sbc_section",
     "sbc_simulation",
-    "uniformity_table",
 ]

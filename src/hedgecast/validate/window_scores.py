@@ -1,0 +1,250 @@
+"""Scoring one backtest window: every forecaster on every target, as rows of scored cells.
+
+Targets (scores from :data:`hedgecast.validate.scoring.METRICS`, all lower-is-better):
+
+* every indicator in every test year where it was observed: **CRPS**, in the model's
+  standardized space of the *training window*. Indicators with fewer than
+  :data:`MIN_TRAIN_OBS` observations up to the cut-off are not scored (no baseline can be
+  built for them) and are listed as exclusions;
+* **crisis years**: log score and Brier, per year and for "at least one crisis in the
+  window". The model's probability is the mean over draws of its crisis hazard;
+* **trajectory classes** at the window's last year: log score, RPS and Brier, against the
+  class of the realised path (the posterior-mean latent path of a full-record fit, in the
+  training window's units). Only windows whose training history contains 2014–2016 are
+  scored: the rupture rule measures depth against the 2015–16 fall.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from hedgecast.dims import SAMPLE_DIMS
+from hedgecast.forecasting.trajectories import classify
+from hedgecast.inputs.history import History
+from hedgecast.inputs.spec import ModelSpec
+from hedgecast.model.equations import ModelInputs, model_inputs
+from hedgecast.priors.lenses import Lens
+from hedgecast.validate.baselines import (
+    baseline_paths,
+    climatology_ensemble,
+    crisis_climatology,
+    crisis_persistence,
+    persistence_ensemble,
+)
+from hedgecast.validate.scoring import METRICS, crps_ensemble, smoothed_probabilities
+from hedgecast.validate.windows import Window, simulate, standardize
+
+MIN_TRAIN_OBS = 3
+FORECASTERS = ("model_conditional", "model_unconditional", "persistence", "climatology")
+CLASS_ORDER = ("rupture", "managed_erosion", "transactional_equilibrium", "strategic_alignment")
+#: the years the rupture rule measures depth against: a window scores classes only if it trains on them
+RUPTURE_REFERENCE_YEARS = frozenset({2014, 2015, 2016})
+
+
+def cell(window: Window, target: str, year: int, forecaster: str, metric: str, value: float) -> dict:
+    """Make one scored cell: a row of :attr:`hedgecast.validate.backtest.BacktestResult.cells`."""
+    return {"window": window.name, "target": target, "year": int(year), "forecaster": forecaster, "metric": metric, "value": float(value)}
+
+
+def exclusion(window: Window, target: str, reason: str) -> dict:
+    """Record a target the window does not score, and why."""
+    return {"window": window.name, "target": target, "reason": reason}
+
+
+def class_order(spec: ModelSpec) -> list[str]:
+    """Classes from coldest to warmest when the spec uses the standard names, else spec order."""
+    return list(CLASS_ORDER) if sorted(CLASS_ORDER) == sorted(spec.class_names) else list(spec.class_names)
+
+
+def class_labels(spec: ModelSpec, states: xr.DataArray, crisis: xr.DataArray, history_states: xr.DataArray, year: int) -> np.ndarray:
+    """Class of every path at ``year``, as indices into :func:`class_order`."""
+    lab = classify(spec.trajectories, states, crisis, history_states, [year]).sel(year=year)
+    order = class_order(spec)
+    remap = np.array([order.index(c) for c in spec.class_names])
+    return remap[np.asarray(lab.values, dtype=int)]
+
+
+def realised_path(full_posterior: xr.Dataset, full_inputs: ModelInputs, train_inputs: ModelInputs, spec: ModelSpec) -> xr.DataArray:
+    """Return the posterior-mean latent path of a full-record fit, in the training window's channel units.
+
+    A channel's unit is one sd of its anchor indicator over the fitted years, so the
+    two fits' units differ; the anchor's two scalings map one onto the other.
+    """
+    mean = full_posterior["state"].mean(SAMPLE_DIMS)
+    out = []
+    for c in spec.channel_names:
+        anchor = spec.channels[c].anchor
+        f, t = full_inputs.scaling.loc[anchor], train_inputs.scaling.loc[anchor]
+        out.append((mean.sel(channel=c) * f["sd"] + f["mean"] - t["mean"]) / t["sd"])
+    return xr.concat(out, dim="channel").transpose("year", "channel")
+
+
+def simulate_models(
+    post: xr.Dataset, spec: ModelSpec, lens: Lens, inputs: ModelInputs, history: History, years: list[int], seed: int
+) -> dict:
+    """Simulate the test years from the window's posterior, unconditionally and with the realised drivers and war."""
+    return {
+        "model_unconditional": simulate(post, spec, lens, inputs, years, seed=seed),
+        "model_conditional": simulate(
+            post,
+            spec,
+            lens,
+            inputs,
+            years,
+            drivers=history.drivers.loc[years, spec.continuous_drivers].to_numpy(dtype=float).T,
+            war=np.array([spec.war_states.index(s) for s in history.war.loc[years]]),
+            seed=seed,
+        ),
+    }
+
+
+def score_indicators(window: Window, sims: dict, spec: ModelSpec, history: History, inputs: ModelInputs, m: int) -> tuple[list, list]:
+    """CRPS of every forecaster for every observed indicator cell, in the training window's standardized space."""
+    years = window.years
+    truth = standardize(history, spec, inputs.scaling, years)
+    train_z = inputs.standardized
+    cells: list[dict] = []
+    exclusions: list[dict] = []
+    for name in spec.indicator_names:
+        n_train = int(train_z[name].notna().sum())
+        if n_train < MIN_TRAIN_OBS:
+            reason = f"{n_train} observation(s) up to {window.cutoff}: fewer than {MIN_TRAIN_OBS}, no baseline"
+            exclusions.append(exclusion(window, name, reason))
+            continue
+        observed = truth[name].dropna()
+        if observed.empty:
+            exclusions.append(exclusion(window, name, f"not observed in {window.first}–{window.last}"))
+            continue
+        ens = {
+            "persistence": dict(zip(years, persistence_ensemble(train_z[name], years, m))),
+            "climatology": dict(zip(years, climatology_ensemble(train_z[name], years))),
+        }
+        for label, sim in sims.items():
+            z = sim["z"].sel(indicator=name).stack(sample=SAMPLE_DIMS).transpose("year", "sample")
+            ens[label] = {y: z.sel(year=y).values for y in years}
+        for year, y in observed.items():
+            cells.extend(cell(window, name, year, label, "crps", crps_ensemble(ens[label][year], y)) for label in FORECASTERS)
+    return cells, exclusions
+
+
+def score_crises(window: Window, sims: dict, history: History, train_hist: History) -> tuple[list, dict]:
+    """Log score and Brier of every forecaster for crisis per year and for any crisis in the window."""
+    years = window.years
+    outcome = history.crisis.loc[years].to_numpy(dtype=int)
+    p_year = {label: sim["hazard"].mean(SAMPLE_DIMS).values for label, sim in sims.items()}
+    p_any = {label: float((1 - (1 - sim["hazard"]).prod("year")).mean()) for label, sim in sims.items()}
+    for label, p in (("climatology", crisis_climatology(train_hist.crisis)), ("persistence", crisis_persistence(train_hist.crisis))):
+        p_year[label] = np.full(len(years), p)
+        p_any[label] = 1 - (1 - p) ** len(years)
+    cells: list[dict] = []
+    for label in FORECASTERS:
+        probs = np.stack([1 - p_year[label], p_year[label]], axis=-1)
+        for metric in ("log_score", "brier"):
+            cells.extend(cell(window, "crisis_year", year, label, metric, v) for year, v in zip(years, METRICS[metric](probs, outcome)))
+        any_outcome = int(outcome.max())
+        for metric in ("log_score", "brier"):
+            v = METRICS[metric](np.array([1 - p_any[label], p_any[label]]), any_outcome)
+            cells.append(cell(window, "crisis_any", window.last, label, metric, v))
+    info = {label: {"p_by_year": [float(v) for v in p_year[label]], "p_any": p_any[label]} for label in FORECASTERS}
+    return cells, info
+
+
+def class_exclusion(window: Window, inputs: ModelInputs, full_fit: dict | None) -> dict | None:
+    """Why the window cannot score trajectory classes, or None if it can."""
+    if not RUPTURE_REFERENCE_YEARS <= set(inputs.years):
+        reason = "the rupture rule measures depth against the 2015–16 fall, which lies in the test years"
+        return exclusion(window, "trajectory_class", reason)
+    if full_fit is None:
+        return exclusion(window, "trajectory_class", "no full-record fit to define the realised path")
+    return None
+
+
+def score_classes(
+    window: Window, sims: dict, post: xr.Dataset, spec: ModelSpec, history: History, inputs: ModelInputs, full_fit: dict, seed: int
+) -> tuple[list, dict]:
+    """Log score, RPS and Brier of every forecaster's class probabilities at the window's last year."""
+    years = window.years
+    train_hist = history.truncate(window.cutoff)
+    m = post.sizes["chain"] * post.sizes["draw"]
+    order = class_order(spec)
+    full_inputs = model_inputs(spec, history.truncate(full_fit["cutoff"]))
+    realised = realised_path(full_fit["posterior"], full_inputs, inputs, spec)
+    real_crisis = xr.DataArray(history.crisis.loc[years].to_numpy(dtype=int), dims="year", coords={"year": years})
+    real_label = int(class_labels(spec, realised.sel(year=years), real_crisis, realised.sel(year=inputs.years), window.last))
+    probs = {}
+    for label, sim in sims.items():
+        lab = class_labels(spec, sim["state"], sim["crisis"], post["state"].transpose("chain", "draw", "year", "channel"), window.last)
+        probs[label] = smoothed_probabilities(lab.reshape(-1), len(order))
+    rng = np.random.default_rng([seed, 99])
+    train_path = post["state"].mean(SAMPLE_DIMS).transpose("year", "channel")
+    for label, p_c in (("persistence", crisis_persistence(train_hist.crisis)), ("climatology", crisis_climatology(train_hist.crisis))):
+        paths = baseline_paths(train_path, years, m, label, rng)
+        crisis = xr.DataArray((rng.random((m, len(years))) < p_c).astype(np.int8), dims=("draw", "year"), coords={"year": years})
+        lab = class_labels(spec, paths, crisis, train_path, window.last)
+        probs[label] = smoothed_probabilities(lab.reshape(-1), len(order))
+    cells = [
+        cell(window, "trajectory_class", window.last, label, metric, METRICS[metric](probs[label], real_label))
+        for label in FORECASTERS
+        for metric in ("log_score", "rps", "brier")
+    ]
+    classes = {
+        "order": order,
+        "realised": order[real_label],
+        "probabilities": {k: dict(zip(order, map(float, v))) for k, v in probs.items()},
+    }
+    return cells, classes
+
+
+def score_window(
+    window: Window,
+    fit: dict,
+    spec: ModelSpec,
+    lens: Lens,
+    history: History,
+    *,
+    seed: int,
+    full_fit: dict | None = None,
+) -> dict:
+    """Forecast ``window`` from its fit with every forecaster and score every target."""
+    train_hist = history.truncate(window.cutoff)
+    inputs = model_inputs(spec, train_hist)
+    post = fit["posterior"]
+    m = post.sizes["chain"] * post.sizes["draw"]
+    sims = simulate_models(post, spec, lens, inputs, history, window.years, seed)
+    cells, exclusions = score_indicators(window, sims, spec, history, inputs, m)
+    crisis_cells, crisis_info = score_crises(window, sims, history, train_hist)
+    cells += crisis_cells
+    classes: dict[str, Any] = {}
+    skip = class_exclusion(window, inputs, full_fit)
+    if skip is not None:
+        exclusions.append(skip)
+    else:
+        class_cells, classes = score_classes(window, sims, post, spec, history, inputs, full_fit, seed)
+        cells += class_cells
+    return {
+        "window": window.name,
+        "cutoff": window.cutoff,
+        "years": window.years,
+        "cells": cells,
+        "exclusions": exclusions,
+        "crisis": crisis_info,
+        "classes": classes,
+        "diagnostics": fit["diagnostics"],
+    }
+
+
+__all__ = [
+    "CLASS_ORDER",
+    "FORECASTERS",
+    "MIN_TRAIN_OBS",
+    "class_labels",
+    "class_order",
+    "realised_path",
+    "score_classes",
+    "score_crises",
+    "score_indicators",
+    "score_window",
+]
