@@ -24,6 +24,7 @@ from pathlib import Path
 import arviz as az
 
 from hedgecast.config import Paths
+from hedgecast.model.fit_key import fit_key
 from hedgecast.errors import RunError, suggest
 
 PACKAGES = ("hedgecast", "pymc", "pytensor", "nutpie", "arviz", "numpy", "pandas", "xarray", "scipy", "pymc-extras")
@@ -136,6 +137,7 @@ def save_run(fit, forecast, paths: Paths, *, headline: dict, extra: dict | None 
             "lens": {"name": fit.lens.name, "fingerprint": fit.lens.fingerprint(), "sha256": file_sha256(tmp / "lens.toml")},
             "data": data_hashes(paths),
             "settings": fit.settings.__dict__,
+            "fit_key": fit_key(fit.spec, fit.lens, fit.inputs, fit.settings),
             "history_years": [fit.inputs.years[0], fit.inputs.years[-1]],
             "diagnostics": fit.diagnostics.to_dict(),
             "headline": headline,
@@ -223,6 +225,17 @@ def list_runs(paths: Paths) -> list[SavedRun]:
         except (OSError, json.JSONDecodeError):
             continue
     return out
+
+
+def find_reusable(paths: Paths, key: str) -> SavedRun | None:
+    """The newest saved run with fit key ``key`` whose diagnostics passed, or None.
+
+    Runs saved before fit keys existed (0.1) have none and are never reused.
+    """
+    for run in reversed(list_runs(paths)):
+        if run.manifest.get("fit_key") == key and run.manifest.get("diagnostics", {}).get("passed"):
+            return run
+    return None
 
 
 def load_run(run_id: str, paths: Paths, spec=None) -> SavedRun:

@@ -37,6 +37,7 @@ class Fit:
     settings: SamplerSettings
     workbench: Workbench
     notes: list[str] = field(default_factory=list)  # e.g. what a run saved by an older version lacked
+    reused_from: str | None = None  # the saved run this fit was loaded from instead of refitting
     _forecasts: dict = field(default_factory=dict)
 
     @property
@@ -112,12 +113,36 @@ class Workbench:
         """Names of every lens under ``models/lenses/``, baseline first."""
         return [p.stem for p in list_lenses(self.paths)]
 
-    def load_fit(self, run_id: str) -> Fit:
-        """A saved run as a :class:`Fit`, without refitting (spec version must match)."""
+    def fit_or_reuse(self, lens: Lens | str = "baseline", settings: SamplerSettings | None = None, *, refit: bool = False, progress: bool = False) -> Fit:
+        """Fit ``lens``, or reuse a saved passing run with the same fit key (see :mod:`hedgecast.model.fit_key`).
+
+        The key covers the model code, the data, the lens's fitted priors and the sampler
+        settings, so a reused fit is the fit this call would make. ``refit=True`` always fits.
+        ``fit.reused_from`` names the run reused (None when fitted).
+        """
+        from hedgecast.model.fit_key import fit_key
+        from hedgecast.runs import find_reusable
+
+        lens = self.lens(lens) if isinstance(lens, (str, Path)) else lens
+        settings = settings or SamplerSettings()
+        run = None if refit else find_reusable(self.paths, fit_key(self.spec, lens, self.inputs, settings))
+        if run is None:
+            return self.fit(lens, settings, progress=progress)
+        with timing.stage("reuse"):
+            fit = self.load_fit(run.id, lens=lens)
+        fit.reused_from = run.id
+        return fit
+
+    def load_fit(self, run_id: str, *, lens: Lens | None = None) -> Fit:
+        """A saved run as a :class:`Fit`, without refitting (spec version must match).
+
+        ``lens`` replaces the run's own copy of its lens — for a reused fit, whose key
+        guarantees the fitted priors are the same, so the current provenance is shown.
+        """
         from hedgecast.runs import load_run
 
         run = load_run(run_id, self.paths, spec=self.spec)
-        lens = Lens.load(run.lens_path, self.spec, self.paths)
+        lens = lens or Lens.load(run.lens_path, self.spec, self.paths)
         manifest = run.manifest
         settings = SamplerSettings(**manifest["settings"])
         d = manifest["diagnostics"]

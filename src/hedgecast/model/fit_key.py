@@ -1,0 +1,61 @@
+"""What determines a fit, as one key: equal keys mean the saved fit can be reused, not refitted.
+
+A fit is a function of the model's equations (the code that builds and compiles it, and the
+versions of the libraries that sample it), the data it is fitted to (the model's input arrays,
+after all processing), the lens's *fitted* priors (their families and hyperparameter values —
+not their provenance, and not the forecast-only priors, which never enter the fit) and the
+sampler settings with the seed. The package's version string is not part of the key: it does
+not change between commits, the source code does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import json
+from dataclasses import asdict
+from functools import cache
+from importlib import metadata
+
+import numpy as np
+
+#: modules whose source defines the fitted model (their text is hashed)
+MODEL_CODE = ("hedgecast.model.equations", "hedgecast.model.fit", "hedgecast.model.numba_cache")
+#: libraries whose versions can change the draws
+SAMPLING_LIBRARIES = ("pymc", "pytensor", "nutpie", "numba", "numpy", "scipy")
+
+
+@cache
+def code_digest() -> str:
+    """SHA-256 of the model-building code and the sampling libraries' versions."""
+    h = hashlib.sha256()
+    for name in MODEL_CODE:
+        h.update(inspect.getsource(importlib.import_module(name)).encode())
+    for lib in SAMPLING_LIBRARIES:
+        h.update(f"{lib}={metadata.version(lib)};".encode())
+    return h.hexdigest()
+
+
+def inputs_digest(inputs) -> str:
+    """SHA-256 of the arrays the model is fitted to (drivers, war states, crises, observations, years)."""
+    h = hashlib.sha256()
+    for arr in (inputs.drivers, inputs.war_index, inputs.crisis, inputs.obs_indicator, inputs.obs_year, inputs.obs_value):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(repr(list(inputs.years)).encode())
+    return h.hexdigest()
+
+
+def fit_key(spec, lens, inputs, settings) -> str:
+    """The key of fitting ``lens`` to ``inputs`` with ``settings`` under ``spec`` (hex SHA-256)."""
+    from hedgecast.model.equations import hyperparameter_labels, hyperparameter_vector, prior_structure
+
+    parts = {
+        "code": code_digest(),
+        "spec": spec.sha256,
+        "inputs": inputs_digest(inputs),
+        "structure": [list(s) for s in prior_structure(lens)],
+        "hyperparameters": dict(zip(hyperparameter_labels(lens), hyperparameter_vector(lens).tolist(), strict=True)),
+        "settings": asdict(settings),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
