@@ -18,8 +18,6 @@ from dataclasses import asdict
 from functools import cache
 from importlib import metadata
 
-import numpy as np
-
 #: modules whose source defines the fitted model (their text is hashed)
 MODEL_CODE = ("hedgecast.model.equations", "hedgecast.model.fit", "hedgecast.model.numba_cache")
 #: libraries whose versions can change the draws
@@ -37,23 +35,15 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
-def inputs_digest(inputs) -> str:
-    """SHA-256 of the arrays the model is fitted to (drivers, war states, crises, observations, years)."""
-    h = hashlib.sha256()
-    for arr in (inputs.drivers, inputs.war_index, inputs.crisis, inputs.obs_indicator, inputs.obs_year, inputs.obs_value):
-        h.update(np.ascontiguousarray(arr).tobytes())
-    h.update(repr(list(inputs.years)).encode())
-    return h.hexdigest()
-
-
 def fit_key(spec, lens, inputs, settings) -> str:
-    """The key of fitting ``lens`` to ``inputs`` with ``settings`` under ``spec`` (hex SHA-256)."""
+    """Return the key of fitting ``lens`` to ``inputs`` with ``settings`` under ``spec`` (hex SHA-256)."""
     from hedgecast.model.equations import hyperparameter_labels, hyperparameter_vector, prior_structure
+    from hedgecast.model.fit import inputs_key
 
     parts = {
         "code": code_digest(),
         "spec": spec.sha256,
-        "inputs": inputs_digest(inputs),
+        "inputs": inputs_key(inputs),
         "structure": [list(s) for s in prior_structure(lens)],
         "hyperparameters": dict(zip(hyperparameter_labels(lens), hyperparameter_vector(lens).tolist(), strict=True)),
         "settings": asdict(settings),
