@@ -24,7 +24,7 @@ from pathlib import Path
 import arviz as az
 
 from hedgecast.config import Paths
-from hedgecast.model.fit_key import fit_key
+from hedgecast.model.fit_key import fit_key, forecast_key
 from hedgecast.errors import RunError, suggest
 
 PACKAGES = ("hedgecast", "pymc", "pytensor", "nutpie", "arviz", "numpy", "pandas", "xarray", "scipy", "pymc-extras")
@@ -138,6 +138,7 @@ def save_run(fit, forecast, paths: Paths, *, headline: dict, extra: dict | None 
             "data": data_hashes(paths),
             "settings": fit.settings.__dict__,
             "fit_key": fit_key(fit.spec, fit.lens, fit.inputs, fit.settings),
+            "forecast_key": None if forecast is None else forecast_key(fit, forecast.data.attrs["seed"], forecast.scenarios),
             "history_years": [fit.inputs.years[0], fit.inputs.years[-1]],
             "diagnostics": fit.diagnostics.to_dict(),
             "headline": headline,

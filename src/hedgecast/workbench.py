@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import arviz as az
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -51,6 +52,23 @@ class Fit:
         if key not in self._forecasts:
             self._forecasts[key] = forecast(self.idata, self.spec, self.lens, self.inputs, scenarios, seed)
         return self._forecasts[key]
+
+    def reuse_saved_forecast(self, saved_key: str | None) -> bool:
+        """Take the forecast of every scenario from ``idata.predictions`` if it is the one
+        :meth:`forecast` would compute now (same fit, lens, seed, scenarios and code)."""
+        from hedgecast.model.fit_key import forecast_key
+
+        if "predictions" not in self.idata.groups() or saved_key is None:
+            return False
+        scenarios = list(self.spec.scenarios)
+        if list(self.idata.predictions["scenario"].values) != scenarios or saved_key != forecast_key(self, self.settings.seed, scenarios):
+            return False
+        data = self.idata.predictions.copy()
+        for name, da in data.data_vars.items():
+            if da.dtype == np.float32:  # stored in single precision
+                data[name] = da.astype(np.float64)
+        self._forecasts[(None, self.settings.seed, self.lens.fingerprint())] = Forecast(data, self.spec)
+        return True
 
     def posterior_predictive(self) -> xr.DataArray:
         """Replicated indicators (standardized) for every year, observed or not: dims ``(chain, draw, indicator, year)``.
@@ -130,7 +148,8 @@ class Workbench:
             return self.fit(lens, settings, progress=progress)
         with timing.stage("reuse"):
             fit = self.load_fit(run.id, lens=lens)
-        fit.reused_from = run.id
+            fit.reused_from = run.id
+            fit.reuse_saved_forecast(run.manifest.get("forecast_key"))
         return fit
 
     def load_fit(self, run_id: str, *, lens: Lens | None = None) -> Fit:

@@ -150,18 +150,40 @@ def _workbench():
     return Workbench.load(STATE["root"])
 
 
-def _fit_lenses(wb, lenses: list, settings, progress: Progress):
-    """Fit lenses already loaded (so checked: see :func:`hedgecast.cli.options.load_lenses`)."""
+def _fit_lenses(wb, lenses: list, settings, progress: Progress, *, reuse: bool = False, refit: bool = False):
+    """Fit lenses already loaded (so checked: see :func:`hedgecast.cli.options.load_lenses`).
+
+    With ``reuse``, a lens whose fit key matches a saved passing run is loaded, not refitted
+    (``refit`` forces fitting); each fit the report makes is then saved as a run, so the next
+    report can reuse it.
+    """
     fits = []
     for lens in lenses:
         task = _step(progress, f"Fitting lens [bold]{lens.name}[/] ({settings.chains}×{settings.draws} draws; first fit compiles the model)")
         t0 = time.perf_counter()
-        fit = wb.fit(lens, settings)
+        fit = wb.fit_or_reuse(lens, settings, refit=refit) if reuse else wb.fit(lens, settings)
         d = fit.diagnostics
         flag = "[green]ok[/]" if d.passed else "[red]diagnostics failed[/]"
-        _done(progress, task, f"Fitted [bold]{lens.name}[/] in {time.perf_counter() - t0:.0f}s — R-hat {d.max_rhat:.3f}, bulk ESS {d.min_ess_bulk:.0f}, {d.divergences} divergences {flag}")
+        how = f"Reused [bold]{lens.name}[/] from run {fit.reused_from}" if fit.reused_from else f"Fitted [bold]{lens.name}[/]"
+        _done(progress, task, f"{how} in {time.perf_counter() - t0:.0f}s — R-hat {d.max_rhat:.3f}, bulk ESS {d.min_ess_bulk:.0f}, {d.divergences} divergences {flag}")
         fits.append(fit)
     return fits
+
+
+def reused_or_saved_runs(wb, fits, forecast):
+    """Save every fit the report made as a run (the main one with its forecast); return the main run.
+
+    A reused fit is not saved again: its run is returned as it is.
+    """
+    from hedgecast.runs import load_run, save_run
+
+    for fit in fits[1:]:
+        if not fit.reused_from:
+            save_run(fit, None, wb.paths, headline={})
+    main = fits[0]
+    if main.reused_from:
+        return load_run(main.reused_from, wb.paths)
+    return save_run(main, forecast, wb.paths, headline=forecast.headline(2030))
 
 
 def _probability_table(fc, year: int) -> Table:
@@ -307,8 +329,14 @@ def report(
     compare: Annotated[bool, typer.Option("--compare/--no-compare", help="Fit every lens for the report's Lenses section (default: on when --lens is not given).")] = True,
     out_path: Annotated[Path | None, typer.Option("--out", help="Report path. Default: reports/turkiye-russia.html")] = None,
     allow_warnings: AllowOpt = False,
+    refit: Annotated[bool, typer.Option("--refit", help="Refit every lens, even when a saved run with the same inputs could be reused.")] = False,
 ) -> None:
-    """The main job: fit, forecast every scenario, compare the lenses, save the run, write the HTML report."""
+    """The main job: fit, forecast every scenario, compare the lenses, save the run, write the HTML report.
+
+    A lens whose spec, priors, data, sampler settings, seed and model code are unchanged since
+    a saved passing run is reused from that run, not refitted (``--refit`` forces fitting); the
+    report says which lenses were reused.
+    """
     from hedgecast import timing
     from hedgecast.report.build import write_atomic
     from hedgecast.runs import save_run
@@ -322,23 +350,28 @@ def report(
         names = list(lens or ["baseline"])
         if compare and not lens:
             names += [n for n in wb.lenses() if n not in names]
-        fits = _fit_lenses(wb, load_lenses(wb, names), settings, progress)
+        fits = _fit_lenses(wb, load_lenses(wb, names), settings, progress, reuse=True, refit=refit)
         main_fit = fits[0]
         task = _step(progress, f"Forecasting {len(wb.spec.scenarios)} scenarios × {len(wb.spec.forecast_years)} years × {main_fit.diagnostics.n_samples} draws")
         fc = main_fit.forecast()
         _done(progress, task)
-        task = _step(progress, "Saving the run")
-        run = save_run(main_fit, fc, wb.paths, headline=fc.headline(2030))
-        _done(progress, task, f"Saved run {run.id}")
+        task = _step(progress, "Saving the runs")
+        run = reused_or_saved_runs(wb, fits, fc)
+        _done(progress, task, f"Run {run.id}" + (" (reused)" if main_fit.reused_from else " saved"))
         task = _step(progress, "Writing the report")
+        manifest = {**run.manifest, "fits": {f.lens.name: f"reused run {f.reused_from}" if f.reused_from else "fitted" for f in fits}}
         with timing.stage("report writing"):
-            path = write_report(wb, main_fit, fc, run_manifest=run.manifest, compare_fits=fits[1:], out_path=out_path)
+            path = write_report(wb, main_fit, fc, run_manifest=manifest, compare_fits=fits[1:], out_path=out_path)
         _done(progress, task, f"Wrote {path}")
     spent = {**timing.since(before), "total": time.perf_counter() - t0}
-    write_atomic(run.path / "timings.json", json.dumps({k: round(v, 3) for k, v in spent.items()}, indent=1))
+    # where the time went: beside the report always, and in the run when this report made it
+    timings = json.dumps({k: round(v, 3) for k, v in spent.items()}, indent=1)
+    write_atomic(wb.paths.reports / "timings.json", timings)
+    if not main_fit.reused_from:
+        write_atomic(run.path / "timings.json", timings)
     out.print(_probability_table(fc, 2030))
     out.print(f"report: [bold]{path}[/]")
-    out.print("time: " + ", ".join(f"{k} {spent[k]:.1f} s" for k in ("total", "fit", "compile", "sampling", "forecast", "report writing") if k in spent), highlight=False)
+    out.print("time: " + ", ".join(f"{k} {spent[k]:.1f} s" for k in ("total", "fit", "reuse", "compile", "sampling", "forecast", "report writing") if k in spent), highlight=False)
     _raise_if_diagnostics_failed(fits, allow_warnings, f" (the report at {path} says so on top)")
 
 

@@ -20,15 +20,22 @@ from importlib import metadata
 
 #: modules whose source defines the fitted model (their text is hashed)
 MODEL_CODE = ("hedgecast.model.equations", "hedgecast.model.fit", "hedgecast.model.numba_cache")
+#: modules whose source defines the forecast simulated from a fit
+FORECAST_CODE = (
+    "hedgecast.forecasting.forecast",
+    "hedgecast.forecasting.simulate",
+    "hedgecast.forecasting.scenarios",
+    "hedgecast.forecasting.trajectories",
+)
 #: libraries whose versions can change the draws
 SAMPLING_LIBRARIES = ("pymc", "pytensor", "nutpie", "numba", "numpy", "scipy")
 
 
 @cache
-def code_digest() -> str:
-    """SHA-256 of the model-building code and the sampling libraries' versions."""
+def code_digest(modules: tuple[str, ...] = MODEL_CODE) -> str:
+    """SHA-256 of the source of ``modules`` and the sampling libraries' versions."""
     h = hashlib.sha256()
-    for name in MODEL_CODE:
+    for name in modules:
         h.update(inspect.getsource(importlib.import_module(name)).encode())
     for lib in SAMPLING_LIBRARIES:
         h.update(f"{lib}={metadata.version(lib)};".encode())
@@ -47,5 +54,18 @@ def fit_key(spec, lens, inputs, settings) -> str:
         "structure": [list(s) for s in prior_structure(lens)],
         "hyperparameters": dict(zip(hyperparameter_labels(lens), hyperparameter_vector(lens).tolist(), strict=True)),
         "settings": asdict(settings),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def forecast_key(fit, seed: int, scenarios) -> str:
+    """The key of a forecast: the fit's key, the whole lens (its forecast-only priors included),
+    the seed, the scenarios (by name, in order) and the forecasting code."""
+    parts = {
+        "fit": fit_key(fit.spec, fit.lens, fit.inputs, fit.settings),
+        "lens": fit.lens.fingerprint(),
+        "seed": int(seed),
+        "scenarios": list(scenarios),
+        "code": code_digest(FORECAST_CODE),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

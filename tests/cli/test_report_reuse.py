@@ -1,0 +1,92 @@
+"""`hedgecast report` fits only what changed: unchanged lenses are reused from saved runs, an edited one is refitted."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from hedgecast.cli import main as cli
+from hedgecast.model.fit import Diagnostics
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSING = Diagnostics(1.001, 1000.0, 1000.0, 0, 40)
+ARGS = ("report", "--lens", "baseline", "--lens", "kusa_2022", "--draws", "20", "--chains", "2", "--tune", "0")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("HEDGECAST_ROOT", raising=False)
+    root = tmp_path / "proj"
+    for sub in ("models", "data"):
+        shutil.copytree(ROOT / sub, root / sub)
+    shutil.copyfile(ROOT / "pyproject.toml", root / "pyproject.toml")
+    return root
+
+
+@pytest.fixture
+def fits_and_reports(monkeypatch: pytest.MonkeyPatch):
+    """Fits without NUTS (prior draws, standing for a passing fit), and a stub report that records what it was given."""
+    from hedgecast.workbench import Workbench
+
+    original, record = Workbench.fit, {"fitted": [], "manifests": []}
+
+    def fit(self, lens="baseline", settings=None, **kwargs):
+        record["fitted"].append(getattr(lens, "name", lens))
+        result = original(self, lens, dataclasses.replace(settings, sampler="mock"))
+        result.settings, result.diagnostics = settings, PASSING  # keyed as the command asked
+        return result
+
+    def build_report(fit, fc, path, **kwargs):
+        record["manifests"].append(kwargs.get("run_info") or kwargs.get("run_manifest"))
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text("<html></html>", encoding="utf-8")
+        return Path(path)
+
+    monkeypatch.setattr(Workbench, "fit", fit)
+    monkeypatch.setattr("hedgecast.report.build.build_report", build_report)
+    return record
+
+
+def invoke(monkeypatch, capsys, *args) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "argv", ["hedgecast", *args])
+    with pytest.raises(SystemExit) as info:
+        cli.run()
+        raise SystemExit(0)
+    captured = capsys.readouterr()
+    return info.value.code or 0, captured.out + captured.err
+
+
+def test_unchanged_inputs_reuse_every_fit_and_an_edited_lens_refits_only_itself(project, fits_and_reports, monkeypatch, capsys):
+    code, out = invoke(monkeypatch, capsys, "--root", str(project), *ARGS)
+    assert code == 0, out
+    assert fits_and_reports["fitted"] == ["baseline", "kusa_2022"]
+    assert fits_and_reports["manifests"][-1]["fits"] == {"baseline": "fitted", "kusa_2022": "fitted"}
+    runs = sorted(p.name for p in (project / "runs").iterdir())
+    assert len(runs) == 2  # both fits saved, so both can be reused
+
+    code, out = invoke(monkeypatch, capsys, "--root", str(project), *ARGS)
+    assert code == 0, out
+    assert fits_and_reports["fitted"] == ["baseline", "kusa_2022"]  # nothing refitted
+    fits = fits_and_reports["manifests"][-1]["fits"]
+    assert set(fits) == {"baseline", "kusa_2022"} and all(v.startswith("reused run ") for v in fits.values())
+    assert "Reused" in out and len(list((project / "runs").iterdir())) == 2
+
+    lens = project / "models" / "lenses" / "kusa_2022.toml"
+    text = lens.read_text(encoding="utf-8")
+    edited, n = re.subn(r"(\[priors\.cushion\][^\[]*?\n(?:alpha|mu|sigma|beta) = )([0-9.]+)", lambda m: m.group(1) + str(float(m.group(2)) * 1.5), text, count=1)
+    assert n == 1, "the kusa lens has a cushion prior to edit"
+    lens.write_text(edited, encoding="utf-8")
+    code, out = invoke(monkeypatch, capsys, "--root", str(project), *ARGS)
+    assert code == 0, out
+    assert fits_and_reports["fitted"] == ["baseline", "kusa_2022", "kusa_2022"]
+    fits = fits_and_reports["manifests"][-1]["fits"]
+    assert fits["baseline"].startswith("reused run ") and fits["kusa_2022"] == "fitted"
+
+    code, out = invoke(monkeypatch, capsys, "--root", str(project), *ARGS, "--refit")
+    assert code == 0, out
+    assert fits_and_reports["fitted"][-2:] == ["baseline", "kusa_2022"]
