@@ -45,7 +45,12 @@ def test_main_prints_the_table_and_the_result_line(bench, monkeypatch, capsys, t
     fake_sampler = {"compile_s": 1.0, "sample_s": 2.0, "min_bulk_ess": 300.0, "divergences": 0}
     monkeypatch.setattr(bench, "bench_samplers", lambda *a, **k: {"baseline": {**fake_sampler, "min_bulk_ess": 30.0}, "hedgecast": dict(fake_sampler)})
     monkeypatch.setattr(bench, "bench_edits", lambda *a, **k: {"reweight_s": 0.01, "reweight_first_s": 0.03, "reweight_all_s": [0.03, 0.01, 0.01], "warm_refit_s": 5.0, "warm_refit_all_s": [5.0], "pareto_k": 0.1})
-    monkeypatch.setattr(bench, "bench_report", lambda quick: {"cold_s": 100.0, "warm_s": 50.0, "warm_stages": {"total": 40.0, "forecast": 2.0, "compile": 20.0}})
+    stages = {"total": 40.0, "forecast": 2.0, "compile": 20.0}
+    monkeypatch.setattr(
+        bench,
+        "bench_report",
+        lambda quick, cold=True: {"full_s": 50.0, "full_stages": stages, "edit_s": 25.0, "edit_stages": stages, "unchanged_s": 9.0, "unchanged_stages": stages, "edited_prior": "cushion"},
+    )
     real_fit = workbench.fit
 
     def mock_fit(lens, settings=None, **kw):
@@ -59,7 +64,21 @@ def test_main_prints_the_table_and_the_result_line(bench, monkeypatch, capsys, t
     assert bench.main(["--quick"]) == 0
     out = capsys.readouterr().out
     last = out.strip().splitlines()[-1]
-    assert re.fullmatch(r"RESULT ess_per_s_ratio=[0-9.]+ reweight_speedup=[0-9.]+ forecast_share=[0-9.]+", last), last
+    assert re.fullmatch(
+        r"RESULT ess_per_s_ratio=[0-9.]+ reweight_speedup=[0-9.]+ forecast_share=[0-9.]+ report_full_s=50.0 report_edit_s=25.0 "
+        r"report_unchanged_s=9.0 compile_new_process_s=1.0",
+        last,
+    ), last
     assert "ess_per_s_ratio=10.00" in last and "reweight_speedup=500.0" in last and "forecast_share=0.0500" in last
     saved = json.loads((tmp_path / "reports" / "benchmarks.json").read_text())
     assert saved["result"]["ess_per_s_ratio"] == pytest.approx(10.0)
+
+
+def test_the_benchmarks_prior_edit_changes_one_number_of_one_prior(bench, tmp_path):
+    lens = tmp_path / "kusa_2022.toml"
+    lens.write_text((ROOT / "models" / "lenses" / "kusa_2022.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    before = lens.read_text(encoding="utf-8").splitlines()
+    assert bench.edit_one_prior(lens) == "cushion"
+    after = lens.read_text(encoding="utf-8").splitlines()
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert len(changed) == 1 and changed[0][0].split("=")[0] == changed[0][1].split("=")[0]
