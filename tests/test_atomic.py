@@ -72,6 +72,7 @@ def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
     (root / "data" / "raw").mkdir(parents=True)
     (root / "data" / "curated" / "series.csv").write_text("series,year,value\n", encoding="utf-8")
     monkeypatch.setattr(runs, "git_commit", lambda root: "")  # no git in a temp folder
+    monkeypatch.setattr(runs, "fit_key", lambda *args: "fit-key")  # the stand-in fit has no model inputs
     return Paths(root)
 
 

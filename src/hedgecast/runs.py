@@ -99,14 +99,15 @@ _SINGLE = ("state", "indicator_value", "driver_value")
 
 
 def run_inference_data(idata: az.InferenceData, forecast) -> az.InferenceData:
-    """The fit's InferenceData plus the scenario forecast as its ``predictions`` group (a new object)."""
+    """The fit's InferenceData plus the scenario forecast as its ``predictions`` group (a new object; the fit's own without one)."""
+    if forecast is None:
+        return idata
     groups = {g: idata[g] for g in idata.groups()}
-    if forecast is not None:
-        pred = forecast.data.copy()
-        for name in _SINGLE:
-            if name in pred:
-                pred[name] = pred[name].astype("float32")
-        groups["predictions"] = pred
+    pred = forecast.data.copy()
+    for name in _SINGLE:
+        if name in pred:
+            pred[name] = pred[name].astype("float32")
+    groups["predictions"] = pred
     out = az.InferenceData(**groups)
     out.attrs.update(idata.attrs)
     return out
