@@ -228,7 +228,7 @@ def fit(lens: LensOpt = None, draws: DrawsOpt = 2000, tune: TuneOpt = 1500, chai
         fits = _fit_lenses(wb, lens or ["baseline"], settings, progress)
         for f in fits:
             fc = f.forecast()
-            run = save_run(f, fc, wb.paths, headline=fc.headline(2030))
+            run = save_run(f, fc, wb.paths, headline=fc.headline())
             out.print(f"saved run [bold]{run.id}[/]")
     _raise_if_diagnostics_failed(fits, allow_warnings)
 
@@ -237,7 +237,7 @@ def fit(lens: LensOpt = None, draws: DrawsOpt = 2000, tune: TuneOpt = 1500, chai
 def forecast(
     lens: LensOpt = None,
     scenario: Annotated[list[str] | None, typer.Option("--scenario", "-s", help="Scenario (repeatable). Default: all.")] = None,
-    year: Annotated[int, typer.Option(help="Year for the probability table.")] = 2030,
+    year: Annotated[int | None, typer.Option(help="Year for the probability table (default: the spec's first headline year).")] = None,
     draws: DrawsOpt = 2000,
     tune: TuneOpt = 1500,
     chains: ChainsOpt = 4,
@@ -257,7 +257,7 @@ def forecast(
     for f in fits:
         fc = f.forecast(scenario)
         out.print(f"[bold]Lens {f.lens.name}[/]")
-        out.print(_probability_table(fc, year))
+        out.print(_probability_table(fc, fc.spec.headline_year if year is None else year))
     _raise_if_diagnostics_failed(fits, allow_warnings)
 
 
@@ -279,7 +279,7 @@ def saved_sections(paths) -> list[tuple[str, str]]:
 
 def save_section(paths, stem: str, html: str) -> Path:
     """Keep a report section so later reports include it (written atomically)."""
-    from hedgecast.report.build import write_atomic
+    from hedgecast.files import write_atomic
 
     return write_atomic(paths.reports / "sections" / f"{stem}.html", html)
 
@@ -311,7 +311,7 @@ def report(
 ) -> None:
     """The main job: fit, forecast every scenario, compare the lenses, save the run, write the HTML report."""
     from hedgecast import timing
-    from hedgecast.report.build import write_atomic
+    from hedgecast.files import write_json
     from hedgecast.runs import save_run
 
     settings = _settings(draws, tune, chains, seed)
@@ -329,15 +329,15 @@ def report(
         fc = main_fit.forecast()
         _done(progress, task)
         task = _step(progress, "Saving the run")
-        run = save_run(main_fit, fc, wb.paths, headline=fc.headline(2030))
+        run = save_run(main_fit, fc, wb.paths, headline=fc.headline())
         _done(progress, task, f"Saved run {run.id}")
         task = _step(progress, "Writing the report")
         with timing.stage("report writing"):
             path = write_report(wb, main_fit, fc, run_manifest=run.manifest, compare_fits=fits[1:], out_path=out_path)
         _done(progress, task, f"Wrote {path}")
     spent = {**timing.since(before), "total": time.perf_counter() - t0}
-    write_atomic(run.path / "timings.json", json.dumps({k: round(v, 3) for k, v in spent.items()}, indent=1))
-    out.print(_probability_table(fc, 2030))
+    write_json(run.path / "timings.json", {k: round(v, 3) for k, v in spent.items()}, indent=1)
+    out.print(_probability_table(fc, fc.spec.headline_year))
     out.print(f"report: [bold]{path}[/]")
     out.print("time: " + ", ".join(f"{k} {spent[k]:.1f} s" for k in ("total", "fit", "compile", "sampling", "forecast", "report writing") if k in spent), highlight=False)
     _raise_if_diagnostics_failed(fits, allow_warnings, f" (the report at {path} says so on top)")
@@ -378,7 +378,7 @@ def stress(
             manifest = None
         fc = main_fit.forecast()
         if manifest is None:
-            manifest = save_run(main_fit, fc, wb.paths, headline=fc.headline(2030)).manifest
+            manifest = save_run(main_fit, fc, wb.paths, headline=fc.headline()).manifest
         task = progress.add_task("Stress test", total=None)
 
         def report_progress(description: str, completed: float, total: float) -> None:
@@ -400,12 +400,14 @@ def runs_list() -> None:
     from hedgecast.runs import list_runs
 
     table = Table(title="Runs (runs/)")
-    for col in ("id", "lens", "seed", "draws", "diagnostics", "P(rupture 2030, status_quo)"):
+    for col in ("id", "lens", "seed", "draws", "diagnostics", "P(rupture, status_quo)"):
         table.add_column(col)
     for r in list_runs(Paths.discover(STATE["root"])):
         m = r.manifest
         head = m.get("headline", {}).get("status_quo", {})
-        table.add_row(r.id, m["lens"]["name"], str(m["settings"]["seed"]), f"{m['settings']['chains']}×{m['settings']['draws']}", "passed" if m["diagnostics"]["passed"] else "failed", f"{100 * head.get('P(rupture, 2030)', float('nan')):.1f}%")
+        key = next((k for k in head if k.startswith("P(rupture, ")), "")  # at the run's headline year
+        rupture = f"{100 * head[key]:.1f}% in {key[len('P(rupture, '):-1]}" if key else "—"
+        table.add_row(r.id, m["lens"]["name"], str(m["settings"]["seed"]), f"{m['settings']['chains']}×{m['settings']['draws']}", "passed" if m["diagnostics"]["passed"] else "failed", rupture)
     out.print(table)
 
 

@@ -35,9 +35,7 @@ import csv
 import difflib
 import io
 import math
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +46,7 @@ import pandera.pandas as pa
 
 from hedgecast.config import FIRST_YEAR, HISTORY_YEARS, LAST_HISTORY_YEAR, Paths
 from hedgecast.errors import DataError, Problem, suggest
+from hedgecast.files import write_atomic
 from hedgecast.inputs.provenance import SEED_FILE, normalise_whitespace
 
 __all__ = [
@@ -1087,18 +1086,6 @@ def build_crisis(paths: Paths) -> pd.DataFrame:
     )
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _csv_text(frame: pd.DataFrame, index: bool) -> str:
     return frame.to_csv(index=index, float_format="%.10g", na_rep="", lineterminator="\n")
 
@@ -1149,7 +1136,7 @@ def build_processed(paths: Paths) -> Path:
         "crisis.csv": _csv_text(results["crisis"], index=False),
     }
     for name, text in texts.items():
-        _write_atomic(paths.processed / name, text)
+        write_atomic(paths.processed / name, text)
     return paths.processed
 
 

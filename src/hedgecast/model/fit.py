@@ -27,6 +27,16 @@ RHAT_MAX = 1.01
 ESS_MIN = 400
 
 
+def ignore_known_warnings() -> None:
+    """Inside ``warnings.catch_warnings()``: ignore the third-party notices compiling and sampling are known to raise.
+
+    Only PyTensor's "could not link to a BLAS installation" (pip wheels: slower linear algebra,
+    said once per process) is expected; nutpie, PyMC's NUTS and prior sampling raise no other
+    warning on this model, and any new one should be seen.
+    """
+    warnings.filterwarnings("ignore", message=".*could not link to a BLAS installation.*", category=UserWarning)
+
+
 @dataclass(frozen=True)
 class SamplerSettings:
     """How to run NUTS. Defaults are what the report uses."""
@@ -135,7 +145,7 @@ class CompiledModel:
         if self._nutpie is None:
             numba_cache.enable()
             with warnings.catch_warnings(), timing.stage("compile"):
-                warnings.simplefilter("ignore")
+                ignore_known_warnings()
                 self._nutpie = nutpie.compile_pymc_model(self.model, backend="numba")
         return self._nutpie.with_data(**{HYPERPARAMETERS: hyperparameter_vector(lens)})
 
@@ -150,7 +160,8 @@ class CompiledModel:
 _CACHE: dict[str, CompiledModel] = {}
 
 
-def _inputs_key(inputs: ModelInputs) -> str:
+def inputs_key(inputs: ModelInputs) -> str:
+    """A digest of the model's data (drivers, war states, crises, observations, years): part of a compiled model's key."""
     h = hashlib.sha256()
     for arr in (inputs.drivers, inputs.war_index, inputs.crisis, inputs.obs_indicator, inputs.obs_year, inputs.obs_value):
         h.update(np.ascontiguousarray(arr).tobytes())
@@ -160,15 +171,15 @@ def _inputs_key(inputs: ModelInputs) -> str:
 
 def compiled_model(spec: ModelSpec, lens: Lens, inputs: ModelInputs) -> CompiledModel:
     """The compiled model for this spec, data and prior structure, from the process cache."""
-    key = hashlib.sha256(repr((spec.sha256, spec.path, prior_structure(lens), _inputs_key(inputs))).encode()).hexdigest()
+    key = hashlib.sha256(repr((spec.sha256, spec.path, prior_structure(lens), inputs_key(inputs))).encode()).hexdigest()
     if key not in _CACHE:
         with timing.stage("compile"):
             _CACHE[key] = CompiledModel(spec, lens, inputs)
     return _CACHE[key]
 
 
-class _quiet_sampling_log:
-    """Silence PyMC's 'Sampling: [...]' log line while drawing prior samples (noise in notebooks)."""
+class quiet_pymc_log:
+    """Silence PyMC's per-call 'Sampling: [...]' log lines while drawing samples (noise in notebooks and SBC runs)."""
 
     def __enter__(self):
         import logging
@@ -191,7 +202,7 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
 
         compiled = cm.nutpie_model(lens)
         with warnings.catch_warnings(), timing.stage("sampling"):
-            warnings.simplefilter("ignore")
+            ignore_known_warnings()
             idata = nutpie.sample(
                 compiled,
                 draws=settings.draws,
@@ -209,7 +220,7 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
         idata.posterior = idata.posterior[keep]
     elif settings.sampler == "pymc":
         with cm.model, warnings.catch_warnings(), timing.stage("sampling"):
-            warnings.simplefilter("ignore")
+            ignore_known_warnings()
             idata = pm.sample(
                 draws=settings.draws,
                 tune=settings.tune,
@@ -224,8 +235,8 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
         idata = _mock_posterior(cm.model, free, settings)
     else:
         raise ValueError(f"unknown sampler {settings.sampler!r}: use 'nutpie', 'pymc' or 'mock'")
-    with cm.model, warnings.catch_warnings(), _quiet_sampling_log(), timing.stage("prior draws"):
-        warnings.simplefilter("ignore")
+    with cm.model, warnings.catch_warnings(), quiet_pymc_log(), timing.stage("prior draws"):
+        ignore_known_warnings()
         prior = pm.sample_prior_predictive(draws=min(1000, settings.draws * settings.chains), var_names=[*free, "state"], random_seed=settings.seed)
     idata.add_groups({"prior": prior.prior})
     idata.attrs["free_rvs"] = free
@@ -238,8 +249,8 @@ def _mock_posterior(model: pm.Model, free: list[str], settings: SamplerSettings)
 
     For tests of everything downstream of the sampler; diagnostics on it are meaningless.
     """
-    with model, warnings.catch_warnings(), _quiet_sampling_log():
-        warnings.simplefilter("ignore")
+    with model, warnings.catch_warnings(), quiet_pymc_log():
+        ignore_known_warnings()
         draws = pm.sample_prior_predictive(draws=settings.draws * settings.chains, var_names=[*free, "state"], random_seed=settings.seed + 1)
     post = draws.prior.stack(sample=("chain", "draw")).drop_vars(["chain", "draw", "sample"])
     post = post.assign_coords(sample=np.arange(post.sizes["sample"]))
@@ -291,7 +302,7 @@ def complete_inference_data(cm: CompiledModel, idata: az.InferenceData, seed: in
     free = [rv.name for rv in model.free_RVs]
     posterior = idata.posterior[[v for v in idata.posterior.data_vars if v in model.named_vars]]
     trace = az.InferenceData(posterior=posterior)
-    with model, warnings.catch_warnings(), _quiet_sampling_log():
+    with model, warnings.catch_warnings(), quiet_pymc_log():
         # PyMC warns that the imputation model's extra variable is absent from the trace: expected
         warnings.filterwarnings("ignore", message=".*not in the trace.*")
         if "log_likelihood" not in idata.groups():
@@ -302,7 +313,7 @@ def complete_inference_data(cm: CompiledModel, idata: az.InferenceData, seed: in
             with timing.stage("log-prior"):
                 groups["log_prior"] = pm.compute_log_prior(trace, var_names=free, extend_inferencedata=False, progressbar=False)
     if "posterior_predictive" not in idata.groups():
-        with cm.predictive_model, warnings.catch_warnings(), _quiet_sampling_log(), timing.stage("posterior predictive"):
+        with cm.predictive_model, warnings.catch_warnings(), quiet_pymc_log(), timing.stage("posterior predictive"):
             pp = pm.sample_posterior_predictive(
                 trace, var_names=["y", "crisis", "y_all"], random_seed=np.random.default_rng([seed, 7]), progressbar=False, return_inferencedata=True
             ).posterior_predictive

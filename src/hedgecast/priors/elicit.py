@@ -24,12 +24,14 @@ Every result goes straight into a lens, with the statement as its recorded reaso
     >>> lens.set_prior("beta.political.leader_ties", e.prior, reason=e.reason)    # doctest: +SKIP
     >>> plot_elicited(e.prior, e.statement)                                        # doctest: +SKIP
 
-Why SciPy and not PreliZ: PreliZ 0.24.0 (the latest release) does not import with the
-pinned matplotlib 3.11.2 (``preliz/__init__.py`` uses ``matplotlib.style.core``, which
-matplotlib removed) and it sets a global ``rcParams`` entry on import; its dependency
-``pytensor_distributions`` also pulls a pytensor 3.x unless pinned. The three statements
-here need only quantile functions and two small root solves (one-dimensional for Gamma,
-two-dimensional for Beta), which SciPy does to machine precision without a new dependency.
+Densities, quantiles and Beta/Gamma parameter conversions come from the family registry
+(:mod:`hedgecast.priors.families`). The equal-tail solvers stay here, written by hand:
+PreliZ's ``maxent`` (what ``Prior.preliz`` would offer once PreliZ imports with the pinned
+matplotlib — 0.24 uses the removed ``matplotlib.style.core``) finds the maximum-entropy
+distribution with the stated mass inside the interval, which need not put equal mass in the
+two tails; an analyst's "90% between a and b" is read here as 5% below and 5% above, and
+the two small root solves (one-dimensional for Gamma, two-dimensional for Beta) meet both
+tail conditions to 1e-9, which :func:`_verify` checks.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from pymc_extras.prior import Prior
 from scipy import optimize, stats
 
 from hedgecast.errors import Problem, ProblemCollector, SpecError, suggest
+from hedgecast.priors import families
 
 __all__ = [
     "INTERVAL_FAMILIES",
@@ -67,8 +70,6 @@ STUDENT_T_NU = 3.0
 """Default degrees of freedom for a StudentT interval prior: heavy tails, finite variance."""
 TOLERANCE = 1e-9
 """How exactly a numerically solved prior must meet its statement."""
-SCIPY_FAMILIES = ("Normal", "StudentT", "LogNormal", "Gamma", "Beta", "HalfNormal", "TruncatedNormal", "Uniform")
-"""Families :func:`to_scipy` (and so :func:`plot_elicited`) can evaluate."""
 
 
 @dataclass(frozen=True)
@@ -301,8 +302,8 @@ def from_probability(p: float, give_or_take: float, *, about: str = "the event")
         )
     problems.raise_if_any(SpecError)
     p, sd = float(p), float(give_or_take)
-    k = p * (1 - p) / sd**2 - 1
-    prior = Prior("Beta", alpha=p * k, beta=(1 - p) * k)
+    alpha, beta = families.beta_from_mean_sd(p, sd)
+    prior = Prior("Beta", alpha=alpha, beta=beta)
     statement = Statement(
         f"{about[:1].upper() + about[1:]} is about {_pct(p)} likely, give or take {_num(100 * sd)} points (one sd)",
         "probability",
@@ -355,8 +356,7 @@ def _beta_interval(lower: float, upper: float, tail: float) -> Prior:
     # moment-matched start: mean at the interval's centre, sd from a normal approximation
     mean = (lower + upper) / 2
     sd = min((upper - lower) / (2 * stats.norm.ppf(1 - tail)), 0.99 * math.sqrt(mean * (1 - mean)))
-    k = mean * (1 - mean) / sd**2 - 1
-    starts = [np.log([mean * k, (1 - mean) * k]), np.log([1.0, 1.0]), np.log([mean * 10, (1 - mean) * 10])]
+    starts = [np.log(families.beta_from_mean_sd(mean, sd)), np.log([1.0, 1.0]), np.log([mean * 10, (1 - mean) * 10])]
     best = None
     for x0 in starts:
         sol = optimize.root(equations, x0, method="hybr", options={"xtol": 1e-14})
@@ -389,46 +389,14 @@ def _verify(prior: Prior, statement: Statement, where: str) -> None:
 # checking and plotting
 # ------------------------------------------------------------------------------------
 def to_scipy(prior: Prior):
-    """Return the prior as a frozen ``scipy.stats`` distribution (for densities, CDFs and checks).
+    """Return the prior as a frozen ``scipy.stats`` distribution (:func:`hedgecast.priors.families.to_scipy`).
 
-    Supports the families lenses use for scalar priors: Normal, StudentT, LogNormal,
-    Gamma, Beta (alpha/beta or mu/sigma), HalfNormal, TruncatedNormal and Uniform.
+    Raises :class:`SpecError` for a family SciPy does not have.
     """
-    p = {k: float(v) for k, v in prior.parameters.items()}
-    dist = prior.distribution
-    if dist == "Normal" and "sigma" in p:
-        return stats.norm(p.get("mu", 0.0), p["sigma"])
-    if dist == "StudentT" and "sigma" in p:
-        return stats.t(p["nu"], p.get("mu", 0.0), p["sigma"])
-    if dist in ("LogNormal", "Lognormal") and "sigma" in p:
-        return stats.lognorm(p["sigma"], scale=math.exp(p.get("mu", 0.0)))
-    if dist == "Gamma":
-        if "alpha" in p and "beta" in p:
-            return stats.gamma(p["alpha"], scale=1.0 / p["beta"])
-        if "mu" in p and "sigma" in p:
-            return stats.gamma((p["mu"] / p["sigma"]) ** 2, scale=p["sigma"] ** 2 / p["mu"])
-    if dist == "Beta":
-        if "alpha" in p and "beta" in p:
-            return stats.beta(p["alpha"], p["beta"])
-        if "mu" in p and "sigma" in p:
-            k = p["mu"] * (1 - p["mu"]) / p["sigma"] ** 2 - 1
-            return stats.beta(p["mu"] * k, (1 - p["mu"]) * k)
-    if dist == "HalfNormal" and "sigma" in p:
-        return stats.halfnorm(0.0, p["sigma"])
-    if dist == "TruncatedNormal" and "sigma" in p:
-        mu, s = p.get("mu", 0.0), p["sigma"]
-        lo, hi = p.get("lower", -np.inf), p.get("upper", np.inf)
-        return stats.truncnorm((lo - mu) / s, (hi - mu) / s, mu, s)
-    if dist == "Uniform":
-        lo, hi = p.get("lower", 0.0), p.get("upper", 1.0)
-        return stats.uniform(lo, hi - lo)
-    raise SpecError(
-        Problem(
-            "to_scipy",
-            "dist",
-            f"cannot evaluate {_describe(prior)}: supported are {', '.join(SCIPY_FAMILIES)}",
-        )
-    )
+    try:
+        return families.to_scipy(prior)
+    except ValueError as err:
+        raise SpecError(Problem("to_scipy", "dist", f"cannot evaluate {_describe(prior)}: {err}")) from None
 
 
 def check(prior: Prior, statement: Statement) -> pd.DataFrame:

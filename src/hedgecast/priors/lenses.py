@@ -14,9 +14,7 @@ import hashlib
 import inspect
 import json
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,8 +26,10 @@ from pymc_extras.prior import Prior
 
 from hedgecast.config import Paths
 from hedgecast.errors import Problem, ProblemCollector, SpecError, suggest
+from hedgecast.files import write_atomic
 from hedgecast.inputs.provenance import PROVENANCE_KEYS, Provenance
 from hedgecast.inputs.spec import ModelSpec, add_lines, is_finite_number, quoted_number_hint, read_toml_text, sort_by_line
+from hedgecast.priors.groups import FIT_GROUPS, parameter_groups
 
 LENS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 """A lens name: it names the file, and runs are saved under ``runs/<time>-<lens>-<random>``."""
@@ -95,62 +95,6 @@ POSITIVE_MEANS = frozenset({"Gamma", "InverseGamma", "Wald"})
 PRIOR_OPTIONS = frozenset({"dims", "centered", "transform", "core_dims"})
 
 
-def parameter_groups(spec: ModelSpec) -> dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]]:
-    """Every prior group of the model: ``group -> (dims, list of coordinate tuples)``.
-
-    A scalar group has no dims and one empty coordinate tuple.
-    """
-    ch = spec.channel_names
-    anchors = {c.anchor for c in spec.channels.values()}
-    free_ind = [i for i in spec.indicator_names if i not in anchors]
-
-    def grid(*axes):
-        out = [()]
-        for axis in axes:
-            out = [(*o, a) for o in out for a in axis]
-        return out
-
-    return {
-        "initial": (("channel",), grid(ch)),
-        "mu": (("channel",), grid(ch)),
-        "rho": (("channel",), grid(ch)),
-        "sigma": (("channel",), grid(ch)),
-        "nu": ((), [()]),
-        "beta": (("channel", "driver"), grid(ch, spec.continuous_drivers)),
-        "leverage_shift": (("channel",), grid(ch)),
-        "cushion": ((), [()]),
-        "war_effect": (("channel", "war_state"), grid(ch, spec.effect_states)),
-        "crisis_effect": (("channel",), grid(ch)),
-        "hazard_intercept": ((), [()]),
-        "hazard_friction": ((), [()]),
-        "hazard_ties": ((), [()]),
-        "loading": (("free_indicator",), grid(free_ind)),
-        "intercept": (("free_indicator",), grid(free_ind)),
-        "noise": (("indicator",), grid(spec.indicator_names)),
-        "war_transition": (("war_state",), grid(spec.future_war_states)),
-        "scenario_probability": (("scenario",), grid(spec.uncertain_scenarios())),
-    }
-
-
-FIT_GROUPS = (
-    "initial",
-    "mu",
-    "rho",
-    "sigma",
-    "nu",
-    "beta",
-    "leverage_shift",
-    "cushion",
-    "war_effect",
-    "crisis_effect",
-    "hazard_intercept",
-    "hazard_friction",
-    "hazard_ties",
-    "loading",
-    "intercept",
-    "noise",
-)
-FORECAST_GROUPS = ("war_transition", "scenario_probability")
 LENS_KEYS = ("name", "summary", "author", "extends")
 
 
@@ -563,19 +507,9 @@ class Lens:
         """
         paths = paths or Paths.discover()
         target = Path(path) if path else paths.lenses / f"{self.name}.toml"
-        target.parent.mkdir(parents=True, exist_ok=True)
         header = f"# Lens '{self.name}'" + (f", derived from '{self.extends}'" if self.extends else "") + ". Written by hedgecast.\n"
         text = header + tomli_w.dumps(self.to_toml_dict())
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_atomic(target, text)
         if remember:
             self.path = str(target)
         return target

@@ -64,6 +64,8 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
+from hedgecast.dims import SAMPLE_DIMS
+from hedgecast.files import write_json
 from hedgecast.forecasting.scenarios import ResolvedScenario, common_noise, driver_paths, war_paths
 from hedgecast.inputs.history import TRANSFORMS, History
 from hedgecast.inputs.spec import ModelSpec
@@ -76,7 +78,6 @@ MIN_TRAIN_OBS = 3
 FORECASTERS = ("model_conditional", "model_unconditional", "persistence", "climatology")
 BASELINES = ("persistence", "climatology")
 CLASS_ORDER = ("rupture", "managed_erosion", "transactional_equilibrium", "strategic_alignment")
-SAMPLE_DIMS = ("chain", "draw")
 
 
 # ------------------------------------------------------------------------------------
@@ -360,12 +361,11 @@ def standardize(history: History, spec: ModelSpec, scaling: pd.DataFrame, years:
 # ------------------------------------------------------------------------------------
 def backtest_fit(spec: ModelSpec, lens: Lens, history: History, cutoff: int, sampler_settings) -> dict:
     """Fit ``lens`` on the record up to ``cutoff`` (a dask task). Returns the posterior and diagnostics."""
-    from hedgecast.model.fit import diagnose, sample_posterior
-    from hedgecast.validate.sbc import _quiet_pymc
+    from hedgecast.model.fit import diagnose, quiet_pymc_log, sample_posterior
 
     t0 = time.perf_counter()
     inputs = model_inputs(spec, history.truncate(cutoff))
-    with _quiet_pymc():
+    with quiet_pymc_log():
         idata = sample_posterior(spec, lens, inputs, sampler_settings)
     diag = diagnose(idata, idata.attrs["free_rvs"])
     return {
@@ -679,23 +679,11 @@ class BacktestResult:
 
 def save_backtest(result: BacktestResult, path: str | Path) -> Path:
     """Write ``result`` as JSON, atomically."""
-    from hedgecast.report.build import write_atomic
-
-    return write_atomic(Path(path), json.dumps(result.to_dict(), indent=1, default=_json_default, allow_nan=True))
+    return write_json(Path(path), result.to_dict(), indent=1)
 
 
 def load_backtest(path: str | Path) -> BacktestResult:
     return BacktestResult.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"cannot serialize {type(o).__name__}")
 
 
 def run_backtest(
@@ -779,7 +767,7 @@ def _fmt(v: float) -> str:
 
 def backtest_section(result: BacktestResult | dict | str | Path) -> tuple[str, str]:
     """Build the report section: the score table against both baselines, where the model loses, a figure."""
-    from hedgecast.validate.sbc import _png
+    from hedgecast.validate.sbc import figure_html
 
     if isinstance(result, (str, Path)):
         result = load_backtest(result)
@@ -852,7 +840,7 @@ def backtest_section(result: BacktestResult | dict | str | Path) -> tuple[str, s
         "mean crisis hazard over draws; baselines use smoothed historical crisis rates.</p>"
         + lose_text
         + score_table
-        + _png(plot_indicator_crps(result), "Backtest CRPS per indicator")
+        + figure_html(plot_indicator_crps(result), "Backtest CRPS per indicator")
         + (f"<p>Trajectory class at each window's last year:</p><ul>{classes}</ul>" if classes else "")
         + (f"<p>Not scored:</p><ul>{excl}</ul>" if excl else "")
         + f"<p>Fits:</p><ul>{diag}</ul><p>Wall time {result.seconds / 60:.1f} min on {result.workers or '?'} dask workers.</p>"

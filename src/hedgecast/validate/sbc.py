@@ -30,12 +30,10 @@ likelihood is checked on every worker, once, against PyMC's own log density
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import datetime as dt
 import html
 import json
-import logging
 import threading
 import time
 import warnings
@@ -50,9 +48,12 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
+from hedgecast.files import write_json
 from hedgecast.inputs.spec import ModelSpec
 from hedgecast.model.equations import ModelInputs, build_model
-from hedgecast.priors.lenses import FIT_GROUPS, Lens
+from hedgecast.model.fit import quiet_pymc_log
+from hedgecast.priors.groups import FIT_GROUPS
+from hedgecast.priors.lenses import Lens
 from hedgecast.validate.parallel import map_tasks, task_seed
 
 SECTION_TITLE = "Simulation-based calibration"
@@ -184,24 +185,12 @@ class SBCResult:
 
 def save_sbc(result: SBCResult, path: str | Path) -> Path:
     """Write ``result`` as JSON, atomically (a failure leaves an older file intact)."""
-    from hedgecast.report.build import write_atomic
-
-    return write_atomic(Path(path), json.dumps(result.to_dict(), indent=1, default=_json_default))
+    return write_json(Path(path), result.to_dict(), indent=1)
 
 
 def load_sbc(path: str | Path) -> SBCResult:
     """Read a result written by :func:`save_sbc`."""
     return SBCResult.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"cannot serialize {type(o).__name__}")
 
 
 # ------------------------------------------------------------------------------------
@@ -340,9 +329,9 @@ _SWAP_CHECKED: set[str] = set()
 
 
 def _key(spec: ModelSpec, lens: Lens, inputs: ModelInputs) -> str:
-    from hedgecast.model.fit import _inputs_key
+    from hedgecast.model.fit import inputs_key
 
-    return f"{spec.sha256}|{spec.path}|{lens.fingerprint()}|{_inputs_key(inputs)}"
+    return f"{spec.sha256}|{spec.path}|{lens.fingerprint()}|{inputs_key(inputs)}"
 
 
 def generator_model(spec: ModelSpec, lens: Lens, inputs: ModelInputs):
@@ -388,7 +377,7 @@ def simulate_history(model, seed: int) -> tuple[dict[str, np.ndarray], np.ndarra
 
     groups = parameter_groups_in(model)
     rng = np.random.default_rng([seed, 1])
-    with model, warnings.catch_warnings(), _quiet_pymc():
+    with model, warnings.catch_warnings(), quiet_pymc_log():
         warnings.simplefilter("ignore")
         first = pm.sample_prior_predictive(draws=1, var_names=[*groups, "crisis"], random_seed=rng, compile_kwargs={"mode": "FAST_COMPILE"})
         crisis = np.asarray(first.prior_predictive["crisis"].values[0, 0], dtype=int)
@@ -414,23 +403,11 @@ def _data_snapshot(model) -> xr.Dataset:
     return xr.Dataset(out)
 
 
-@contextlib.contextmanager
-def _quiet_pymc():
-    """Silence PyMC's per-call 'Sampling: [...]' log lines (hundreds of them in an SBC run)."""
-    logger = logging.getLogger("pymc")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def _mock_draws(model, groups: list[str], n: int, seed: int) -> dict[str, np.ndarray]:
     """Prior draws dressed as posterior draws: independent of the data, so ranks are exactly uniform."""
     import pymc as pm
 
-    with model, warnings.catch_warnings(), _quiet_pymc():
+    with model, warnings.catch_warnings(), quiet_pymc_log():
         warnings.simplefilter("ignore")
         prior = pm.sample_prior_predictive(
             draws=n, var_names=groups, random_seed=np.random.default_rng([seed, 2]), compile_kwargs={"mode": "FAST_COMPILE"}
@@ -650,7 +627,8 @@ def plot_ecdf_differences(result: SBCResult, *, ncols: int = 8, prob: float = BA
     return fig
 
 
-def _png(fig, alt: str) -> str:
+def figure_html(fig, alt: str) -> str:
+    """A matplotlib figure as a self-contained ``<img>`` (PNG, base64)."""
     import base64
     import io
 
@@ -712,8 +690,8 @@ def sbc_section(result: SBCResult | dict | str | Path) -> tuple[str, str]:
         "probability of the rank ECDF; its p-value is simulated under exact uniformity; χ²: rank histogram for reference; "
         "mean rank / L should be near 0.5):</p>"
         + table
-        + _png(plot_rank_histograms(result), "SBC rank histograms")
-        + _png(plot_ecdf_differences(result), "SBC ECDF differences")
+        + figure_html(plot_rank_histograms(result), "SBC rank histograms")
+        + figure_html(plot_ecdf_differences(result), "SBC ECDF differences")
     )
     return SECTION_TITLE, body
 
