@@ -13,7 +13,8 @@ from pymc_extras.prior import Prior
 from scipy import integrate, stats
 
 from hedgecast.priors.groups import STRESS_GROUPS
-from hedgecast.stress import assumptions, power_scaling, sobol, tornado
+from hedgecast.stress import power_scaling, sobol, tornado
+from hedgecast.stress.assumptions import changes_for, default_assumptions, with_tornado
 from hedgecast.stress.psis import K_THRESHOLD
 from hedgecast.stress.reweight import Reweighter
 
@@ -34,7 +35,7 @@ def rw(mock_fit, fc):
 
 @pytest.fixture(scope="module")
 def assumptions(baseline):
-    return assumptions.default_assumptions(baseline)
+    return default_assumptions(baseline)
 
 
 def _get(assumptions, name):
@@ -166,7 +167,7 @@ def test_outcome_sensitivity_moves_the_rupture_probability_the_right_way(rw, ass
 
 def test_unreliable_tornado_ends_are_not_reported(rw, assumptions):
     a = _get(assumptions, "hazard_friction (location)")
-    wide = assumptions.with_tornado(a, a.base - 6 * a.unit, a.base + 6 * a.unit)
+    wide = with_tornado(a, a.base - 6 * a.unit, a.base + 6 * a.unit)
     out = tornado.outcome_sensitivity(rw, [wide], metrics=[RUPTURE])
     pts = out.points[out.points["position"].isin(["low", "high"])]
     assert (pts["pareto_k"] > K_THRESHOLD).any()
@@ -204,5 +205,5 @@ def test_sobol_matches_one_at_a_time_for_a_single_assumption(rw, assumptions):
 
 def test_changes_for_combines_knobs_of_one_prior(assumptions, baseline):
     loc, sc = _get(assumptions, "cushion (location)"), _get(assumptions, "cushion (scale)")
-    ch = assumptions.changes_for(baseline, {loc: 0.5, sc: 0.5})
+    ch = changes_for(baseline, {loc: 0.5, sc: 0.5})
     assert ch == {"cushion": Prior("Normal", mu=0.5, sigma=0.5 * baseline.prior("cushion").parameters["sigma"])}
