@@ -9,6 +9,7 @@ file intact, never half a file.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -67,3 +68,23 @@ def dumps(obj: Any, *, indent: int | None = 1, allow_nan: bool = True) -> str:
 def write_json(path: str | Path, obj: Any, **kwargs: Any) -> Path:
     """:func:`dumps` then :func:`write_atomic`."""
     return write_atomic(path, dumps(obj, **kwargs))
+
+
+def json_safe(x: Any) -> Any:
+    """``x`` with NaN/±inf as None and NumPy values as Python ones, recursively (for ``allow_nan=False`` JSON)."""
+    if isinstance(x, dict):
+        return {str(k): json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_safe(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return json_safe(x.tolist())
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def records(table: Any) -> list[dict]:
+    """Rows of a pandas DataFrame as JSON-safe dicts (:func:`json_safe`)."""
+    return [json_safe(row) for row in table.to_dict(orient="records")]

@@ -30,6 +30,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from hedgecast.dims import SAMPLE_DIMS
+from hedgecast.priors.groups import EFFECT_GROUPS
+
 __all__ = [
     "CLASS_COLOURS",
     "OKABE_ITO",
@@ -42,7 +45,6 @@ __all__ = [
     "scenario_differences",
 ]
 
-SAMPLE_DIMS = ("chain", "draw")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 FORECAST_START = 2025.5
 
@@ -509,9 +511,6 @@ def class_probability_bars(
 # ------------------------------------------------------------------------------------
 # prior vs posterior
 # ------------------------------------------------------------------------------------
-EFFECT_GROUPS = ("beta", "leverage_shift", "war_effect", "crisis_effect", "cushion", "rho", "hazard_friction", "hazard_ties")
-
-
 def _intervals_from_idata(idata, groups: Iterable[str], prob: float = 0.9) -> pd.DataFrame:
     """5/50/95% (for ``prob`` = 0.9) of prior and posterior, one row per parameter element."""
     lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2

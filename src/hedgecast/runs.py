@@ -126,7 +126,7 @@ def save_run(fit, forecast, paths: Paths, *, headline: dict, extra: dict | None 
         fit.lens.save(tmp / "lens.toml", paths)
         shutil.copyfile(fit.spec.path, tmp / "spec.toml")
         if forecast is not None:
-            probs = forecast.class_probabilities((2030, 2035))
+            probs = forecast.class_probabilities()
             probs.to_dataset(name="probability").to_netcdf(str(tmp / "class_probabilities.nc"), engine="h5netcdf")
         manifest = {
             "id": run_id,

@@ -18,13 +18,15 @@ import xarray as xr
 
 from hedgecast import timing
 from hedgecast.config import Paths
+from hedgecast.dims import SAMPLE_DIMS
 from hedgecast.forecasting.forecast import Forecast, forecast
 from hedgecast.inputs.history import History, load_history
 from hedgecast.inputs.spec import ModelSpec, load_spec
 from hedgecast.model.equations import ModelInputs, model_inputs
 from hedgecast.model.fit import Diagnostics, SamplerSettings, diagnose, sample_posterior
-from hedgecast.runs import complete_saved_run
+from hedgecast.priors.groups import EFFECT_GROUPS
 from hedgecast.priors.lenses import Lens, list_lenses
+from hedgecast.runs import complete_saved_run
 
 
 @dataclass
@@ -46,7 +48,7 @@ class Fit:
         return self.lens.spec
 
     def forecast(self, scenarios: list[str] | None = None, seed: int | None = None) -> Forecast:
-        """Simulate 2026–2035 for ``scenarios`` (all by default) from this posterior. Cached."""
+        """Simulate the forecast years for ``scenarios`` (all by default) from this posterior. Cached."""
         seed = self.settings.seed if seed is None else seed
         key = (tuple(scenarios) if scenarios else None, seed, self.lens.fingerprint())
         if key not in self._forecasts:
@@ -81,12 +83,12 @@ class Fit:
     def prior_vs_posterior(self) -> pd.DataFrame:
         """For each effect: prior and posterior mean/sd and how much the history narrowed it."""
         rows = []
-        for group in ("beta", "leverage_shift", "war_effect", "crisis_effect", "cushion", "rho", "hazard_friction", "hazard_ties"):
+        for group in EFFECT_GROUPS:
             if group not in self.idata.posterior:
                 continue
             post = self.idata.posterior[group]
             prior = self.idata.prior[group]
-            other = [d for d in post.dims if d not in ("chain", "draw")]
+            other = [d for d in post.dims if d not in SAMPLE_DIMS]
             stacked_post = post.stack(_k=other) if other else post.expand_dims(_k=[0])
             stacked_prior = prior.stack(_k=other) if other else prior.expand_dims(_k=[0])
             for k in range(stacked_post.sizes["_k"]):

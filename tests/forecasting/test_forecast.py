@@ -119,3 +119,27 @@ def test_headline_and_differences(fc):
     assert abs(sum(v for k, v in row.items() if k.startswith("P(") and "crisis" not in k) - 1) < 1e-9
     diff = fc.difference("new_low", "status_quo")
     assert diff["se"] >= 0 and -1 <= diff["difference"] <= 1
+
+
+def test_headline_years_come_from_the_spec(fc, spec, tmp_path):
+    """A copy of the spec naming other headline years changes what the headline reports."""
+    from pathlib import Path
+
+    from hedgecast.forecasting.forecast import Forecast
+    from hedgecast.inputs.spec import load_spec
+    from hedgecast.stress.draws import headline_draws
+
+    assert spec.headline_years == (2030, 2035)
+    assert "P(rupture, 2030)" in fc.headline()["status_quo"]
+    assert list(fc.class_probabilities()["year"].values) == [2030, 2035]
+    text = Path(spec.path).read_text(encoding="utf-8")
+    assert "headline_years = [2030, 2035]" in text
+    copy = tmp_path / "spec.toml"
+    copy.write_text(text.replace("headline_years = [2030, 2035]", "headline_years = [2028, 2033]"), encoding="utf-8")
+    other = Forecast(fc.data, load_spec(copy))
+    head = other.headline()["status_quo"]
+    assert "P(rupture, 2028)" in head and "P(crisis by 2028)" in head and not any("2030" in k for k in head)
+    assert head == fc.headline(2028)["status_quo"]
+    assert list(other.class_probabilities()["year"].values) == [2028, 2033]
+    assert other.difference("status_quo", "protracted_war") == fc.difference("status_quo", "protracted_war", 2028)
+    assert [str(q) for q in headline_draws(other)["quantity"].values][-1] == "P(crisis by 2028)"

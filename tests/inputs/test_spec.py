@@ -316,8 +316,20 @@ def test_years_must_be_forecast_years(spec_file: Path):
 
 def test_model_years_must_cover_history_and_headline_years(spec_file: Path):
     problems = problems_after(spec_file, lambda d: put(d, "model.forecast", [2026, 2032]), lambda d: put(d, "model.history", [2018, 2025]))
-    assert "2035" in only(problems, "model.forecast").message
+    assert "2035" in only(problems, "model.headline_years").message  # the spec's headline years lie outside the forecast
     assert "2014–2016" in only(problems, "model.history").message
+
+
+def test_headline_years_come_from_the_spec(spec_file: Path):
+    data = tomllib.loads(spec_file.read_text(encoding="utf-8"))
+    assert load_spec(spec_file).headline_years == (2030, 2035)
+    write(spec_file, put(data, "model.headline_years", [2028, 2033]))
+    spec = load_spec(spec_file)
+    assert spec.headline_years == (2028, 2033) and spec.headline_year == 2028
+    write(spec_file, drop(data, "model.headline_years"))
+    assert load_spec(spec_file).headline_years == (2030, 2035)  # none named: the middle and the last forecast year
+    for bad, needle in (([], "list of whole years"), (["2030"], "list of whole years"), ([2030, 2030], "twice"), ([2040], "2026–2035")):
+        assert needle in only(problems_after(spec_file, lambda d, bad=bad: put(d, "model.headline_years", bad)), "model.headline_years").message
 
 
 def test_model_years_of_the_wrong_shape(spec_file: Path):

@@ -19,8 +19,9 @@ from scipy import stats
 
 from hedgecast.forecasting.scenarios import CommonNoise
 from hedgecast.forecasting.simulate import draw_parameters, indicator_draws, simulate_states
-from hedgecast.stress.reweight import element_draws, prior_logpdf
-from hedgecast.stress.sensitivity import group_log_prior
+from hedgecast.priors.families import logpdf as prior_logpdf
+from hedgecast.stress.draws import element_draws
+from hedgecast.stress.power_scaling import group_log_prior
 
 DRAWS = 6
 

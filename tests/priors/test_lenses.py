@@ -15,7 +15,8 @@ from pymc_extras.prior import Prior
 from hedgecast.config import Paths
 from hedgecast.errors import SpecError
 from hedgecast.inputs.spec import load_spec
-from hedgecast.priors.lenses import Lens, diff_lenses, parameter_groups
+from hedgecast.priors.groups import parameter_groups
+from hedgecast.priors.lenses import Lens, diff_lenses
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "models" / "lenses" / "baseline.toml"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hedgecast.stress import sensitivity as sens
+from hedgecast.stress import assumptions
 from hedgecast.stress.believe import ALREADY, NONE, REACHED, UNDETERMINED, Target, what_would_you_have_to_believe
-from hedgecast.stress.reweight import K_THRESHOLD, RefitPool, Reweighter
+from hedgecast.stress.psis import K_THRESHOLD
+from hedgecast.stress.refits import RefitPool
+from hedgecast.stress.reweight import Reweighter
 
 RUPTURE = "P(rupture, 2030)"
 SCEN = ["status_quo", "protracted_war", "post_erdogan_2028"]
@@ -21,7 +23,7 @@ def rw(workbench, baseline):
 
 @pytest.fixture(scope="module")
 def A(baseline):
-    return {a.name: a for a in sens.default_assumptions(baseline)}
+    return {a.name: a for a in assumptions.default_assumptions(baseline)}
 
 
 def test_target_validation_and_text():
@@ -58,7 +60,7 @@ def test_the_smallest_shift_is_found_and_is_minimal(rw, A):
     assert target.met(row["probability"]) and np.isfinite(row["mcse"])
     # minimal: a clearly smaller move does not reach it
     smaller = a.base + 0.8 * (row["required_value"] - a.base)
-    assert not target.met(rw.evaluate(sens.changes_for(rw.lens, {a: smaller})).value(RUPTURE, "protracted_war"))
+    assert not target.met(rw.evaluate(assumptions.changes_for(rw.lens, {a: smaller})).value(RUPTURE, "protracted_war"))
     assert res.reached()["assumption"].tolist() == [a.name]
 
 
@@ -73,15 +75,15 @@ def test_an_assumption_that_cannot_move_the_scenario_reaches_nothing(rw, A):
 def test_a_forecast_only_prior_is_confirmed_by_an_exact_rerun(rw, A):
     a = A["scenario_probability.post_erdogan_2028 (mean)"]
     base = rw.base().value(RUPTURE, "post_erdogan_2028")
-    hi = rw.evaluate(sens.changes_for(rw.lens, {a: 0.95})).value(RUPTURE, "post_erdogan_2028")
-    lo = rw.evaluate(sens.changes_for(rw.lens, {a: 0.05})).value(RUPTURE, "post_erdogan_2028")
+    hi = rw.evaluate(assumptions.changes_for(rw.lens, {a: 0.95})).value(RUPTURE, "post_erdogan_2028")
+    lo = rw.evaluate(assumptions.changes_for(rw.lens, {a: 0.05})).value(RUPTURE, "post_erdogan_2028")
     direction, thr = (">=", base + 0.6 * (hi - base)) if hi > base else ("<=", base - 0.6 * (base - hi))
     if abs(hi - base) < abs(lo - base):
         direction, thr = (">=", base + 0.6 * (lo - base)) if lo > base else ("<=", base - 0.6 * (base - lo))
     target = Target(RUPTURE, "post_erdogan_2028", direction, float(np.clip(thr, 0, 1)))
     row = what_would_you_have_to_believe(rw, target, [a]).table.iloc[0]
     assert row["verdict"] == REACHED and row["method"] == "forecast"
-    exact = rw.evaluate(sens.changes_for(rw.lens, {a: row["required_value"]}), forecast_priors="rerun").value(RUPTURE, "post_erdogan_2028")
+    exact = rw.evaluate(assumptions.changes_for(rw.lens, {a: row["required_value"]}), forecast_priors="rerun").value(RUPTURE, "post_erdogan_2028")
     assert exact == pytest.approx(row["probability"], abs=1e-12) and target.met(exact)
 
 
@@ -96,7 +98,7 @@ def test_without_refits_an_unreliable_search_says_undetermined(rw, A):
 
 def test_a_refit_decides_where_reweighting_cannot(rw, A):
     a = A["hazard_intercept (location)"]
-    probe = rw.evaluate(sens.changes_for(rw.lens, {a: a.base + 2.9 * a.unit}))
+    probe = rw.evaluate(assumptions.changes_for(rw.lens, {a: a.base + 2.9 * a.unit}))
     assert probe.pareto_k > K_THRESHOLD or probe.ess < 100  # far out, the base draws no longer cover it
     target = Target(RUPTURE, "protracted_war", ">=", 0.9)
     pool = RefitPool(rw, budget=2)

@@ -9,18 +9,11 @@ from pymc_extras.prior import Prior
 from scipy import integrate, stats
 
 from hedgecast.errors import SpecError
-from hedgecast.stress.pooling import (
-    LensForecast,
-    _log_pool_prior,
-    lens_forecast,
-    linear_pool,
-    log_pool,
-    log_pool_lens,
-    participant_lens,
-    pool,
-    variance_decomposition,
-)
-from hedgecast.stress.reweight import K_THRESHOLD, RefitPool, Reweighter
+from hedgecast.stress.log_pool import log_pool, log_pool_lens, log_pool_prior
+from hedgecast.stress.pooling import LensForecast, lens_forecast, linear_pool, participant_lens, pool, variance_decomposition
+from hedgecast.stress.psis import K_THRESHOLD
+from hedgecast.stress.refits import RefitPool
+from hedgecast.stress.reweight import Reweighter
 
 RUPTURE = "P(rupture, 2030)"
 SCEN = ["status_quo", "protracted_war"]
@@ -72,7 +65,7 @@ def _numeric_mean(logpdf, lo, hi):
 )
 def test_closed_form_log_pool_matches_the_normalised_weighted_log_density(priors, lo, hi, scipy_of):
     a = np.array([0.3, 0.7])
-    pooled = _log_pool_prior(priors, a)
+    pooled = log_pool_prior(priors, a)
     assert pooled is not None and pooled.distribution == priors[0].distribution
     mean, sd = _numeric_mean(lambda x: sum(w * scipy_of(p).logpdf(x) for w, p in zip(a, priors, strict=True)), lo, hi)
     assert scipy_of(pooled).mean() == pytest.approx(mean, rel=1e-4)
@@ -80,19 +73,19 @@ def test_closed_form_log_pool_matches_the_normalised_weighted_log_density(priors
 
 
 def test_normal_log_pool_is_precision_weighted():
-    p = _log_pool_prior([Prior("Normal", mu=0.0, sigma=1.0), Prior("Normal", mu=1.0, sigma=0.5)], np.array([0.5, 0.5]))
+    p = log_pool_prior([Prior("Normal", mu=0.0, sigma=1.0), Prior("Normal", mu=1.0, sigma=0.5)], np.array([0.5, 0.5]))
     tau = 0.5 * 1 + 0.5 * 4
     assert p.parameters["sigma"] == pytest.approx(tau**-0.5)
     assert p.parameters["mu"] == pytest.approx((0.5 * 4 * 1.0) / tau)
 
 
 def test_dirichlet_log_pool():
-    p = _log_pool_prior([Prior("Dirichlet", a=[2.0, 4.0, 1.0]), Prior("Dirichlet", a=[4.0, 2.0, 3.0])], np.array([0.5, 0.5]))
+    p = log_pool_prior([Prior("Dirichlet", a=[2.0, 4.0, 1.0]), Prior("Dirichlet", a=[4.0, 2.0, 3.0])], np.array([0.5, 0.5]))
     np.testing.assert_allclose(p.parameters["a"], [3.0, 3.0, 2.0])
 
 
 def test_no_closed_form_across_families():
-    assert _log_pool_prior([Prior("Normal", mu=0, sigma=1), Prior("StudentT", nu=3, mu=0, sigma=1)], np.array([0.5, 0.5])) is None
+    assert log_pool_prior([Prior("Normal", mu=0, sigma=1), Prior("StudentT", nu=3, mu=0, sigma=1)], np.array([0.5, 0.5])) is None
 
 
 def test_log_pool_lens_of_identical_lenses_is_the_lens(baseline):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pymc as pm
 import pytest
 from pymc_extras.prior import Prior
 from scipy import stats
@@ -14,16 +13,10 @@ from hedgecast.errors import SpecError
 from hedgecast.forecasting.forecast import forecast, forecast_priors
 from hedgecast.forecasting.scenarios import stable_key
 from hedgecast.model import fit as fitmod
-from hedgecast.stress.reweight import (
-    K_THRESHOLD,
-    Reweighter,
-    dirichlet_logpdf,
-    edit_prior,
-    headline_draws,
-    prior_logpdf,
-    psis,
-    weighted_quantiles,
-)
+from hedgecast.stress.draws import headline_draws
+from hedgecast.stress.edits import edit_prior
+from hedgecast.stress.psis import K_THRESHOLD, psis, weighted_quantiles
+from hedgecast.stress.reweight import Reweighter
 
 RUPTURE = "P(rupture, 2030)"
 CRISIS = "P(crisis by 2030)"
@@ -44,41 +37,6 @@ def big_mock_fc(big_mock):
 @pytest.fixture(scope="module")
 def small_fc(small_fit):
     return small_fit.forecast(SCEN)
-
-
-# ---- log densities -------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "prior",
-    [
-        Prior("Normal", mu=0.3, sigma=0.7),
-        Prior("HalfNormal", sigma=0.5),
-        Prior("StudentT", nu=4, mu=-1, sigma=0.5),
-        Prior("Gamma", alpha=3.0, beta=6.0),
-        Prior("Gamma", mu=0.5, sigma=0.2),
-        Prior("Beta", alpha=6.0, beta=3.0),
-        Prior("Beta", mu=0.3, sigma=0.1),
-        Prior("LogNormal", mu=0.0, sigma=0.5),
-        Prior("Laplace", mu=0.2, b=0.4),
-        Prior("TruncatedNormal", mu=0.5, sigma=1.0, lower=0.0, upper=2.0),
-        Prior("Exponential", lam=2.0),
-        Prior("HalfCauchy", beta=1.5),
-        Prior("Uniform", lower=-1.0, upper=2.0),
-        Prior("Kumaraswamy", a=2.0, b=3.0),  # no scipy branch: the compiled PyMC fallback
-    ],
-    ids=lambda p: f"{p.distribution}({','.join(p.parameters)})",
-)
-def test_prior_logpdf_matches_pymc(prior):
-    x = np.array([0.05, 0.2, 0.5, 0.9, 1.5])
-    expected = pm.logp(prior.pymc_distribution.dist(**prior.parameters), x).eval(mode="FAST_COMPILE")
-    np.testing.assert_allclose(prior_logpdf(prior, x), expected, rtol=1e-5, atol=1e-6)  # PyMC evaluates some special functions to ~1e-7
-
-
-def test_dirichlet_logpdf_matches_scipy():
-    a = [1.5, 7.0, 0.8, 0.4, 0.3]
-    x = np.random.default_rng(0).dirichlet(a, size=6)
-    x = x / x.sum(axis=1, keepdims=True)
-    expected = [stats.dirichlet.logpdf(row, a) for row in x]
-    np.testing.assert_allclose(dirichlet_logpdf(a, x), expected, rtol=1e-9)
 
 
 # ---- PSIS ------------------------------------------------------------------------------

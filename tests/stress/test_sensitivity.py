@@ -12,8 +12,11 @@ from matplotlib.figure import Figure
 from pymc_extras.prior import Prior
 from scipy import integrate, stats
 
-from hedgecast.stress import sensitivity as sens
-from hedgecast.stress.reweight import K_THRESHOLD, Reweighter
+from hedgecast.priors.groups import STRESS_GROUPS
+from hedgecast.stress import power_scaling, sobol, tornado
+from hedgecast.stress.assumptions import changes_for, default_assumptions, with_tornado
+from hedgecast.stress.psis import K_THRESHOLD
+from hedgecast.stress.reweight import Reweighter
 
 RUPTURE = "P(rupture, 2030)"
 TRANS = "P(transactional_equilibrium, 2030)"
@@ -32,7 +35,7 @@ def rw(mock_fit, fc):
 
 @pytest.fixture(scope="module")
 def assumptions(baseline):
-    return sens.default_assumptions(baseline)
+    return default_assumptions(baseline)
 
 
 def _get(assumptions, name):
@@ -41,7 +44,7 @@ def _get(assumptions, name):
 
 # ---- assumptions ------------------------------------------------------------------------
 def test_default_assumptions_cover_effects_and_forecast_priors(assumptions, baseline, spec):
-    effects = [n for n in baseline.priors if n.split(".")[0] in sens.EFFECT_GROUPS]
+    effects = [n for n in baseline.priors if n.split(".")[0] in STRESS_GROUPS]
     assert {a.prior for a in assumptions if a.knob == "location"} == set(effects)
     assert {a.prior for a in assumptions if a.knob == "mean"} == {f"scenario_probability.{s}" for s in spec.uncertain_scenarios()}
     assert {a.prior for a in assumptions if a.knob == "persistence"} == {f"war_transition.{s}" for s in spec.future_war_states}
@@ -120,7 +123,7 @@ def test_power_scaling_matches_the_conjugate_normal_answer(component):
             )
         }
     )
-    got = float(sens._psens(idata, component, ["theta"], None, delta)["theta"])
+    got = float(power_scaling.psens(idata, component, ["theta"], None, delta)["theta"])
     exact = _psens_exact(m, s, scale(1 / (1 + delta)), scale(1 + delta), theta.min(), theta.max(), delta)
     assert got == pytest.approx(exact, rel=0.15)
     # five observations against a unit prior: the likelihood carries 5/6 of the precision, the prior 1/6
@@ -129,22 +132,22 @@ def test_power_scaling_matches_the_conjugate_normal_answer(component):
 
 def test_power_scaling_attributes_each_parameter_to_its_own_prior(mock_fit, rw):
     """On a mock fit (posterior = prior) every parameter's posterior is its prior: its own group dominates."""
-    ps = sens.power_scaling(mock_fit, rw, groups=["beta", "hazard_intercept", "cushion", "crisis_effect"], metrics=[RUPTURE])
+    ps = power_scaling.power_scaling(mock_fit, rw, groups=["beta", "hazard_intercept", "cushion", "crisis_effect"], metrics=[RUPTURE])
     m = ps.matrix
     for g in m.index:
         assert m.loc[g, g] == m[g].max()
-        assert m.loc[g, g] > sens.SENSITIVITY_THRESHOLD
+        assert m.loc[g, g] > power_scaling.SENSITIVITY_THRESHOLD
     assert set(ps.table["dominant_prior"]) <= set(m.index)
     h = ps.headline.set_index(["prior_group", "scenario", "metric"])
     # a stronger hazard-intercept prior pulls the intercept towards its prior mean: the slope is finite
     assert np.isfinite(h["dP_dlog2alpha"]).all()
-    assert isinstance(sens.plot_power_scaling(ps), Figure)
+    assert isinstance(power_scaling.plot_power_scaling(ps), Figure)
 
 
 # ---- outcome sensitivity and the tornado -------------------------------------------------
 def test_outcome_sensitivity_moves_the_rupture_probability_the_right_way(rw, assumptions):
     a = _get(assumptions, "hazard_intercept (location)")
-    out = sens.outcome_sensitivity(
+    out = tornado.outcome_sensitivity(
         rw, [a, _get(assumptions, "scenario_probability.post_erdogan_2028 (mean)")], metrics=[RUPTURE, TRANS], n_points=5
     )
     t = out.tornado("protracted_war", RUPTURE).set_index("assumption")
@@ -159,13 +162,13 @@ def test_outcome_sensitivity_moves_the_rupture_probability_the_right_way(rw, ass
     assert (
         out.tornado("post_erdogan_2028", RUPTURE).set_index("assumption").loc["scenario_probability.post_erdogan_2028 (mean)", "swing"] > 0
     )
-    assert isinstance(sens.plot_tornado(out.tornado("protracted_war", RUPTURE)), Figure)
+    assert isinstance(tornado.plot_tornado(out.tornado("protracted_war", RUPTURE)), Figure)
 
 
 def test_unreliable_tornado_ends_are_not_reported(rw, assumptions):
     a = _get(assumptions, "hazard_friction (location)")
-    wide = sens.with_tornado(a, a.base - 6 * a.unit, a.base + 6 * a.unit)
-    out = sens.outcome_sensitivity(rw, [wide], metrics=[RUPTURE])
+    wide = with_tornado(a, a.base - 6 * a.unit, a.base + 6 * a.unit)
+    out = tornado.outcome_sensitivity(rw, [wide], metrics=[RUPTURE])
     pts = out.points[out.points["position"].isin(["low", "high"])]
     assert (pts["pareto_k"] > K_THRESHOLD).any()
     t = out.tornado("status_quo", RUPTURE).iloc[0]
@@ -181,7 +184,7 @@ def test_sobol_indices_rank_and_zero_out_correctly(rw, assumptions):
         _get(assumptions, n)
         for n in ("hazard_intercept (location)", "beta.economic.nato_pressure (location)", "scenario_probability.post_erdogan_2028 (mean)")
     ]
-    res = sens.sobol_indices(rw, chosen, metrics=[RUPTURE], n=64, seed=1)
+    res = sobol.sobol_indices(rw, chosen, metrics=[RUPTURE], n=64, seed=1)
     assert res.n_evaluations == 64 * (len(chosen) + 2)
     t = res.table("protracted_war", RUPTURE).set_index("assumption")
     assert t.index[0] == "hazard_intercept (location)" and t.loc["hazard_intercept (location)", "ST"] > 0.5
@@ -189,18 +192,18 @@ def test_sobol_indices_rank_and_zero_out_correctly(rw, assumptions):
     t2 = res.table("post_erdogan_2028", RUPTURE).set_index("assumption")
     assert t2.loc["scenario_probability.post_erdogan_2028 (mean)", "ST"] > 0
     assert 0 <= res.share_unreliable <= 1 and np.isfinite(res.max_pareto_k)
-    assert isinstance(sens.plot_sobol(t.reset_index()), Figure)
+    assert isinstance(sobol.plot_sobol(t.reset_index()), Figure)
     assert res.to_dict()["n_evaluations"] == res.n_evaluations
 
 
 def test_sobol_matches_one_at_a_time_for_a_single_assumption(rw, assumptions):
     """With one assumption, all the variance is its own: S1 = ST = 1."""
-    res = sens.sobol_indices(rw, [_get(assumptions, "hazard_intercept (location)")], metrics=[RUPTURE], n=128, seed=2)
+    res = sobol.sobol_indices(rw, [_get(assumptions, "hazard_intercept (location)")], metrics=[RUPTURE], n=128, seed=2)
     t = res.table("status_quo", RUPTURE).iloc[0]
     assert t["S1"] == pytest.approx(1.0, abs=0.1) and t["ST"] == pytest.approx(1.0, abs=0.1)
 
 
 def test_changes_for_combines_knobs_of_one_prior(assumptions, baseline):
     loc, sc = _get(assumptions, "cushion (location)"), _get(assumptions, "cushion (scale)")
-    ch = sens.changes_for(baseline, {loc: 0.5, sc: 0.5})
+    ch = changes_for(baseline, {loc: 0.5, sc: 0.5})
     assert ch == {"cushion": Prior("Normal", mu=0.5, sigma=0.5 * baseline.prior("cushion").parameters["sigma"])}

@@ -9,18 +9,23 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hedgecast.stress import sensitivity as sens
+from hedgecast.stress import assumptions
 from hedgecast.stress.believe import Target
-from hedgecast.stress.reweight import K_THRESHOLD
-from hedgecast.stress.run import RUPTURE, TRANSACTIONAL, StressSettings, cli_stress, stress_section
+from hedgecast.stress.draws import metric_name
+from hedgecast.stress.psis import K_THRESHOLD
+from hedgecast.stress.run import cli_stress, stress_section
+from hedgecast.stress.suite import StressSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "05-seminar-stress-test.ipynb"
 SCEN = ("status_quo", "protracted_war", "post_erdogan_2028")
+RUPTURE = metric_name("rupture", 2030)  # the model spec's first headline year
+TRANSACTIONAL = metric_name("transactional_equilibrium", 2030)
 
 
 @pytest.fixture(scope="module")
 def stress(workbench, mock_fit, tmp_path_factory):
+    assert mock_fit.spec.headline_year == 2030
     fc = mock_fit.forecast(list(SCEN))
     chosen = {
         "hazard_intercept",
@@ -31,7 +36,7 @@ def stress(workbench, mock_fit, tmp_path_factory):
         "scenario_probability.post_erdogan_2028",
         "war_transition.attrition",
     }
-    A = [a for a in sens.default_assumptions(mock_fit.lens) if a.prior in chosen]
+    A = [a for a in assumptions.default_assumptions(mock_fit.lens) if a.prior in chosen]
     settings = StressSettings(
         scenarios=SCEN,
         targets=(Target(RUPTURE, "protracted_war", ">=", 0.30), Target(RUPTURE, "protracted_war", "<=", 0.20)),
@@ -44,14 +49,14 @@ def stress(workbench, mock_fit, tmp_path_factory):
     )
     calls = []
     path = tmp_path_factory.mktemp("stress") / "stress.json"
-    from hedgecast.stress import run as stress_mod
+    from hedgecast.stress import suite
 
-    original = stress_mod.sens.default_assumptions
-    stress_mod.sens.default_assumptions = lambda lens, groups=None: A  # keep the test fast: a few assumptions
+    original = suite.default_assumptions
+    suite.default_assumptions = lambda lens, groups=None: A  # keep the test fast: a few assumptions
     try:
         result, section = cli_stress(workbench, mock_fit, fc, lambda d, c, t: calls.append((d, c, t)), settings=settings, json_path=path)
     finally:
-        stress_mod.sens.default_assumptions = original
+        suite.default_assumptions = original
     return result, section, path, calls
 
 
@@ -133,7 +138,7 @@ def test_the_section_goes_into_the_report(stress, mock_fit, tmp_path):
 
 
 def test_settings_reject_a_focus_scenario_that_is_not_forecast(workbench, mock_fit):
-    from hedgecast.stress.run import run_stress
+    from hedgecast.stress.suite import run_stress
 
     with pytest.raises(ValueError, match="new_low"):
         run_stress(mock_fit, mock_fit.forecast(list(SCEN)), StressSettings(scenarios=SCEN, focus=("new_low",)))

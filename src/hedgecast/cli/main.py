@@ -183,7 +183,7 @@ def reused_or_saved_runs(wb, fits, forecast):
     main = fits[0]
     if main.reused_from:
         return load_run(main.reused_from, wb.paths)
-    return save_run(main, forecast, wb.paths, headline=forecast.headline(2030))
+    return save_run(main, forecast, wb.paths, headline=forecast.headline())
 
 
 def _probability_table(fc, year: int) -> Table:
@@ -256,7 +256,7 @@ def fit(sampling: Sampling, lens: LensOpt = None, allow_warnings: AllowOpt = Fal
         fits = _fit_lenses(wb, lenses, settings, progress)
         for f in fits:
             fc = f.forecast()
-            run = save_run(f, fc, wb.paths, headline=fc.headline(2030))
+            run = save_run(f, fc, wb.paths, headline=fc.headline())
             out.print(f"saved run [bold]{run.id}[/]")
     _raise_if_diagnostics_failed(fits, allow_warnings)
 
@@ -267,7 +267,7 @@ def forecast(
     sampling: Sampling,
     lens: LensOpt = None,
     scenario: Annotated[list[str] | None, typer.Option("--scenario", "-s", help="Scenario (repeatable). Default: all.")] = None,
-    year: Annotated[int, typer.Option(help="Year for the probability table.")] = 2030,
+    year: Annotated[int | None, typer.Option(help="Year for the probability table (default: the spec's first headline year).")] = None,
     allow_warnings: AllowOpt = False,
 ) -> None:
     """Fit, forecast the scenarios and print P(trajectory class) per scenario."""
@@ -282,7 +282,7 @@ def forecast(
     for f in fits:
         fc = f.forecast(scenario)
         out.print(f"[bold]Lens {f.lens.name}[/]")
-        out.print(_probability_table(fc, year))
+        out.print(_probability_table(fc, fc.spec.headline_year if year is None else year))
     _raise_if_diagnostics_failed(fits, allow_warnings)
 
 
@@ -302,7 +302,7 @@ def saved_sections(paths) -> list[tuple[str, str]]:
 
 def save_section(paths, stem: str, html: str) -> Path:
     """Keep a report section so later reports include it (written atomically)."""
-    from hedgecast.report.build import write_atomic
+    from hedgecast.files import write_atomic
 
     return write_atomic(paths.reports / "sections" / f"{stem}.html", html)
 
@@ -338,7 +338,7 @@ def report(
     report says which lenses were reused.
     """
     from hedgecast import timing
-    from hedgecast.report.build import write_atomic
+    from hedgecast.files import write_json
     from hedgecast.runs import save_run
 
     settings = sampling.settings()
@@ -365,11 +365,11 @@ def report(
         _done(progress, task, f"Wrote {path}")
     spent = {**timing.since(before), "total": time.perf_counter() - t0}
     # where the time went: beside the report always, and in the run when this report made it
-    timings = json.dumps({k: round(v, 3) for k, v in spent.items()}, indent=1)
-    write_atomic(wb.paths.reports / "timings.json", timings)
+    timings = {k: round(v, 3) for k, v in spent.items()}
+    write_json(wb.paths.reports / "timings.json", timings)
     if not main_fit.reused_from:
-        write_atomic(run.path / "timings.json", timings)
-    out.print(_probability_table(fc, 2030))
+        write_json(run.path / "timings.json", timings)
+    out.print(_probability_table(fc, fc.spec.headline_year))
     out.print(f"report: [bold]{path}[/]")
     out.print("time: " + ", ".join(f"{k} {spent[k]:.1f} s" for k in ("total", "fit", "reuse", "compile", "sampling", "forecast", "report writing") if k in spent), highlight=False)
     _raise_if_diagnostics_failed(fits, allow_warnings, f" (the report at {path} says so on top)")
@@ -407,7 +407,7 @@ def stress(
             manifest = None
         fc = main_fit.forecast()
         if manifest is None:
-            manifest = save_run(main_fit, fc, wb.paths, headline=fc.headline(2030)).manifest
+            manifest = save_run(main_fit, fc, wb.paths, headline=fc.headline()).manifest
         task = progress.add_task("Stress test", total=None)
 
         def report_progress(description: str, completed: float, total: float) -> None:
@@ -429,12 +429,14 @@ def runs_list() -> None:
     from hedgecast.runs import list_runs
 
     table = Table(title="Runs (runs/)")
-    for col in ("id", "lens", "seed", "draws", "diagnostics", "P(rupture 2030, status_quo)"):
+    for col in ("id", "lens", "seed", "draws", "diagnostics", "P(rupture, status_quo)"):
         table.add_column(col)
     for r in list_runs(Paths.discover(STATE["root"])):
         m = r.manifest
         head = m.get("headline", {}).get("status_quo", {})
-        table.add_row(r.id, m["lens"]["name"], str(m["settings"]["seed"]), f"{m['settings']['chains']}×{m['settings']['draws']}", "passed" if m["diagnostics"]["passed"] else "failed", f"{100 * head.get('P(rupture, 2030)', float('nan')):.1f}%")
+        key = next((k for k in head if k.startswith("P(rupture, ")), "")  # at the run's headline year
+        rupture = f"{100 * head[key]:.1f}% in {key[len('P(rupture, '):-1]}" if key else "—"
+        table.add_row(r.id, m["lens"]["name"], str(m["settings"]["seed"]), f"{m['settings']['chains']}×{m['settings']['draws']}", "passed" if m["diagnostics"]["passed"] else "failed", rupture)
     out.print(table)
 
 

@@ -44,10 +44,10 @@ def check_scenarios(problems: ProblemCollector, spec, names: list[str] | None) -
             problems.add("", f"unknown scenario '{s}': {suggest(s, list(spec.scenarios))}")
 
 
-def check_year(problems: ProblemCollector, spec, year: int) -> None:
-    """Record a ``--year`` that is not one of the spec's forecast years."""
+def check_year(problems: ProblemCollector, spec, year: int | None) -> None:
+    """Record a ``--year`` that is not one of the spec's forecast years (None: the spec's headline year)."""
     years = spec.forecast_years
-    if year not in years:
+    if year is not None and year not in years:
         problems.add("", f"--year {year} is outside the forecast horizon {years[0]}–{years[-1]}")
 
 

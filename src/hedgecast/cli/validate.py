@@ -107,7 +107,7 @@ def _write_page(path: Path, section: tuple[str, str]) -> Path:
     """Write a standalone, self-contained HTML page holding one report section."""
     import html
 
-    from hedgecast.report.build import write_atomic
+    from hedgecast.files import write_atomic
 
     title, body = section
     page = (

@@ -1,4 +1,4 @@
-"""Forecasting: simulate 2026–2035 for every scenario from the same posterior draws.
+"""Forecasting: simulate the spec's forecast years for every scenario from the same posterior draws.
 
 Vectorized over draws × scenarios; the only loop is over the ten forecast years (the
 state recursion). Scenarios never trigger a refit, and every scenario sees the same
@@ -63,9 +63,12 @@ class Forecast:
     def scenarios(self) -> list[str]:
         return list(self.data.scenario.values)
 
-    def class_probabilities(self, years=(2030, 2035)) -> xr.DataArray:
-        """P(trajectory class), dims ``(trajectory, scenario, year)``; sums to 1 over ``trajectory``."""
-        labels = self.data["trajectory"].sel(year=list(years))
+    def class_probabilities(self, years=None) -> xr.DataArray:
+        """P(trajectory class), dims ``(trajectory, scenario, year)``; sums to 1 over ``trajectory``.
+
+        ``years`` default to the spec's headline years.
+        """
+        labels = self.data["trajectory"].sel(year=list(self.spec.headline_years if years is None else years))
         labels.attrs["classes"] = self.spec.class_names
         return class_probabilities(labels)
 
@@ -79,8 +82,9 @@ class Forecast:
         idx = self.spec.class_names.index(name)
         return (self.data["trajectory"].sel(year=year) == idx).astype(float)
 
-    def headline(self, year: int = 2030) -> dict:
-        """The numbers a report leads with, per scenario."""
+    def headline(self, year: int | None = None) -> dict:
+        """The numbers a report leads with, per scenario (at ``year``, default the spec's first headline year)."""
+        year = self.spec.headline_year if year is None else year
         probs = self.class_probabilities((year,)).sel(year=year)
         crisis = self.p_crisis_by(year)
         out = {}
@@ -93,11 +97,12 @@ class Forecast:
         """Quantiles over draws of ``state`` / ``indicator_value`` / ``driver_value``."""
         return self.data[var].quantile(list(quantiles), dim=list(SAMPLE_DIMS))
 
-    def difference(self, a: str, b: str, year: int = 2030, trajectory: str = "rupture") -> dict:
-        """P(class) under ``a`` minus under ``b``, with a Monte Carlo standard error.
+    def difference(self, a: str, b: str, year: int | None = None, trajectory: str = "rupture") -> dict:
+        """P(class) under ``a`` minus under ``b`` at ``year`` (default the spec's first headline year), with a Monte Carlo SE.
 
         Both scenarios share every random number, so the paired difference is used.
         """
+        year = self.spec.headline_year if year is None else year
         pa = self.p_class_by_draw(trajectory, year).sel(scenario=a).values.ravel()
         pb = self.p_class_by_draw(trajectory, year).sel(scenario=b).values.ravel()
         diff = pa - pb

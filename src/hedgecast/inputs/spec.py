@@ -32,8 +32,6 @@ from hedgecast.inputs.spec_toml import (
 
 TRANSFORMS = ("identity", "log", "log1p")
 DRIVER_KINDS = ("continuous", "discrete")
-HEADLINE_YEARS = (2030, 2035)
-"""Years the runs and reports summarize: the forecast must reach them."""
 RUPTURE_YEARS = (2014, 2016)
 """The 2015–16 rupture that trajectory rules measure against: the history must cover it."""
 REQUIRED_CHANNELS = ("economic", "political")
@@ -53,6 +51,7 @@ class ModelSpec:
     indicators: dict[str, Indicator]
     trajectories: list[TrajectoryClass]
     scenarios: dict[str, Scenario]
+    headline_years: tuple[int, ...] = ()
     description: str = ""
     path: str = ""
     sha256: str = ""
@@ -64,6 +63,11 @@ class ModelSpec:
     @property
     def forecast_years(self) -> list[int]:
         return list(range(self.forecast[0], self.forecast[1] + 1))
+
+    @property
+    def headline_year(self) -> int:
+        """The year headline probabilities are quoted for by default: the first of ``headline_years``."""
+        return (self.headline_years or default_headline_years(self.forecast))[0]
 
     @property
     def continuous_drivers(self) -> list[str]:
@@ -164,7 +168,7 @@ def _span(value: Any, field_name: str, problems: ProblemCollector, default: tupl
 
 def _parse_model(data: dict, problems: ProblemCollector) -> dict:
     model = check_table(data.get("model", {}), "model", problems)
-    check_keys(model, {"name", "version", "history", "forecast", "description"}, "model", problems)
+    check_keys(model, {"name", "version", "history", "forecast", "headline_years", "description"}, "model", problems)
     name = check_text(model.get("name"), "model.name", problems, "model")
     version = model.get("version", "1")
     if isinstance(version, bool) or not isinstance(version, (str, int, float)):
@@ -188,13 +192,7 @@ def _parse_model(data: dict, problems: ProblemCollector) -> dict:
                 f"must include {RUPTURE_YEARS[0]}–{RUPTURE_YEARS[1]} (trajectory rules measure against "
                 f"the 2015–16 rupture), got {list(history)}",
             )
-    if ok_f:
-        missing = [y for y in HEADLINE_YEARS if not forecast[0] <= y <= forecast[1]]
-        if missing:
-            problems.add(
-                "model.forecast",
-                f"must include {', '.join(map(str, HEADLINE_YEARS))} (the years runs and reports summarize), got {list(forecast)}",
-            )
+    headline = _headline_years(model.get("headline_years"), forecast if ok_f else None, problems)
     if ok_h and ok_f and forecast[0] != history[1] + 1:
         problems.add("model.forecast", f"must start the year after the history ends ({history[1] + 1}), got {forecast[0]}")
     return {
@@ -202,8 +200,36 @@ def _parse_model(data: dict, problems: ProblemCollector) -> dict:
         "version": str(version),
         "history": history,
         "forecast": forecast,
+        "headline_years": headline,
         "description": check_text(model.get("description"), "model.description", problems),
     }
+
+
+def default_headline_years(forecast: tuple[int, int]) -> tuple[int, ...]:
+    """Headline years of a spec that names none: the middle and the last forecast year."""
+    first, last = forecast
+    return tuple(sorted({(first + last) // 2, last}))
+
+
+def _headline_years(value: Any, forecast: tuple[int, int] | None, problems: ProblemCollector) -> tuple[int, ...]:
+    """``model.headline_years``: whole forecast years, first the one quoted by default (e.g. ``[2030, 2035]``)."""
+    if value is None:
+        return default_headline_years(forecast) if forecast is not None else ()
+    ok = isinstance(value, list) and value and all(isinstance(y, int) and not isinstance(y, bool) for y in value)
+    if not ok:
+        problems.add("model.headline_years", f"must be a list of whole years such as [2030, 2035], got {value!r}")
+        return ()
+    if len(set(value)) != len(value):
+        problems.add("model.headline_years", f"lists a year twice: {value!r}")
+    if forecast is not None:
+        outside = [y for y in value if not forecast[0] <= y <= forecast[1]]
+        if outside:
+            problems.add(
+                "model.headline_years",
+                f"must be forecast years {forecast[0]}–{forecast[1]} (the years runs and reports summarize), "
+                f"got {', '.join(map(str, outside))}",
+            )
+    return tuple(value)
 
 
 def _parse_channels(data: dict, problems: ProblemCollector) -> dict[str, Channel]:

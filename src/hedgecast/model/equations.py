@@ -41,7 +41,8 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from hedgecast.inputs.history import History
-from hedgecast.priors.lenses import FIT_GROUPS, Lens, parameter_groups
+from hedgecast.priors.groups import FIT_GROUPS, parameter_groups
+from hedgecast.priors.lenses import Lens
 
 LEVERAGE_SHIFT_YEAR = 2022
 

@@ -29,6 +29,16 @@ RHAT_MAX = 1.01
 ESS_MIN = 400
 
 
+def ignore_known_warnings() -> None:
+    """Inside ``warnings.catch_warnings()``: ignore the third-party notices compiling and sampling are known to raise.
+
+    Only PyTensor's "could not link to a BLAS installation" (pip wheels: slower linear algebra,
+    said once per process) is expected; nutpie, PyMC's NUTS and prior sampling raise no other
+    warning on this model, and any new one should be seen.
+    """
+    warnings.filterwarnings("ignore", message=".*could not link to a BLAS installation.*", category=UserWarning)
+
+
 @dataclass(frozen=True)
 class SamplerSettings:
     """How to run NUTS. Defaults are what the report uses."""
@@ -137,7 +147,7 @@ class CompiledModel:
         if self._nutpie is None:
             numba_cache.enable()
             with warnings.catch_warnings(), timing.stage("compile"):
-                warnings.simplefilter("ignore")
+                ignore_known_warnings()
                 self._nutpie = nutpie.compile_pymc_model(self.model, backend="numba")
         return self._nutpie.with_data(**{HYPERPARAMETERS: hyperparameter_vector(lens)})
 
@@ -211,14 +221,14 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
     if settings.sampler == "nutpie":
         compiled = cm.nutpie_model(lens)
         with warnings.catch_warnings(), timing.stage("sampling"):
-            warnings.simplefilter("ignore")
+            ignore_known_warnings()
             idata = run_nutpie(compiled, settings, seed=settings.seed, cores=min(settings.chains, 2), progress=progress)
         data = {v.name for v in cm.model.data_vars}  # nutpie stores the model's data with the draws
         keep = [v for v in idata.posterior.data_vars if v not in data]
         idata.posterior = idata.posterior[keep]
     elif settings.sampler == "pymc":
         with cm.model, warnings.catch_warnings(), timing.stage("sampling"):
-            warnings.simplefilter("ignore")
+            ignore_known_warnings()
             idata = pm.sample(
                 draws=settings.draws,
                 tune=settings.tune,
@@ -234,7 +244,7 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
     else:
         raise ValueError(f"unknown sampler {settings.sampler!r}: use 'nutpie', 'pymc' or 'mock'")
     with cm.model, warnings.catch_warnings(), quiet_sampling_log(), timing.stage("prior draws"):
-        warnings.simplefilter("ignore")
+        ignore_known_warnings()
         prior = pm.sample_prior_predictive(draws=min(1000, settings.draws * settings.chains), var_names=[*free, "state"], random_seed=settings.seed)
     idata.add_groups({"prior": prior.prior})
     idata.attrs["free_rvs"] = free
@@ -248,7 +258,7 @@ def _mock_posterior(model: pm.Model, free: list[str], settings: SamplerSettings)
     For tests of everything downstream of the sampler; diagnostics on it are meaningless.
     """
     with model, warnings.catch_warnings(), quiet_sampling_log():
-        warnings.simplefilter("ignore")
+        ignore_known_warnings()
         draws = pm.sample_prior_predictive(draws=settings.draws * settings.chains, var_names=[*free, "state"], random_seed=settings.seed + 1)
     post = draws.prior.stack(sample=("chain", "draw")).drop_vars(["chain", "draw", "sample"])
     post = post.assign_coords(sample=np.arange(post.sizes["sample"]))

@@ -44,6 +44,8 @@ to 1e-9. They also say what the analyst said — equal tails — where ``pz.maxe
 own split between the tails; and they take microseconds where a PreliZ fit takes about
 a second (it compiles PyTensor functions). PreliZ is imported only when used, through
 :func:`_preliz`, which undoes the global ``savefig.bbox = "tight"`` it sets on import.
+Densities, quantiles and Beta/Gamma parameter conversions come from the family registry
+(:mod:`hedgecast.priors.families`).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ from pymc_extras.prior import Prior
 from scipy import optimize, stats
 
 from hedgecast.errors import Problem, ProblemCollector, SpecError, suggest
+from hedgecast.priors import families
 
 __all__ = [
     "INTERVAL_FAMILIES",
@@ -95,9 +98,6 @@ Three quartiles over-determine a two-parameter family, so asymmetric statements 
 approximately; past this gap the family is the wrong shape for the statement."""
 STATEMENT_KINDS = ("interval", "sign", "probability", "quartiles", "maxent")
 """The kinds of :class:`Statement` that :func:`check` and :func:`plot_elicited` understand."""
-SCIPY_FAMILIES = ("Normal", "StudentT", "LogNormal", "Gamma", "Beta", "HalfNormal", "TruncatedNormal", "Uniform")
-"""Families :func:`to_scipy` (and so :func:`plot_elicited`) can evaluate."""
-
 
 @dataclass(frozen=True)
 class Statement:
@@ -329,8 +329,8 @@ def from_probability(p: float, give_or_take: float, *, about: str = "the event")
         )
     problems.raise_if_any(SpecError)
     p, sd = float(p), float(give_or_take)
-    k = p * (1 - p) / sd**2 - 1
-    prior = Prior("Beta", alpha=p * k, beta=(1 - p) * k)
+    alpha, beta = families.beta_from_mean_sd(p, sd)
+    prior = Prior("Beta", alpha=alpha, beta=beta)
     statement = Statement(
         f"{about[:1].upper() + about[1:]} is about {_pct(p)} likely, give or take {_num(100 * sd)} points (one sd)",
         "probability",
@@ -586,8 +586,7 @@ def _beta_interval(lower: float, upper: float, tail: float) -> Prior:
     # moment-matched start: mean at the interval's centre, sd from a normal approximation
     mean = (lower + upper) / 2
     sd = min((upper - lower) / (2 * stats.norm.ppf(1 - tail)), 0.99 * math.sqrt(mean * (1 - mean)))
-    k = mean * (1 - mean) / sd**2 - 1
-    starts = [np.log([mean * k, (1 - mean) * k]), np.log([1.0, 1.0]), np.log([mean * 10, (1 - mean) * 10])]
+    starts = [np.log(families.beta_from_mean_sd(mean, sd)), np.log([1.0, 1.0]), np.log([mean * 10, (1 - mean) * 10])]
     best = None
     for x0 in starts:
         sol = optimize.root(equations, x0, method="hybr", options={"xtol": 1e-14})
@@ -620,53 +619,20 @@ def _verify(prior: Prior, statement: Statement, where: str, tolerance: float = T
 # checking and plotting
 # ------------------------------------------------------------------------------------
 def to_scipy(prior: Prior):
-    """Return the prior as a frozen ``scipy.stats`` distribution (for densities, CDFs and checks).
+    """Return the prior as a frozen ``scipy.stats`` distribution (:func:`hedgecast.priors.families.to_scipy`).
 
-    Supports the families lenses use for scalar priors: Normal, StudentT, LogNormal,
-    Gamma, Beta (alpha/beta, mu/sigma or mu/nu), HalfNormal, TruncatedNormal and Uniform.
-    Any other family PreliZ knows (e.g. from :func:`from_maxent`) comes back as its
-    ``Prior.preliz`` distribution, which has the same ``pdf``, ``cdf``, ``sf``, ``ppf``,
-    ``mean`` and ``std`` methods (wrapped to silence PreliZ's compile notices).
+    A family (or parameterisation) the registry has no SciPy form for — HalfNormal, Beta by
+    ``mu``/``nu``, anything PreliZ knows (e.g. from :func:`from_maxent`) — comes back as its
+    ``Prior.preliz`` distribution, which has the same ``pdf``, ``cdf``, ``sf``, ``ppf``, ``mean``
+    and ``std`` methods (wrapped to silence PreliZ's compile notices). Raises
+    :class:`SpecError` for a family neither knows.
     """
-    p = {k: float(v) for k, v in prior.parameters.items()}
-    dist = prior.distribution
-    if dist == "Normal" and "sigma" in p:
-        return stats.norm(p.get("mu", 0.0), p["sigma"])
-    if dist == "StudentT" and "sigma" in p:
-        return stats.t(p["nu"], p.get("mu", 0.0), p["sigma"])
-    if dist in ("LogNormal", "Lognormal") and "sigma" in p:
-        return stats.lognorm(p["sigma"], scale=math.exp(p.get("mu", 0.0)))
-    if dist == "Gamma":
-        if "alpha" in p and "beta" in p:
-            return stats.gamma(p["alpha"], scale=1.0 / p["beta"])
-        if "mu" in p and "sigma" in p:
-            return stats.gamma((p["mu"] / p["sigma"]) ** 2, scale=p["sigma"] ** 2 / p["mu"])
-    if dist == "Beta":
-        if "alpha" in p and "beta" in p:
-            return stats.beta(p["alpha"], p["beta"])
-        if "mu" in p and "sigma" in p:
-            k = p["mu"] * (1 - p["mu"]) / p["sigma"] ** 2 - 1
-            return stats.beta(p["mu"] * k, (1 - p["mu"]) * k)
-        if "mu" in p and "nu" in p:
-            return stats.beta(p["mu"] * p["nu"], (1 - p["mu"]) * p["nu"])
-    if dist == "HalfNormal" and "sigma" in p:
-        return stats.halfnorm(0.0, p["sigma"])
-    if dist == "TruncatedNormal" and "sigma" in p:
-        mu, s = p.get("mu", 0.0), p["sigma"]
-        lo, hi = p.get("lower", -np.inf), p.get("upper", np.inf)
-        return stats.truncnorm((lo - mu) / s, (hi - mu) / s, mu, s)
-    if dist == "Uniform":
-        lo, hi = p.get("lower", 0.0), p.get("upper", 1.0)
-        return stats.uniform(lo, hi - lo)
-    if dist not in SCIPY_FAMILIES and dist in _preliz_families():
-        return _QuietPreliZ(prior.preliz)
-    raise SpecError(
-        Problem(
-            "to_scipy",
-            "dist",
-            f"cannot evaluate {_describe(prior)}: supported are {', '.join(SCIPY_FAMILIES)}",
-        )
-    )
+    try:
+        return families.to_scipy(prior)
+    except ValueError as err:
+        if prior.distribution in _preliz_families():
+            return _QuietPreliZ(prior.preliz)
+        raise SpecError(Problem("to_scipy", "dist", f"cannot evaluate {_describe(prior)}: {err}")) from None
 
 
 def check(prior: Prior, statement: Statement) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from hedgecast.errors import Problem, ProblemCollector, SpecError, suggest
 from hedgecast.inputs.provenance import PROVENANCE_KEYS, Provenance
 from hedgecast.inputs.spec import ModelSpec
 from hedgecast.inputs.spec_toml import is_finite_number, is_number, quoted_number_hint
+from hedgecast.priors.groups import FIT_GROUPS
 
 SCALAR_DISTRIBUTIONS = frozenset(
     {
@@ -82,64 +83,6 @@ POSITIVE_PARAMETERS = frozenset({"sigma", "tau", "lam", "nu", "kappa", "b", "a",
 REAL_PARAMETERS = frozenset({("Cauchy", "alpha"), ("SkewNormal", "alpha"), ("Wald", "alpha"), ("Rice", "nu"), ("AsymmetricLaplace", "q")})
 POSITIVE_MEANS = frozenset({"Gamma", "InverseGamma", "Wald"})
 PRIOR_OPTIONS = frozenset({"dims", "centered", "transform", "core_dims"})
-
-
-def parameter_groups(spec: ModelSpec) -> dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]]:
-    """Every prior group of the model: ``group -> (dims, list of coordinate tuples)``.
-
-    A scalar group has no dims and one empty coordinate tuple.
-    """
-    ch = spec.channel_names
-    anchors = {c.anchor for c in spec.channels.values()}
-    free_ind = [i for i in spec.indicator_names if i not in anchors]
-
-    def grid(*axes):
-        out = [()]
-        for axis in axes:
-            out = [(*o, a) for o in out for a in axis]
-        return out
-
-    return {
-        "initial": (("channel",), grid(ch)),
-        "mu": (("channel",), grid(ch)),
-        "rho": (("channel",), grid(ch)),
-        "sigma": (("channel",), grid(ch)),
-        "nu": ((), [()]),
-        "beta": (("channel", "driver"), grid(ch, spec.continuous_drivers)),
-        "leverage_shift": (("channel",), grid(ch)),
-        "cushion": ((), [()]),
-        "war_effect": (("channel", "war_state"), grid(ch, spec.effect_states)),
-        "crisis_effect": (("channel",), grid(ch)),
-        "hazard_intercept": ((), [()]),
-        "hazard_friction": ((), [()]),
-        "hazard_ties": ((), [()]),
-        "loading": (("free_indicator",), grid(free_ind)),
-        "intercept": (("free_indicator",), grid(free_ind)),
-        "noise": (("indicator",), grid(spec.indicator_names)),
-        "war_transition": (("war_state",), grid(spec.future_war_states)),
-        "scenario_probability": (("scenario",), grid(spec.uncertain_scenarios())),
-    }
-
-
-FIT_GROUPS = (
-    "initial",
-    "mu",
-    "rho",
-    "sigma",
-    "nu",
-    "beta",
-    "leverage_shift",
-    "cushion",
-    "war_effect",
-    "crisis_effect",
-    "hazard_intercept",
-    "hazard_friction",
-    "hazard_ties",
-    "loading",
-    "intercept",
-    "noise",
-)
-FORECAST_GROUPS = ("war_transition", "scenario_probability")
 
 
 def element_name(group: str, coords: tuple[str, ...]) -> str:

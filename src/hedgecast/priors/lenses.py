@@ -40,15 +40,13 @@ from hedgecast.priors.lens_file import (
     parse_priors,
     read_lens,
 )
+from hedgecast.priors.groups import FIT_GROUPS, FORECAST_GROUPS, parameter_groups
 from hedgecast.priors.lens_prior import (
-    FIT_GROUPS,
-    FORECAST_GROUPS,
     LensPrior,
     describe_prior,
     edited_prior,
     element_name,
     format_value,
-    parameter_groups,
 )
 
 __all__ = [

@@ -47,7 +47,6 @@ __all__ = ["SECTION_TITLES", "build_report", "render_report", "write_atomic"]
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "report.html"
 TITLE = "Türkiye–Russia relations 2026–2035: scenario report"
-HEADLINE_YEARS = (2030, 2035)
 REFERENCE = "status_quo"
 FIGURE_DPI = 100
 
@@ -213,7 +212,7 @@ def _n_paths(forecast: Forecast) -> int:
 
 def _headline_years(forecast: Forecast) -> list[int]:
     years = [int(y) for y in forecast.data["year"].values]
-    chosen = [y for y in HEADLINE_YEARS if y in years]
+    chosen = [y for y in forecast.spec.headline_years if y in years]
     return chosen or [years[-1]]
 
 
@@ -322,7 +321,7 @@ def header_context(fit: Fit, forecast: Forecast, run_info: Mapping[str, Any] | N
 # headline
 # ------------------------------------------------------------------------------------
 def headline_context(forecast: Forecast, spec: ModelSpec, diagnostics_passed: bool = True) -> dict:
-    """P(each class) at the headline years, P(crisis by 2030), a plain reading, a figure."""
+    """P(each class) at the headline years, P(crisis by the first of them), a plain reading, a figure."""
     years = _headline_years(forecast)
     crisis_year = years[0]
     probs = forecast.class_probabilities(tuple(years)).transpose("scenario", "year", "trajectory")
@@ -439,11 +438,12 @@ def channels_context(fit: Fit, forecast: Forecast) -> dict:
     return {"channels": out, "reference": slabels.get(ref, ref)}
 
 
-def contrasting_scenarios(forecast: Forecast, reference: str, k: int = 3, year: int = 2030) -> list[tuple[str, str]]:
+def contrasting_scenarios(forecast: Forecast, reference: str, k: int = 3, year: int | None = None) -> list[tuple[str, str]]:
     """Up to ``k`` scenarios that differ most from ``reference``, each with why it was chosen."""
     others = [s for s in forecast.scenarios if s != reference]
     if not others:
         return []
+    year = forecast.spec.headline_year if year is None else year
     year = year if year in forecast.data["year"].values else int(forecast.data["year"].values[-1])
     chosen: list[tuple[str, str]] = []
     rup = forecast.class_probabilities((year,)).sel(year=year)
@@ -529,13 +529,14 @@ def indicators_context(fit: Fit, forecast: Forecast) -> dict:
 # ------------------------------------------------------------------------------------
 # differences between scenarios
 # ------------------------------------------------------------------------------------
-def scenario_difference_table(forecast: Forecast, reference: str, year: int = 2030) -> pd.DataFrame:
+def scenario_difference_table(forecast: Forecast, reference: str, year: int | None = None) -> pd.DataFrame:
     """Paired differences from ``reference`` (long format: scenario, measure, estimate, lower, upper, unit, kind).
 
     Class probabilities: estimate ± 2 Monte Carlo standard errors (paired, common
     random numbers). Channel levels: the mean per-draw difference and its 5–95%
     posterior interval.
     """
+    year = forecast.spec.headline_year if year is None else year
     classes = forecast.spec.class_names
     want = [c for c in ("rupture", "transactional_equilibrium") if c in classes] or classes[:2]
     clabels = _class_labels(forecast.spec)
@@ -582,7 +583,7 @@ def differences_context(forecast: Forecast) -> dict:
     """Table and figure of differences from the reference scenario with their uncertainty."""
     ref = _reference(forecast)
     slabels = _scenario_labels(forecast.spec)
-    year = 2030 if 2030 in forecast.data["year"].values else int(forecast.data["year"].values[-1])
+    year = forecast.spec.headline_year if forecast.spec.headline_year in forecast.data["year"].values else int(forecast.data["year"].values[-1])
     df = scenario_difference_table(forecast, ref, year)
     if df.empty:
         return {"reference": slabels.get(ref, ref), "year": year, "measures": [], "rows": [], "figure": None}

@@ -12,8 +12,8 @@ import xarray as xr
 from markupsafe import Markup, escape
 
 
-def compare_lenses(fits, year: int = 2030, scenarios: list[str] | None = None) -> xr.Dataset:
-    """P(trajectory class) at ``year`` and P(crisis by ``year``) per lens and scenario.
+def compare_lenses(fits, year: int | None = None, scenarios: list[str] | None = None) -> xr.Dataset:
+    """P(trajectory class) at ``year`` (default the spec's first headline year) and P(crisis by ``year``) per lens and scenario.
 
     Returns
     -------
@@ -21,6 +21,7 @@ def compare_lenses(fits, year: int = 2030, scenarios: list[str] | None = None) -
         ``probability`` (lens, scenario, trajectory) and ``p_crisis`` (lens, scenario).
 
     """
+    year = fits[0].spec.headline_year if year is None else year
     probs, crisis = [], []
     names = [f.lens.name for f in fits]
     for f in fits:
@@ -38,7 +39,7 @@ def comparison_table(result: xr.Dataset, trajectory: str) -> pd.DataFrame:
 
 def lens_chart(result: xr.Dataset, trajectories=("rupture", "transactional_equilibrium"), ax=None):
     """Dot plot: for each scenario, each lens's P(class); one panel per class. Returns the Figure."""
-    year = result.attrs.get("year", 2030)
+    year = result.attrs["year"]
     lenses = list(result.lens.values)
     scenarios = list(result.scenario.values)
     fig, axes = (plt.subplots(1, len(trajectories), figsize=(6 * len(trajectories), 0.45 * len(scenarios) + 1.6), sharey=True, squeeze=False) if ax is None else (ax.figure, np.array([[ax]])))
@@ -66,9 +67,10 @@ def _png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def lens_section(fits, year: int = 2030) -> tuple[str, str]:
-    """The report's ``Lenses`` section: a table per class and a chart."""
+def lens_section(fits, year: int | None = None) -> tuple[str, str]:
+    """The report's ``Lenses`` section: a table per class and a chart (at the spec's first headline year by default)."""
     result = compare_lenses(fits, year)
+    year = result.attrs["year"]
     failed = '<span style="color:#b00">failed</span>'
     parts = [
         "<p>Each lens is one paper's reading turned into priors, fitted to the same 2000–2025 record "

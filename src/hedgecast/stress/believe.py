@@ -1,7 +1,7 @@
 """What would you have to believe? The smallest change of one assumption that reaches a target.
 
 For a target such as "P(rupture by 2030) ≥ 0.30 under protracted_war" and each
-:class:`~hedgecast.sensitivity.Assumption`, the search walks from the lens's value towards
+:class:`~hedgecast.stress.assumptions.Assumption`, the search walks from the lens's value towards
 both ends of the assumption's plausible range (location ± 3 prior sd, scale × 1/4 … 4,
 probabilities 0.01 … 0.99), finds the first value at which the target holds and refines
 it by bisection. Every step is a PSIS reweighting of the fitted draws (or, for
@@ -24,8 +24,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hedgecast.stress.reweight import K_THRESHOLD, RefitPool, Reweighter
-from hedgecast.stress.sensitivity import Assumption, Progress, _noop, _records, changes_for
+from hedgecast.files import records
+from hedgecast.stress.assumptions import Assumption, changes_for
+from hedgecast.stress.progress import Progress, no_progress
+from hedgecast.stress.psis import K_THRESHOLD
+from hedgecast.stress.refits import RefitPool
+from hedgecast.stress.reweight import Reweighter
 
 __all__ = ["BelieveResult", "Target", "what_would_you_have_to_believe"]
 
@@ -99,7 +103,7 @@ class BelieveResult:
             "base": self.base,
             "base_mcse": self.base_se,
             "within_noise": self.within_noise,
-            "table": _records(self.table),
+            "table": records(self.table),
             "refits": self.refits,
             "seconds": self.seconds,
         }
@@ -270,7 +274,7 @@ def what_would_you_have_to_believe(
     assumptions: Sequence[Assumption],
     *,
     refits: RefitPool | None = None,
-    progress: Progress = _noop,
+    progress: Progress = no_progress,
 ) -> BelieveResult:
     """For each assumption, the smallest move within its plausible range that makes ``target`` hold.
 

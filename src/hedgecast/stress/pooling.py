@@ -3,11 +3,7 @@
 * **Linear pool** (a mixture): ``p = Σ_l a_l p_l``. Each lens's forecast comes from its own
   posterior draws — reweighted from one fit when PSIS allows (k̂ ≤ 0.7), refitted warm
   otherwise — and the pooled draws are all lenses' draws with weights ``a_l w_{l,i}``.
-* **Logarithmic pool** of the priors: ``p(θ) ∝ Π_l p_l(θ)^{a_l}``. For the common families it
-  has a closed form (Normal and LogNormal: precision-weighted; Gamma, Beta, Dirichlet:
-  weighted shape parameters; …) and becomes a lens; in general its log density
-  ``Σ_l a_l log p_l(θ)`` is reached by reweighting whichever available posterior covers it
-  best. The pooled lens is then forecast like any other.
+* **Logarithmic pool** of the priors: :mod:`hedgecast.stress.log_pool`.
 * **Variance decomposition** of a headline probability over lens × posterior draw (law of
   total variance): between-lens ``Σ a_l (p_l − p)^2`` and within-lens ``Σ a_l Var_θ(p_l(θ))``.
   ``Var_θ(p(θ))`` — how much the probability itself varies with the fitted parameters — is
@@ -27,24 +23,15 @@ import pandas as pd
 import xarray as xr
 from pymc_extras.prior import Prior
 
-from hedgecast.errors import SpecError
+from hedgecast.files import records
 from hedgecast.forecasting.forecast import forecast as run_forecast
-from hedgecast.priors.lenses import FIT_GROUPS, Lens
-from hedgecast.stress.reweight import (
-    HEADLINE_YEAR,
-    K_THRESHOLD,
-    RefitPool,
-    Reweighter,
-    Weights,
-    _as_prior,
-    headline_draws,
-    is_forecast_prior,
-    prior_logpdf,
-    psis,
-    weighted_mean_se,
-    weighted_quantiles,
-)
-from hedgecast.stress.sensitivity import _records
+from hedgecast.priors.groups import FIT_GROUPS
+from hedgecast.priors.lenses import Lens
+from hedgecast.stress.changes import as_prior, is_forecast_prior
+from hedgecast.stress.draws import headline_draws
+from hedgecast.stress.psis import K_THRESHOLD, Weights, weighted_mean_se, weighted_quantiles
+from hedgecast.stress.refits import RefitPool
+from hedgecast.stress.reweight import Reweighter
 
 if TYPE_CHECKING:  # pragma: no cover
     from hedgecast.forecasting.forecast import Forecast
@@ -55,8 +42,10 @@ __all__ = [
     "Pool",
     "lens_forecast",
     "linear_pool",
-    "log_pool",
-    "log_pool_lens",
+    "normalise_weights",
+    "coverage_key",
+    "fitted_changes",
+    "forecast_priors_equal",
     "participant_lens",
     "pool",
     "variance_decomposition",
@@ -76,7 +65,7 @@ class LensForecast:
     pareto_k: float
     ess: float
     message: str
-    year: int = HEADLINE_YEAR
+    year: int | None = None  # None: the spec's first headline year
     scenarios: list[str] = field(default_factory=list)
     replicate: Forecast | None = None  # as ``forecast`` with another seed (within-lens variance)
 
@@ -117,15 +106,17 @@ def participant_lens(base: Lens, name: str, priors: Mapping[str, Prior], reason:
     """Build a participant's lens: ``base`` with their priors (each validated like any lens edit)."""
     lens = base.derive(name, summary=f"{name}'s priors (seminar)", author=name)
     for k, v in priors.items():
-        lens = lens.with_prior(k, _as_prior(v), reason=reason)
+        lens = lens.with_prior(k, as_prior(v), reason=reason)
     return lens
 
 
-def _fitted_changes(from_lens: Lens, to_lens: Lens) -> dict[str, Prior]:
+def fitted_changes(from_lens: Lens, to_lens: Lens) -> dict[str, Prior]:
+    """The fitted priors ``to_lens`` has and ``from_lens`` has not."""
     return {k: lp.prior for k, lp in to_lens.priors.items() if k.split(".")[0] in FIT_GROUPS and lp.prior != from_lens.priors[k].prior}
 
 
-def _forecast_priors_equal(a: Lens, b: Lens) -> bool:
+def forecast_priors_equal(a: Lens, b: Lens) -> bool:
+    """Whether two lenses share every forecast-only prior."""
     return all(a.priors[k].prior == b.priors[k].prior for k in a.priors if is_forecast_prior(k))
 
 
@@ -146,18 +137,18 @@ def lens_forecast(
     """
     name = name or lens.name
     seed = rw.seed
-    changes = _fitted_changes(rw.lens, lens)
+    changes = fitted_changes(rw.lens, lens)
     w = rw.weights(changes) if changes else Weights.flat(rw.n)
     src = rw
     if w.pareto_k > K_THRESHOLD and refits is not None:  # a refit of another lens may cover this one
         for other in refits.cache.values():
             if not other.fit.diagnostics.passed and rw.fit.diagnostics.passed:  # a refit that failed its checks does not stand in
                 continue
-            w2 = other.weights(_fitted_changes(other.lens, lens))
-            if _key(w2) < _key(w):
+            w2 = other.weights(fitted_changes(other.lens, lens))
+            if coverage_key(w2) < coverage_key(w):
                 w, src = w2, other
     fit, weights, method = src.fit, (None if w.uniform else w.weights), ("fit" if w.uniform and src is rw else "reweight")
-    where = "" if src is rw else f" (from the refit made for {', '.join(sorted(_fitted_changes(rw.lens, src.lens))) or src.lens.name})"
+    where = "" if src is rw else f" (from the refit made for {', '.join(sorted(fitted_changes(rw.lens, src.lens))) or src.lens.name})"
     message = "the fitted posterior" if method == "fit" else f"reweighted {rw.n} draws{where}: k̂ = {w.pareto_k:.2f}, ESS {w.ess:.0f}"
     fc = src.forecast
     if w.pareto_k > K_THRESHOLD:
@@ -181,215 +172,22 @@ def lens_forecast(
         message = f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD}: refitted warm" + (f" in {rec['refit_s']:.1f} s" if rec.get("refit_s") else "")
         if not new.fit.diagnostics.passed:
             message += "; the refit's sampler diagnostics failed (" + "; ".join(new.fit.diagnostics.problems) + ")"
-    if not _forecast_priors_equal(lens, fit.lens) or fc is None:
+    if not forecast_priors_equal(lens, fit.lens) or fc is None:
         fc = run_forecast(fit.idata, fit.spec, lens, fit.inputs, list(rw.scenarios), seed)
     rep = run_forecast(fit.idata, fit.spec, lens, fit.inputs, list(rw.scenarios), seed + 1) if replicate else None
     return LensForecast(name, lens, fit, fc, weights, method, w.pareto_k, w.ess, message, rw.year, list(rw.scenarios), rep)
 
 
-# ------------------------------------------------------------------------------------
-# logarithmic pool of priors
-# ------------------------------------------------------------------------------------
-def _ab(prior: Prior, a: str, b: str) -> tuple[float, float]:
-    p = prior.parameters
-    if a in p and b in p:
-        return float(p[a]), float(p[b])
-    mu, sd = float(p["mu"]), float(p["sigma"])
-    if prior.distribution == "Gamma":
-        return mu**2 / sd**2, mu / sd**2
-    kappa = float(p["nu"]) if "nu" in p else mu * (1 - mu) / sd**2 - 1  # Beta
-    return mu * kappa, (1 - mu) * kappa
-
-
-def _log_pool_prior(priors: Sequence[Prior], a: np.ndarray) -> Prior | None:
-    """Closed-form logarithmic pool of same-family priors (weights sum to 1), or None."""
-    fams = {p.distribution for p in priors}
-    if len(fams) != 1:
-        return None
-    fam = fams.pop()
-    first = priors[0].parameters
-    if fam in ("Normal", "LogNormal", "Lognormal") and all(set(p.parameters) <= {"mu", "sigma", "tau"} for p in priors):
-        mus = np.array([float(p.parameters.get("mu", 0.0)) for p in priors])
-        prec = np.array([float(p.parameters["tau"]) if "tau" in p.parameters else float(p.parameters["sigma"]) ** -2 for p in priors])
-        tau = float(np.sum(a * prec))
-        mu = float(np.sum(a * prec * mus) / tau)
-        return Prior(fam, mu=mu, tau=tau) if "tau" in first else Prior(fam, mu=mu, sigma=1 / math.sqrt(tau))
-    if fam == "HalfNormal" and all(set(p.parameters) == {"sigma"} for p in priors):
-        prec = np.array([float(p.parameters["sigma"]) ** -2 for p in priors])
-        return Prior(fam, sigma=1 / math.sqrt(float(np.sum(a * prec))))
-    if fam == "Gamma":
-        ab = np.array([_ab(p, "alpha", "beta") for p in priors])
-        alpha, beta = float(np.sum(a * (ab[:, 0] - 1)) + 1), float(np.sum(a * ab[:, 1]))
-        if "alpha" in first:
-            return Prior(fam, alpha=alpha, beta=beta)
-        return Prior(fam, mu=alpha / beta, sigma=math.sqrt(alpha) / beta)
-    if fam == "Beta":
-        ab = np.array([_ab(p, "alpha", "beta") for p in priors])
-        alpha, beta = float(np.sum(a * (ab[:, 0] - 1)) + 1), float(np.sum(a * (ab[:, 1] - 1)) + 1)
-        if "alpha" in first:
-            return Prior(fam, alpha=alpha, beta=beta)
-        return (
-            Prior(fam, mu=alpha / (alpha + beta), nu=alpha + beta)
-            if "nu" in first
-            else Prior(fam, mu=alpha / (alpha + beta), sigma=math.sqrt(alpha * beta / ((alpha + beta) ** 2 * (alpha + beta + 1))))
-        )
-    if fam == "InverseGamma" and all(set(p.parameters) == {"alpha", "beta"} for p in priors):
-        ab = np.array([_ab(p, "alpha", "beta") for p in priors])
-        return Prior(fam, alpha=float(np.sum(a * (ab[:, 0] + 1)) - 1), beta=float(np.sum(a * ab[:, 1])))
-    if fam == "Exponential" and all(set(p.parameters) == {"lam"} for p in priors):
-        return Prior(fam, lam=float(np.sum(a * np.array([float(p.parameters["lam"]) for p in priors]))))
-    if fam == "Dirichlet":
-        arr = np.array([np.asarray(p.parameters["a"], dtype=float) for p in priors])
-        return Prior(fam, a=(np.sum(a[:, None] * (arr - 1), axis=0) + 1).tolist())
-    if all(p == priors[0] for p in priors):
-        return priors[0]
-    return None
-
-
-def _normalise(weights: Sequence[float] | None, k: int) -> np.ndarray:
+def normalise_weights(weights: Sequence[float] | None, k: int) -> np.ndarray:
+    """Pool weights as a probability vector (``None``: equal weights); raises on negative or all-zero weights."""
     a = np.full(k, 1.0 / k) if weights is None else np.asarray(weights, dtype=float)
     if a.shape != (k,) or not np.all(np.isfinite(a)) or np.any(a < 0) or a.sum() <= 0:
         raise ValueError(f"pool weights must be {k} non-negative numbers, not all zero; got {weights!r}")
     return a / a.sum()
 
 
-def log_pool_lens(lenses: Sequence[Lens], weights: Sequence[float] | None = None, name: str = "log_pool") -> tuple[Lens, list[str]]:
-    """Pool ``lenses``' priors logarithmically into a lens, where closed forms exist.
-
-    Returns the lens and the fitted priors that had no closed form (they keep the first
-    lens's prior in the returned lens; :func:`log_pool` reaches their exact weighted
-    log density by reweighting). Forecast-only priors must have a closed form.
-    """
-    a = _normalise(weights, len(lenses))
-    out = lenses[0].derive(
-        name, summary="Logarithmic pool of " + ", ".join(f"{lens.name} ({w:.2f})" for lens, w in zip(lenses, a, strict=True))
-    )
-    open_ = []
-    for k in lenses[0].priors:
-        pooled = _log_pool_prior([lens.priors[k].prior for lens in lenses], a)
-        if pooled is None:
-            if is_forecast_prior(k):
-                raise SpecError(
-                    f"{k}: no closed-form logarithmic pool for these priors "
-                    f"({', '.join(sorted({lens.priors[k].prior.distribution for lens in lenses}))}); use the same family in every lens"
-                )
-            open_.append(k)
-            continue
-        if pooled != out.priors[k].prior:
-            out = out.with_prior(k, pooled, reason="logarithmic pool of " + ", ".join(lens.name for lens in lenses))
-    return out, open_
-
-
-def _log_target(rw: Reweighter, lenses: Sequence[Lens], a: np.ndarray, names: Sequence[str]) -> np.ndarray:
-    total = np.zeros(rw.n)
-    for k in names:
-        x = rw.draws(k)
-        total += sum(w * prior_logpdf(lens.priors[k].prior, x) for w, lens in zip(a, lenses, strict=True))
-    return total
-
-
-def log_pool(
-    proposals: Sequence[Reweighter],
-    lenses: Sequence[Lens],
-    weights: Sequence[float] | None = None,
-    *,
-    refits: RefitPool | None = None,
-    replicate: bool = True,
-    name: str = "log pool",
-) -> LensForecast:
-    """Forecast under the logarithmic pool of ``lenses``' priors.
-
-    The pooled prior's log density (closed form where it exists, the weighted sum of the
-    lenses' log densities otherwise) is reached by reweighting each available posterior
-    (``proposals``: the base fit and any refits) and keeping the one with the lowest k̂;
-    if none is reliable, the closed-form pooled lens is refitted (if ``refits`` allows).
-    """
-    a = _normalise(weights, len(lenses))
-    pooled, open_ = log_pool_lens(lenses, a)
-    fitted = [k for k in pooled.priors if k.split(".")[0] in FIT_GROUPS]
-    best: tuple[Weights, Reweighter] | None = None
-    proposals = [p for i, p in enumerate(proposals) if i == 0 or p.fit.diagnostics.passed or not proposals[0].fit.diagnostics.passed]
-    for rw in proposals:
-        target = _log_target(rw, lenses, a, open_) + sum(
-            (prior_logpdf(pooled.priors[k].prior, rw.draws(k)) for k in fitted if k not in open_), np.zeros(rw.n)
-        )
-        current = sum((rw.base_logp(k) for k in fitted), np.zeros(rw.n))
-        w = psis(target - current)
-        if best is None or _key(w) < _key(best[0]):
-            best = (w, rw)
-    assert best is not None
-    w, rw = best
-    seed = rw.seed
-    if w.pareto_k > K_THRESHOLD:
-        if open_:
-            return LensForecast(
-                name,
-                pooled,
-                None,
-                None,
-                None,
-                "unreliable",
-                w.pareto_k,
-                w.ess,
-                f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD} and priors without a closed-form pool ({', '.join(open_)}) cannot be refitted",
-                rw.year,
-                list(rw.scenarios),
-            )
-        new = refits.refit(_fitted_changes(proposals[0].lens, pooled), why="logarithmic pool") if refits is not None else None
-        if new is None:
-            return LensForecast(
-                name,
-                pooled,
-                None,
-                None,
-                None,
-                "unreliable",
-                w.pareto_k,
-                w.ess,
-                f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD} and no refit budget: not shown",
-                rw.year,
-                list(rw.scenarios),
-            )
-        fc = (
-            new.forecast
-            if _forecast_priors_equal(pooled, new.lens)
-            else run_forecast(new.fit.idata, new.fit.spec, pooled, new.fit.inputs, list(rw.scenarios), seed)
-        )
-        rep = run_forecast(new.fit.idata, new.fit.spec, pooled, new.fit.inputs, list(rw.scenarios), seed + 1) if replicate else None
-        return LensForecast(
-            name,
-            pooled,
-            new.fit,
-            fc,
-            None,
-            "refit",
-            w.pareto_k,
-            w.ess,
-            f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD}: the pooled lens was refitted warm",
-            rw.year,
-            list(rw.scenarios),
-            rep,
-        )
-    fc = run_forecast(rw.fit.idata, rw.fit.spec, pooled, rw.fit.inputs, list(rw.scenarios), seed)
-    rep = run_forecast(rw.fit.idata, rw.fit.spec, pooled, rw.fit.inputs, list(rw.scenarios), seed + 1) if replicate else None
-    src = "the base fit" if rw is proposals[0] else f"the refit made for {', '.join(sorted(_fitted_changes(proposals[0].lens, rw.lens)))}"
-    return LensForecast(
-        name,
-        pooled,
-        rw.fit,
-        fc,
-        None if w.uniform else w.weights,
-        "reweight",
-        w.pareto_k,
-        w.ess,
-        f"reweighted {src}: k̂ = {w.pareto_k:.2f}, ESS {w.ess:.0f}",
-        rw.year,
-        list(rw.scenarios),
-        rep,
-    )
-
-
-def _key(w: Weights) -> tuple[int, float]:
+def coverage_key(w: Weights) -> tuple[int, float]:
+    """Sort key of importance weights: reliable first, then the lowest k̂."""
     return (int(w.pareto_k > K_THRESHOLD), w.pareto_k if np.isfinite(w.pareto_k) else -np.inf)
 
 
@@ -463,14 +261,14 @@ class Pool:
             }
             if self.log is not None
             else None,
-            "table": _records(self.table(metrics)),
-            "decomposition": _records(self.decomposition),
+            "table": records(self.table(metrics)),
+            "decomposition": records(self.decomposition),
         }
 
 
 def linear_pool(members: Sequence[LensForecast], weights: Sequence[float] | None = None) -> tuple[xr.DataArray, xr.DataArray]:
     """``Σ a_l p_l`` and its Monte Carlo SE, dims ``(quantity, scenario)``."""
-    a = _normalise(weights, len(members))
+    a = normalise_weights(weights, len(members))
     probs = [m.probabilities() for m in members]
     mean = sum(w * p for w, (p, _) in zip(a, probs, strict=True))
     se = np.sqrt(sum(w**2 * s**2 for w, (_, s) in zip(a, probs, strict=True)))
@@ -485,7 +283,7 @@ def variance_decomposition(members: Sequence[LensForecast], weights: Sequence[fl
     unbiased for the variance of the per-draw probability. ``paths`` is the rest of the
     per-path variance ``p (1 − p)``: the forecast's own randomness, not disagreement.
     """
-    a = _normalise(weights, len(members))
+    a = normalise_weights(weights, len(members))
     rows = []
     first = members[0].indicators()
     for s in first["scenario"].values:
@@ -523,12 +321,12 @@ def pool(
     members: Sequence[LensForecast], weights: Sequence[float] | None = None, *, log: LensForecast | None = None, metrics: Sequence[str] = ()
 ) -> Pool:
     """Pool the reliable ``members`` (unreliable ones are excluded and named); ``log`` from :func:`log_pool`."""
-    keep = [(m, w) for m, w in zip(members, _normalise(weights, len(members)), strict=True) if m.reliable]
+    keep = [(m, w) for m, w in zip(members, normalise_weights(weights, len(members)), strict=True) if m.reliable]
     excluded = [m.name for m in members if not m.reliable]
     if not keep:
         raise ValueError("no lens could be forecast reliably: " + "; ".join(f"{m.name}: {m.message}" for m in members))
     mem = [m for m, _ in keep]
-    a = _normalise([w for _, w in keep], len(keep))
+    a = normalise_weights([w for _, w in keep], len(keep))
     mean, se = linear_pool(mem, a)
     metrics = list(metrics) or [str(q) for q in mean["quantity"].values]
     dec = variance_decomposition(mem, a, metrics) if all(m.replicate is not None for m in mem) else pd.DataFrame()
