@@ -339,7 +339,6 @@ def report(
     """
     from hedgecast import timing
     from hedgecast.files import write_json
-    from hedgecast.runs import save_run
 
     settings = sampling.settings()
     t0, before = time.perf_counter(), timing.totals()

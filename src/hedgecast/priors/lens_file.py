@@ -21,7 +21,8 @@ from hedgecast.errors import Problem, ProblemCollector, SpecError, suggest
 from hedgecast.inputs.provenance import Provenance
 from hedgecast.inputs.spec import ModelSpec
 from hedgecast.inputs.spec_toml import add_lines, read_toml_text, sort_by_line
-from hedgecast.priors.lens_prior import LensPrior, build_prior, element_name, parameter_groups, structure_problems
+from hedgecast.priors.groups import parameter_groups
+from hedgecast.priors.lens_prior import LensPrior, build_prior, element_name, structure_problems
 
 LENS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 """A lens name: it names the file, and runs are saved under ``runs/<time>-<lens>-<random>``."""
