@@ -20,9 +20,9 @@ from hedgecast.config import Paths
 from hedgecast.forecasting.forecast import Forecast, forecast
 from hedgecast.inputs.history import History, load_history
 from hedgecast.inputs.spec import ModelSpec, load_spec
-from hedgecast.model.equations import ModelInputs, model_inputs
+from hedgecast.model.equations import LEARNING_GROUPS, ModelInputs, model_inputs
 from hedgecast.model.fit import Diagnostics, SamplerSettings, diagnose, sample_posterior
-from hedgecast.runs import complete_saved_run
+from hedgecast.runs import complete_saved_run, package_versions
 from hedgecast.priors.lenses import Lens, list_lenses
 
 
@@ -51,6 +51,17 @@ class Fit:
             self._forecasts[key] = forecast(self.idata, self.spec, self.lens, self.inputs, scenarios, seed)
         return self._forecasts[key]
 
+    def report(self, path: str | Path | None = None, *, forecast: Forecast | None = None, compare=(), include_saved: bool = True) -> Path:
+        """Write the scenario report of this fit (default ``reports/turkiye-russia.html``); return its path.
+
+        The same sections as ``hedgecast report``: ``compare`` (other lenses' fits) adds the
+        Lenses section, and saved stress / SBC / backtest results under ``reports/`` are
+        included when ``include_saved``. ``forecast`` defaults to ``self.forecast()``.
+        """
+        from hedgecast.report.api import write_report
+
+        return write_report(self, path, forecast=forecast, compare=compare, include_saved=include_saved, run_info={"versions": package_versions()})
+
     def posterior_predictive(self) -> xr.DataArray:
         """Replicated indicators (standardized) for every year, observed or not: dims ``(chain, draw, indicator, year)``.
 
@@ -62,7 +73,7 @@ class Fit:
     def prior_vs_posterior(self) -> pd.DataFrame:
         """For each effect: prior and posterior mean/sd and how much the history narrowed it."""
         rows = []
-        for group in ("beta", "leverage_shift", "war_effect", "crisis_effect", "cushion", "rho", "hazard_friction", "hazard_ties"):
+        for group in LEARNING_GROUPS:
             if group not in self.idata.posterior:
                 continue
             post = self.idata.posterior[group]

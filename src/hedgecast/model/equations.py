@@ -90,6 +90,8 @@ def prior_structure(lens: Lens) -> tuple:
 
 
 HYPERPARAMETERS = "hyperparameters"
+#: parameter groups whose prior → posterior learning is reported (effects first, then persistence, cushion, hazard)
+LEARNING_GROUPS = ("beta", "leverage_shift", "war_effect", "crisis_effect", "cushion", "rho", "hazard_friction", "hazard_ties")
 
 
 def hyperparameter_values(lens: Lens) -> dict[str, np.ndarray]:
