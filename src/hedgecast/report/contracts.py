@@ -20,7 +20,8 @@ Status = Literal["ok", "warn", "fail", "info"]
 
 class FitLike(Protocol):
     """What the report reads from a fit: :class:`hedgecast.workbench.Fit`, or anything shaped like it
-    (e.g. a fit whose forecast was reweighted by a prior edit)."""
+    (e.g. a fit whose forecast was reweighted by a prior edit).
+    """
 
     lens: Any
     idata: Any

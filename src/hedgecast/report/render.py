@@ -94,7 +94,9 @@ def _header_rows(table: Table) -> list[list[dict]]:
     if not isinstance(cols, pd.MultiIndex):
         row = [corner] if table.index else []
         for c in cols:
-            row.append({"text": str(c), "cls": "num" if c in num else "", "colspan": 1, "rowspan": 1, "swatch": table.swatches.get(str(c), "")})
+            row.append(
+                {"text": str(c), "cls": "num" if c in num else "", "colspan": 1, "rowspan": 1, "swatch": table.swatches.get(str(c), "")}
+            )
         return [row]
     top, bottom = ([{**corner, "rowspan": 2}] if table.index else []), []
     i = 0
@@ -106,7 +108,9 @@ def _header_rows(table: Table) -> list[list[dict]]:
             continue
         j = i
         while j < len(cols) and cols[j][0] == a and cols[j][1] != "":
-            bottom.append({"text": str(cols[j][1]), "cls": "num", "colspan": 1, "rowspan": 1, "swatch": table.swatches.get(str(cols[j][1]), "")})
+            bottom.append(
+                {"text": str(cols[j][1]), "cls": "num", "colspan": 1, "rowspan": 1, "swatch": table.swatches.get(str(cols[j][1]), "")}
+            )
             j += 1
         top.append({"text": str(a), "cls": "group", "colspan": j - i, "rowspan": 1, "swatch": ""})
         i = j
@@ -147,8 +151,10 @@ def render_document(data: ReportData) -> str:
     """The report as one HTML string (``templates/report.html``)."""
     main = [s for s in data.sections if not s.appendix]
     appendices = [s for s in data.sections if s.appendix]
-    return environment().get_template("report.html").render(
-        title=data.title, verdict=data.verdict, header=data.header, main=main, appendices=appendices
+    return (
+        environment()
+        .get_template("report.html")
+        .render(title=data.title, verdict=data.verdict, header=data.header, main=main, appendices=appendices)
     )
 
 

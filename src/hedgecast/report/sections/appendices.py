@@ -17,7 +17,9 @@ def interventions(spec: Any, name: str) -> list[str]:
     s = spec.scenarios[name]
     out = []
     if s.includes:
-        out.append("Combines " + ", ".join(spec.scenarios[i].label or i for i in s.includes if i in spec.scenarios) + " (its own settings win).")
+        out.append(
+            "Combines " + ", ".join(spec.scenarios[i].label or i for i in s.includes if i in spec.scenarios) + " (its own settings win)."
+        )
     for year, state in sorted(s.war.pin.items()):
         out.append(f"War state set to “{state}” in {year}.")
     if s.war.hold_state:
@@ -48,7 +50,11 @@ def probability_text(spec: Any, name: str, forecast: Any, lens: Any) -> str:
 
 def scenarios_section(spec: Any, forecast: Any, lens: Any) -> Section:
     """Every scenario's label, description, interventions, probability and provenance."""
-    blocks: list = [Paragraph("Scenarios are interventions on the future drivers and on the war's Markov chain. Unspecified drivers drift from their 2025 values.")]
+    blocks: list = [
+        Paragraph(
+            "Scenarios are interventions on the future drivers and on the war's Markov chain. Unspecified drivers drift from their 2025 values."
+        )
+    ]
     for name, s in spec.scenarios.items():
         pv = s.provenance
         blocks += [
@@ -126,7 +132,9 @@ def data_section(fit: FitLike) -> Section:
             ),
             Table(pd.DataFrame(rows).set_index("Indicator")),
             Heading("Events"),
-            Paragraph("Dated episodes coded from the seed papers and the public record; rupture-scale events set the crisis years the hazard is fitted to."),
+            Paragraph(
+                "Dated episodes coded from the seed papers and the public record; rupture-scale events set the crisis years the hazard is fitted to."
+            ),
             Table(ev, marks=marks, code=("Source",), wrap=("Source",), index=False),
         ),
         appendix=True,

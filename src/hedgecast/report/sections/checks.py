@@ -54,7 +54,11 @@ def learning_section(fit: FitLike) -> Section:
     fig = MplFigure(figsize=(9, 0.27 * sum(counts) + 2.4), layout="constrained")
     axes = fig.subplots(2, 1, height_ratios=counts)
     plots.prior_posterior(
-        fit.idata, ax=axes[0], groups=effects, title="Effects on the channels", xlabel="Effect (channel sd per unit of driver / state; 5–95% quantiles)"
+        fit.idata,
+        ax=axes[0],
+        groups=effects,
+        title="Effects on the channels",
+        xlabel="Effect (channel sd per unit of driver / state; 5–95% quantiles)",
     )
     plots.prior_posterior(
         fit.idata,
@@ -84,7 +88,9 @@ def learning_section(fit: FitLike) -> Section:
             "reading": "Learned from the history",
         }
     ).set_index("Effect")
-    formats = {c: "num.2" for c in ("Prior mean", "Prior sd", "Posterior mean", "Posterior sd", "Shrinkage")} | {"Shift (prior sd)": "num.1"}
+    formats = {c: "num.2" for c in ("Prior mean", "Prior sd", "Posterior mean", "Posterior sd", "Shrinkage")} | {
+        "Shift (prior sd)": "num.1"
+    }
     return Section(
         "learning",
         "Prior vs posterior: how much the history taught us",
@@ -95,7 +101,11 @@ def learning_section(fit: FitLike) -> Section:
                 "the prior. Shift is how far the mean moved, in prior standard deviations."
             ),
             Bullets(tuple(lines), callout=True),
-            Figure(fig, "Prior and posterior 90% intervals of every effect", "Grey bars: prior 90% interval (tick: median). Blue: posterior 90% interval and median."),
+            Figure(
+                fig,
+                "Prior and posterior 90% intervals of every effect",
+                "Grey bars: prior 90% interval (tick: median). Blue: posterior 90% interval and median.",
+            ),
             Table(frame, formats=formats, code=("index",), css="small"),
         ),
     )
@@ -126,7 +136,9 @@ def ppc_coverage(observed: pd.DataFrame, y_rep: xr.DataArray, prob: float = 0.9)
         hi = q.sel(indicator=name, quantile=hi_q).sel(year=years).values
         v = obs.loc[years].to_numpy(dtype=float)
         inside = int(((v >= lo) & (v <= hi)).sum())
-        rows.append({"indicator": name, "observed": len(years), "inside": inside, "coverage": inside / len(years) if years else float("nan")})
+        rows.append(
+            {"indicator": name, "observed": len(years), "inside": inside, "coverage": inside / len(years) if years else float("nan")}
+        )
     return pd.DataFrame(rows)
 
 
@@ -151,7 +163,15 @@ def loo_summary(idata: az.InferenceData) -> tuple[pd.DataFrame, pd.DataFrame]:
         else:
             groups = pd.Series(k.values.ravel(), index=[var] * int(k.size))
         for name, ks in groups.groupby(level=0, sort=False):
-            rows.append({"term": str(name), "cells": len(ks), "ok": int((ks <= K_HIGH).sum()), "high": int((ks > K_HIGH).sum()), "max_k": float(ks.max())})
+            rows.append(
+                {
+                    "term": str(name),
+                    "cells": len(ks),
+                    "ok": int((ks <= K_HIGH).sum()),
+                    "high": int((ks > K_HIGH).sum()),
+                    "max_k": float(ks.max()),
+                }
+            )
     return pd.DataFrame(totals), pd.DataFrame(rows)
 
 
@@ -172,8 +192,10 @@ def ppc_section(fit: FitLike) -> Section:
             flag = "too few inside: the model is overconfident about this series"
         elif r["observed"] >= 8 and r["coverage"] == 1.0:
             flag = "all inside: bands may be wider than needed"
-        rows.append({"Indicator": labels.get(r["indicator"], r["indicator"]), "Observed points": r["observed"], "Inside 90% band": r["inside"]}
-                    | {"Coverage": r["coverage"], "Note": flag})
+        rows.append(
+            {"Indicator": labels.get(r["indicator"], r["indicator"]), "Observed points": r["observed"], "Inside 90% band": r["inside"]}
+            | {"Coverage": r["coverage"], "Note": flag}
+        )
         marks.append(["", "", "bad" if flag and r["coverage"] < 0.75 else "", ""])
     frame = pd.DataFrame(rows).set_index("Indicator")
     blocks: list = [
@@ -183,14 +205,20 @@ def ppc_section(fit: FitLike) -> Section:
             "This is an in-sample check: it finds misfit, it does not measure forecast skill. Bands also cover the years where an indicator "
             "was not observed: there the model imputes it from the latent state."
         ),
-        Paragraph(f"Coverage overall: {pct(overall, 0)}% ({total_in} of {total_obs} observed points inside their 90% band).", style="strong"),
+        Paragraph(
+            f"Coverage overall: {pct(overall, 0)}% ({total_in} of {total_obs} observed points inside their 90% band).", style="strong"
+        ),
         Table(
             frame,
             formats={"Observed points": "int", "Inside 90% band": "int", "Coverage": "pct.0%"},
             marks=pd.DataFrame(marks, index=frame.index, columns=frame.columns),
             css="small",
         ),
-        Figure(fig, "Posterior predictive 90% bands and observed values per indicator", "Posterior predictive check per indicator. Crosses mark observed values outside the 90% band."),
+        Figure(
+            fig,
+            "Posterior predictive 90% bands and observed values per indicator",
+            "Posterior predictive check per indicator. Crosses mark observed values outside the 90% band.",
+        ),
     ]
     blocks += loo_blocks(fit, labels)
     status = "warn" if (cov["observed"].gt(0) & cov["coverage"].lt(0.75)).any() else "ok"
@@ -200,7 +228,10 @@ def ppc_section(fit: FitLike) -> Section:
 def loo_blocks(fit: FitLike, labels: dict[str, str]) -> list:
     """Heading, reading and tables of PSIS-LOO (nothing when the fit has no log-likelihood)."""
     if "log_likelihood" not in fit.idata.groups():
-        return [Heading("Leave-one-out (PSIS-LOO)"), Paragraph("This fit carries no log-likelihood: PSIS-LOO cannot be computed.", style="note")]
+        return [
+            Heading("Leave-one-out (PSIS-LOO)"),
+            Paragraph("This fit carries no log-likelihood: PSIS-LOO cannot be computed.", style="note"),
+        ]
     totals, per = loo_summary(fit.idata)
     high = int(per["high"].sum()) if len(per) else 0
     cells = int(per["cells"].sum()) if len(per) else 0
@@ -214,9 +245,11 @@ def loo_blocks(fit: FitLike, labels: dict[str, str]) -> list:
     t = totals.rename(columns={"term": "Term", "elpd_loo": "elpd_loo", "se": "SE", "p_loo": "p_loo", "n": "Terms"}).set_index("Term")
     t.index = [{"y": "indicators (y)", "crisis": "crisis years"}.get(i, i) for i in t.index]
     t.index.name = "Log-likelihood"
-    p = per.assign(term=[labels.get(x, x) for x in per["term"]]).rename(
-        columns={"term": "Indicator", "cells": "Cells", "ok": f"k̂ ≤ {K_HIGH}", "high": f"k̂ > {K_HIGH}", "max_k": "Largest k̂"}
-    ).set_index("Indicator")
+    p = (
+        per.assign(term=[labels.get(x, {"crisis": "crisis years"}.get(x, x)) for x in per["term"]])
+        .rename(columns={"term": "Indicator", "cells": "Cells", "ok": f"k̂ ≤ {K_HIGH}", "high": f"k̂ > {K_HIGH}", "max_k": "Largest k̂"})
+        .set_index("Indicator")
+    )
     marks = pd.DataFrame([["", "", "bad" if h else "", ""] for h in per["high"]], index=p.index, columns=p.columns)
     return [
         Heading("Leave-one-out (PSIS-LOO)"),
@@ -226,7 +259,13 @@ def loo_blocks(fit: FitLike, labels: dict[str, str]) -> list:
         ),
         Paragraph(reading, style="warn" if high else "p"),
         Table(t, formats={"elpd_loo": "num.1", "SE": "num.1", "p_loo": "num.1", "Terms": "int"}, css="small"),
-        Table(p, caption="Pareto k̂ per indicator", formats={"Cells": "int", f"k̂ ≤ {K_HIGH}": "int", f"k̂ > {K_HIGH}": "int", "Largest k̂": "num.2"}, marks=marks, css="small"),
+        Table(
+            p,
+            caption="Pareto k̂ per indicator",
+            formats={"Cells": "int", f"k̂ ≤ {K_HIGH}": "int", f"k̂ > {K_HIGH}": "int", "Largest k̂": "num.2"},
+            marks=marks,
+            css="small",
+        ),
     ]
 
 
@@ -246,7 +285,9 @@ def worst_parameters(idata: az.InferenceData, var_names: Sequence[str], k: int =
         values = [np.asarray(x.transpose(*r.dims).values, dtype=float).ravel() for x in (r, bulk[v], tail[v])]
         keys = [()] if not r.dims else list(np.ndindex(*r.shape))
         for j, idx in enumerate(keys):
-            label = v + ("[" + ", ".join(str(r[d].values[i]) if d in r.coords else str(i) for d, i in zip(r.dims, idx)) + "]" if r.dims else "")
+            label = v + (
+                "[" + ", ".join(str(r[d].values[i]) if d in r.coords else str(i) for d, i in zip(r.dims, idx)) + "]" if r.dims else ""
+            )
             rows.append({"parameter": label, "rhat": values[0][j], "ess_bulk": values[1][j], "ess_tail": values[2][j]})
     rows.sort(key=lambda r: (-(r["rhat"] if np.isfinite(r["rhat"]) else np.inf), r["ess_bulk"]))
     return pd.DataFrame(rows[:k])
@@ -263,7 +304,10 @@ def diagnostics_section(fit: FitLike) -> Section:
         ("Posterior samples", f"{d.n_samples:,}", "", True, f"{fit.settings.chains} chains × {fit.settings.draws} draws"),
     ]
     frame = pd.DataFrame(
-        [{"Value": v, "Required": t, "Result": ("✓ pass" if ok else "✗ fail") if t else "", "Worst parameter": w} for _, v, t, ok, w in checks],
+        [
+            {"Value": v, "Required": t, "Result": ("✓ pass" if ok else "✗ fail") if t else "", "Worst parameter": w}
+            for _, v, t, ok, w in checks
+        ],
         index=pd.Index([c[0] for c in checks], name="Check"),
     )
     marks = pd.DataFrame([["num", "num", ("good" if ok else "bad"), ""] for *_, ok, _ in checks], index=frame.index, columns=frame.columns)
@@ -277,7 +321,12 @@ def diagnostics_section(fit: FitLike) -> Section:
     blocks: list = [lead, Table(frame, marks=marks)]
     worst = worst_parameters(fit.idata, list(fit.idata.attrs.get("free_rvs", [])))
     if len(worst):
-        w = worst.rename(columns={"parameter": "Parameter", "rhat": "R-hat", "ess_bulk": "Bulk ESS", "ess_tail": "Tail ESS"}).set_index("Parameter")
+        w = worst.rename(columns={"parameter": "Parameter", "rhat": "R-hat", "ess_bulk": "Bulk ESS", "ess_tail": "Tail ESS"}).set_index(
+            "Parameter"
+        )
         wm = pd.DataFrame([["bad" if r > 1.01 else "", "", ""] for r in worst["rhat"]], index=w.index, columns=w.columns)
-        blocks += [Heading("Parameters with the highest R-hat"), Table(w, formats={"R-hat": "num.3", "Bulk ESS": "num.0", "Tail ESS": "num.0"}, marks=wm, code=("index",), css="small")]
+        blocks += [
+            Heading("Parameters with the highest R-hat"),
+            Table(w, formats={"R-hat": "num.3", "Bulk ESS": "num.0", "Tail ESS": "num.0"}, marks=wm, code=("index",), css="small"),
+        ]
     return Section("diagnostics", "Sampler diagnostics", tuple(blocks), status="ok" if d.passed else "fail")

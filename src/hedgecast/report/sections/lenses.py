@@ -21,7 +21,10 @@ def lenses_section(fits: Sequence[FitLike], year: int = 2030) -> Section:
     ]
     for traj in result.trajectory.values:
         table = comparison_table(result, str(traj))
-        blocks += [Heading(f"P({traj}) in {year}, % — by scenario and lens", level=4), Table(table, formats={c: "num.1" for c in table.columns})]
+        blocks += [
+            Heading(f"P({traj}) in {year}, % — by scenario and lens", level=4),
+            Table(table, formats={c: "num.1" for c in table.columns}),
+        ]
     crisis = (100 * result["p_crisis"]).transpose("scenario", "lens").to_pandas().round(1)
     blocks += [
         Heading(f"P(at least one rupture-scale crisis by {year}), %", level=4),

@@ -152,7 +152,10 @@ def headline_section(fit: FitLike, forecast: Any, config: ReportConfig = DEFAULT
 def classes_section(spec: Any) -> Section:
     """Each class's label, rule and description, in the order the rules are applied."""
     frame = pd.DataFrame(
-        [{"#": i + 1, "Class": f"{t.label or t.name} ({t.name})", "Rule": t.rule, "Meaning": t.description} for i, t in enumerate(spec.trajectories)]
+        [
+            {"#": i + 1, "Class": f"{t.label or t.name} ({t.name})", "Rule": t.rule, "Meaning": t.description}
+            for i, t in enumerate(spec.trajectories)
+        ]
     )
     return Section(
         "classes",
@@ -183,14 +186,25 @@ def channels_section(fit: FitLike, forecast: Any, config: ReportConfig = DEFAULT
     ]
     for name, ch in spec.channels.items():
         fig = plots.fan_grid(
-            history, forecast.data["state"], name, forecast.scenarios, reference=ref, labels=slabels, channel_label=ch.label or name, ncols=4
+            history,
+            forecast.data["state"],
+            name,
+            forecast.scenarios,
+            reference=ref,
+            labels=slabels,
+            channel_label=ch.label or name,
+            ncols=4,
         )
         anchor = spec.indicators.get(ch.anchor)
         label = ch.label or name
         blocks += [
             Heading(label),
             Paragraph(f"{ch.description} Anchor indicator: {anchor.label if anchor else ch.anchor}."),
-            Figure(fig, f"Fan charts of the {name} channel, one panel per scenario", f"{label}: history 2010–2025 and forecast 2026–2035, one panel per scenario."),
+            Figure(
+                fig,
+                f"Fan charts of the {name} channel, one panel per scenario",
+                f"{label}: history 2010–2025 and forecast 2026–2035, one panel per scenario.",
+            ),
         ]
     return Section("channels", "Channels: history and forecast", tuple(blocks))
 
@@ -252,7 +266,11 @@ def indicators_section(fit: FitLike, forecast: Any, config: ReportConfig = DEFAU
             legend=False,
         )
         obs = raw[name].dropna() if name in raw else pd.Series(dtype=float)
-        q = forecast.data["indicator_value"].sel(indicator=name, scenario=ref, year=years).quantile([0.05, 0.5, 0.95], dim=("chain", "draw"))
+        q = (
+            forecast.data["indicator_value"]
+            .sel(indicator=name, scenario=ref, year=years)
+            .quantile([0.05, 0.5, 0.95], dim=("chain", "draw"))
+        )
         low = forecast.data["indicator_value"].sel(indicator=name, scenario=shown).quantile(0.05, dim=("chain", "draw"))
         if len(obs) and float(obs.min()) >= 0 and float(low.min()) < 0:
             below_zero.append(ind.label or name)
@@ -271,9 +289,13 @@ def indicators_section(fit: FitLike, forecast: Any, config: ReportConfig = DEFAU
     fig.suptitle("Indicators: observed (black) and forecast median with 50% band and 90% interval", fontweight="bold")
     frame = pd.DataFrame(rows).set_index("Indicator")
     blocks: list = [
-        Paragraph(f"Forecasts of every observed indicator in its own units, under {ref_label} (grey, filled bands) and the scenarios that contrast with it most:"),
+        Paragraph(
+            f"Forecasts of every observed indicator in its own units, under {ref_label} (grey, filled bands) and the scenarios that contrast with it most:"
+        ),
         Bullets(tuple(f"{slabels.get(s, s)}: {why}" for s, why in picks)),
-        Paragraph("Bands include measurement noise, so they are wider than the channel fans. Series modelled on the log scale are drawn on a log axis."),
+        Paragraph(
+            "Bands include measurement noise, so they are wider than the channel fans. Series modelled on the log scale are drawn on a log axis."
+        ),
     ]
     if below_zero:
         blocks.append(

@@ -144,7 +144,9 @@ def _tornado(d: dict, focus: list[str], metrics: list[str], K: float) -> list:
     for s in focus:
         for m in metrics:
             t = _frame(d["tornado"][s][m])
-            out.append(Figure(plots.plot_tornado(t, title=f"{_label(m)} under {s}", xlabel=_label(m)), f"Tornado chart of {_label(m)} under {s}"))
+            out.append(
+                Figure(plots.plot_tornado(t, title=f"{_label(m)} under {s}", xlabel=_label(m)), f"Tornado chart of {_label(m)} under {s}")
+            )
     pts = pd.DataFrame(d["outcome_sensitivity"]["points"])
     per = max(1, pts[["scenario", "metric"]].drop_duplicates().shape[0]) if len(pts) else 1
     n_unrel = int((~pts["reliable"].astype(bool)).sum() // per) if len(pts) else 0
@@ -167,9 +169,16 @@ def _sobol(d: dict, focus: list[str], primary: str, K: float) -> list:
     out: list = [Heading("Sobol indices"), Paragraph(text, style="warn" if sob["n_unreliable"] else "p")]
     idx = _frame(sob["indices"])
     for s in focus:
-        t = idx[(idx["scenario"] == s) & (idx["metric"] == primary)].sort_values("ST", ascending=False).reset_index(drop=True) if len(idx) else idx
+        t = (
+            idx[(idx["scenario"] == s) & (idx["metric"] == primary)].sort_values("ST", ascending=False).reset_index(drop=True)
+            if len(idx)
+            else idx
+        )
         out.append(Figure(plots.plot_sobol(t, title=f"Sobol indices: {_label(primary)} under {s}"), f"Sobol indices under {s}"))
-        rows = [{"assumption": r["assumption"], "S1": f"{r['S1']:.2f} ± {r['S1_conf']:.2f}", "ST": f"{r['ST']:.2f} ± {r['ST_conf']:.2f}"} for _, r in t.iterrows()]
+        rows = [
+            {"assumption": r["assumption"], "S1": f"{r['S1']:.2f} ± {r['S1_conf']:.2f}", "ST": f"{r['ST']:.2f} ± {r['ST_conf']:.2f}"}
+            for _, r in t.iterrows()
+        ]
         out.append(Table(pd.DataFrame(rows, columns=["assumption", "S1", "ST"]), index=False, css="small"))
     return out
 
@@ -187,7 +196,10 @@ def _believe(d: dict, K: float) -> list:
     ]
     for b in d["what_would_you_have_to_believe"]:
         t = _frame(b["table"])
-        out += [Heading(b["target"]["text"], level=4), Paragraph(f"With the lens as it is: {_p(b['base'])} (± {_p(b['base_mcse'])} Monte Carlo SE).")]
+        out += [
+            Heading(b["target"]["text"], level=4),
+            Paragraph(f"With the lens as it is: {_p(b['base'])} (± {_p(b['base_mcse'])} Monte Carlo SE)."),
+        ]
         if b["within_noise"]:
             out.append(
                 Paragraph(
@@ -215,7 +227,15 @@ def _believe(d: dict, K: float) -> list:
         if rows:
             out.append(Table(pd.DataFrame(rows[:12]), index=False, css="small"))
             if len(rows) > 12:
-                out.append(Table(pd.DataFrame(rows[12:]), caption=f"{len(rows) - 12} more that reach it with larger shifts", collapsed=True, index=False, css="small"))
+                out.append(
+                    Table(
+                        pd.DataFrame(rows[12:]),
+                        caption=f"{len(rows) - 12} more that reach it with larger shifts",
+                        collapsed=True,
+                        index=False,
+                        css="small",
+                    )
+                )
         counts = t["verdict"].value_counts() if len(t) else pd.Series(dtype=int)
         none = t[t["verdict"] == none_v]["assumption"].tolist() if len(t) else []
         und = t[t["verdict"] == und_v] if len(t) else t
@@ -227,7 +247,9 @@ def _believe(d: dict, K: float) -> list:
             )
         )
         if none or len(und):
-            items = [f"{a}: none in the plausible range" for a in none] + [f"{r['assumption']}: undetermined — {r['note']}" for _, r in und.iterrows()]
+            items = [f"{a}: none in the plausible range" for a in none] + [
+                f"{r['assumption']}: undetermined — {r['note']}" for _, r in und.iterrows()
+            ]
             out.append(Bullets(tuple(items)))
     return out
 
@@ -237,7 +259,8 @@ def _pool(d: dict, metrics: list[str], K: float) -> list:
     if not p:
         return []
     members = [
-        f"{m['name']} (weight {w:.2f}): " + (m["message"] if m["method"] == "fit" else f"{m['method']}, k̂ {_k(m['pareto_k'], K)} — {m['message']}")
+        f"{m['name']} (weight {w:.2f}): "
+        + (m["message"] if m["method"] == "fit" else f"{m['method']}, k̂ {_k(m['pareto_k'], K)} — {m['message']}")
         for m, w in zip(p["members"], p["weights"], strict=True)
     ]
     out: list = [
@@ -288,9 +311,13 @@ def _power(d: dict, primary: str, K: float) -> list:
         Figure(plots.plot_power_scaling(matrix), "Power-scaling sensitivity matrix"),
     ]
     conflicts = flagged[flagged["diagnosis"] == "prior-data conflict"] if len(flagged) else flagged
-    out.append(Paragraph(f"{len(conflicts)} parameters show prior–data conflict, {len(flagged) - len(conflicts)} are dominated by their prior."))
+    out.append(
+        Paragraph(f"{len(conflicts)} parameters show prior–data conflict, {len(flagged) - len(conflicts)} are dominated by their prior.")
+    )
     if len(flagged):
-        f = flagged.assign(prior=pd.to_numeric(flagged["prior"]), likelihood=pd.to_numeric(flagged["likelihood"])).sort_values("prior", ascending=False)
+        f = flagged.assign(prior=pd.to_numeric(flagged["prior"]), likelihood=pd.to_numeric(flagged["likelihood"])).sort_values(
+            "prior", ascending=False
+        )
         frame = pd.DataFrame(
             {
                 "parameter": f["parameter"],
@@ -301,18 +328,32 @@ def _power(d: dict, primary: str, K: float) -> list:
             }
         )
         out.append(
-            Table(frame, caption=f"Flagged parameters ({len(frame)})", formats={"prior sensitivity": "num.3", "likelihood sensitivity": "num.3"}, collapsed=True, index=False, css="small")
+            Table(
+                frame,
+                caption=f"Flagged parameters ({len(frame)})",
+                formats={"prior sensitivity": "num.3", "likelihood sensitivity": "num.3"},
+                collapsed=True,
+                index=False,
+                css="small",
+            )
         )
     h = _frame(ps["headline"])
     if len(h):
         h = h[h["metric"] == primary]
         top = h.assign(a=h["dP_dlog2alpha"].abs()).sort_values("a", ascending=False).drop_duplicates("prior_group").head(6)
         rows = [
-            {"prior group": r["prior_group"], "scenario (largest)": r["scenario"], "dP / dlog₂α": f"{100 * r['dP_dlog2alpha']:+.2f} pp", "k̂": _k(r["pareto_k"], K)}
+            {
+                "prior group": r["prior_group"],
+                "scenario (largest)": r["scenario"],
+                "dP / dlog₂α": f"{100 * r['dP_dlog2alpha']:+.2f} pp",
+                "k̂": _k(r["pareto_k"], K),
+            }
             for _, r in top.iterrows()
         ]
         out += [
-            Paragraph(f"Which prior groups the headline leans on: the change of {_label(primary)} per doubling of a prior group's weight (local slope at α = 1)."),
+            Paragraph(
+                f"Which prior groups the headline leans on: the change of {_label(primary)} per doubling of a prior group's weight (local slope at α = 1)."
+            ),
             Table(pd.DataFrame(rows), index=False, css="small"),
         ]
     return out

@@ -22,7 +22,7 @@ def _sbc_result(result: Any) -> sbc.SBCResult:
 
 
 def sbc_section(result: Any) -> Section:
-    """What was run, the verdict, the worst parameters, and the rank figures.
+    """Build the SBC section: what was run, the verdict, the worst parameters, and the rank figures.
 
     ``result``: an :class:`~hedgecast.validate.sbc.SBCResult`, its ``to_dict()``, or the path of ``reports/sbc.json``.
     """
@@ -95,7 +95,7 @@ def _backtest_result(result: Any) -> bt.BacktestResult:
 
 
 def backtest_section(result: Any) -> Section:
-    """The score table against both baselines, where the model loses, a figure, the fits.
+    """Build the backtest section: the score table against both baselines, where the model loses, a figure, the fits.
 
     ``result``: a :class:`~hedgecast.validate.backtest.BacktestResult`, its ``to_dict()``, or the path of ``reports/backtest.json``.
     """
@@ -104,7 +104,11 @@ def backtest_section(result: Any) -> Section:
     table = result.table()
     rows, marks = [], []
     for (w, target, metric), r in table.iterrows():
-        rows.append({"window": w, "target": target.replace("_", " "), "score": bt.METRICS[metric].label} | {f.replace("_", " "): r.get(f, np.nan) for f in bt.FORECASTERS} | {"cells": r["n"]})
+        rows.append(
+            {"window": w, "target": target.replace("_", " "), "score": bt.METRICS[metric].label}
+            | {f.replace("_", " "): r.get(f, np.nan) for f in bt.FORECASTERS}
+            | {"cells": r["n"]}
+        )
         marks.append(["", "", ""] + ["best" if f == r["best"] else "" for f in bt.FORECASTERS] + [""])
     scores = pd.DataFrame(rows)
     formats = {f.replace("_", " "): "num.3" for f in bt.FORECASTERS} | {"cells": "int"}
@@ -145,7 +149,9 @@ def backtest_section(result: Any) -> Section:
     ]
     classes = [
         f"{w['window']}: realised class {w['classes']['realised'].replace('_', ' ')}; "
-        + ", ".join(f"{k.replace('_', ' ')} gave it {100 * v[w['classes']['realised']]:.0f}%" for k, v in w["classes"]["probabilities"].items())
+        + ", ".join(
+            f"{k.replace('_', ' ')} gave it {100 * v[w['classes']['realised']]:.0f}%" for k, v in w["classes"]["probabilities"].items()
+        )
         for w in result.windows
         if w.get("classes")
     ]
@@ -159,13 +165,17 @@ def backtest_section(result: Any) -> Section:
         f"{w['diagnostics']['divergences']} divergences" + ("" if w["diagnostics"]["passed"] else " (diagnostics failed)")
         for w in result.windows
     ]
-    blocks += [Paragraph("Fits:"), Bullets(tuple(fits)), Paragraph(f"Wall time {result.seconds / 60:.1f} min on {result.workers or '?'} dask workers.")]
+    blocks += [
+        Paragraph("Fits:"),
+        Bullets(tuple(fits)),
+        Paragraph(f"Wall time {result.seconds / 60:.1f} min on {result.workers or '?'} dask workers."),
+    ]
     failed = any(not w["diagnostics"]["passed"] for w in result.windows)
     return Section("backtest", bt.SECTION_TITLE, tuple(blocks), status="warn" if (failed or not unc.empty) else "ok")
 
 
 def unreadable_section(name: str, path: Path, err: Exception) -> Section:
-    """A saved result that cannot be read becomes a section saying so (the report is still written)."""
+    """Turn a saved result that cannot be read into a section saying so (the report is still written)."""
     return Section(
         f"unreadable-{Path(name).stem}",
         f"Validation result {name}",
