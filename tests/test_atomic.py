@@ -237,7 +237,7 @@ def test_an_interrupted_lens_save_keeps_the_previous_file(tmp_path: Path, monkey
 
 
 def test_an_interrupted_report_write_keeps_the_previous_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    report = pytest.importorskip("hedgecast.report.build")
+    report = pytest.importorskip("hedgecast.report.api")  # reports are written with hedgecast.files.write_atomic
     target = tmp_path / "reports" / "turkiye-russia.html"
     target.parent.mkdir()
     target.write_text("<html>yesterday's report</html>", encoding="utf-8")

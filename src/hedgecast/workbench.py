@@ -26,7 +26,7 @@ from hedgecast.model.equations import ModelInputs, model_inputs
 from hedgecast.model.fit import Diagnostics, SamplerSettings, diagnose, sample_posterior
 from hedgecast.priors.groups import EFFECT_GROUPS
 from hedgecast.priors.lenses import Lens, list_lenses
-from hedgecast.runs import complete_saved_run
+from hedgecast.runs import complete_saved_run, package_versions
 
 
 @dataclass
@@ -71,6 +71,16 @@ class Fit:
                 data[name] = da.astype(np.float64)
         self._forecasts[(None, self.settings.seed, self.lens.fingerprint())] = Forecast(data, self.spec)
         return True
+    def report(self, path: str | Path | None = None, *, forecast: Forecast | None = None, compare=(), include_saved: bool = True) -> Path:
+        """Write the scenario report of this fit (default ``reports/turkiye-russia.html``); return its path.
+
+        The same sections as ``hedgecast report``: ``compare`` (other lenses' fits) adds the
+        Lenses section, and saved stress / SBC / backtest results under ``reports/`` are
+        included when ``include_saved``. ``forecast`` defaults to ``self.forecast()``.
+        """
+        from hedgecast.report.api import write_report
+
+        return write_report(self, path, forecast=forecast, compare=compare, include_saved=include_saved, run_info={"versions": package_versions()})
 
     def posterior_predictive(self) -> xr.DataArray:
         """Replicated indicators (standardized) for every year, observed or not: dims ``(chain, draw, indicator, year)``.

@@ -198,7 +198,7 @@ def test_allow_warnings_exits_0(project: Path, failing_fits, monkeypatch, capsys
 def test_failed_diagnostics_still_write_the_report_then_exit_3(project: Path, failing_fits, monkeypatch, capsys):
     written = {}
 
-    def build_report(fit, fc, path, **kwargs):
+    def write_report(fit, path=None, **kwargs):
         flag = "" if fit.diagnostics.passed else "<p class='flag'>The sampler's diagnostics FAILED</p>"
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -206,7 +206,7 @@ def test_failed_diagnostics_still_write_the_report_then_exit_3(project: Path, fa
         written["path"] = path
         return path
 
-    monkeypatch.setattr("hedgecast.report.build.build_report", build_report)
+    monkeypatch.setattr("hedgecast.report.api.write_report", write_report)
     out_path = project / "reports" / "test.html"
     code, _, err = invoke(
         monkeypatch, capsys, "--root", str(project), "report", "--lens", "baseline", "--out", str(out_path), "--draws", "20", "--chains", "2", "--tune", "0"

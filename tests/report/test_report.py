@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,18 +20,30 @@ from markupsafe import escape
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-ROOT = Path(__file__).resolve().parents[2]
-try:
-    from hedgecast import plots
-    from hedgecast.report import build as report
-    from hedgecast.workbench import Workbench
-except ImportError:  # pragma: no cover - package not installed yet while the project is being assembled
-    sys.path.insert(0, str(ROOT / "src"))
-    from hedgecast import plots
-    from hedgecast.report import build as report
-    from hedgecast.workbench import Workbench
+from hedgecast import files, plots
+from hedgecast.forecasting.trajectories import class_order
+from hedgecast.report import api as report
+from hedgecast.report.contracts import Paragraph, Section
+from hedgecast.report.sections import checks, common, outlook
+from hedgecast.workbench import Workbench
 
-EXTRA = ("Stress test <draft>", '<p id="extra-probe">Pooled priors: <b>ok</b></p>')
+ROOT = Path(__file__).resolve().parents[2]
+
+EXTRA = Section("extra-probe", "Stress test <draft>", (Paragraph("Pooled priors: <b>ok</b>"),))
+#: section id -> title of the sections computed from a fit, in report order
+SECTION_TITLES = {
+    "headline": "Headline",
+    "classes": "Trajectory classes",
+    "channels": "Channels: history and forecast",
+    "indicators": "Indicators in their own units",
+    "differences": "Scenario differences vs status quo",
+    "learning": "Prior vs posterior: how much the history taught us",
+    "ppc": "Posterior predictive checks",
+    "diagnostics": "Sampler diagnostics",
+    "scenarios": "Appendix A: Scenarios",
+    "priors": "Appendix B: Priors and their sources",
+    "data": "Appendix C: Data",
+}
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -59,11 +70,12 @@ def failed_report(fitted, tmp_path_factory) -> tuple[Path, str, object]:
     fit, fc = fitted
     bad = _with_diagnostics(fit, passed=False)
     path = tmp_path_factory.mktemp("failed") / "report.html"
-    out = report.build_report(
+    out = report.write_report(
         bad,
-        fc,
-        path=path,
-        extra_sections=[EXTRA],
+        path,
+        forecast=fc,
+        sections=[EXTRA],
+        include_saved=False,
         run_info={"id": "test-run", "created": "2026-01-01T00:00:00+00:00", "data": {"data/curated/series.csv": "ab" * 32}},
     )
     return out, out.read_text(encoding="utf-8"), bad
@@ -74,7 +86,7 @@ def passed_report(fitted, tmp_path_factory) -> tuple[Path, str, object]:
     fit, fc = fitted
     good = _with_diagnostics(fit, passed=True)
     path = tmp_path_factory.mktemp("passed") / "sub" / "report.html"  # folder created on demand
-    out = report.build_report(good, fc, path=path)
+    out = report.write_report(good, path, forecast=fc, include_saved=False)
     return out, out.read_text(encoding="utf-8"), good
 
 
@@ -95,18 +107,18 @@ def test_every_section_present_in_order(failed_report):
     path, text, _ = failed_report
     assert path.name == "report.html"
     assert "<title>Türkiye–Russia relations 2026–2035: scenario report</title>" in text
-    positions = [text.index(f"<h2>{_esc(t)}</h2>") for t in report.SECTION_TITLES.values()]
+    positions = [text.index(f"<h2>{_esc(t)}</h2>") for t in SECTION_TITLES.values()]
     assert positions == sorted(positions)
-    # the extra section: escaped title, trusted body, listed in the contents, before the appendices
-    title = _esc(EXTRA[0])
-    assert f"<h2>{title}</h2>" in text and EXTRA[1] in text
+    # the extra section: escaped title and text, listed in the contents, before the appendices
+    title = _esc(EXTRA.title)
+    assert f"<h2>{title}</h2>" in text and "<p>Pooled priors: &lt;b&gt;ok&lt;/b&gt;</p>" in text
     toc = text[text.index('<nav class="toc"') : text.index("</nav>")]
     assert title in toc
-    assert all(_esc(t) in toc for t in report.SECTION_TITLES.values())
+    assert all(_esc(t) in toc for t in SECTION_TITLES.values())
     assert (
-        positions[list(report.SECTION_TITLES).index("diagnostics")]
+        positions[list(SECTION_TITLES).index("diagnostics")]
         < text.index(f"<h2>{title}</h2>")
-        < positions[list(report.SECTION_TITLES).index("scenarios")]
+        < positions[list(SECTION_TITLES).index("scenarios")]
     )
     assert "test-run" in text and "ab" * 32 in text  # run info shown
 
@@ -167,7 +179,7 @@ def test_headline_numbers_are_the_forecasts(failed_report, fitted):
     _, fc = fitted
     probs = fc.class_probabilities((2030, 2035))
     crisis = fc.p_crisis_by(2030)
-    classes = plots._class_order(fc.spec.class_names)
+    classes = class_order(fc.spec.class_names)
     headline = _section(text, "headline")
     for s in fc.scenarios:
         label = _esc(fc.spec.scenarios[s].label)
@@ -200,9 +212,9 @@ def test_ppc_and_data_appendix(failed_report, fitted):
     data = _section(text, "data")
     assert "imputes them through the latent channel state" in data
     gdelt = fit.workbench.history.indicators["gdelt_tone"].dropna()
-    assert report._year_ranges(list(gdelt.index)) in data
+    assert common.year_ranges(list(gdelt.index)) in data
     assert "Su-24" in data or "shoot" in data.lower()  # the events table
-    assert data.count("<strong>yes</strong>") >= 1  # at least one rupture-scale event
+    assert data.count('<td class="best">yes</td>') >= 1  # at least one rupture-scale event (in bold)
 
 
 # ----------------------------------------------------------------------------- atomic writes
@@ -214,9 +226,9 @@ def test_rendering_failure_leaves_previous_report_intact(fitted, tmp_path, monke
     def boom(*args, **kwargs):
         raise RuntimeError("rendering failed")
 
-    monkeypatch.setattr(report, "headline_context", boom)
+    monkeypatch.setattr(outlook, "headline_section", boom)
     with pytest.raises(RuntimeError, match="rendering failed"):
-        report.build_report(fit, fc, path=target)
+        report.write_report(fit, target, forecast=fc, include_saved=False)
     assert target.read_text(encoding="utf-8") == "previous report"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
 
@@ -228,13 +240,13 @@ def test_write_failure_leaves_previous_file_and_no_temp(tmp_path, monkeypatch):
     def fail(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(report.os, "replace", fail)
+    monkeypatch.setattr(files.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
-        report.write_atomic(target, "<html>new</html>")
+        files.write_atomic(target, "<html>new</html>")
     assert target.read_text(encoding="utf-8") == "previous report"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
     monkeypatch.undo()
-    report.write_atomic(target, "<html>new</html>")
+    files.write_atomic(target, "<html>new</html>")
     assert target.read_text(encoding="utf-8") == "<html>new</html>"
 
 
@@ -248,7 +260,7 @@ def test_ppc_coverage_against_hand_count():
         coords={"indicator": ["x"], "year": years},
     )
     observed = pd.DataFrame({"x": [0.0, 0.95, -2.0, np.nan]}, index=years)
-    cov = report.ppc_coverage(observed, y_rep).set_index("indicator").loc["x"]
+    cov = checks.ppc_coverage(observed, y_rep).set_index("indicator").loc["x"]
     assert cov["observed"] == 3 and cov["inside"] == 1  # 0.95 lies above the 95% quantile (0.9)
     assert cov["coverage"] == pytest.approx(1 / 3)
 
@@ -257,12 +269,12 @@ def test_ppc_coverage_against_hand_count():
     ("years", "text"), [([], "none"), ([2005], "2005"), ([2000, 2001, 2002, 2005, 2007, 2008], "2000–2002, 2005, 2007–2008")]
 )
 def test_year_ranges(years, text):
-    assert report._year_ranges(years) == text
+    assert common.year_ranges(years) == text
 
 
 def test_clean_parameter_names():
-    assert report._clean_parameter("rho.('economic',)") == "rho.economic"
-    assert report._clean_parameter("beta.economic.leader_ties") == "beta.economic.leader_ties"
+    assert common.clean_parameter("rho.('economic',)") == "rho.economic"
+    assert common.clean_parameter("beta.economic.leader_ties") == "beta.economic.leader_ties"
 
 
 def test_plots_draw_into_a_given_axes(fitted):

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from pymc_extras.prior import Prior
 from scipy import integrate, stats
 
+from hedgecast import plots
 from hedgecast.priors.groups import STRESS_GROUPS
 from hedgecast.stress import power_scaling, sobol, tornado
 from hedgecast.stress.assumptions import changes_for, default_assumptions, with_tornado
@@ -141,7 +142,7 @@ def test_power_scaling_attributes_each_parameter_to_its_own_prior(mock_fit, rw):
     h = ps.headline.set_index(["prior_group", "scenario", "metric"])
     # a stronger hazard-intercept prior pulls the intercept towards its prior mean: the slope is finite
     assert np.isfinite(h["dP_dlog2alpha"]).all()
-    assert isinstance(power_scaling.plot_power_scaling(ps), Figure)
+    assert isinstance(plots.plot_power_scaling(ps), Figure)
 
 
 # ---- outcome sensitivity and the tornado -------------------------------------------------
@@ -162,7 +163,7 @@ def test_outcome_sensitivity_moves_the_rupture_probability_the_right_way(rw, ass
     assert (
         out.tornado("post_erdogan_2028", RUPTURE).set_index("assumption").loc["scenario_probability.post_erdogan_2028 (mean)", "swing"] > 0
     )
-    assert isinstance(tornado.plot_tornado(out.tornado("protracted_war", RUPTURE)), Figure)
+    assert isinstance(plots.plot_tornado(out.tornado("protracted_war", RUPTURE)), Figure)
 
 
 def test_unreliable_tornado_ends_are_not_reported(rw, assumptions):
@@ -192,7 +193,7 @@ def test_sobol_indices_rank_and_zero_out_correctly(rw, assumptions):
     t2 = res.table("post_erdogan_2028", RUPTURE).set_index("assumption")
     assert t2.loc["scenario_probability.post_erdogan_2028 (mean)", "ST"] > 0
     assert 0 <= res.share_unreliable <= 1 and np.isfinite(res.max_pareto_k)
-    assert isinstance(sobol.plot_sobol(t.reset_index()), Figure)
+    assert isinstance(plots.plot_sobol(t.reset_index()), Figure)
     assert res.to_dict()["n_evaluations"] == res.n_evaluations
 
 

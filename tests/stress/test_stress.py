@@ -11,9 +11,12 @@ import pytest
 
 from hedgecast.stress import assumptions
 from hedgecast.stress.believe import Target
+from hedgecast.report.contracts import Section
+from hedgecast.report.render import render_page
+from hedgecast.report.sections.stress import stress_section
 from hedgecast.stress.draws import metric_name
 from hedgecast.stress.psis import K_THRESHOLD
-from hedgecast.stress.run import cli_stress, stress_section
+from hedgecast.stress.run import cli_stress
 from hedgecast.stress.suite import StressSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,10 +57,10 @@ def stress(workbench, mock_fit, tmp_path_factory):
     original = suite.default_assumptions
     suite.default_assumptions = lambda lens, groups=None: A  # keep the test fast: a few assumptions
     try:
-        result, section = cli_stress(workbench, mock_fit, fc, lambda d, c, t: calls.append((d, c, t)), settings=settings, json_path=path)
+        result = cli_stress(workbench, mock_fit, fc, lambda d, c, t: calls.append((d, c, t)), settings=settings, json_path=path)
     finally:
         suite.default_assumptions = original
-    return result, section, path, calls
+    return result, stress_section(result), path, calls
 
 
 def test_cli_stress_writes_a_json_record_without_nans(stress):
@@ -112,9 +115,11 @@ def test_progress_reaches_the_end(stress):
 
 
 def test_section_shows_tornado_sobol_believe_pool_and_psens(stress):
-    result, (title, html), _, _ = stress
-    assert title == "Stress test"
-    assert html.count("<img") >= 2 + 2 + 1  # tornado × focus × metrics, Sobol × focus, psens
+    result, section, path, _ = stress
+    assert isinstance(section, Section) and section.title == "Stress test"
+    assert len(section.figures) >= 2 + 2 + 1  # tornado × focus × metrics, Sobol × focus, psens
+    html = render_page(section)
+    assert html.count("<img") == len(section.figures)
     for text in (
         "Tornado charts",
         "Sobol indices",
@@ -126,13 +131,17 @@ def test_section_shows_tornado_sobol_believe_pool_and_psens(stress):
         assert text in html
     assert "P(rupture by 2030) ≤ 0.20 under protracted_war" in html
     assert "linear pool" in html and "log pool" in html
-    assert stress_section(result) == (title, html)  # pure: the same result renders the same section
+    # the saved record gives the same section as the live result
+    saved = stress_section(path)
+    assert saved.paragraphs == section.paragraphs
+    assert [t.frame.to_dict() for t in saved.tables] == [t.frame.to_dict() for t in section.tables]
 
 
 def test_the_section_goes_into_the_report(stress, mock_fit, tmp_path):
-    report = pytest.importorskip("hedgecast.report.build")
+    from hedgecast.report.api import write_report
+
     _, section, _, _ = stress
-    path = report.build_report(mock_fit, mock_fit.forecast(list(SCEN)), path=tmp_path / "r.html", extra_sections=[section])
+    path = write_report(mock_fit, tmp_path / "r.html", forecast=mock_fit.forecast(list(SCEN)), sections=[section], include_saved=False)
     text = Path(path).read_text(encoding="utf-8")
     assert "Stress test" in text and "What would you have to believe?" in text
 

@@ -51,10 +51,13 @@ def test_backtest_result_round_trips_and_renders(mock_backtest, tmp_path):
     assert data["kind"] == "hedgecast.backtest" and data["table"] and "standardized" in data["space"]
     back = bt.load_backtest(path)
     pd.testing.assert_frame_equal(back.table(), mock_backtest.table())
-    title, html = bt.backtest_section(path)
-    assert title == bt.SECTION_TITLE
-    assert "persistence" in html and "climatology" in html and html.count("data:image/png;base64,") == 1
-    assert "mock sampler" in html
+    from hedgecast.report.sections.validation import backtest_section
+
+    section = backtest_section(path)  # the report section, from the saved file
+    assert section.title == bt.SECTION_TITLE
+    text = " ".join(section.paragraphs) + " ".join(" ".join(t.frame.columns) for t in section.tables)
+    assert "persistence" in text and "climatology" in text and len(section.figures) == 1
+    assert "mock sampler" in text
 
 
 def test_losses_lists_every_row_where_the_model_is_worse(mock_backtest):

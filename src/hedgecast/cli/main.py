@@ -21,7 +21,7 @@ from rich.table import Table
 
 from hedgecast.cli.app import STATE, app, console, out, runs_app
 from hedgecast.cli.options import check_scenarios, check_year, load_lenses, options, sampler_settings, shared_options
-from hedgecast.cli.validate import validation_sections  # importing it registers `hedgecast validate …` on the app
+import hedgecast.cli.validate  # noqa: F401 (importing it registers `hedgecast validate …` on the app)
 from hedgecast.errors import DiagnosticsFailed, HedgecastError
 
 LensOpt = Annotated[list[str] | None, typer.Option("--lens", "-l", help="Lens name or path (repeatable). Default: baseline.")]
@@ -286,39 +286,14 @@ def forecast(
     _raise_if_diagnostics_failed(fits, allow_warnings)
 
 
-SECTION_FILES = (("stress", "Stress test"),)
+def write_report(main_fit, fc, *, run_manifest: dict, compare_fits=(), out_path: Path | None = None) -> Path:
+    """The report of ``main_fit``: the same function as ``Fit.report()``, with the run record on top.
 
+    A Lenses section when ``compare_fits``; saved stress / SBC / backtest results under reports/ included.
+    """
+    from hedgecast.report import api
 
-def saved_sections(paths) -> list[tuple[str, str]]:
-    """Sections written by `hedgecast stress` (reports/sections/) and `hedgecast validate …` (reports/*.json)."""
-    out = []
-    for stem, title in SECTION_FILES:
-        f = paths.reports / "sections" / f"{stem}.html"
-        if f.is_file():
-            out.append((title, f.read_text(encoding="utf-8")))
-    out.extend(validation_sections(paths))
-    return out
-
-
-def save_section(paths, stem: str, html: str) -> Path:
-    """Keep a report section so later reports include it (written atomically)."""
-    from hedgecast.files import write_atomic
-
-    return write_atomic(paths.reports / "sections" / f"{stem}.html", html)
-
-
-def write_report(wb, main_fit, fc, *, run_manifest: dict, compare_fits=(), out_path: Path | None = None, progress: Progress | None = None) -> Path:
-    """Render the full report: the main fit, a Lenses section if several lenses, and saved sections."""
-    from hedgecast.report.build import build_report
-
-    extra = []
-    if compare_fits:
-        from hedgecast.report.comparison import lens_section
-
-        extra.append(lens_section([main_fit, *compare_fits]))
-    extra.extend(saved_sections(wb.paths))
-    target = out_path or (wb.paths.reports / "turkiye-russia.html")
-    return build_report(main_fit, fc, path=target, extra_sections=extra, run_info=run_manifest)
+    return api.write_report(main_fit, out_path, forecast=fc, compare=compare_fits, run_info=run_manifest)
 
 
 @app.command()
@@ -360,7 +335,7 @@ def report(
         task = _step(progress, "Writing the report")
         manifest = {**run.manifest, "fits": {f.lens.name: f"reused run {f.reused_from}" if f.reused_from else "fitted" for f in fits}}
         with timing.stage("report writing"):
-            path = write_report(wb, main_fit, fc, run_manifest=manifest, compare_fits=fits[1:], out_path=out_path)
+            path = write_report(main_fit, fc, run_manifest=manifest, compare_fits=fits[1:], out_path=out_path)
         _done(progress, task, f"Wrote {path}")
     spent = {**timing.since(before), "total": time.perf_counter() - t0}
     # where the time went: beside the report always, and in the run when this report made it
@@ -382,7 +357,7 @@ def stress(
 ) -> None:
     """Which assumptions drive the headline: sensitivity, Sobol indices, 'what would you have to believe', pooling.
 
-    Writes reports/stress.json and a Stress test section into the report.
+    Writes reports/stress.json; every later report includes it as its Stress test section.
     """
     from hedgecast.runs import list_runs, load_run, save_run
     from hedgecast.stress.run import cli_stress
@@ -412,11 +387,10 @@ def stress(
         def report_progress(description: str, completed: float, total: float) -> None:
             progress.update(task, description=f"Stress test: {description}", completed=completed, total=total)
 
-        result, section = cli_stress(wb, main_fit, fc, report_progress)
-        save_section(wb.paths, "stress", section[1])
+        cli_stress(wb, main_fit, fc, report_progress)
         progress.update(task, description=f"Stress test done: wrote {wb.paths.reports / 'stress.json'}")
         task = _step(progress, "Writing the report")
-        path = write_report(wb, main_fit, fc, run_manifest=manifest)
+        path = write_report(main_fit, fc, run_manifest=manifest)
         _done(progress, task, f"Wrote {path}")
     out.print(f"report: [bold]{path}[/] (section 'Stress test'); data: {wb.paths.reports / 'stress.json'}")
 

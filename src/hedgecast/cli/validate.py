@@ -7,7 +7,7 @@
 Each writes its result as JSON under ``reports/`` (atomically: an interrupted run
 leaves the previous file intact) plus a standalone HTML page of its report section;
 ``hedgecast report`` adds the sections of whichever results exist
-(:func:`validation_sections`). Also runnable as ``python -m hedgecast.cli.validate``.
+(:func:`hedgecast.report.api.saved_sections`). Also runnable as ``python -m hedgecast.cli.validate``.
 
 The options every command shares are defined once (:class:`ClusterRun`,
 :func:`cluster_command`) and checked before any work, as are the command's own.
@@ -103,22 +103,12 @@ def _progress() -> Progress:
     )
 
 
-def _write_page(path: Path, section: tuple[str, str]) -> Path:
+def _write_page(path: Path, section) -> Path:
     """Write a standalone, self-contained HTML page holding one report section."""
-    import html
-
     from hedgecast.files import write_atomic
+    from hedgecast.report.render import render_page
 
-    title, body = section
-    page = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>"
-        "body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;line-height:1.45}"
-        "table{border-collapse:collapse;font-size:.85rem}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}"
-        "td:first-child,th:first-child{text-align:left}</style>"
-        f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
-    )
-    return write_atomic(path, page)
+    return write_atomic(path, render_page(section))
 
 
 def run_and_save(run: ClusterRun, name: str, total: int, description: str, describe: Callable[[dict], str], job: Callable, save, section):
@@ -157,7 +147,8 @@ def sbc(
     thin_to: Annotated[int, typer.Option(help="L: posterior draws each rank is computed from (ranks run 0..L).")] = 99,
 ) -> None:
     """Simulation-based calibration: simulate histories from the prior, refit each, test rank uniformity."""
-    from hedgecast.validate.sbc import SBCSettings, run_sbc, save_sbc, sbc_section
+    from hedgecast.report.sections.validation import sbc_section
+    from hedgecast.validate.sbc import SBCSettings, run_sbc, save_sbc
 
     problems = run.problems(("nutpie", "mock"))
     check_counts(problems, 1, sims=sims, thin_to=thin_to)
@@ -202,7 +193,8 @@ def sbc(
 @shared_options(ClusterRun)
 def backtest(run: ClusterRun) -> None:
     """Leave-future-out backtests (fit ≤2014 → 2015–19, ≤2019 → 2020–24, ≤2021 → 2022–25) against persistence and climatology."""
-    from hedgecast.validate.backtest import backtest_section, run_backtest, save_backtest
+    from hedgecast.report.sections.validation import backtest_section
+    from hedgecast.validate.backtest import run_backtest, save_backtest
     from hedgecast.validate.scoring import METRICS
     from hedgecast.validate.window_scores import FORECASTERS
     from hedgecast.validate.windows import BacktestSettings
@@ -233,35 +225,6 @@ def backtest(run: ClusterRun) -> None:
     n_loss = int((losses["model"] == "model_unconditional").sum()) if not losses.empty else 0
     out.print(f"the unconditional model loses {n_loss} of {2 * len(t)} comparisons with a baseline; {time.perf_counter() - t0:.0f}s")
     out.print(f"wrote [bold]{target}[/] and {page}")
-
-
-def validation_sections(paths=None) -> list[tuple[str, str]]:
-    """Report sections for whichever of ``reports/sbc.json`` and ``reports/backtest.json`` exist.
-
-    For ``hedgecast report``: ``extra_sections=[*others, *validation_sections(wb.paths)]``.
-    A result file that cannot be read becomes a section saying so (the report is still written).
-    """
-    from hedgecast.validate.backtest import backtest_section
-    from hedgecast.validate.sbc import sbc_section
-
-    paths = paths or _paths()
-    sections = []
-    for name, make in ((SBC_JSON, sbc_section), (BACKTEST_JSON, backtest_section)):
-        path = paths.reports / name
-        if not path.is_file():
-            continue
-        try:
-            sections.append(make(path))
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            import html
-
-            sections.append(
-                (
-                    f"Validation result {name}",
-                    f"<p style='color:#b22222'>{html.escape(str(path))} could not be read: {html.escape(str(err))}</p>",
-                )
-            )
-    return sections
 
 
 def main() -> None:

@@ -100,6 +100,7 @@ def prior_structure(lens: Lens) -> tuple:
 
 
 HYPERPARAMETERS = "hyperparameters"
+#: parameter groups whose prior → posterior learning is reported (effects first, then persistence, cushion, hazard)
 
 
 def hyperparameter_values(lens: Lens) -> dict[str, np.ndarray]:

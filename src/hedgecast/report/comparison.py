@@ -1,15 +1,15 @@
-"""Lens comparison: the same scenarios seen through each paper's priors, side by side."""
+"""Lens comparison: the same scenarios seen through each paper's priors, side by side (data and a chart).
+
+The report section is :func:`hedgecast.report.sections.lenses.lenses_section`.
+"""
 
 from __future__ import annotations
 
-import base64
-import io
-
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 import pandas as pd
 import xarray as xr
-from markupsafe import Markup, escape
+from matplotlib.figure import Figure
 
 
 def compare_lenses(fits, year: int | None = None, scenarios: list[str] | None = None) -> xr.Dataset:
@@ -42,8 +42,12 @@ def lens_chart(result: xr.Dataset, trajectories=("rupture", "transactional_equil
     year = result.attrs["year"]
     lenses = list(result.lens.values)
     scenarios = list(result.scenario.values)
-    fig, axes = (plt.subplots(1, len(trajectories), figsize=(6 * len(trajectories), 0.45 * len(scenarios) + 1.6), sharey=True, squeeze=False) if ax is None else (ax.figure, np.array([[ax]])))
-    colours = plt.get_cmap("tab10")
+    if ax is None:
+        fig = Figure(figsize=(6 * len(trajectories), 0.45 * len(scenarios) + 1.6))
+        axes = fig.subplots(1, len(trajectories), sharey=True, squeeze=False)
+    else:
+        fig, axes = ax.figure, np.array([[ax]])
+    colours = matplotlib.colormaps["tab10"]
     y = np.arange(len(scenarios))
     for k, traj in enumerate(trajectories):
         a = axes[0, k]
@@ -58,35 +62,3 @@ def lens_chart(result: xr.Dataset, trajectories=("rupture", "transactional_equil
     axes[0, -1].legend(loc="lower right", fontsize=8, frameon=True)
     fig.tight_layout()
     return fig
-
-
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
-
-
-def lens_section(fits, year: int | None = None) -> tuple[str, str]:
-    """The report's ``Lenses`` section: a table per class and a chart (at the spec's first headline year by default)."""
-    result = compare_lenses(fits, year)
-    year = result.attrs["year"]
-    failed = '<span style="color:#b00">failed</span>'
-    parts = [
-        "<p>Each lens is one paper's reading turned into priors, fitted to the same 2000–2025 record "
-        "and simulated under the same scenarios and random numbers. Differences between columns are "
-        "differences between the papers' assumptions. Diagnostics per lens: "
-        + ", ".join(f"<b>{escape(f.lens.name)}</b> {'passed' if f.diagnostics.passed else failed}" for f in fits)
-        + ".</p>",
-        f'<img alt="Lens comparison" src="data:image/png;base64,{_png(lens_chart(result))}" style="max-width:100%">',
-    ]
-    for traj in result.trajectory.values:
-        table = comparison_table(result, str(traj))
-        parts.append(f"<h4>P({escape(str(traj))}) in {year}, % — by scenario and lens</h4>")
-        parts.append(table.to_html(classes="table", border=0))
-    crisis = (100 * result["p_crisis"]).transpose("scenario", "lens").to_pandas().round(1)
-    parts.append(f"<h4>P(at least one rupture-scale crisis by {year}), %</h4>")
-    parts.append(crisis.to_html(classes="table", border=0))
-    summaries = "".join(f"<li><b>{escape(f.lens.name)}</b>: {escape(f.lens.summary)}</li>" for f in fits)
-    parts.append(f"<h4>The lenses</h4><ul>{summaries}</ul>")
-    return "Lenses", str(Markup("\n".join(parts)))

@@ -17,8 +17,6 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from hedgecast.dims import SAMPLE_DIMS
 from hedgecast.files import records
@@ -28,7 +26,7 @@ from hedgecast.stress.progress import Progress, no_progress
 from hedgecast.stress.psis import psis, weighted_mean_se
 from hedgecast.stress.reweight import Reweighter
 
-__all__ = ["SENSITIVITY_THRESHOLD", "PowerScaling", "group_log_prior", "plot_power_scaling", "power_scaling", "prior_variables", "psens"]
+__all__ = ["SENSITIVITY_THRESHOLD", "PowerScaling", "group_log_prior", "power_scaling", "prior_variables", "psens"]
 
 SENSITIVITY_THRESHOLD = 0.05
 """Power-scaling sensitivity above which a prior (or the likelihood) counts as influential (Kallioinen et al.)."""
@@ -196,32 +194,3 @@ def power_scaling(
 
 def _nz(k: float) -> float:
     return -np.inf if not np.isfinite(k) else k
-
-
-def plot_power_scaling(result: PowerScaling, ax: Axes | None = None, *, title: str = "") -> Figure:
-    """Heat map: power-scaling sensitivity of each posterior group (columns) to each prior group (rows)."""
-    import matplotlib as mpl
-
-    from hedgecast.plots import STYLE
-
-    with mpl.rc_context({**STYLE, "axes.grid": False}):
-        m = result.matrix
-        if ax is None:
-            fig = Figure(figsize=(0.6 * m.shape[1] + 3, 0.4 * m.shape[0] + 1.8), layout="constrained")
-            ax = fig.subplots()
-        else:
-            fig = ax.get_figure(root=True)
-        vals = m.to_numpy(dtype=float)
-        im = ax.imshow(vals, cmap="Oranges", vmin=0, vmax=max(0.1, float(np.nanmax(vals)) if vals.size else 0.1), aspect="auto")
-        ax.set_xticks(range(m.shape[1]), list(m.columns), rotation=45, ha="right")
-        ax.set_yticks(range(m.shape[0]), list(m.index))
-        for i in range(m.shape[0]):
-            for j in range(m.shape[1]):
-                v = vals[i, j]
-                if np.isfinite(v) and v >= 0.01:
-                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="black" if v < 0.6 * np.nanmax(vals) else "white")
-        ax.set_xlabel("posterior quantity (largest over its elements)")
-        ax.set_ylabel("power-scaled prior group")
-        fig.colorbar(im, ax=ax, label="sensitivity (≥ 0.05: influential)")
-        ax.set_title(title or "Which priors dominate which posterior quantities")
-        return fig

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from hedgecast.files import records
 from hedgecast.stress.assumptions import Assumption, changes_for
@@ -22,7 +20,7 @@ from hedgecast.stress.progress import Progress, no_progress
 from hedgecast.stress.psis import K_THRESHOLD
 from hedgecast.stress.reweight import Reweighter
 
-__all__ = ["SobolResult", "plot_sobol", "sobol_indices"]
+__all__ = ["SobolResult", "sobol_indices"]
 
 
 @dataclass
@@ -127,45 +125,3 @@ def sobol_indices(
         float(finite.max()) if finite.size else float("nan"),
         time.perf_counter() - t0,
     )
-
-
-def plot_sobol(table: pd.DataFrame, ax: Axes | None = None, *, title: str = "") -> Figure:
-    """First-order and total Sobol indices of one headline probability, with 95% intervals."""
-    import matplotlib as mpl
-
-    from hedgecast.plots import OKABE_ITO, STYLE
-
-    with mpl.rc_context(STYLE):
-        data = table.sort_values("ST", ascending=True)
-        if ax is None:
-            fig = Figure(figsize=(8, 0.38 * len(data) + 1.4), layout="constrained")
-            ax = fig.subplots()
-        else:
-            fig = ax.get_figure(root=True)
-        y = np.arange(len(data))
-        ax.barh(
-            y + 0.2,
-            data["ST"],
-            height=0.38,
-            xerr=data["ST_conf"],
-            color=OKABE_ITO["vermillion"],
-            alpha=0.85,
-            label="total (ST)",
-            error_kw={"lw": 0.8},
-        )
-        ax.barh(
-            y - 0.2,
-            data["S1"],
-            height=0.38,
-            xerr=data["S1_conf"],
-            color=OKABE_ITO["blue"],
-            alpha=0.85,
-            label="first order (S1)",
-            error_kw={"lw": 0.8},
-        )
-        ax.set_yticks(y, list(data["assumption"]))
-        ax.set_xlabel("share of the variance of the probability")
-        ax.set_xlim(left=min(0.0, float(np.nanmin(data["S1"] - data["S1_conf"])) if len(data) else 0.0))
-        ax.legend(loc="lower right")
-        ax.set_title(title or "Sobol indices")
-        return fig

@@ -29,12 +29,12 @@ import pandas as pd
 from hedgecast.files import dumps, json_safe, records
 from hedgecast.priors.groups import STRESS_GROUPS
 from hedgecast.stress.assumptions import Assumption, changes_for, default_assumptions
-from hedgecast.stress.believe import BelieveResult, Target, what_would_you_have_to_believe
+from hedgecast.stress.believe import ALREADY, NONE, REACHED, UNDETERMINED, BelieveResult, Target, what_would_you_have_to_believe
 from hedgecast.stress.draws import metric_name
 from hedgecast.stress.edits import edit_prior
 from hedgecast.stress.log_pool import log_pool
 from hedgecast.stress.pooling import Pool, lens_forecast, pool
-from hedgecast.stress.power_scaling import PowerScaling, power_scaling
+from hedgecast.stress.power_scaling import SENSITIVITY_THRESHOLD, PowerScaling, power_scaling
 from hedgecast.stress.progress import Progress
 from hedgecast.stress.psis import K_THRESHOLD
 from hedgecast.stress.refits import RefitPool
@@ -147,6 +147,9 @@ class StressResult:
                 "n_draws": self.n_draws,
                 "sampler": self.sampler,
                 "diagnostics": self.diagnostics,
+                "primary_metric": self.settings.metrics[0],
+                "sensitivity_threshold": SENSITIVITY_THRESHOLD,
+                "verdicts": {"reached": REACHED, "already": ALREADY, "none": NONE, "undetermined": UNDETERMINED},
                 "settings": self.settings.to_dict(),
                 "k_threshold": K_THRESHOLD,
                 "base": records(self.base),

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from hedgecast.files import records
 from hedgecast.stress.assumptions import Assumption, changes_for, evaluate
@@ -23,7 +21,7 @@ from hedgecast.stress.psis import K_THRESHOLD
 from hedgecast.stress.refits import RefitPool
 from hedgecast.stress.reweight import Evaluation, Reweighter
 
-__all__ = ["OutcomeSensitivity", "outcome_sensitivity", "plot_tornado"]
+__all__ = ["OutcomeSensitivity", "outcome_sensitivity"]
 
 
 @dataclass
@@ -162,55 +160,3 @@ def outcome_sensitivity(
     return OutcomeSensitivity(
         pd.DataFrame(rows), pd.DataFrame(base_rows), list(assumptions), list(refits.records) if refits else [], time.perf_counter() - t0
     )
-
-
-def plot_tornado(tornado: pd.DataFrame, ax: Axes | None = None, *, k: int = 12, title: str = "", xlabel: str = "probability") -> Figure:
-    """Horizontal bars from the probability at the low end to the high end of each assumption.
-
-    Ends that are unreliable (k̂ > 0.7, not refitted) are not drawn: a grey cross at the
-    base marks them. Refitted ends are outlined in black.
-    """
-    import matplotlib as mpl
-
-    from hedgecast.plots import OKABE_ITO, STYLE
-
-    with mpl.rc_context(STYLE):
-        data = tornado.head(k).iloc[::-1]
-        if ax is None:
-            fig = Figure(figsize=(8, 0.38 * len(data) + 1.4), layout="constrained")
-            ax = fig.subplots()
-        else:
-            fig = ax.get_figure(root=True)
-        base = float(tornado["base"].iloc[0]) if len(tornado) else 0.0
-        for y, (_, r) in enumerate(data.iterrows()):
-            for end, colour, dy in (("low", OKABE_ITO["blue"], -0.19), ("high", OKABE_ITO["vermillion"], 0.19)):
-                p = r.get(f"p_{end}", np.nan)
-                if np.isfinite(p):
-                    refit = r.get(f"method_{end}") == "refit"
-                    ax.barh(
-                        y + dy,
-                        p - base,
-                        left=base,
-                        height=0.38,
-                        color=colour,
-                        alpha=0.9,
-                        edgecolor="black" if refit else "none",
-                        linewidth=1.2 if refit else 0,
-                    )
-                elif f"p_{end}" in r and isinstance(r.get(f"method_{end}"), str):
-                    ax.plot([base], [y + dy], marker="x", color="#777777", markersize=7)
-        ax.axvline(base, color="#333333", lw=1)
-        ax.set_yticks(range(len(data)), [f"{r['prior']} · {r['knob']}" for _, r in data.iterrows()])
-        ax.set_xlabel(xlabel)
-        from matplotlib.lines import Line2D
-        from matplotlib.patches import Patch
-
-        handles = [
-            Patch(color=OKABE_ITO["blue"], label="assumption at the low end of its range"),
-            Patch(color=OKABE_ITO["vermillion"], label="assumption at the high end of its range"),
-            Patch(facecolor="white", edgecolor="black", label="refitted (k̂ > 0.7)"),
-            Line2D([], [], marker="x", color="#777777", lw=0, label="k̂ > 0.7, not refitted: not shown"),
-        ]
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.5 / max(len(data), 1)), ncols=2, fontsize=8)
-        ax.set_title(title or "Tornado: one assumption at a time")
-        return fig

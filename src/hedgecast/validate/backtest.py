@@ -57,7 +57,6 @@ window); this module runs them and holds the result.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import time
 from collections.abc import Callable
@@ -74,7 +73,6 @@ from hedgecast.inputs.spec import ModelSpec
 from hedgecast.priors.lenses import Lens
 from hedgecast.validate.baselines import BASELINES
 from hedgecast.validate.parallel import map_tasks, task_seed, worker_count
-from hedgecast.validate.sbc import embed_png
 from hedgecast.validate.scoring import METRICS
 from hedgecast.validate.window_scores import FORECASTERS, RUPTURE_REFERENCE_YEARS, score_window
 from hedgecast.validate.windows import BacktestSettings, Window, backtest_fit
@@ -226,7 +224,7 @@ def run_backtest(
 
 
 # ------------------------------------------------------------------------------------
-# plot and report section
+# plot; the report section is hedgecast.report.sections.validation
 # ------------------------------------------------------------------------------------
 COLORS = {"model_conditional": "#4c72b0", "model_unconditional": "#55a868", "persistence": "#c44e52", "climatology": "#8172b2"}
 
@@ -261,95 +259,9 @@ def plot_indicator_crps(result: BacktestResult):
     return fig
 
 
-def _fmt(v: float) -> str:
-    return "–" if v is None or not np.isfinite(v) else f"{v:.3f}"
-
-
-def backtest_section(result: BacktestResult | dict | str | Path) -> tuple[str, str]:
-    """Build the report section: the score table against both baselines, where the model loses, a figure."""
-    if isinstance(result, (str, Path)):
-        result = load_backtest(result)
-    elif isinstance(result, dict):
-        result = BacktestResult.from_dict(result)
-    e = html.escape
-    st = result.settings
-    table = result.table()
-    head = "".join(f"<th>{e(f.replace('_', ' '))}</th>" for f in FORECASTERS)
-    rows = []
-    for (w, target, metric), r in table.iterrows():
-        cells = []
-        best = r["best"]
-        for f in FORECASTERS:
-            v = _fmt(r.get(f, np.nan))
-            cells.append(f"<td><strong>{v}</strong></td>" if f == best else f"<td>{v}</td>")
-        rows.append(
-            f"<tr><td>{e(w)}</td><td>{e(target.replace('_', ' '))}</td><td>{e(METRICS[metric].label)}</td>"
-            f"{''.join(cells)}<td>{int(r['n'])}</td></tr>"
-        )
-    score_table = (
-        f"<table class='small'><thead><tr><th>window</th><th>target</th><th>score</th>{head}<th>cells</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
-    losses = result.losses()
-    unc = losses[losses["model"] == "model_unconditional"] if not losses.empty else losses
-    if unc.empty:
-        lose_text = "<p>The unconditional model beats both baselines on every row.</p>"
-    else:
-        items = "".join(
-            f"<li>{e(r.window)}, {e(r.target.replace('_', ' '))} ({e(METRICS[r.metric].label)}): "
-            f"model {_fmt(r.model_score)} vs {e(r.baseline)} {_fmt(r.baseline_score)}</li>"
-            for r in unc.itertuples()
-        )
-        lose_text = (
-            f"<p><strong>Where the unconditional model loses to a baseline</strong> ({len(unc)} of {2 * len(table)} comparisons):</p>"
-            f"<ul>{items}</ul>"
-        )
-    excl = "".join(f"<li>{e(x['window'])}: {e(x['target'])} — {e(x['reason'])}</li>" for w in result.windows for x in w["exclusions"])
-    classes = "".join(
-        f"<li>{e(w['window'])}: realised class <em>{e(w['classes']['realised'].replace('_', ' '))}</em>; "
-        + ", ".join(
-            f"{e(k.replace('_', ' '))} gave it {100 * v[w['classes']['realised']]:.0f}%" for k, v in w["classes"]["probabilities"].items()
-        )
-        + "</li>"
-        for w in result.windows
-        if w.get("classes")
-    )
-    diag = "".join(
-        f"<li>{e(w['window'])}: R-hat {w['diagnostics']['max_rhat']:.3f}, bulk ESS {w['diagnostics']['min_ess_bulk']:.0f}, "
-        f"{w['diagnostics']['divergences']} divergences"
-        + ("" if w["diagnostics"]["passed"] else " <span style='color:#b22222'>(diagnostics failed)</span>")
-        + "</li>"
-        for w in result.windows
-    )
-    sampler = (
-        "mock sampler (prior draws; a check of the machinery only)"
-        if st.sampler == "mock"
-        else f"nutpie NUTS, {st.chains} chains × {st.draws} draws after {st.tune} tuning steps"
-    )
-    body = (
-        f"<p>Leave-future-out backtests of the <em>{e(result.lens)}</em> lens: each window is fitted on the record up to its cut-off "
-        f"({sampler}) and forecast for the years after it. <em>Model, unconditional</em> is the forecast as the product makes it "
-        "(drivers random-walk from the cut-off, the war follows the lens's Markov chain); <em>model, conditional</em> plugs "
-        "in the realised driver codings and war states (an oracle for the exogenous inputs, and a flattering one: a crisis "
-        "year's codings partly record the crisis itself). <em>Persistence</em> carries "
-        "the last observation forward with the historical year-to-year spread; <em>climatology</em> is the distribution of "
-        "observations up to the cut-off. All scores are lower-is-better; the best forecaster per row is in bold. CRPS is in "
-        "training-window standard-deviation units of the transformed indicator. Crisis probabilities from the model are the "
-        "mean crisis hazard over draws; baselines use smoothed historical crisis rates.</p>"
-        + lose_text
-        + score_table
-        + embed_png(plot_indicator_crps(result), "Backtest CRPS per indicator")
-        + (f"<p>Trajectory class at each window's last year:</p><ul>{classes}</ul>" if classes else "")
-        + (f"<p>Not scored:</p><ul>{excl}</ul>" if excl else "")
-        + f"<p>Fits:</p><ul>{diag}</ul><p>Wall time {result.seconds / 60:.1f} min on {result.workers or '?'} dask workers.</p>"
-    )
-    return SECTION_TITLE, body
-
-
 __all__ = [
     "SECTION_TITLE",
     "BacktestResult",
-    "backtest_section",
     "load_backtest",
     "plot_indicator_crps",
     "run_backtest",

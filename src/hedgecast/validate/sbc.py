@@ -35,7 +35,6 @@ statistics and uniformity tests); this module runs them and holds the result.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import time
 from collections.abc import Callable
@@ -251,7 +250,7 @@ def run_sbc(
 
 
 # ------------------------------------------------------------------------------------
-# plots (take a result, return a figure) and the report section
+# plots (take a result, return a figure); the report section is hedgecast.report.sections.validation
 # ------------------------------------------------------------------------------------
 def _grid(n: int, ncols: int = 8, size: float = 1.9):
     from matplotlib.figure import Figure
@@ -315,85 +314,14 @@ def plot_ecdf_differences(result: SBCResult, *, ncols: int = 8, prob: float = BA
     return fig
 
 
-def embed_png(fig, alt: str) -> str:
-    """Embed the figure as an ``<img>`` holding a base64 PNG (the backtest section uses it too)."""
-    import base64
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80, metadata={"Software": None})
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" style="max-width:100%">'
-
-
-def sbc_section(result: SBCResult | dict | str | Path) -> tuple[str, str]:
-    """Build the report section: what was run, the verdict, the worst parameters, and the figures.
-
-    Accepts a result, its ``to_dict()``, or the path of ``reports/sbc.json``.
-    """
-    if isinstance(result, (str, Path)):
-        result = load_sbc(result)
-    elif isinstance(result, dict):
-        result = SBCResult.from_dict(result)
-    s = result.summary()
-    st = result.settings
-    e = html.escape
-    verdict = (
-        "<p><strong>No evidence of miscalibration</strong>: the smallest ECDF-test p-value over all "
-        f"{s['n_parameters']} parameters is {s['worst_ecdf_p']:.3g} ({e(s['worst_parameter'])}), "
-        f"{s['worst_ecdf_p_bonferroni']:.3g} after Bonferroni adjustment for {s['n_parameters']} tests.</p>"
-        if s["calibrated"]
-        else "<p style='color:#b22222'><strong>Evidence of miscalibration</strong>: "
-        f"{e(s['worst_parameter'])} has ECDF-test p = {s['worst_ecdf_p']:.3g} "
-        f"({s['worst_ecdf_p_bonferroni']:.3g} after Bonferroni adjustment for {s['n_parameters']} tests). "
-        "Its posterior is systematically too narrow, too wide or shifted relative to the prior it was simulated from; "
-        "see its rank histogram below (a U shape = too narrow, a hump = too wide, a slope = biased).</p>"
-    )
-    sampler = (
-        "prior draws dressed as posterior draws (mock sampler; a check of the machinery only)"
-        if st.sampler == "mock"
-        else f"nutpie NUTS, {st.chains} chains × {st.draws} draws after {st.tune} tuning steps"
-    )
-    head = (
-        f"<p>{s['n_sims']} histories were simulated from the <em>{e(result.lens)}</em> lens's priors (parameters, then crisis years, "
-        f"then the latent path, then the indicators on exactly the cells observed in 2000–2025) and refitted with {sampler}. "
-        f"For each of the {s['n_parameters']} scalar parameters the rank of the true value among {s['ranks_max']} thinned posterior draws "
-        f"should be uniform on 0–{s['ranks_max']} if inference is calibrated. "
-        f"{s['fits_with_divergences']} of {s['n_sims']} refits had divergent transitions; the largest R-hat in any refit was "
-        f"{s['max_rhat']:.3f}. Wall time {result.seconds / 60:.1f} min on {result.workers or '?'} dask workers.</p>"
-    )
-    worst = result.statistics.sort_values("ecdf_p").head(10)
-    rows = "".join(
-        f"<tr><td>{e(str(name))}</td><td>{r.ecdf_gamma:.3g}</td><td>{r.ecdf_p:.3g}</td>"
-        f"<td>{min(1.0, r.ecdf_p * s['n_parameters']):.3g}</td>"
-        f"<td>{r.chi2:.1f}</td><td>{r.chi2_p:.3g}</td><td>{r.mean_rank:.2f}</td></tr>"
-        for name, r in worst.iterrows()
-    )
-    table = (
-        "<table class='small'><thead><tr><th>parameter</th><th>ECDF γ</th><th>p</th><th>p (Bonferroni)</th>"
-        f"<th>χ² ({int(worst['bins'].iloc[0]) - 1} df)</th><th>p</th><th>mean rank / L</th></tr></thead><tbody>{rows}</tbody></table>"
-    )
-    body = (
-        head + verdict + "<p>The ten parameters with the smallest ECDF-test p-values (γ: smallest pointwise two-sided Binomial tail "
-        "probability of the rank ECDF; its p-value is simulated under exact uniformity; χ²: rank histogram for reference; "
-        "mean rank / L should be near 0.5):</p>"
-        + table
-        + embed_png(plot_rank_histograms(result), "SBC rank histograms")
-        + embed_png(plot_ecdf_differences(result), "SBC ECDF differences")
-    )
-    return SECTION_TITLE, body
-
-
 __all__ = [
     "SECTION_TITLE",
     "SBCResult",
     "SBCSettings",
-    "embed_png",
     "load_sbc",
     "plot_ecdf_differences",
     "plot_rank_histograms",
     "run_sbc",
     "save_sbc",
-    "sbc_section",
     "sbc_simulation",
 ]

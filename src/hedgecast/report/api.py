@@ -1,0 +1,145 @@
+"""The report pipeline: one function from a fit to one self-contained HTML file.
+
+:func:`build_report` computes every section as data (:mod:`hedgecast.report.sections`),
+:func:`render_report` lays them out (:mod:`hedgecast.report.render`), :func:`write_report`
+writes the file atomically. ``Fit.report()`` and ``hedgecast report`` both call
+:func:`write_report`, so they give the same sections; saved results of ``hedgecast stress``
+and ``hedgecast validate`` (``reports/stress.json``, ``sbc.json``, ``backtest.json``) are
+included whenever they exist.
+
+    >>> fit.report()                                      # doctest: +SKIP
+    >>> from hedgecast.report import write_report
+    >>> write_report(fit, "reports/mine.html", compare=[other_fit])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hedgecast.files import write_atomic
+from hedgecast.report.contracts import FitLike, ReportConfig, ReportData, Section
+from hedgecast.report.render import render_document
+from hedgecast.report.sections import appendices, checks, differences, header, outlook
+from hedgecast.report.sections.lenses import lenses_section
+from hedgecast.report.sections.stress import stress_section
+from hedgecast.report.sections.validation import backtest_section, sbc_section, unreadable_section
+
+__all__ = ["SAVED_RESULTS", "build_report", "fit_sections", "render_report", "saved_sections", "write_report"]
+
+#: results other commands save under reports/, and the section each becomes (in report order)
+SAVED_RESULTS: tuple[tuple[str, Callable[[Any], Section]], ...] = (
+    ("stress.json", stress_section),
+    ("sbc.json", sbc_section),
+    ("backtest.json", backtest_section),
+)
+
+
+def fit_sections(fit: FitLike, forecast: Any, config: ReportConfig | None = None) -> tuple[list[Section], list[Section]]:
+    """The sections computed from the fit and its forecast: ``(main, appendices)``."""
+    config = config or ReportConfig()
+    main = [
+        outlook.headline_section(fit, forecast, config),
+        outlook.classes_section(fit.spec),
+        outlook.channels_section(fit, forecast, config),
+        outlook.indicators_section(fit, forecast, config),
+        differences.differences_section(forecast, config),
+        checks.learning_section(fit),
+        checks.ppc_section(fit),
+        checks.diagnostics_section(fit),
+    ]
+    ends = [
+        appendices.scenarios_section(fit.spec, forecast, fit.lens),
+        appendices.priors_section(fit.lens),
+        appendices.data_section(fit),
+    ]
+    return main, ends
+
+
+def saved_sections(reports: str | os.PathLike) -> list[Section]:
+    """Sections of the saved results under ``reports`` (those that exist); an unreadable file becomes a section saying so."""
+    out = []
+    for name, make in SAVED_RESULTS:
+        path = Path(reports) / name
+        if not path.is_file():
+            continue
+        try:
+            out.append(make(path))
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            out.append(unreadable_section(name, path, err))
+    return out
+
+
+def build_report(
+    fit: FitLike,
+    forecast: Any = None,
+    *,
+    compare: Sequence[FitLike] = (),
+    include_saved: bool = True,
+    sections: Iterable[Section] = (),
+    run_info: Mapping[str, Any] | None = None,
+    config: ReportConfig | None = None,
+) -> ReportData:
+    """Compute the whole report as data.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fitted lens, or anything shaped like one (:class:`~hedgecast.report.contracts.FitLike`).
+    forecast : Forecast, optional
+        Default ``fit.forecast()`` (every scenario; ``status_quo`` is the reference when present).
+    compare : sequence of Fit
+        Other lenses' fits: adds the Lenses section (``fit`` first).
+    include_saved : bool
+        Add the sections of ``reports/stress.json``, ``sbc.json`` and ``backtest.json`` when they exist.
+    sections : iterable of Section
+        More sections, placed after the lens comparison and before the saved results.
+    run_info : mapping, optional
+        The run record (``SavedRun.manifest``): id, seeds, versions, hashes …, shown under the title.
+    config : ReportConfig, optional
+        Title, headline years, reference scenario.
+
+    """
+    config = config or ReportConfig()
+    forecast = fit.forecast() if forecast is None else forecast
+    main, ends = fit_sections(fit, forecast, config)
+    if compare:
+        main.append(lenses_section([fit, *compare]))
+    main.extend(sections)
+    if include_saved:
+        main.extend(saved_sections(fit.workbench.paths.reports))
+    info = dict(run_info or {})
+    return ReportData(
+        title=config.title,
+        verdict=header.verdict(fit),
+        header=header.header(fit, forecast, info, info.get("versions") or {}),
+        sections=tuple(main + ends),
+    )
+
+
+def render_report(fit: FitLike, forecast: Any = None, **kwargs: Any) -> str:
+    """The report as an HTML string (arguments as for :func:`build_report`)."""
+    return render_document(build_report(fit, forecast, **kwargs))
+
+
+def write_report(
+    fit: FitLike,
+    path: str | os.PathLike | None = None,
+    *,
+    forecast: Any = None,
+    compare: Sequence[FitLike] = (),
+    include_saved: bool = True,
+    sections: Iterable[Section] = (),
+    run_info: Mapping[str, Any] | None = None,
+    config: ReportConfig | None = None,
+) -> Path:
+    """Write the report to ``path`` (default ``reports/turkiye-russia.html``) atomically; return the path.
+
+    A failure while computing, rendering or writing leaves an existing file intact.
+    """
+    config = config or ReportConfig()
+    target = Path(path) if path is not None else fit.workbench.paths.reports / config.report_name
+    html = render_report(fit, forecast, compare=compare, include_saved=include_saved, sections=sections, run_info=run_info, config=config)
+    return write_atomic(target, html)
