@@ -73,7 +73,6 @@ from hedgecast.inputs.spec import ModelSpec
 from hedgecast.priors.lenses import Lens
 from hedgecast.validate.baselines import BASELINES
 from hedgecast.validate.parallel import map_tasks, task_seed, worker_count
-from hedgecast.validate.scoring import METRICS
 from hedgecast.validate.window_scores import FORECASTERS, RUPTURE_REFERENCE_YEARS, score_window
 from hedgecast.validate.windows import BacktestSettings, Window, backtest_fit
 

@@ -11,6 +11,8 @@ import pandas as pd
 from hedgecast.report.contracts import Bullets, Figure, Paragraph, Section, Table
 from hedgecast.validate import backtest as bt
 from hedgecast.validate import sbc
+from hedgecast.validate.scoring import METRICS
+from hedgecast.validate.window_scores import FORECASTERS
 
 
 def _sbc_result(result: Any) -> sbc.SBCResult:
@@ -105,13 +107,13 @@ def backtest_section(result: Any) -> Section:
     rows, marks = [], []
     for (w, target, metric), r in table.iterrows():
         rows.append(
-            {"window": w, "target": target.replace("_", " "), "score": bt.METRICS[metric].label}
-            | {f.replace("_", " "): r.get(f, np.nan) for f in bt.FORECASTERS}
+            {"window": w, "target": target.replace("_", " "), "score": METRICS[metric].label}
+            | {f.replace("_", " "): r.get(f, np.nan) for f in FORECASTERS}
             | {"cells": r["n"]}
         )
-        marks.append(["", "", ""] + ["best" if f == r["best"] else "" for f in bt.FORECASTERS] + [""])
+        marks.append(["", "", ""] + ["best" if f == r["best"] else "" for f in FORECASTERS] + [""])
     scores = pd.DataFrame(rows)
-    formats = {f.replace("_", " "): "num.3" for f in bt.FORECASTERS} | {"cells": "int"}
+    formats = {f.replace("_", " "): "num.3" for f in FORECASTERS} | {"cells": "int"}
     losses = result.losses()
     unc = losses[losses["model"] == "model_unconditional"] if not losses.empty else losses
     sampler = (
@@ -138,7 +140,7 @@ def backtest_section(result: Any) -> Section:
             Paragraph(f"Where the unconditional model loses to a baseline ({len(unc)} of {2 * len(table)} comparisons):", style="strong"),
             Bullets(
                 tuple(
-                    f"{r.window}, {r.target.replace('_', ' ')} ({bt.METRICS[r.metric].label}): model {fmt(r.model_score)} vs {r.baseline} {fmt(r.baseline_score)}"
+                    f"{r.window}, {r.target.replace('_', ' ')} ({METRICS[r.metric].label}): model {fmt(r.model_score)} vs {r.baseline} {fmt(r.baseline_score)}"
                     for r in unc.itertuples()
                 )
             ),
