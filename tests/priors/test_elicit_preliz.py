@@ -82,5 +82,5 @@ def test_quartile_and_maxent_plots_draw():
 def test_elicited_priors_go_into_a_lens(workbench):
     lens = workbench.lens("baseline").derive("quartile_test", summary="test", author="tests")
     e = elicit.from_quartiles(0.1, 0.3, 0.5, about="the long-run effect of leader ties")
-    lens.set_prior("beta.political.leader_ties", e.prior, reason=e.reason)
+    lens = lens.with_prior("beta.political.leader_ties", e.prior, reason=e.reason)
     assert lens.priors["beta.political.leader_ties"].prior.parameters["sigma"] == pytest.approx(e.prior.parameters["sigma"])
