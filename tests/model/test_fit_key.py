@@ -36,11 +36,7 @@ def test_the_key_follows_what_determines_the_fit_and_nothing_else(wb):
 
 
 def _with(lens, name, prior, reason="edited in a test"):
-    if hasattr(lens, "with_prior"):
-        return lens.with_prior(name, prior, reason=reason)
-    out = lens.derive(lens.name)
-    out.set_prior(name, prior, reason=reason)
-    return out
+    return lens.with_prior(name, prior, reason=reason)
 
 
 def test_a_second_fit_with_unchanged_inputs_is_reused_and_an_edited_lens_refits(wb, monkeypatch):

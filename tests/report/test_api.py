@@ -100,7 +100,7 @@ def test_lens_summary_and_prior_reason_are_escaped(mock_fit, tmp_path):
     evil = "<script>alert('x')</script>"
     lens = mock_fit.lens.derive("evil", summary=f"summary {evil}")
     name = next(iter(lens.priors))
-    lens.set_prior(name, lens.priors[name].prior, reason=f"because {evil}")
+    lens = lens.with_prior(name, lens.priors[name].prior, reason=f"because {evil}")
     fit = dataclasses.replace(mock_fit, lens=lens, _forecasts={})
     path = api.write_report(fit, tmp_path / "r.html", include_saved=False, compare=[mock_fit])
     text = path.read_text(encoding="utf-8")
