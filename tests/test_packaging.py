@@ -54,7 +54,7 @@ def test_importing_preliz_through_elicit_leaves_savefig_bbox_alone():
     # in a fresh process: PreliZ sets rcParams["savefig.bbox"] = "tight" on its first import
     code = (
         "import matplotlib; from hedgecast.priors import elicit; before = matplotlib.rcParams['savefig.bbox']; "
-        "elicit._preliz(); import sys; assert 'preliz' in sys.modules; assert matplotlib.rcParams['savefig.bbox'] == before, before"
+        "elicit.preliz(); import sys; assert 'preliz' in sys.modules; assert matplotlib.rcParams['savefig.bbox'] == before, before"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stderr
@@ -76,7 +76,8 @@ def test_py_typed_is_in_the_package_and_the_wheel(tmp_path):
     assert out.returncode == 0, out.stderr
     (wheel,) = (tmp_path / "dist").glob("hedgecast-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"hedgecast/py.typed", "hedgecast/__main__.py", "hedgecast/templates/report.html"} <= names
+    templates = {f"hedgecast/report/templates/{p.name}" for p in (ROOT / "src" / "hedgecast" / "report" / "templates").glob("*.html")}
+    assert {"hedgecast/py.typed", "hedgecast/__main__.py", "hedgecast/report/templates/report.html"} | templates <= names
     assert wheel.name.startswith(f"hedgecast-{hedgecast.__version__}-")
 
 

@@ -43,7 +43,7 @@ a Normal to about 1e-9), and the Gamma/Beta equal-tail solves are SciPy root fin
 to 1e-9. They also say what the analyst said — equal tails — where ``pz.maxent`` picks its
 own split between the tails; and they take microseconds where a PreliZ fit takes about
 a second (it compiles PyTensor functions). PreliZ is imported only when used, through
-:func:`_preliz`, which undoes the global ``savefig.bbox = "tight"`` it sets on import.
+:func:`preliz`, which undoes the global ``savefig.bbox = "tight"`` it sets on import.
 Densities, quantiles and Beta/Gamma parameter conversions come from the family registry
 (:mod:`hedgecast.priors.families`).
 """
@@ -51,11 +51,6 @@ Densities, quantiles and Beta/Gamma parameter conversions come from the family r
 from __future__ import annotations
 
 import math
-import textwrap
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -63,10 +58,23 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from pymc_extras.prior import Prior
-from scipy import optimize, stats
+from scipy import stats
 
 from hedgecast.errors import Problem, ProblemCollector, SpecError, suggest
 from hedgecast.priors import families
+from hedgecast.priors.elicit_check import (
+    Statement,
+    check,
+    describe,
+    format_number,
+    format_percent,
+    plot_elicited,
+    preliz,
+    preliz_families,
+    quiet_preliz,
+    to_scipy,
+)
+from hedgecast.priors.interval_solvers import TOLERANCE, beta_interval, gamma_interval
 
 __all__ = [
     "INTERVAL_FAMILIES",
@@ -87,8 +95,6 @@ INTERVAL_FAMILIES = ("Normal", "StudentT", "LogNormal", "Gamma", "Beta")
 the positive half-line (two ways) and the unit interval."""
 STUDENT_T_NU = 3.0
 """Default degrees of freedom for a StudentT interval prior: heavy tails, finite variance."""
-TOLERANCE = 1e-9
-"""How exactly a numerically solved prior must meet its statement."""
 MAXENT_TOLERANCE = 1e-6
 """How exactly a :func:`from_maxent` prior must put its mass inside (``pz.maxent`` gets about 1e-7)."""
 QUARTILE_TOLERANCE = 0.025
@@ -96,32 +102,6 @@ QUARTILE_TOLERANCE = 0.025
 
 Three quartiles over-determine a two-parameter family, so asymmetric statements are met only
 approximately; past this gap the family is the wrong shape for the statement."""
-STATEMENT_KINDS = ("interval", "sign", "probability", "quartiles", "maxent")
-"""The kinds of :class:`Statement` that :func:`check` and :func:`plot_elicited` understand."""
-
-@dataclass(frozen=True)
-class Statement:
-    """What the analyst said, in words and in numbers.
-
-    Parameters
-    ----------
-    text : str
-        The statement as a sentence; recorded as the prior's reason in the lens.
-    kind : {"interval", "sign", "probability", "quartiles", "maxent"}
-        Which helper made it (decides what :func:`check` and :func:`plot_elicited` show).
-    values : dict
-        The numbers stated: ``lower, upper, mass`` (interval, maxent), ``p_positive, scale``
-        (sign), ``p, give_or_take`` (probability) or ``q1, median, q3`` (quartiles).
-
-    """
-
-    text: str
-    kind: str
-    values: dict[str, float] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return self.text
-
 
 class Elicited(NamedTuple):
     """A prior and the statement it was elicited from (unpacks as ``prior, statement``)."""
@@ -132,7 +112,7 @@ class Elicited(NamedTuple):
     @property
     def reason(self) -> str:
         """The text to record in a lens: the statement and the prior it became."""
-        return f"{self.statement.text} (elicited as {_describe(self.prior)})"
+        return f"{self.statement.text} (elicited as {describe(self.prior)})"
 
     def check(self) -> pd.DataFrame:
         """Stated versus achieved numbers (see :func:`check`)."""
@@ -162,7 +142,7 @@ class _Problems(ProblemCollector):
         if not self.number(fieldname, value):
             return False
         if not 0 < value < 1:
-            hint = f" (write {_num(value)}% as {_num(value / 100)})" if 1 < value < 100 else ""
+            hint = f" (write {format_number(value)}% as {format_number(value / 100)})" if 1 < value < 100 else ""
             self.add(fieldname, f"{what} must lie strictly between 0 and 1, got {value!r}{hint}")
             return False
         return True
@@ -244,11 +224,11 @@ def from_interval(
         lo, hi = math.log(lower), math.log(upper)
         prior = Prior("LogNormal", mu=(lo + hi) / 2.0, sigma=(hi - lo) / (2.0 * z))
     elif family == "Gamma":
-        prior = _gamma_interval(lower, upper, tail)
+        prior = gamma_interval(lower, upper, tail)
     else:
-        prior = _beta_interval(lower, upper, tail)
+        prior = beta_interval(lower, upper, tail)
     statement = Statement(
-        f"{_pct(mass)} sure that {about} lies between {_num(lower)} and {_num(upper)}",
+        f"{format_percent(mass)} sure that {about} lies between {format_number(lower)} and {format_number(upper)}",
         "interval",
         {"lower": lower, "upper": upper, "mass": mass},
     )
@@ -296,7 +276,7 @@ def from_sign_probability(p_positive: float, scale: float | None = None, *, abou
     p, s = float(p_positive), float(scale)
     prior = Prior("Normal", mu=s * float(stats.norm.ppf(p)), sigma=s)
     statement = Statement(
-        f"{_pct(p)} chance that {about} is positive, with a typical size of about {_num(s)} (prior sd)",
+        f"{format_percent(p)} chance that {about} is positive, with a typical size of about {format_number(s)} (prior sd)",
         "sign",
         {"p_positive": p, "scale": s},
     )
@@ -325,14 +305,14 @@ def from_probability(p: float, give_or_take: float, *, about: str = "the event")
         limit = math.sqrt(p * (1 - p))
         problems.add(
             "give_or_take",
-            f"a probability of {_num(p)} cannot be uncertain by ±{_num(give_or_take)}: the standard deviation must be below {limit:.3g}",
+            f"a probability of {format_number(p)} cannot be uncertain by ±{format_number(give_or_take)}: the standard deviation must be below {limit:.3g}",
         )
     problems.raise_if_any(SpecError)
     p, sd = float(p), float(give_or_take)
     alpha, beta = families.beta_from_mean_sd(p, sd)
     prior = Prior("Beta", alpha=alpha, beta=beta)
     statement = Statement(
-        f"{about[:1].upper() + about[1:]} is about {_pct(p)} likely, give or take {_num(100 * sd)} points (one sd)",
+        f"{about[:1].upper() + about[1:]} is about {format_percent(p)} likely, give or take {format_number(100 * sd)} points (one sd)",
         "probability",
         {"p": p, "give_or_take": sd},
     )
@@ -394,14 +374,14 @@ def from_quartiles(
     problems.open_unit("tolerance", tolerance, "the tolerance")
     problems.raise_if_any(SpecError)
 
-    pz = _preliz()
+    pz = preliz()
     q1, median, q3 = float(q1), float(median), float(q3)
     dist = pz.StudentT(nu=float(nu)) if family == "StudentT" else getattr(pz, family)()
-    with _quiet_preliz():
+    with quiet_preliz():
         pz.quartile(dist, q1, median, q3, plot=False)
     prior = Prior(family, **{k: float(v) for k, v in dist.params_dict.items()})
     statement = Statement(
-        f"Even odds that {about} is below {_num(median)}, one chance in four below {_num(q1)} and one in four above {_num(q3)}",
+        f"Even odds that {about} is below {format_number(median)}, one chance in four below {format_number(q1)} and one in four above {format_number(q3)}",
         "quartiles",
         {"q1": q1, "median": median, "q3": q3},
     )
@@ -452,7 +432,7 @@ def from_maxent(
     problems.open_unit("mass", mass, "the probability mass inside the interval")
     if _ok(problems, "lower", "upper") and not lower < upper:
         problems.add("upper", f"the interval needs lower < upper, got lower={lower!r}, upper={upper!r}")
-    families = _preliz_families()
+    families = preliz_families()
     if family not in families:
         problems.add("family", f"unknown family {family!r}: {suggest(family, families)}")
     fixed = dict(fixed or {})
@@ -460,19 +440,19 @@ def from_maxent(
         problems.number(f"fixed.{name}", value)
     problems.raise_if_any(SpecError)
 
-    _preliz()
+    preliz()
     lower, upper, mass = float(lower), float(upper), float(mass)
     try:
-        with _quiet_preliz():
+        with quiet_preliz():
             prior = Prior(family, **{k: float(v) for k, v in fixed.items()}).constrain(lower, upper, mass)
     except Exception as err:  # PreliZ's and pymc_extras' errors for impossible combinations
         raise SpecError(
-            Problem("from_maxent", "family", f"no {family} with {_pct(mass)} between {_num(lower)} and {_num(upper)}: {err}")
+            Problem("from_maxent", "family", f"no {family} with {format_percent(mass)} between {format_number(lower)} and {format_number(upper)}: {err}")
         ) from err
     prior = Prior(family, **{k: float(v) for k, v in prior.parameters.items()})
-    held = f", {', '.join(f'{k}={_num(float(v))}' for k, v in fixed.items())} held fixed" if fixed else ""
+    held = f", {', '.join(f'{k}={format_number(float(v))}' for k, v in fixed.items())} held fixed" if fixed else ""
     statement = Statement(
-        f"{_pct(mass)} sure that {about} lies between {_num(lower)} and {_num(upper)} (maximum-entropy {family}{held})",
+        f"{format_percent(mass)} sure that {about} lies between {format_number(lower)} and {format_number(upper)} (maximum-entropy {family}{held})",
         "maxent",
         {"lower": lower, "upper": upper, "mass": mass},
     )
@@ -480,129 +460,9 @@ def from_maxent(
     return Elicited(prior, statement)
 
 
-def _preliz():
-    """Import PreliZ, undoing the global ``rcParams["savefig.bbox"] = "tight"`` it sets on import.
-
-    hedgecast saves its figures with explicit ``bbox_inches``; a PreliZ import anywhere in
-    the process must not change the size of the others (e.g. the SBC plots).
-    """
-    import sys
-
-    if "preliz" in sys.modules:
-        return sys.modules["preliz"]
-    import matplotlib
-
-    bbox = matplotlib.rcParams["savefig.bbox"]
-    import preliz
-
-    matplotlib.rcParams["savefig.bbox"] = bbox
-    return preliz
-
-
-@contextmanager
-def _quiet_preliz() -> Iterator[None]:
-    """Silence the two notices a PreliZ fit gives that are not the analyst's concern.
-
-    * ``pz.quartile`` warns when the fit misses a quartile by more than 0.01: the check
-      table and :func:`from_quartiles`' ``tolerance`` report and decide that instead;
-    * PyTensor warns that Numba runs some of PreliZ's ops (e.g. ``XlogY0`` in a Beta's
-      entropy) in object mode: slower, same numbers.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"\s*The expected masses are", category=UserWarning)
-        warnings.filterwarnings("ignore", message=r"Numba will use object mode to run \w+'s perform method", category=UserWarning)
-        yield
-
-
-class _QuietPreliZ:
-    """A PreliZ distribution whose methods run under :func:`_quiet_preliz`."""
-
-    def __init__(self, dist: Any) -> None:
-        self.dist = dist
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.dist, name)
-        if not callable(attr):
-            return attr
-
-        def quiet(*args: Any, **kwargs: Any) -> Any:
-            with _quiet_preliz():
-                return attr(*args, **kwargs)
-
-        return quiet
-
-    def __repr__(self) -> str:
-        return repr(self.dist)
-
-
-def _preliz_families() -> tuple[str, ...]:
-    """Return the continuous PreliZ families (the ones :func:`from_maxent` can fit)."""
-    _preliz()
-    from preliz.distributions import all_continuous
-
-    return tuple(c.__name__ for c in all_continuous)
-
-
 # ------------------------------------------------------------------------------------
 # numerical solves
 # ------------------------------------------------------------------------------------
-def _gamma_interval(lower: float, upper: float, tail: float) -> Prior:
-    """Gamma(alpha, beta) with F(lower) = tail and F(upper) = 1 - tail.
-
-    For Gamma(alpha, 1) the ratio of the two quantiles falls from ∞ to 1 as alpha
-    grows, so alpha solves ``ratio(alpha) = upper / lower`` (one-dimensional, bracketed);
-    the rate then scales the lower quantile onto ``lower``.
-    """
-    target = math.log(upper / lower)
-
-    def gap(log_alpha: float) -> float:
-        a = math.exp(log_alpha)
-        return math.log(stats.gamma.ppf(1 - tail, a)) - math.log(stats.gamma.ppf(tail, a)) - target
-
-    lo, hi = -3.0, 3.0
-    while gap(lo) < 0 and lo > -30:
-        lo -= 3.0
-    while gap(hi) > 0 and hi < 40:
-        hi += 3.0
-    if not gap(lo) > 0 > gap(hi):
-        raise SpecError(
-            Problem(
-                "from_interval", "family", f"no Gamma puts {1 - 2 * tail:.0%} between {lower} and {upper} with equal tails; try LogNormal"
-            )
-        )
-    log_alpha = optimize.brentq(gap, lo, hi, xtol=1e-14, rtol=1e-14, maxiter=500)
-    alpha = math.exp(log_alpha)
-    rate = stats.gamma.ppf(tail, alpha) / lower
-    return Prior("Gamma", alpha=float(alpha), beta=float(rate))
-
-
-def _beta_interval(lower: float, upper: float, tail: float) -> Prior:
-    """Beta(alpha, beta) with F(lower) = tail and F(upper) = 1 - tail (2-D root, log scale)."""
-
-    def equations(x: np.ndarray) -> np.ndarray:
-        a, b = np.exp(x)
-        return np.array([stats.beta.cdf(lower, a, b) - tail, stats.beta.sf(upper, a, b) - tail])
-
-    # moment-matched start: mean at the interval's centre, sd from a normal approximation
-    mean = (lower + upper) / 2
-    sd = min((upper - lower) / (2 * stats.norm.ppf(1 - tail)), 0.99 * math.sqrt(mean * (1 - mean)))
-    starts = [np.log(families.beta_from_mean_sd(mean, sd)), np.log([1.0, 1.0]), np.log([mean * 10, (1 - mean) * 10])]
-    best = None
-    for x0 in starts:
-        sol = optimize.root(equations, x0, method="hybr", options={"xtol": 1e-14})
-        resid = float(np.max(np.abs(equations(sol.x))))
-        if best is None or resid < best[1]:
-            best = (sol.x, resid)
-        if resid < TOLERANCE / 10:
-            break
-    assert best is not None
-    if not best[1] < TOLERANCE:
-        ls = optimize.least_squares(equations, best[0], xtol=1e-15, ftol=1e-15, gtol=1e-15)
-        best = (ls.x, float(np.max(np.abs(equations(ls.x)))))
-    a, b = np.exp(best[0])
-    return Prior("Beta", alpha=float(a), beta=float(b))
-
-
 def _verify(prior: Prior, statement: Statement, where: str, tolerance: float = TOLERANCE) -> None:
     """Raise if the prior does not meet its statement to ``tolerance`` (default :data:`TOLERANCE`)."""
     table = check(prior, statement)
@@ -613,154 +473,3 @@ def _verify(prior: Prior, statement: Statement, where: str, tolerance: float = T
                 where, "", f"could not find a {prior.distribution} matching '{statement.text}' (off by {worst:.2g}); try another family"
             )
         )
-
-
-# ------------------------------------------------------------------------------------
-# checking and plotting
-# ------------------------------------------------------------------------------------
-def to_scipy(prior: Prior):
-    """Return the prior as a frozen ``scipy.stats`` distribution (:func:`hedgecast.priors.families.to_scipy`).
-
-    A family (or parameterisation) the registry has no SciPy form for — HalfNormal, Beta by
-    ``mu``/``nu``, anything PreliZ knows (e.g. from :func:`from_maxent`) — comes back as its
-    ``Prior.preliz`` distribution, which has the same ``pdf``, ``cdf``, ``sf``, ``ppf``, ``mean``
-    and ``std`` methods (wrapped to silence PreliZ's compile notices). Raises
-    :class:`SpecError` for a family neither knows.
-    """
-    try:
-        return families.to_scipy(prior)
-    except ValueError as err:
-        if prior.distribution in _preliz_families():
-            return _QuietPreliZ(prior.preliz)
-        raise SpecError(Problem("to_scipy", "dist", f"cannot evaluate {_describe(prior)}: {err}")) from None
-
-
-def check(prior: Prior, statement: Statement) -> pd.DataFrame:
-    """Compare what the statement asked for with what ``prior`` delivers, one row per number.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by ``quantity`` (e.g. ``P(X > 0)``), with columns ``stated`` and ``achieved``.
-
-    """
-    d = to_scipy(prior)
-    v = statement.values
-    if statement.kind == "interval":
-        tail = (1 - v["mass"]) / 2
-        rows = [
-            (f"P({_num(v['lower'])} < X < {_num(v['upper'])})", v["mass"], float(d.cdf(v["upper"]) - d.cdf(v["lower"]))),
-            (f"P(X < {_num(v['lower'])})", tail, float(d.cdf(v["lower"]))),
-            (f"P(X > {_num(v['upper'])})", tail, float(d.sf(v["upper"]))),
-        ]
-    elif statement.kind == "sign":
-        rows = [("P(X > 0)", v["p_positive"], float(d.sf(0.0))), ("sd", v["scale"], float(d.std()))]
-    elif statement.kind == "probability":
-        rows = [("mean", v["p"], float(d.mean())), ("sd", v["give_or_take"], float(d.std()))]
-    elif statement.kind == "quartiles":
-        rows = [(f"P(X < {_num(v[q])})", stated, float(d.cdf(v[q]))) for q, stated in (("q1", 0.25), ("median", 0.5), ("q3", 0.75))]
-    elif statement.kind == "maxent":
-        rows = [(f"P({_num(v['lower'])} < X < {_num(v['upper'])})", v["mass"], float(d.cdf(v["upper"]) - d.cdf(v["lower"])))]
-    else:
-        raise SpecError(
-            Problem(
-                "check",
-                "kind",
-                f"unknown statement kind {statement.kind!r}: {suggest(statement.kind, STATEMENT_KINDS)}",
-            )
-        )
-    return pd.DataFrame(rows, columns=["quantity", "stated", "achieved"]).set_index("quantity")
-
-
-def plot_elicited(prior: Prior | Elicited, statement: Statement | None = None, ax: Axes | None = None) -> Figure:
-    """Density of ``prior`` with what ``statement`` said marked on it.
-
-    Interval statements shade the stated interval and mark its ends; sign statements
-    shade the positive side; probability statements mark the mean and ±1 sd. The
-    stated and achieved numbers are written in the title.
-
-    Parameters
-    ----------
-    prior : Prior or Elicited
-        The prior (an :class:`Elicited` carries its statement).
-    statement : Statement, optional
-        Required unless ``prior`` is an :class:`Elicited`.
-    ax : Axes, optional
-        Where to draw; default: a new figure.
-
-    Returns
-    -------
-    Figure
-        The figure holding ``ax``.
-
-    """
-    if isinstance(prior, Elicited):
-        prior, statement = prior.prior, statement or prior.statement
-    if statement is None:
-        raise SpecError(Problem("plot_elicited", "statement", "missing: pass the Statement the prior was elicited from"))
-    d = to_scipy(prior)
-    v = statement.values
-    if ax is None:
-        fig = Figure(figsize=(7, 3.4), layout="constrained")
-        ax = fig.subplots()
-    else:
-        fig = ax.get_figure(root=True)
-    lo, hi = (float(x) for x in d.ppf([0.002, 0.998]))
-    if statement.kind in ("interval", "maxent"):
-        pad = 0.15 * (v["upper"] - v["lower"])
-        lo, hi = min(lo, v["lower"] - pad), max(hi, v["upper"] + pad)
-    if statement.kind == "sign":
-        lo, hi = min(lo, -0.1 * (hi - lo)), max(hi, 0.1 * (hi - lo))
-    if prior.distribution in ("Beta", "Gamma", "LogNormal", "Lognormal", "HalfNormal"):
-        lo = max(lo, 0.0)
-    if prior.distribution == "Beta":
-        hi = min(hi, 1.0)
-    x = np.linspace(lo, hi, 600)
-    y = d.pdf(x)
-    colour, mark = "#0072B2", "#D55E00"
-    ax.plot(x, y, color=colour, lw=2, label=_describe(prior))
-    table = check(prior, statement)
-    if statement.kind in ("interval", "maxent"):
-        inside = (x >= v["lower"]) & (x <= v["upper"])
-        ax.fill_between(x, 0, y, where=inside, color=colour, alpha=0.25, linewidth=0, label=f"stated {_pct(v['mass'])} interval")
-        for end in (v["lower"], v["upper"]):
-            ax.axvline(end, color=mark, lw=1.2, ls="--")
-        title = f"stated {_pct(v['mass'])} in [{_num(v['lower'])}, {_num(v['upper'])}]; prior gives {table['achieved'].iloc[0]:.4f}"
-    elif statement.kind == "sign":
-        ax.fill_between(x, 0, y, where=x >= 0, color=colour, alpha=0.25, linewidth=0, label="positive side")
-        ax.axvline(0.0, color="#444444", lw=1)
-        ax.axvline(float(d.mean()), color=mark, lw=1.2, ls="--", label=f"centre {_num(float(d.mean()))}")
-        title = f"stated P(>0) = {v['p_positive']:.2f}; prior gives {table['achieved'].iloc[0]:.4f}"
-    elif statement.kind == "quartiles":
-        for q in ("q1", "median", "q3"):
-            ax.axvline(v[q], color=mark, lw=1.2, ls="-" if q == "median" else "--")
-        achieved = ", ".join(f"{a:.3f}" for a in table["achieved"])
-        title = f"stated quartiles {_num(v['q1'])}, {_num(v['median'])}, {_num(v['q3'])}; prior puts {achieved} below them"
-    else:
-        m, s = float(d.mean()), float(d.std())
-        ax.axvline(m, color=mark, lw=1.4, label=f"mean {_pct(m)}")
-        ax.axvspan(m - s, m + s, color=mark, alpha=0.12, label=f"± 1 sd ({_num(100 * s)} points)")
-        title = f"stated {_pct(v['p'])} ± {_num(100 * v['give_or_take'])} pts; prior mean {m:.3f}, sd {s:.3f}"
-    ax.set_ylim(bottom=0)
-    ax.set_xlim(lo, hi)
-    ax.set_ylabel("density")
-    ax.set_xlabel("value")
-    ax.set_title(textwrap.fill(statement.text, 90), fontsize=10)
-    ax.text(0.99, 0.97, title, transform=ax.transAxes, ha="right", va="top", fontsize=8.5, color="#333333")
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
-    return fig
-
-
-# ------------------------------------------------------------------------------------
-# formatting
-# ------------------------------------------------------------------------------------
-def _num(x: float) -> str:
-    return f"{x:.4g}"
-
-
-def _pct(p: float) -> str:
-    return f"{100 * p:.4g}%"
-
-
-def _describe(prior: Prior) -> str:
-    return f"{prior.distribution}(" + ", ".join(f"{k}={float(v):.4g}" for k, v in prior.parameters.items()) + ")"

@@ -30,6 +30,7 @@ from hedgecast.errors import Problem, SpecError, suggest
 from hedgecast.files import write_atomic
 from hedgecast.inputs.provenance import Provenance
 from hedgecast.inputs.spec import ModelSpec
+from hedgecast.priors.groups import FIT_GROUPS, FORECAST_GROUPS, parameter_groups
 from hedgecast.priors.lens_file import (
     LENS_NAME,
     NAME_RULE,
@@ -40,7 +41,6 @@ from hedgecast.priors.lens_file import (
     parse_priors,
     read_lens,
 )
-from hedgecast.priors.groups import FIT_GROUPS, FORECAST_GROUPS, parameter_groups
 from hedgecast.priors.lens_prior import (
     LensPrior,
     describe_prior,
