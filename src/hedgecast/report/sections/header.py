@@ -50,6 +50,8 @@ def header(fit: FitLike, forecast: Any, run_info: Mapping[str, Any] | None, vers
     ]
     if info.get("id"):
         key.insert(0, ("Run", str(info["id"])))
+    if info.get("fits"):  # which lenses this report fitted and which it reused from saved runs
+        key.append(("Fits", "; ".join(f"{name}: {how}" for name, how in info["fits"].items())))
     versions = info.get("versions") or versions
     record = _flatten({k: v for k, v in info.items() if k not in ("diagnostics", "headline", "versions")})
     created = str(info.get("created") or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
