@@ -107,3 +107,12 @@ def test_lens_summary_and_prior_reason_are_escaped(mock_fit, tmp_path):
     assert "<script" not in text
     assert "summary &lt;script&gt;" in text and "because &lt;script&gt;" in text
     assert json.dumps("lenses") and '<section id="lenses"' in text
+
+
+def test_the_header_says_which_lenses_were_fitted_and_which_reused(mock_fit):
+    from hedgecast.report.sections.header import header
+
+    info = {"id": "r1", "fits": {"baseline": "fitted", "kusa_2022": "reused run 20261127-x"}}
+    h = header(mock_fit, mock_fit.forecast(["status_quo"]), info, {})
+    assert ("Fits", "baseline: fitted; kusa_2022: reused run 20261127-x") in h.key
+    assert not any(k == "Fits" for k, _ in header(mock_fit, mock_fit.forecast(["status_quo"]), {"id": "r1"}, {}).key)
