@@ -177,28 +177,12 @@ def _check_data(paths: Paths, spec, report: CheckReport) -> None:
     from hedgecast.inputs import data
     from hedgecast.inputs.history import load_history
 
-    loaders = {
-        **{
-            f"curated/{name}": loader
-            for name, loader in (
-                ("series.csv", data.load_series),
-                ("events.csv", data.load_events),
-                ("drivers.csv", data.load_driver_codings),
-                ("war_states.csv", data.load_war_states),
-            )
-        },
-        **{
-            f"raw/{data.RAW[key]}": loader
-            for key, loader in (
-                ("unga", data.load_unga),
-                ("cow_trade", data.load_cow_trade),
-                ("gdelt", data.load_gdelt),
-                ("mid", data.load_mid),
-            )
-        },
-    }
+    loaders = (
+        *(data.load_series, data.load_events, data.load_driver_codings, data.load_war_states),  # curated/
+        *(data.load_unga, data.load_cow_trade, data.load_gdelt, data.load_mid),  # raw/
+    )
     failed = False
-    for _, loader in loaders.items():
+    for loader in loaders:
         try:
             loader(paths)
         except HedgecastError as err:

@@ -20,15 +20,11 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from hedgecast.cli.app import STATE, app, console, out, runs_app
-from hedgecast.cli.options import check_scenarios, check_year, load_lenses, options, sampler_settings, shared_options
+from hedgecast.cli.options import check_scenarios, check_year, load_lenses, options, sampler_options, sampler_settings, shared_options
 import hedgecast.cli.validate  # noqa: F401 (importing it registers `hedgecast validate …` on the app)
 from hedgecast.errors import DiagnosticsFailed, HedgecastError
 
 LensOpt = Annotated[list[str] | None, typer.Option("--lens", "-l", help="Lens name or path (repeatable). Default: baseline.")]
-DrawsOpt = Annotated[int, typer.Option(help="Posterior draws per chain.")]
-TuneOpt = Annotated[int, typer.Option(help="Tuning steps per chain.")]
-ChainsOpt = Annotated[int, typer.Option(help="Chains.")]
-SeedOpt = Annotated[int, typer.Option(help="Random seed (same spec + data + seed ⇒ same numbers).")]
 AllowOpt = Annotated[bool, typer.Option("--allow-warnings", help="Exit 0 even if sampler diagnostics fail.")]
 
 
@@ -42,13 +38,8 @@ def _print_version(value: bool) -> None:
 
 
 @dataclass(frozen=True)
-class Sampling:
+class Sampling(sampler_options()):
     """The sampler options of every command that fits (one definition: :func:`shared_options`)."""
-
-    draws: DrawsOpt = 2000
-    tune: TuneOpt = 1500
-    chains: ChainsOpt = 4
-    seed: SeedOpt = 2026
 
     def settings(self):
         """Return the :class:`~hedgecast.model.fit.SamplerSettings`, checked (exit 2 on a mistake)."""

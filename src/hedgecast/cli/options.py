@@ -13,7 +13,10 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from dataclasses import fields
+from dataclasses import field, fields, make_dataclass
+from typing import Annotated
+
+import typer
 
 from hedgecast.errors import HedgecastError, ProblemCollector, suggest
 from hedgecast.model.fit import SamplerSettings
@@ -60,6 +63,26 @@ def sampler_settings(draws: int, tune: int, chains: int, seed: int) -> SamplerSe
     return SamplerSettings(draws=draws, tune=tune, chains=chains, seed=seed)
 
 
+def sampler_options(*, per_fit: bool = False, **defaults: int) -> type:
+    """A frozen dataclass of the sampler's Typer options ``draws, tune, chains, seed``, for :func:`shared_options`.
+
+    Defaults are :class:`~hedgecast.model.fit.SamplerSettings`'s unless given in ``defaults``.
+    ``per_fit``: for commands that make many fits (``validate``), whose seed is a base seed.
+    """
+    per = ", per fit" if per_fit else ""
+    helps = {
+        "draws": f"Posterior draws per chain{per}.",
+        "tune": f"Tuning steps per chain{per}.",
+        "chains": "Chains per fit." if per_fit else "Chains.",
+        "seed": "Base seed; each fit's seed is derived from it and the fit's index."
+        if per_fit
+        else "Random seed (same spec + data + seed ⇒ same numbers).",
+    }
+    settings = SamplerSettings()
+    options = [(n, Annotated[int, typer.Option(help=h)], field(default=defaults.get(n, getattr(settings, n)))) for n, h in helps.items()]
+    return make_dataclass("SamplerOptions", options, frozen=True)
+
+
 def load_lenses(wb, names: list[str], problems: ProblemCollector | None = None) -> list:
     """Load (and so validate) every lens named before any is fitted; raise with ``problems`` too."""
     problems = options() if problems is None else problems
@@ -99,4 +122,14 @@ def shared_options(cls, **defaults):
     return wrap
 
 
-__all__ = ["check_counts", "check_sampler", "check_scenarios", "check_year", "load_lenses", "options", "sampler_settings", "shared_options"]
+__all__ = [
+    "check_counts",
+    "check_sampler",
+    "check_scenarios",
+    "check_year",
+    "load_lenses",
+    "options",
+    "sampler_options",
+    "sampler_settings",
+    "shared_options",
+]

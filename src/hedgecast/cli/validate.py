@@ -28,7 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from hedgecast.cli.app import STATE, app, console, out
-from hedgecast.cli.options import check_counts, check_sampler, load_lenses, options, shared_options
+from hedgecast.cli.options import check_counts, check_sampler, load_lenses, options, sampler_options, shared_options
 from hedgecast.errors import HedgecastError
 
 validate_app = typer.Typer(
@@ -43,10 +43,6 @@ _STATE: dict = {"root": None}
 SBC_JSON = "sbc.json"
 BACKTEST_JSON = "backtest.json"
 
-DrawsOpt = Annotated[int, typer.Option(help="Posterior draws per chain, per fit.")]
-TuneOpt = Annotated[int, typer.Option(help="Tuning steps per chain, per fit.")]
-ChainsOpt = Annotated[int, typer.Option(help="Chains per fit.")]
-SeedOpt = Annotated[int, typer.Option(help="Base seed; each fit's seed is derived from it and the fit's index.")]
 WorkersOpt = Annotated[int, typer.Option(help="Worker processes of the local dask cluster (one thread each).")]
 SchedulerOpt = Annotated[
     str | None, typer.Option(help="Address of an existing dask scheduler (tcp://host:8786) instead of a local cluster.")
@@ -57,13 +53,9 @@ OutOpt = Annotated[Path | None, typer.Option("--out", help="Where to write the J
 
 
 @dataclass(frozen=True)
-class ClusterRun:
+class ClusterRun(sampler_options(per_fit=True, draws=500, tune=1000)):
     """The options every ``validate`` command shares: how each fit samples, which lens, where the fits run."""
 
-    draws: DrawsOpt = 500
-    tune: TuneOpt = 1000
-    chains: ChainsOpt = 4
-    seed: SeedOpt = 2026
     lens: LensOpt = "baseline"
     workers: WorkersOpt = 2
     scheduler: SchedulerOpt = None

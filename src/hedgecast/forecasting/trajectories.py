@@ -16,6 +16,17 @@ import numpy as np
 import xarray as xr
 
 
+#: the per-channel rule variables before ``crisis``: name and meaning, ``{c}`` standing for the channel
+_CHANNEL_VARIABLES = (
+    ("{c}_change", "{c} level at the year minus its 2025 level"),
+    ("{c}_min_change", "lowest {c} level from 2026 to the year, minus the 2025 level"),
+    ("{c}_fall_2y", "largest {c} fall over any two consecutive years up to the year"),
+    ("{c}_level", "{c} level at the year"),
+    ("{c}_min_level", "lowest {c} level from 2026 to the year"),
+    ("{c}_trough_2015_16", "the {c} channel's low point in the 2015–16 rupture (lower of 2015 and 2016)"),
+)
+
+
 def rule_variable_names(channels: Sequence[str] = ("economic", "political")) -> dict[str, str]:
     """Return the variables a rule may use for a model with ``channels``, with what each means.
 
@@ -24,21 +35,10 @@ def rule_variable_names(channels: Sequence[str] = ("economic", "political")) -> 
     have is rejected when the spec is loaded.
     """
     out: dict[str, str] = {}
-    for c in channels:
-        out[f"{c}_change"] = f"{c} level at the year minus its 2025 level"
-    for c in channels:
-        out[f"{c}_min_change"] = f"lowest {c} level from 2026 to the year, minus the 2025 level"
-    for c in channels:
-        out[f"{c}_fall_2y"] = f"largest {c} fall over any two consecutive years up to the year"
-    for c in channels:
-        out[f"{c}_level"] = f"{c} level at the year"
-    for c in channels:
-        out[f"{c}_min_level"] = f"lowest {c} level from 2026 to the year"
-    for c in channels:
-        out[f"{c}_trough_2015_16"] = f"the {c} channel's low point in the 2015–16 rupture (lower of 2015 and 2016)"
+    for name, meaning in _CHANNEL_VARIABLES:
+        out.update({name.format(c=c): meaning.format(c=c) for c in channels})
     out["crisis"] = "a rupture-scale crisis happened from 2026 to the year"
-    for c in channels:
-        out[f"rupture_depth_{c}"] = f"how far the {c} channel fell in 2015–16"
+    out.update({f"rupture_depth_{c}": f"how far the {c} channel fell in 2015–16" for c in channels})
     return out
 
 

@@ -8,6 +8,7 @@ field and line, into one :class:`SpecError`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -232,16 +233,22 @@ def _headline_years(value: Any, forecast: tuple[int, int] | None, problems: Prob
     return tuple(value)
 
 
+def _entries(raw: dict, section: str, kind: str, keys: set[str], problems: ProblemCollector) -> Iterator[tuple[str, str, dict]]:
+    """Each named table of ``[section]`` (``raw``): its name, its field path and the table, name and keys checked."""
+    for name, entry in raw.items():
+        f = f"{section}.{name}"
+        check_name(name, f, problems, kind)
+        entry = check_table(entry, f, problems)
+        check_keys(entry, keys, f, problems)
+        yield name, f, entry
+
+
 def _parse_channels(data: dict, problems: ProblemCollector) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
     raw = check_table(data.get("channels", {}), "channels", problems)
     if not raw:
         problems.add("channels", "at least one channel is required (the model needs economic and political)")
-    for cname, c in raw.items():
-        f = f"channels.{cname}"
-        check_name(cname, f, problems, "channel")
-        c = check_table(c, f, problems)
-        check_keys(c, {"label", "anchor", "description"}, f, problems)
+    for cname, f, c in _entries(raw, "channels", "channel", {"label", "anchor", "description"}, problems):
         if "anchor" not in c:
             problems.add(f"{f}.anchor", "missing: name the indicator that fixes this channel's scale")
         channels[cname] = Channel(
@@ -261,11 +268,8 @@ def _parse_channels(data: dict, problems: ProblemCollector) -> dict[str, Channel
 def _parse_drivers(data: dict, problems: ProblemCollector) -> dict[str, Driver]:
     drivers: dict[str, Driver] = {}
     raw = check_table(data.get("drivers", {}), "drivers", problems)
-    for dname, d in raw.items():
-        f = f"drivers.{dname}"
-        check_name(dname, f, problems, "driver")
-        d = check_table(d, f, problems)
-        check_keys(d, {"label", "kind", "range", "future_sd", "states", "reference", "description"}, f, problems)
+    keys = {"label", "kind", "range", "future_sd", "states", "reference", "description"}
+    for dname, f, d in _entries(raw, "drivers", "driver", keys, problems):
         kind = d.get("kind", "continuous")
         if kind not in DRIVER_KINDS:
             problems.add(f"{f}.kind", f"must be one of {', '.join(DRIVER_KINDS)}, got {kind!r}{close_hint(kind, DRIVER_KINDS)}")
@@ -326,11 +330,7 @@ def _parse_indicators(data: dict, channels: dict[str, Channel], problems: Proble
     raw = check_table(data.get("indicators", {}), "indicators", problems)
     if not raw:
         problems.add("indicators", "at least one indicator per channel is required")
-    for iname, i in raw.items():
-        f = f"indicators.{iname}"
-        check_name(iname, f, problems, "indicator")
-        i = check_table(i, f, problems)
-        check_keys(i, {"channel", "label", "transform", "sign"}, f, problems)
+    for iname, f, i in _entries(raw, "indicators", "indicator", {"channel", "label", "transform", "sign"}, problems):
         ch = i.get("channel")
         if not isinstance(ch, str) or ch not in channels:
             problems.add(f"{f}.channel", f"unknown channel {ch!r}: {suggest(ch, list(channels))}")

@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import logging
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import arviz as az
 import numpy as np
@@ -80,16 +80,7 @@ class Diagnostics:
         return not self.problems
 
     def to_dict(self) -> dict:
-        return {
-            "max_rhat": self.max_rhat,
-            "min_ess_bulk": self.min_ess_bulk,
-            "min_ess_tail": self.min_ess_tail,
-            "divergences": self.divergences,
-            "n_samples": self.n_samples,
-            "worst": self.worst,
-            "passed": self.passed,
-            "problems": self.problems,
-        }
+        return {**asdict(self), "passed": self.passed, "problems": self.problems}
 
 
 def diagnose(idata: az.InferenceData, var_names: list[str]) -> Diagnostics:

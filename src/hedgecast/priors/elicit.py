@@ -232,8 +232,7 @@ def from_interval(
         "interval",
         {"lower": lower, "upper": upper, "mass": mass},
     )
-    _verify(prior, statement, "from_interval")
-    return Elicited(prior, statement)
+    return _elicited(prior, statement, "from_interval")
 
 
 def from_sign_probability(p_positive: float, scale: float | None = None, *, about: str = "the effect") -> Elicited:
@@ -280,8 +279,7 @@ def from_sign_probability(p_positive: float, scale: float | None = None, *, abou
         "sign",
         {"p_positive": p, "scale": s},
     )
-    _verify(prior, statement, "from_sign_probability")
-    return Elicited(prior, statement)
+    return _elicited(prior, statement, "from_sign_probability")
 
 
 def from_probability(p: float, give_or_take: float, *, about: str = "the event") -> Elicited:
@@ -316,8 +314,7 @@ def from_probability(p: float, give_or_take: float, *, about: str = "the event")
         "probability",
         {"p": p, "give_or_take": sd},
     )
-    _verify(prior, statement, "from_probability")
-    return Elicited(prior, statement)
+    return _elicited(prior, statement, "from_probability")
 
 
 def from_quartiles(
@@ -385,8 +382,7 @@ def from_quartiles(
         "quartiles",
         {"q1": q1, "median": median, "q3": q3},
     )
-    _verify(prior, statement, "from_quartiles", tolerance=float(tolerance))
-    return Elicited(prior, statement)
+    return _elicited(prior, statement, "from_quartiles", tolerance=float(tolerance))
 
 
 def from_maxent(
@@ -456,15 +452,14 @@ def from_maxent(
         "maxent",
         {"lower": lower, "upper": upper, "mass": mass},
     )
-    _verify(prior, statement, "from_maxent", tolerance=MAXENT_TOLERANCE)
-    return Elicited(prior, statement)
+    return _elicited(prior, statement, "from_maxent", tolerance=MAXENT_TOLERANCE)
 
 
 # ------------------------------------------------------------------------------------
 # numerical solves
 # ------------------------------------------------------------------------------------
-def _verify(prior: Prior, statement: Statement, where: str, tolerance: float = TOLERANCE) -> None:
-    """Raise if the prior does not meet its statement to ``tolerance`` (default :data:`TOLERANCE`)."""
+def _elicited(prior: Prior, statement: Statement, where: str, tolerance: float = TOLERANCE) -> Elicited:
+    """The prior with its statement; raise if the prior does not meet the statement to ``tolerance`` (default :data:`TOLERANCE`)."""
     table = check(prior, statement)
     worst = float((table["achieved"] - table["stated"]).abs().max())
     if not worst < tolerance:
@@ -473,3 +468,4 @@ def _verify(prior: Prior, statement: Statement, where: str, tolerance: float = T
                 where, "", f"could not find a {prior.distribution} matching '{statement.text}' (off by {worst:.2g}); try another family"
             )
         )
+    return Elicited(prior, statement)

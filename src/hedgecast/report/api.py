@@ -124,22 +124,13 @@ def render_report(fit: FitLike, forecast: Any = None, **kwargs: Any) -> str:
     return render_document(build_report(fit, forecast, **kwargs))
 
 
-def write_report(
-    fit: FitLike,
-    path: str | os.PathLike | None = None,
-    *,
-    forecast: Any = None,
-    compare: Sequence[FitLike] = (),
-    include_saved: bool = True,
-    sections: Iterable[Section] = (),
-    run_info: Mapping[str, Any] | None = None,
-    config: ReportConfig | None = None,
-) -> Path:
+def write_report(fit: FitLike, path: str | os.PathLike | None = None, **kwargs: Any) -> Path:
     """Write the report to ``path`` (default ``reports/turkiye-russia.html``) atomically; return the path.
 
-    A failure while computing, rendering or writing leaves an existing file intact.
+    The other arguments (keyword only) are those of :func:`build_report`. A failure while
+    computing, rendering or writing leaves an existing file intact.
     """
-    config = config or ReportConfig()
+    config = kwargs.get("config") or ReportConfig()
     target = Path(path) if path is not None else fit.workbench.paths.reports / config.report_name
-    html = render_report(fit, forecast, compare=compare, include_saved=include_saved, sections=sections, run_info=run_info, config=config)
+    html = render_report(fit, **kwargs)
     return write_atomic(target, html)

@@ -15,12 +15,11 @@ import numpy as np
 from pymc_extras.prior import Prior
 
 from hedgecast.errors import SpecError
-from hedgecast.forecasting.forecast import forecast as run_forecast
 from hedgecast.priors import families
 from hedgecast.priors.groups import FIT_GROUPS
 from hedgecast.priors.lenses import Lens
 from hedgecast.stress.changes import is_forecast_prior
-from hedgecast.stress.pooling import LensForecast, coverage_key, fitted_changes, forecast_priors_equal, normalise_weights
+from hedgecast.stress.pooling import LensForecast, coverage_key, fitted_changes, forecast_priors_equal, forecasts, normalise_weights
 from hedgecast.stress.psis import K_THRESHOLD, Weights, psis
 from hedgecast.stress.refits import RefitPool
 from hedgecast.stress.reweight import Reweighter
@@ -140,40 +139,13 @@ def log_pool(
     seed = rw.seed
     if w.pareto_k > K_THRESHOLD:
         if open_:
-            return LensForecast(
-                name,
-                pooled,
-                None,
-                None,
-                None,
-                "unreliable",
-                w.pareto_k,
-                w.ess,
-                f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD} and priors without a closed-form pool ({', '.join(open_)}) cannot be refitted",
-                rw.year,
-                list(rw.scenarios),
-            )
+            reason = f"priors without a closed-form pool ({', '.join(open_)}) cannot be refitted"
+            return LensForecast.unreliable(name, pooled, w, reason, rw)
         new = refits.refit(fitted_changes(proposals[0].lens, pooled), why="logarithmic pool") if refits is not None else None
         if new is None:
-            return LensForecast(
-                name,
-                pooled,
-                None,
-                None,
-                None,
-                "unreliable",
-                w.pareto_k,
-                w.ess,
-                f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD} and no refit budget: not shown",
-                rw.year,
-                list(rw.scenarios),
-            )
-        fc = (
-            new.forecast
-            if forecast_priors_equal(pooled, new.lens)
-            else run_forecast(new.fit.idata, new.fit.spec, pooled, new.fit.inputs, list(rw.scenarios), seed)
-        )
-        rep = run_forecast(new.fit.idata, new.fit.spec, pooled, new.fit.inputs, list(rw.scenarios), seed + 1) if replicate else None
+            return LensForecast.unreliable(name, pooled, w, "no refit budget: not shown", rw)
+        reuse = new.forecast if forecast_priors_equal(pooled, new.lens) else None
+        fc, rep = forecasts(new.fit, pooled, list(rw.scenarios), seed, replicate, reuse=reuse)
         return LensForecast(
             name,
             pooled,
@@ -188,8 +160,7 @@ def log_pool(
             list(rw.scenarios),
             rep,
         )
-    fc = run_forecast(rw.fit.idata, rw.fit.spec, pooled, rw.fit.inputs, list(rw.scenarios), seed)
-    rep = run_forecast(rw.fit.idata, rw.fit.spec, pooled, rw.fit.inputs, list(rw.scenarios), seed + 1) if replicate else None
+    fc, rep = forecasts(rw.fit, pooled, list(rw.scenarios), seed, replicate)
     src = "the base fit" if rw is proposals[0] else f"the refit made for {', '.join(sorted(fitted_changes(proposals[0].lens, rw.lens)))}"
     return LensForecast(
         name,

@@ -46,6 +46,7 @@ __all__ = [
     "coverage_key",
     "fitted_changes",
     "forecast_priors_equal",
+    "forecasts",
     "participant_lens",
     "pool",
     "variance_decomposition",
@@ -68,6 +69,12 @@ class LensForecast:
     year: int | None = None  # None: the spec's first headline year
     scenarios: list[str] = field(default_factory=list)
     replicate: Forecast | None = None  # as ``forecast`` with another seed (within-lens variance)
+
+    @classmethod
+    def unreliable(cls, name: str, lens: Lens, w: Weights, reason: str, rw: Reweighter) -> LensForecast:
+        """A lens whose reweighting is unreliable (k̂ above the threshold) and that was not refitted: not shown."""
+        message = f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD} and {reason}"
+        return cls(name, lens, None, None, None, "unreliable", w.pareto_k, w.ess, message, rw.year, list(rw.scenarios))
 
     @property
     def reliable(self) -> bool:
@@ -154,28 +161,23 @@ def lens_forecast(
     if w.pareto_k > K_THRESHOLD:
         new = refits.refit(changes, why=f"pooling: lens {name}") if refits is not None else None
         if new is None:
-            return LensForecast(
-                name,
-                lens,
-                None,
-                None,
-                None,
-                "unreliable",
-                w.pareto_k,
-                w.ess,
-                f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD} and no refit budget: not shown",
-                rw.year,
-                list(rw.scenarios),
-            )
+            return LensForecast.unreliable(name, lens, w, "no refit budget: not shown", rw)
         rec = refits.by_key.get(refits.key(changes), {})
         fit, weights, method, fc = new.fit, None, "refit", new.forecast
         message = f"k̂ = {w.pareto_k:.2f} > {K_THRESHOLD}: refitted warm" + (f" in {rec['refit_s']:.1f} s" if rec.get("refit_s") else "")
         if not new.fit.diagnostics.passed:
             message += "; the refit's sampler diagnostics failed (" + "; ".join(new.fit.diagnostics.problems) + ")"
-    if not forecast_priors_equal(lens, fit.lens) or fc is None:
-        fc = run_forecast(fit.idata, fit.spec, lens, fit.inputs, list(rw.scenarios), seed)
-    rep = run_forecast(fit.idata, fit.spec, lens, fit.inputs, list(rw.scenarios), seed + 1) if replicate else None
+    fc, rep = forecasts(fit, lens, list(rw.scenarios), seed, replicate, reuse=fc if forecast_priors_equal(lens, fit.lens) else None)
     return LensForecast(name, lens, fit, fc, weights, method, w.pareto_k, w.ess, message, rw.year, list(rw.scenarios), rep)
+
+
+def forecasts(
+    fit: Fit, lens: Lens, scenarios: list[str], seed: int, replicate: bool, reuse: Forecast | None = None
+) -> tuple[Forecast, Forecast | None]:
+    """The lens's forecast from ``fit``'s draws (``reuse`` when given) and, if ``replicate``, its replicate with the next seed."""
+    fc = reuse if reuse is not None else run_forecast(fit.idata, fit.spec, lens, fit.inputs, scenarios, seed)
+    rep = run_forecast(fit.idata, fit.spec, lens, fit.inputs, scenarios, seed + 1) if replicate else None
+    return fc, rep
 
 
 def normalise_weights(weights: Sequence[float] | None, k: int) -> np.ndarray:

@@ -53,21 +53,16 @@ def learning_section(fit: FitLike) -> Section:
     counts = [max(1, int(table["parameter"].str.split(".").str[0].isin(g).sum())) for g in (effects, other)]
     fig = MplFigure(figsize=(9, 0.27 * sum(counts) + 2.4), layout="constrained")
     axes = fig.subplots(2, 1, height_ratios=counts)
-    plots.prior_posterior(
-        fit.idata,
-        ax=axes[0],
-        groups=effects,
-        title="Effects on the channels",
-        xlabel="Effect (channel sd per unit of driver / state; 5–95% quantiles)",
+    panels = (
+        (effects, "Effects on the channels", "Effect (channel sd per unit of driver / state; 5–95% quantiles)"),
+        (
+            other,
+            "Persistence, shock cushion and crisis hazard",
+            "rho: yearly persistence; cushion: per unit of leader ties; hazard: logit scale",
+        ),
     )
-    plots.prior_posterior(
-        fit.idata,
-        ax=axes[1],
-        groups=other,
-        title="Persistence, shock cushion and crisis hazard",
-        xlabel="rho: yearly persistence; cushion: per unit of leader ties; hazard: logit scale",
-        legend=False,
-    )
+    for i, (ax, (groups, title, xlabel)) in enumerate(zip(axes, panels)):
+        plots.prior_posterior(fit.idata, ax=ax, groups=groups, title=title, xlabel=xlabel, legend=i == 0)
     lines = [
         f"The history narrowed {len(much)} of {len(table)} effects by half or more" + (f": {', '.join(much)}" if much else "") + ".",
         f"{len(little)} effects are essentially prior-driven (shrinkage below 0.1)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,12 @@ from hedgecast.validate.scoring import METRICS
 from hedgecast.validate.window_scores import FORECASTERS
 
 
-def _sbc_result(result: Any) -> sbc.SBCResult:
+def _result(result: Any, load: Callable[[Path], Any], from_dict: Callable[[dict], Any]) -> Any:
+    """A validation result given as itself, its ``to_dict()`` (``from_dict``), or the path of its saved JSON (``load``)."""
     if isinstance(result, (str, Path)):
-        return sbc.load_sbc(result)
+        return load(result)
     if isinstance(result, dict):
-        return sbc.SBCResult.from_dict(result)
+        return from_dict(result)
     return result
 
 
@@ -28,7 +30,7 @@ def sbc_section(result: Any) -> Section:
 
     ``result``: an :class:`~hedgecast.validate.sbc.SBCResult`, its ``to_dict()``, or the path of ``reports/sbc.json``.
     """
-    result = _sbc_result(result)
+    result = _result(result, sbc.load_sbc, sbc.SBCResult.from_dict)
     s = result.summary()
     st = result.settings
     n = s["n_parameters"]
@@ -88,20 +90,12 @@ def sbc_section(result: Any) -> Section:
     )
 
 
-def _backtest_result(result: Any) -> bt.BacktestResult:
-    if isinstance(result, (str, Path)):
-        return bt.load_backtest(result)
-    if isinstance(result, dict):
-        return bt.BacktestResult.from_dict(result)
-    return result
-
-
 def backtest_section(result: Any) -> Section:
     """Build the backtest section: the score table against both baselines, where the model loses, a figure, the fits.
 
     ``result``: a :class:`~hedgecast.validate.backtest.BacktestResult`, its ``to_dict()``, or the path of ``reports/backtest.json``.
     """
-    result = _backtest_result(result)
+    result = _result(result, bt.load_backtest, bt.BacktestResult.from_dict)
     st = result.settings
     table = result.table()
     rows, marks = [], []
