@@ -117,7 +117,7 @@ def bench_edits(wb, fit, fc, edits=5, refits=3):
     """
     from pymc_extras.prior import Prior
 
-    from hedgecast.stress import reweight
+    from hedgecast.stress.edits import edit_prior
 
     name = "beta.political.leader_ties"
     old = fit.lens.prior(name)
@@ -127,7 +127,7 @@ def bench_edits(wb, fit, fc, edits=5, refits=3):
 
     times, k_hat = [], []
     for k in range(edits):
-        result, t = _timed(reweight.edit_prior, fit, fc, {name: moved(k)}, refit="never")
+        result, t = _timed(edit_prior, fit, fc, {name: moved(k)}, refit="never")
         times.append(t)
         k_hat.append(float(getattr(result, "pareto_k", float("nan"))))
     refit_times = []

@@ -41,14 +41,15 @@ def fits_and_reports(monkeypatch: pytest.MonkeyPatch):
         result.settings, result.diagnostics = settings, PASSING  # keyed as the command asked
         return result
 
-    def build_report(fit, fc, path, **kwargs):
-        record["manifests"].append(kwargs.get("run_info") or kwargs.get("run_manifest"))
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text("<html></html>", encoding="utf-8")
-        return Path(path)
+    def write_report(fit, path=None, **kwargs):
+        record["manifests"].append(kwargs["run_info"])
+        path = Path(path) if path is not None else fit.workbench.paths.reports / "turkiye-russia.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("<html></html>", encoding="utf-8")
+        return path
 
     monkeypatch.setattr(Workbench, "fit", fit)
-    monkeypatch.setattr("hedgecast.report.build.build_report", build_report)
+    monkeypatch.setattr("hedgecast.report.api.write_report", write_report)
     return record
 
 
