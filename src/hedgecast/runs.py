@@ -25,7 +25,7 @@ import arviz as az
 
 from hedgecast.config import Paths
 from hedgecast.model.fit_key import fit_key, forecast_key
-from hedgecast.errors import RunError, suggest
+from hedgecast.errors import RunError, SpecError, suggest
 
 PACKAGES = ("hedgecast", "pymc", "pytensor", "nutpie", "arviz", "numpy", "pandas", "xarray", "scipy", "pymc-extras")
 MANIFEST = "manifest.json"
@@ -272,7 +272,7 @@ def compare_runs(a: SavedRun, b: SavedRun) -> dict:
         lens_a = Lens.load(a.lens_path, spec_a, Paths(a.path.parent.parent))
         lens_b = Lens.load(b.lens_path, spec_b, Paths(b.path.parent.parent))
         out["priors"] = diff_lenses(lens_a, lens_b).to_dict("records")
-    except Exception as err:
+    except (SpecError, OSError) as err:  # a lens the current code no longer reads, or a missing file
         out["priors"] = [{"prior": "(cannot compare)", "why": str(err)}]
     da, db = a.manifest.get("data", {}), b.manifest.get("data", {})
     out["data"] = sorted(k for k in set(da) | set(db) if da.get(k) != db.get(k))
