@@ -29,7 +29,7 @@ Five kinds of statement are supported, each returning an :class:`Elicited` — t
 Every result goes straight into a lens, with the statement as its recorded reason::
 
     >>> e = from_interval(0.1, 0.5, mass=0.9, about="the effect of leader ties")   # doctest: +SKIP
-    >>> lens.set_prior("beta.political.leader_ties", e.prior, reason=e.reason)    # doctest: +SKIP
+    >>> lens = lens.with_prior("beta.political.leader_ties", e.prior, reason=e.reason)    # doctest: +SKIP
     >>> plot_elicited(e.prior, e.statement)                                        # doctest: +SKIP
 
 PreliZ and the project's own solvers: PreliZ (0.24, with matplotlib 3.10.x: it does not
