@@ -454,3 +454,22 @@ def test_history_counts_incidents_per_year_and_rule(spec):
     assert counts["escalated"].sum() == 1  # 1993-1999 and 2026 incidents fall outside 2000-2025
     assert counts["loose"].sum() == 21
     assert history.truncate(2019).incidents["loose"].sum() == 13
+
+
+def test_codings_of_a_crisis_year_are_read_before_the_crisis():
+    """README (drivers.csv, how crisis years are coded): a driver coding for the year a rupture
+    breaks out is the reading before it, and the row says so."""
+    codings = data.load_driver_codings(PATHS)
+    incidents = data.load_incidents(PATHS)
+    crisis_years = set(incidents.loc[incidents["escalated"], "year"]) & set(HISTORY_YEARS)
+    assert crisis_years == {2015}
+    for year in crisis_years:
+        rows = codings[codings["year"] == year]
+        assert len(rows) == len(data.DRIVERS)
+        assert rows["note"].str.startswith("pre-crisis reading").all(), rows[["driver", "note"]]
+        assert not rows["rationale"].str.contains("then collapse|stab in the back|violations and sanctions|after the shoot-down|as the crisis breaks").any()
+    by = codings.set_index(["driver", "year"])["value"]
+    assert by[("leader_ties", 2015)] == 0.4 and by[("leader_ties", 2014)] == 0.4
+    assert by[("regional_friction", 2015)] == 0.7
+    assert by[("turkish_domestic", 2015)] == 0.0
+    assert (by[("nato_pressure", 2015)], by[("energy_leverage", 2015)], by[("sanctions_enforcement", 2015)]) == (0.2, 0.8, 0.0)
