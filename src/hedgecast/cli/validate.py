@@ -147,7 +147,7 @@ def sbc(
             progress.update(task, advance=1, description=f"SBC: last refit {res['seconds']:.0f}s, {res.get('divergences', 0)} divergences")
 
         with cluster_client(workers, scheduler) as client:
-            result = run_sbc(wb.spec, the_lens, wb.inputs, settings, client, on_done=done)
+            result = run_sbc(wb.spec, the_lens, wb.inputs_for(the_lens), settings, client, on_done=done)
     save_sbc(result, target)
     page = _write_page(target.with_suffix(".html"), sbc_section(result))
     s = result.summary()

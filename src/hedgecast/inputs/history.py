@@ -5,6 +5,8 @@ the way back.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +28,8 @@ class History:
     Attributes
     ----------
     drivers : DataFrame
-        year × continuous driver codings.
+        year × continuous driver codings (``drivers.csv``, the shared reading; a lens's fit
+        uses :meth:`with_present` with the lens's own reading of the last years).
     war : Series
         year → war state name.
     crisis : Series
@@ -77,6 +80,21 @@ class History:
             out[name] = (x - mean) / sd
             rows.append({"indicator": name, "mean": mean, "sd": sd, "transform": ind.transform, "n_observed": int(x.notna().sum())})
         return pd.DataFrame(out, index=self.indicators.index), pd.DataFrame(rows).set_index("indicator")
+
+    def with_present(self, codings: Mapping[tuple[str, int], float]) -> History:
+        """This record with some driver codings replaced: a lens's reading of the present.
+
+        ``codings`` maps ``(driver, year)`` to a value (:meth:`hedgecast.priors.lenses.Lens.present_codings`);
+        years outside this record (e.g. after a backtest's cutoff) are ignored. Returns
+        ``self`` when nothing changes.
+        """
+        keep = {(d, y): v for (d, y), v in codings.items() if y in self.drivers.index and d in self.drivers.columns}
+        if not keep:
+            return self
+        drivers = self.drivers.copy()
+        for (driver, year), value in keep.items():
+            drivers.loc[year, driver] = float(value)
+        return dataclasses.replace(self, drivers=drivers)
 
     def truncate(self, last_year: int) -> History:
         """The record up to and including ``last_year`` (for backtests)."""
