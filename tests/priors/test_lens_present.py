@@ -145,3 +145,15 @@ def test_the_paper_lenses_hold_the_curated_readings_of_the_present():
         )
     for name, lens in lenses.items():
         assert len(lens.present) == int((readings["lens"] == name).sum())
+
+
+def test_diff_lenses_shows_the_readings_that_differ():
+    from hedgecast.priors.lenses import diff_lenses
+
+    paths = Paths(ROOT)
+    base, baev = Lens.load("baseline", SPEC, paths), Lens.load("baev_2025", SPEC, paths)
+    rows = diff_lenses(base, baev).set_index("prior")
+    assert rows.loc["present.leader_ties.2025", "baseline"] == "shared coding"
+    assert rows.loc["present.leader_ties.2025", "baev_2025"] == "0"
+    assert "slackened" in rows.loc["present.leader_ties.2025", "why"]
+    assert diff_lenses(baev, baev).empty

@@ -221,7 +221,7 @@ class Lens:
 
 
 def diff_lenses(a: Lens, b: Lens) -> pd.DataFrame:
-    """Tabulate what changed from lens ``a`` to lens ``b``: one row per differing prior."""
+    """Tabulate what changed from lens ``a`` to lens ``b``: one row per differing prior, then per differing reading of the present."""
     rows = []
     for name in dict.fromkeys([*a.names, *b.names]):
         pa, pb = a.priors.get(name), b.priors.get(name)
@@ -233,6 +233,18 @@ def diff_lenses(a: Lens, b: Lens) -> pd.DataFrame:
                 a.name if a.name != b.name else "a": None if pa is None else describe_prior(pa.prior),
                 b.name if a.name != b.name else "b": None if pb is None else describe_prior(pb.prior),
                 "why": "" if pb is None else str(pb.provenance),
+            }
+        )
+    for key in sorted(set(a.present) | set(b.present)):
+        ra, rb = a.present.get(key), b.present.get(key)
+        if ra is not None and rb is not None and ra.value == rb.value:
+            continue
+        rows.append(
+            {
+                "prior": f"present.{key[0]}.{key[1]}",
+                a.name if a.name != b.name else "a": "shared coding" if ra is None else f"{ra.value:g}",
+                b.name if a.name != b.name else "b": "shared coding" if rb is None else f"{rb.value:g}",
+                "why": "" if rb is None else str(rb.provenance),
             }
         )
     return pd.DataFrame(rows, columns=["prior", a.name if a.name != b.name else "a", b.name if a.name != b.name else "b", "why"])
