@@ -206,6 +206,36 @@ def test_without_the_papers_quotes_are_not_checked_and_it_says_so(project: Paths
 
 
 # ------------------------------------------------------------------- trajectory classes
+def test_check_reports_unsourced_and_partial_values_without_failing():
+    report = check_project(ROOT)
+    assert report.passed, report.problems
+    unsourced = [n for n in report.notes if n.startswith("unsourced values:")]
+    assert len(unsourced) == 1 and "49 of 156 series values are UNSOURCED" in unsourced[0]
+    missing = [n for n in report.notes if n.startswith("treated as missing, UNSOURCED:")]
+    assert len(missing) == 1 and "russian_tourists_k 13" in missing[0] and "trade_usd_bn 6" in missing[0]
+    partial = [n for n in report.notes if n.startswith("treated as missing, partial year:")]
+    assert len(partial) == 1 and "gdelt_tone 2024" in partial[0] and "54 days" in partial[0]
+
+
+def test_a_partial_series_row_is_listed_by_check(project: Paths):
+    import pandas as pd
+
+    path = project.curated / "series.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[(frame["series"] == "leader_meetings") & (frame["year"] == "2019"), "note"] = "PARTIAL: January-June only"
+    frame.to_csv(path, index=False, lineterminator="\n")
+    report = check_project(project.root)
+    assert report.passed, report.problems
+    assert any(n.startswith("treated as missing, partial year: leader_meetings 2019") and "January-June" in n for n in report.notes)
+
+
+def test_a_broken_incidents_file_is_reported_by_check(project: Paths):
+    edit_text(project.curated / "incidents.csv", "2016-12-19,assassination,", "2016-12-19,assasination,")
+    report = check_project(project.root)
+    problem = next(p for p in report.problems if p.file == "data/curated/incidents.csv")
+    assert "column type" in problem.field and "did you mean 'assassination'" in problem.message
+
+
 def test_classify_follows_the_spec_channels_and_gives_every_path_one_class():
     """Rules over a third channel classify paths exactly as a direct computation does."""
     rng = np.random.default_rng(0)

@@ -174,11 +174,11 @@ def _check_lenses(paths: Paths, spec, report: CheckReport) -> None:
 
 def _check_data(paths: Paths, spec, report: CheckReport) -> None:
     """Each curated and raw file on its own, then the record as the spec reads it."""
-    from hedgecast.inputs import data
+    from hedgecast.inputs import data, flags
     from hedgecast.inputs.history import load_history
 
     loaders = (
-        *(data.load_series, data.load_events, data.load_driver_codings, data.load_war_states),  # curated/
+        *(data.load_series, data.load_events, data.load_driver_codings, data.load_war_states, data.load_incidents),  # curated/
         *(data.load_unga, data.load_cow_trade, data.load_gdelt, data.load_mid),  # raw/
     )
     failed = False
@@ -191,6 +191,8 @@ def _check_data(paths: Paths, spec, report: CheckReport) -> None:
     if failed:
         return
     report.problems.extend(_near_miss_series(paths))
+    report.problems.extend(flags.partial_year_problems(paths))
+    report.notes.append(flags.unsourced_summary(paths))
     if paths.seeds.is_dir():
         try:
             report.problems.extend(data.seed_quote_problems(paths))
@@ -210,6 +212,20 @@ def _check_data(paths: Paths, spec, report: CheckReport) -> None:
         return
     observed = int(history.indicators.notna().sum().sum())
     report.ok.append(f"data: {len(loaders)} files, {len(history.years)} years, {observed} observed indicator values")
+    report.notes.extend(_excluded_lines(history.excluded))
+
+
+def _excluded_lines(excluded) -> list[str]:
+    """What the model leaves out: the number of unsourced cells per indicator, and every partial one."""
+    lines = []
+    unsourced = excluded[excluded["reason"] == "unsourced"]
+    if len(unsourced):
+        per = ", ".join(f"{name} {len(part)} ({', '.join(str(y) for y in part['year'])})" for name, part in unsourced.groupby("indicator"))
+        lines.append(f"treated as missing, UNSOURCED: {len(unsourced)} indicator values: {per}")
+    for row in excluded[excluded["reason"] == "partial"].itertuples(index=False):
+        where = f"{row.file} row {row.row}" if row.row else row.file
+        lines.append(f"treated as missing, partial year: {row.indicator} {row.year} = {row.value:g} ({where}: {row.note})")
+    return lines
 
 
 def _near_miss_series(paths: Paths) -> list[Problem]:

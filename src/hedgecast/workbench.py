@@ -179,11 +179,22 @@ class Workbench:
         d = manifest["diagnostics"]
         diag = Diagnostics(d["max_rhat"], d["min_ess_bulk"], d["min_ess_tail"], d["divergences"], d["n_samples"], d.get("worst", {}))
         first, last = manifest["history_years"]
-        inputs = self.inputs if (first, last) == (self.inputs.years[0], self.inputs.years[-1]) else model_inputs(self.spec, self.history.truncate(last))
+        same = (first, last) == (self.inputs.years[0], self.inputs.years[-1])
+        inputs = self.inputs_for(lens, None if same else self.history.truncate(last))
         idata = run.idata()
         idata.attrs["free_rvs"] = list(idata.attrs.get("free_rvs", [])) or [v for v in idata.posterior.data_vars if v != "state"]
         notes = complete_saved_run(run, self.spec, lens, inputs, idata, settings.seed)
         return Fit(lens, idata, diag, inputs, settings, self, notes=notes)
+
+    def inputs_for(self, lens: Lens, history: History | None = None) -> ModelInputs:
+        """The model inputs a fit of ``lens`` uses: the history (or ``history``) with the lens's reading of the present.
+
+        A lens without a ``[present]`` table keeps the shared codings of ``drivers.csv``.
+        """
+        codings = lens.present_codings()
+        if history is None and not codings:
+            return self.inputs
+        return model_inputs(self.spec, (self.history if history is None else history).with_present(codings))
 
     def prior_predictive(self, lens: Lens | str = "baseline", draws: int = 500, seed: int = 2026) -> Fit:
         """What a lens implies before seeing data: prior draws in place of the posterior.
@@ -198,12 +209,16 @@ class Workbench:
         return [self.fit(name, settings, **overrides) for name in (lenses or self.lenses())]
 
     def fit(self, lens: Lens | str = "baseline", settings: SamplerSettings | None = None, *, history: History | None = None, progress: bool = False, **overrides) -> Fit:
-        """Fit ``lens`` to the history (or to ``history``, e.g. truncated for a backtest)."""
+        """Fit ``lens`` to the history (or to ``history``, e.g. truncated for a backtest).
+
+        The lens's reading of the present (its ``[present]`` codings) replaces the shared
+        codings of those years, for the fit and for the forecast, which starts from them.
+        """
         lens = self.lens(lens) if isinstance(lens, (str, Path)) else lens
         settings = settings or SamplerSettings()
         if overrides:
             settings = SamplerSettings(**{**settings.__dict__, **overrides})
-        inputs = self.inputs if history is None else model_inputs(self.spec, history)
+        inputs = self.inputs_for(lens, history)
         with timing.stage("fit"):
             idata = sample_posterior(self.spec, lens, inputs, settings, progress=progress)
             diag = diagnose(idata, idata.attrs["free_rvs"])

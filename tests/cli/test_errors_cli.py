@@ -72,6 +72,40 @@ def test_check_on_a_broken_project_exits_2_with_every_problem(broken: Path, monk
     assert "data/curated/war_states.csv [row 2, column year]" in err
 
 
+def test_a_broken_incidents_file_exits_2_naming_file_row_and_column(project: Path, monkeypatch, capsys):
+    path = project / "data" / "curated" / "incidents.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    row = next(i for i, line in enumerate(lines, start=1) if line.startswith("2015_su24_shootdown,"))
+    lines[row - 1] = lines[row - 1].replace("2015_su24_shootdown,2015-11-24,", "2015_su24_shootdown,24/11/2015,")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    code, out, err = invoke(monkeypatch, capsys, "--root", str(project), "check")
+    assert code == 2
+    assert "Traceback" not in err + out
+    assert f"data/curated/incidents.csv [row {row}, column date]" in err
+    assert "ISO date" in err
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "needle"),
+    [
+        ("[present.leader_ties.2024]", "[present.leader_tie.2024]", "present.leader_tie", "did you mean 'leader_ties'"),
+        ("[present.leader_ties.2024]", "[present.leader_ties.2021]", "present.leader_ties.2021", "outside 2023–2025"),
+    ],
+    ids=["unknown-driver", "year-outside"],
+)
+def test_a_bad_reading_of_the_present_exits_2_naming_file_line_and_field(project: Path, monkeypatch, capsys, old, new, field, needle):
+    path = project / "models" / "lenses" / "baev_2025.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    code, out, err = invoke(monkeypatch, capsys, "--root", str(project), "check")
+    assert code == 2
+    assert "Traceback" not in err + out
+    assert f"models/lenses/baev_2025.toml:{line} [{field}]" in err.replace("\n", "")
+    assert needle in err
+
+
 def test_debug_shows_the_traceback(broken: Path, monkeypatch, capsys):
     code, _, err = invoke(monkeypatch, capsys, "--debug", "--root", str(broken), "check")
     assert code == 2

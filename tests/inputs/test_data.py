@@ -381,3 +381,95 @@ def test_corrupted_raw_file_fails_build_indicators(project):
 def test_corrupted_raw_column_names_the_file(project):
     _edit(project, GDELT, "date,tur_rus_edge,", "day,tur_rus_edge,")
     _raises(project, data.load_gdelt, GDELT, "missing column 'date'")
+
+
+# ------------------------------------------------------------------ incidents.csv
+INCIDENTS = "data/curated/incidents.csv"
+
+
+def test_real_incidents_validate_and_match_the_readme():
+    frame = data.load_incidents(PATHS)
+    assert len(frame) == 26
+    assert frame["inclusion"].value_counts().to_dict() == {"main": 11, "loose": 12, "strict": 3}
+    assert list(frame.loc[frame["escalated"], "incident_id"]) == ["2015_su24_shootdown"]
+    assert set(frame["type"]) <= set(data.INCIDENT_TYPES)
+    assert frame["fatalities"].dtype == "Int64" and frame["fatalities"].isna().sum() == 2  # MID fatality ranges
+    assert list(frame["date"].dt.year) == list(frame["year"])
+
+
+@pytest.mark.parametrize(
+    ("incident", "old", "new", "column", "needle"),
+    [
+        ("2015_su24_shootdown", "2015_su24_shootdown,2015-11-24,", "2015_su24_shootdown,24.11.2015,", "date", "ISO date"),
+        ("2015_su24_shootdown", "2015_su24_shootdown,2015-11-24,", "2015_su24_shootdown,,", "date", "is empty"),
+        ("2016_karlov_assassination", "2016-12-19,assassination,", "2016-12-19,murder,", "type", "unknown incident type"),
+        ("2020_idlib_balyun_strike", ",33,false,main,", ",-33,false,main,", "fatalities", "fatalities must be 0 or more"),
+        ("2020_idlib_balyun_strike", ",33,false,main,", ",3.5,false,main,", "fatalities", "whole number"),
+        ("2020_idlib_balyun_strike", ",33,false,main,", ",33,maybe,main,", "escalated", "true or false"),
+        ("2020_idlib_balyun_strike", ",33,false,main,", ",33,false,medium,", "inclusion", "strict, main, loose"),
+    ],
+    ids=["date-format", "date-missing", "type", "negative-fatalities", "fractional-fatalities", "escalated", "inclusion"],
+)
+def test_a_bad_incident_field_names_file_row_and_column(project, incident, old, new, column, needle):
+    row = _row_of(project, INCIDENTS, incident + ",")
+    _edit(project, INCIDENTS, old, new)
+    err = _raises(project, data.load_incidents, INCIDENTS, f"row {row}, column {column}", needle, "header = row 1")
+    assert len(err.problems) == 1
+    assert err.problems[0].file == INCIDENTS
+
+
+def test_empty_fatalities_is_unknown_not_an_error(project):
+    _edit(project, INCIDENTS, ",33,false,main,", ",,false,main,")
+    frame = data.load_incidents(project)
+    assert frame.loc[frame["incident_id"] == "2020_idlib_balyun_strike", "fatalities"].isna().all()
+
+
+def test_an_escalated_incident_needs_two_sources(project):
+    row = _row_of(project, INCIDENTS, "2020_idlib_taftanaz_shelling,")  # cites one source
+    _edit(project, INCIDENTS, ",5,false,loose,", ",5,true,loose,")
+    err = _raises(project, data.load_incidents, INCIDENTS, f"row {row}, column sources", "at least two independent sources")
+    assert len(err.problems) == 1
+
+
+def test_incident_sources_are_required(project):
+    path = project.root / INCIDENTS
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[frame["incident_id"] == "2017_al_bab_friendly_fire", "sources"] = ""
+    frame.to_csv(path, index=False)
+    row = _row_of(project, INCIDENTS, "2017_al_bab_friendly_fire,")
+    _raises(project, data.load_incidents, INCIDENTS, f"row {row}, column sources", "is empty")
+
+
+def test_history_counts_incidents_per_year_and_rule(spec):
+    from hedgecast.inputs.history import load_history
+
+    history = load_history(spec, PATHS)
+    counts = history.incidents
+    assert list(counts.columns) == ["strict", "main", "loose", "escalated"]
+    assert list(counts.index) == list(history.years)
+    assert counts.loc[2015].to_dict() == {"strict": 1, "main": 2, "loose": 4, "escalated": 1}
+    assert counts.loc[2020].to_dict() == {"strict": 0, "main": 1, "loose": 3, "escalated": 0}
+    assert counts.loc[2025].to_dict() == {"strict": 0, "main": 3, "loose": 3, "escalated": 0}
+    assert (counts["strict"] <= counts["main"]).all() and (counts["main"] <= counts["loose"]).all()
+    assert counts["escalated"].sum() == 1  # 1993-1999 and 2026 incidents fall outside 2000-2025
+    assert counts["loose"].sum() == 21
+    assert history.truncate(2019).incidents["loose"].sum() == 13
+
+
+def test_codings_of_a_crisis_year_are_read_before_the_crisis():
+    """README (drivers.csv, how crisis years are coded): a driver coding for the year a rupture
+    breaks out is the reading before it, and the row says so."""
+    codings = data.load_driver_codings(PATHS)
+    incidents = data.load_incidents(PATHS)
+    crisis_years = set(incidents.loc[incidents["escalated"], "year"]) & set(HISTORY_YEARS)
+    assert crisis_years == {2015}
+    for year in crisis_years:
+        rows = codings[codings["year"] == year]
+        assert len(rows) == len(data.DRIVERS)
+        assert rows["note"].str.startswith("pre-crisis reading").all(), rows[["driver", "note"]]
+        assert not rows["rationale"].str.contains("then collapse|stab in the back|violations and sanctions|after the shoot-down|as the crisis breaks").any()
+    by = codings.set_index(["driver", "year"])["value"]
+    assert by[("leader_ties", 2015)] == 0.4 and by[("leader_ties", 2014)] == 0.4
+    assert by[("regional_friction", 2015)] == 0.7
+    assert by[("turkish_domestic", 2015)] == 0.0
+    assert (by[("nato_pressure", 2015)], by[("energy_leverage", 2015)], by[("sanctions_enforcement", 2015)]) == (0.2, 0.8, 0.0)

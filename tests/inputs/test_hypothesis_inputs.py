@@ -46,6 +46,7 @@ LOADERS = {
     "events.csv": data.load_events,
     "drivers.csv": data.load_driver_codings,
     "war_states.csv": data.load_war_states,
+    "incidents.csv": data.load_incidents,
 }
 
 BOUNDED = settings(

@@ -1,6 +1,7 @@
 """The real sampler on the real model, with few draws (the session fixture compiles once)."""
 
 import numpy as np
+import pytest
 import xarray as xr
 
 
@@ -32,3 +33,53 @@ def test_posterior_predictive_imputes_every_year(small_fit, spec):
     rep = small_fit.posterior_predictive()
     assert rep.sizes["year"] == 26 and rep.sizes["indicator"] == len(spec.indicator_names)
     assert np.isfinite(rep.values).all()
+
+
+def _logp_at_initial_point(model) -> float:
+    return float(model.compile_logp()(model.initial_point()))
+
+
+def test_swapped_driver_codings_give_the_log_density_of_a_model_built_with_them(workbench, spec, baseline):
+    """A lens's reading of the present is data of the compiled model: no recompile, same density."""
+    from hedgecast.model.equations import build_model
+    from hedgecast.model.fit import compiled_model
+
+    lens = workbench.lens("baev_2025")
+    theirs = workbench.inputs_for(lens)
+    cm = compiled_model(spec, baseline, workbench.inputs)
+    shared = _logp_at_initial_point(cm.model)
+    same = compiled_model(spec, baseline, theirs)
+    assert same is cm
+    swapped = _logp_at_initial_point(cm.model)
+    built = _logp_at_initial_point(build_model(spec, baseline, theirs))
+    assert swapped == pytest.approx(built, rel=1e-10, abs=1e-8)
+    assert abs(swapped - shared) > 1e-6
+    np.testing.assert_array_equal(cm.inputs.drivers, theirs.drivers)
+    np.testing.assert_allclose(cm.inputs.driver_means, theirs.driver_means)
+    compiled_model(spec, baseline, workbench.inputs)  # back to the shared codings
+    assert _logp_at_initial_point(cm.model) == pytest.approx(shared, rel=1e-10)
+
+
+@pytest.mark.slow
+def test_nutpie_with_data_really_swaps_the_driver_codings(workbench, spec, baseline, small_fit):
+    """The compiled nutpie model gives, with a lens's codings, the log density PyMC gives with them."""
+    import ctypes
+
+    from hedgecast.model.fit import compiled_model
+
+    lens = workbench.lens("baev_2025")
+    theirs = workbench.inputs_for(lens)
+    cm = compiled_model(spec, baseline, theirs)
+    compiled = cm.nutpie_model(baseline)
+    point = cm.model.initial_point()
+    x = np.concatenate([np.asarray(point[v.name], dtype=float).ravel() for v in cm.model.value_vars])
+    grad, out = np.zeros_like(x), np.zeros(1)
+    ptr = ctypes.POINTER(ctypes.c_double)
+    code = compiled.compiled_logp_func.ctypes(
+        x.size, x.ctypes.data_as(ptr), grad.ctypes.data_as(ptr), out.ctypes.data_as(ptr), compiled.user_data.ctypes.data
+    )
+    assert code == 0
+    want = _logp_at_initial_point(cm.model)
+    assert float(out[0]) == pytest.approx(want, rel=1e-8)
+    compiled_model(spec, baseline, workbench.inputs)
+    assert _logp_at_initial_point(cm.model) != pytest.approx(want, rel=1e-8)

@@ -155,7 +155,7 @@ def sbc(
         sims,
         f"SBC: {sims} refits ({run.chains}×{run.draws} draws; the first fit on each worker compiles the model)",
         lambda res: f"SBC: last refit {res['seconds']:.0f}s, {res.get('divergences', 0)} divergences",
-        lambda wb, lens, client, done: run_sbc(wb.spec, lens, wb.inputs, settings, client, on_done=done),
+        lambda wb, lens, client, done: run_sbc(wb.spec, lens, wb.inputs_for(lens), settings, client, on_done=done),
         save_sbc,
         sbc_section,
     )

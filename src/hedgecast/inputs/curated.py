@@ -22,13 +22,23 @@ from hedgecast.inputs.schemas import (
     DRIVERS,
     DRIVERS_SCHEMA,
     EVENTS_SCHEMA,
+    INCIDENT_TYPES,
+    INCIDENTS_SCHEMA,
+    INCLUSION_LEVELS,
     SERIES_SCHEMA,
+    SOURCE_SEPARATOR,
     WAR_STATES,
     WAR_STATES_SCHEMA,
 )
 from hedgecast.inputs.table import FileSpec, cell_problem, did_you_mean, display_path, load_all, load_table, show_value
 
-CURATED = {"series": "series.csv", "events": "events.csv", "drivers": "drivers.csv", "war_states": "war_states.csv"}
+CURATED = {
+    "series": "series.csv",
+    "events": "events.csv",
+    "drivers": "drivers.csv",
+    "war_states": "war_states.csv",
+    "incidents": "incidents.csv",
+}
 """File of each curated table, under ``data/curated/``."""
 
 _SEEDISH = re.compile(r"(^\d{3}_)|(\.txt$)")
@@ -159,6 +169,26 @@ def _drivers_checks(frame: pd.DataFrame, shown: str) -> list[Problem]:
     return out + _complete_years(frame, shown, "driver")
 
 
+def _incidents_checks(frame: pd.DataFrame, shown: str) -> list[Problem]:
+    """One row per incident; an escalated incident cites at least two sources (README, Escalation rule)."""
+    out = _duplicates(frame, ["incident_id"], shown)
+    for row, escalated, sources in zip(frame.index, frame["escalated"], frame["sources"], strict=True):
+        if str(escalated).lower() != "true" or not sources:
+            continue
+        cited = [s for s in str(sources).split(SOURCE_SEPARATOR) if s.strip()]
+        if len(cited) < 2:
+            out.append(
+                cell_problem(
+                    shown,
+                    row,
+                    "sources",
+                    f"an escalated incident needs at least two independent sources separated by '{SOURCE_SEPARATOR}' "
+                    f"(found {len(cited)})",
+                )
+            )
+    return out
+
+
 def _war_checks(frame: pd.DataFrame, shown: str) -> list[Problem]:
     out = _provenance_check(frame, shown) + _duplicates(frame, ["year"], shown)
     return out + _complete_years(frame, shown, None)
@@ -169,6 +199,12 @@ _SPECS = {
     "events": FileSpec(EVENTS_SCHEMA, strict=True, extra_checks=[_events_checks], hints={"channel": did_you_mean(CHANNELS)}),
     "drivers": FileSpec(DRIVERS_SCHEMA, strict=True, extra_checks=[_drivers_checks], hints={"driver": did_you_mean(DRIVERS)}),
     "war_states": FileSpec(WAR_STATES_SCHEMA, strict=True, extra_checks=[_war_checks], hints={"state": did_you_mean(WAR_STATES)}),
+    "incidents": FileSpec(
+        INCIDENTS_SCHEMA,
+        strict=True,
+        extra_checks=[_incidents_checks],
+        hints={"type": did_you_mean(INCIDENT_TYPES), "inclusion": did_you_mean(INCLUSION_LEVELS)},
+    ),
 }
 
 
@@ -291,6 +327,44 @@ def load_war_states(paths: Paths) -> pd.DataFrame:
 
     """
     return _load_curated(paths, "war_states", {"year": _integers})
+
+
+def load_incidents(paths: Paths) -> pd.DataFrame:
+    """Load and validate ``data/curated/incidents.csv`` (serious bilateral incidents since 1992).
+
+    The inclusion and escalation rules and the type vocabulary are in
+    ``data/curated/README.md``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``incident_id, date, type, description, fatalities, escalated,
+        inclusion, sources, note`` plus ``year``. ``date`` is a ``datetime64``
+        (``YYYY-MM-01`` may stand for the month, ``YYYY-01-01`` for the year: see the
+        note), ``fatalities`` a nullable integer (``<NA>`` when unknown), ``escalated``
+        bool, ``inclusion`` one of :data:`~hedgecast.inputs.schemas.INCLUSION_LEVELS`.
+        Index ``row`` (spreadsheet row, header = row 1).
+
+    Raises
+    ------
+    hedgecast.errors.DataError
+        Listing every problem: a missing or non-ISO date, an unknown type or
+        inclusion level, ``escalated`` not true/false, empty sources, an escalated
+        incident with fewer than two sources (separated by ``" | "``), negative or
+        fractional fatalities, duplicate ids, …
+
+    """
+    frame = _load_curated(
+        paths,
+        "incidents",
+        {
+            "date": lambda s: pd.to_datetime(s, format="%Y-%m-%d"),
+            "fatalities": lambda s: pd.to_numeric(s).astype("Int64"),
+            "escalated": lambda s: s.str.lower().eq("true").astype(bool),
+        },
+    )
+    frame["year"] = frame["date"].dt.year.astype(int)
+    return frame
 
 
 # ------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ Three layers (see ``DESIGN.md``, section Data):
     indicators read from them: :mod:`hedgecast.inputs.raw`.
 ``data/curated/``
     Hand-curated CSV files, one row per value, each with ``source``, ``quote`` and
-    ``note``: ``series.csv``, ``events.csv``, ``drivers.csv``, ``war_states.csv``.
+    ``note``: ``series.csv``, ``events.csv``, ``drivers.csv``, ``war_states.csv``; and
+    ``incidents.csv`` (serious bilateral incidents since 1992, with ``sources``).
     Loaders and the seed-quote check: :mod:`hedgecast.inputs.curated`.
 ``data/processed/``
     Built by :func:`build_processed` from the two above, never by hand
@@ -39,6 +40,7 @@ from hedgecast.inputs.curated import (
     CURATED,
     load_driver_codings,
     load_events,
+    load_incidents,
     load_series,
     load_war_states,
     seed_quote_problems,
@@ -61,7 +63,7 @@ from hedgecast.inputs.raw import (
     mid_hostility,
     unga_agreement,
 )
-from hedgecast.inputs.schemas import CHANNELS, DRIVER_RANGES, DRIVERS, WAR_STATES
+from hedgecast.inputs.schemas import CHANNELS, DRIVER_RANGES, DRIVERS, INCIDENT_TYPES, INCLUSION_LEVELS, WAR_STATES
 from hedgecast.inputs.table import ROW_CONVENTION
 
 __all__ = [
@@ -69,6 +71,8 @@ __all__ = [
     "CURATED",
     "DRIVERS",
     "DRIVER_RANGES",
+    "INCIDENT_TYPES",
+    "INCLUSION_LEVELS",
     "INDICATORS",
     "RAW",
     "ROW_CONVENTION",
@@ -83,6 +87,7 @@ __all__ = [
     "load_driver_codings",
     "load_events",
     "load_gdelt",
+    "load_incidents",
     "load_mid",
     "load_series",
     "load_unga",

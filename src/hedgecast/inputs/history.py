@@ -1,16 +1,21 @@
-"""The 2000–2025 record as the model sees it: driver codings, war states, crisis years and
-indicators (transformed and standardized), with the scaling kept for the way back.
+"""The 2000–2025 record as the model sees it: driver codings, war states, crisis years,
+serious incidents and indicators (transformed and standardized), with the scaling kept for
+the way back.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from hedgecast.config import Paths
 from hedgecast.errors import DataError, Problem
+from hedgecast.inputs.flags import EXCLUDED_COLUMNS, excluded_cells
+from hedgecast.inputs.schemas import INCLUSION_LEVELS
 from hedgecast.inputs.spec import ModelSpec
 
 TRANSFORMS = {"identity": (lambda x: x, lambda y: y), "log": (np.log, np.exp), "log1p": (np.log1p, np.expm1)}
@@ -23,13 +28,28 @@ class History:
     Attributes
     ----------
     drivers : DataFrame
-        year × continuous driver codings.
+        year × continuous driver codings (``drivers.csv``, the shared reading; a lens's fit
+        uses :meth:`with_present` with the lens's own reading of the last years).
     war : Series
         year → war state name.
     crisis : Series
         year → 1 if a rupture-scale crisis began that year, else 0.
     indicators : DataFrame
-        year × indicator, raw units, NaN where unobserved (never dropped).
+        year × indicator, raw units, NaN where unobserved (never dropped). These are the
+        cells the model observes: a value flagged ``UNSOURCED:`` or ``PARTIAL:`` in
+        ``series.csv``, and a GDELT year whose data stop before the year ends (2024), are
+        treated as **missing** (NaN here, listed in ``excluded``), so the latent state fills
+        them as it fills any other gap and they do not enter the standardization either.
+    incidents : DataFrame
+        year × ``strict, main, loose, escalated``: the number of serious bilateral
+        incidents of ``incidents.csv`` that began in the year under each inclusion rule
+        (nested: ``main`` counts the strict ones too, ``loose`` all of them) and how many
+        of them escalated to a rupture (README of ``data/curated``). Not yet in the
+        model's likelihood.
+    excluded : DataFrame
+        The indicator cells left out of ``indicators`` and why
+        (:func:`hedgecast.inputs.flags.excluded_cells`: ``indicator, year, reason, value,
+        file, row, note``).
 
     """
 
@@ -38,6 +58,8 @@ class History:
     war: pd.Series
     crisis: pd.Series
     indicators: pd.DataFrame
+    incidents: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INCIDENT_COUNTS))
+    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EXCLUDED_COLUMNS))
 
     def standardized(self, spec: ModelSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Transform then z-score every indicator; return ``(values, scaling)``.
@@ -59,10 +81,33 @@ class History:
             rows.append({"indicator": name, "mean": mean, "sd": sd, "transform": ind.transform, "n_observed": int(x.notna().sum())})
         return pd.DataFrame(out, index=self.indicators.index), pd.DataFrame(rows).set_index("indicator")
 
+    def with_present(self, codings: Mapping[tuple[str, int], float]) -> History:
+        """This record with some driver codings replaced: a lens's reading of the present.
+
+        ``codings`` maps ``(driver, year)`` to a value (:meth:`hedgecast.priors.lenses.Lens.present_codings`);
+        years outside this record (e.g. after a backtest's cutoff) are ignored. Returns
+        ``self`` when nothing changes.
+        """
+        keep = {(d, y): v for (d, y), v in codings.items() if y in self.drivers.index and d in self.drivers.columns}
+        if not keep:
+            return self
+        drivers = self.drivers.copy()
+        for (driver, year), value in keep.items():
+            drivers.loc[year, driver] = float(value)
+        return dataclasses.replace(self, drivers=drivers)
+
     def truncate(self, last_year: int) -> History:
         """The record up to and including ``last_year`` (for backtests)."""
         keep = [y for y in self.years if y <= last_year]
-        return History(keep, self.drivers.loc[keep], self.war.loc[keep], self.crisis.loc[keep], self.indicators.loc[keep])
+        return History(
+            keep,
+            self.drivers.loc[keep],
+            self.war.loc[keep],
+            self.crisis.loc[keep],
+            self.indicators.loc[keep],
+            self.incidents.reindex(keep, fill_value=0),
+            self.excluded[self.excluded["year"] <= last_year].reset_index(drop=True),
+        )
 
 
 def to_raw_units(z: np.ndarray, scaling: pd.Series) -> np.ndarray:
@@ -72,13 +117,45 @@ def to_raw_units(z: np.ndarray, scaling: pd.Series) -> np.ndarray:
         return inverse(np.asarray(z) * scaling["sd"] + scaling["mean"])
 
 
-def load_history(spec: ModelSpec, paths: Paths | None = None) -> History:
-    """Read the curated and raw data (validated on load) into a :class:`History`."""
+INCIDENT_COUNTS = [*INCLUSION_LEVELS, "escalated"]
+"""Columns of :attr:`History.incidents`."""
+
+
+def incident_counts(incidents: pd.DataFrame, years: list[int]) -> pd.DataFrame:
+    """Per year: incidents under each inclusion rule (nested, strict ⊂ main ⊂ loose) and escalations.
+
+    ``incidents`` as returned by :func:`hedgecast.inputs.curated.load_incidents`; incidents
+    in years outside ``years`` are not counted.
+    """
+    out = pd.DataFrame(0, index=pd.Index(list(years), name="year"), columns=INCIDENT_COUNTS, dtype=int)
+    rank = {level: i for i, level in enumerate(INCLUSION_LEVELS)}
+    for year, inclusion, escalated in zip(incidents["year"], incidents["inclusion"], incidents["escalated"], strict=True):
+        if year not in out.index:
+            continue
+        for level in INCLUSION_LEVELS[rank[inclusion] :]:  # a strict incident is also a main and a loose one
+            out.loc[year, level] += 1
+        out.loc[year, "escalated"] += int(bool(escalated))
+    return out
+
+
+def load_history(spec: ModelSpec, paths: Paths | None = None, *, unsourced_as_missing: bool = True) -> History:
+    """Read the curated and raw data (validated on load) into a :class:`History`.
+
+    Cells flagged ``PARTIAL:`` (and GDELT years cut short) are always left out of the
+    observed indicators; cells flagged ``UNSOURCED:`` too unless
+    ``unsourced_as_missing=False`` (for a sensitivity comparison). See :class:`History`.
+    """
     from hedgecast.inputs import data
 
     paths = paths or Paths.discover()
     years = spec.history_years
     indicators = data.build_indicators(paths).reindex(years)
+    excluded = excluded_cells(paths, [i for i in spec.indicator_names if i in indicators.columns])
+    if not unsourced_as_missing:
+        excluded = excluded[excluded["reason"] != "unsourced"].reset_index(drop=True)
+    excluded = excluded[excluded["year"].isin(years)].reset_index(drop=True)
+    for indicator, year in zip(excluded["indicator"], excluded["year"], strict=True):
+        indicators.loc[year, indicator] = np.nan
     missing_cols = [i for i in spec.indicator_names if i not in indicators.columns]
     if missing_cols:
         raise DataError([Problem("data/curated", i, "the spec names this indicator but no data file provides it") for i in missing_cols])
@@ -102,4 +179,5 @@ def load_history(spec: ModelSpec, paths: Paths | None = None) -> History:
     events = data.load_events(paths)
     rupture_years = {int(str(d)[:4]) for d, r in zip(events["date"], events["rupture_scale"], strict=True) if bool(r)}
     crisis = pd.Series([1 if y in rupture_years else 0 for y in years], index=years, name="crisis")
-    return History(years, wide[spec.continuous_drivers], war, crisis, indicators[spec.indicator_names])
+    incidents = incident_counts(data.load_incidents(paths), years)
+    return History(years, wide[spec.continuous_drivers], war, crisis, indicators[spec.indicator_names], incidents, excluded)

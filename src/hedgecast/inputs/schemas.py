@@ -38,6 +38,28 @@ WAR_STATES: tuple[str, ...] = ("none", "frozen", "attrition", "settlement", "rus
 CHANNELS: tuple[str, ...] = ("economic", "political", "both")
 """Channel an event acts on."""
 
+INCIDENT_TYPES: tuple[str, ...] = (
+    "shootdown",
+    "lethal_strike",
+    "assassination",
+    "shipping_strike",
+    "seizure",
+    "airspace_clash",
+    "airspace_violation",
+    "show_of_force",
+    "militarized_dispute",
+)
+"""Types of a bilateral incident in ``incidents.csv`` (``data/curated/README.md``, Type vocabulary)."""
+
+INCLUSION_LEVELS: tuple[str, ...] = ("strict", "main", "loose")
+"""Inclusion rules of ``incidents.csv``, strictest first: strict ⊂ main ⊂ loose."""
+
+FIRST_INCIDENT_YEAR = 1992
+"""``incidents.csv`` records incidents since 1992 (the first year of the Russian Federation)."""
+
+SOURCE_SEPARATOR = " | "
+"""Separates several sources in one ``source``/``sources`` cell."""
+
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 _EVENT_ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -164,6 +186,28 @@ DRIVERS_SCHEMA = pa.DataFrameSchema(
         **_provenance_columns(),
     },
     name="drivers",
+)
+
+INCIDENTS_SCHEMA = pa.DataFrameSchema(
+    {
+        "incident_id": _text(_check(_matches(_EVENT_ID), "incident_id must use only a-z, 0-9 and _ (e.g. 2015_su24_shootdown)")),
+        "date": _text(
+            _check(_valid_date, "date must be an ISO date YYYY-MM-DD (YYYY-MM-01 when only the month is known, YYYY-01-01 the year)"),
+            _check(_date_year_within(FIRST_INCIDENT_YEAR, 2100), f"date must be in {FIRST_INCIDENT_YEAR} or later"),
+        ),
+        "type": _text(_check(_one_of(INCIDENT_TYPES), f"unknown incident type; valid types are {', '.join(INCIDENT_TYPES)}")),
+        "description": _text(),
+        "fatalities": _integer(
+            _check(_within(0, 1e9), "fatalities must be 0 or more (leave the cell empty when unknown)"), required=False
+        ),
+        "escalated": _text(_check(_one_of(("true", "false"), case=False), "escalated must be true or false")),
+        "inclusion": _text(
+            _check(_one_of(INCLUSION_LEVELS), f"inclusion must be one of {', '.join(INCLUSION_LEVELS)} (the rule the incident meets)")
+        ),
+        "sources": _text(),
+        "note": _text(required=False),
+    },
+    name="incidents",
 )
 
 WAR_STATES_SCHEMA = pa.DataFrameSchema(

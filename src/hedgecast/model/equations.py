@@ -13,7 +13,7 @@ For channel ``c`` and fitted year ``t`` (the first fitted year is the initial st
     y[i,t] ~ Normal(intercept[i] + sign[i] loading[i] s[c(i),t], noise[i])   (observed cells only),
 
 where ``x`` are the driver codings and ``xc = x - mean(x over the fitted years)`` the centred
-ones. Centred drivers enter the long-run effects (``beta``) and the crisis hazard, so ``mu`` is
+ones (the mean is taken in the graph, from the ``driver_values`` data). Centred drivers enter the long-run effects (``beta``) and the crisis hazard, so ``mu`` is
 the equilibrium and ``hazard_intercept`` the crisis log-odds under average conditions (and the
 intercepts do not trade off against the slopes). The leverage term (energy leverage after 2022)
 and the shock scale (``exp(-cushion * ties)``) use the *uncentred* codings. ``war_effect`` holds
@@ -27,7 +27,8 @@ The latent path is centered (the path itself is the sampled variable; its Studen
 are scored in one vectorized expression, no ``scan``): the trade anchor pins the economic channel
 tightly, where a non-centered path gives NUTS a funnel. Prior hyperparameters enter as one
 ``pm.Data`` vector (``hyperparameters``, labelled ``<prior>:<parameter>``), so a changed prior
-never recompiles the model. Any fast NumPy path (the forecast simulation, the prior densities of
+never recompiles the model; the driver codings are ``pm.Data`` too (``driver_values``), so a
+lens with its own reading of the present swaps them in without recompiling. Any fast NumPy path (the forecast simulation, the prior densities of
 reweighting) is tested against this model (``tests/model/test_one_definition.py``).
 """
 
@@ -100,7 +101,8 @@ def prior_structure(lens: Lens) -> tuple:
 
 
 HYPERPARAMETERS = "hyperparameters"
-#: parameter groups whose prior → posterior learning is reported (effects first, then persistence, cushion, hazard)
+DRIVER_VALUES = "driver_values"
+"""Name of the ``pm.Data`` holding the driver codings (driver × year)."""
 
 
 def hyperparameter_values(lens: Lens) -> dict[str, np.ndarray]:
@@ -246,14 +248,14 @@ def build_model(spec, lens: Lens, inputs: ModelInputs, *, impute: bool = False) 
             dims, elems = groups[group]
             if elems:
                 p[group] = _group_variable(group, dims, elems, lens, hyper)
-        # the history's drivers are constants of the graph (folded at compile time); only what
-        # a run swaps without recompiling is data: the priors, and the outcomes SBC simulates
-        x = pm.Data("driver_values", inputs.drivers, dims=("driver", "year"))
+        # data a run swaps without recompiling: the priors, the driver codings (a lens's reading
+        # of the present), and the outcomes SBC simulates
+        x = pm.Data(DRIVER_VALUES, inputs.drivers, dims=("driver", "year"))
         war_idx = pm.Data("war_index", inputs.war_index, dims="year")
         crisis = pm.Data("crisis_years", inputs.crisis, dims="year")
         post = pm.Data("post2022", inputs.post2022, dims="year")
         ties = x[ties_k]
-        centred = x - inputs.driver_means[:, None]
+        centred = x - x.mean(axis=1)[:, None]  # = inputs.driver_means, but follows swapped codings
 
         war_full = pt.concatenate([pt.zeros((C, 1)), p["war_effect"]], axis=1)  # reference state first
         ref = spec.war_states.index(spec.war_driver.reference)

@@ -1,13 +1,15 @@
 """Fitting a lens to the history with NUTS (nutpie), and checking the sampler honestly.
 
-The model is compiled once per prior *structure* (distribution families) and data; a lens
-with the same structure reuses the compiled model and only swaps hyperparameter values,
-so editing a prior never recompiles.
+The model is compiled once per prior *structure* (distribution families) and observed data;
+a lens with the same structure reuses the compiled model and only swaps its hyperparameter
+values and its driver codings (its reading of the present), so neither editing a prior nor a
+lens's own codings recompiles.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import warnings
@@ -22,7 +24,15 @@ from pymc.backends.arviz import find_constants, find_observations
 from hedgecast import timing
 from hedgecast.inputs.spec import ModelSpec
 from hedgecast.model import numba_cache
-from hedgecast.model.equations import HYPERPARAMETERS, ModelInputs, build_model, hyperparameter_vector, observation_coords, prior_structure
+from hedgecast.model.equations import (
+    DRIVER_VALUES,
+    HYPERPARAMETERS,
+    ModelInputs,
+    build_model,
+    hyperparameter_vector,
+    observation_coords,
+    prior_structure,
+)
 from hedgecast.priors.lenses import Lens
 
 RHAT_MAX = 1.01
@@ -131,8 +141,24 @@ class CompiledModel:
             self._predictive = build_model(self.spec, self._lens, self.inputs, impute=True)
         return self._predictive
 
+    def set_drivers(self, drivers: np.ndarray) -> None:
+        """Put these driver codings (driver × year) into the model's data: no recompile.
+
+        A lens with its own reading of the present fits the same compiled model with its codings.
+        """
+        drivers = np.asarray(drivers, dtype=float)
+        if np.array_equal(drivers, self.inputs.drivers):
+            return
+        if drivers.shape != self.inputs.drivers.shape:
+            raise ValueError(f"driver codings of shape {drivers.shape}; the model holds {self.inputs.drivers.shape}")
+        self.inputs = dataclasses.replace(self.inputs, drivers=drivers, driver_means=drivers.mean(axis=1))
+        for model in (self.model, self._predictive):
+            if model is not None:
+                with model:
+                    pm.set_data({DRIVER_VALUES: drivers})
+
     def nutpie_model(self, lens: Lens):
-        """The nutpie-compiled model with ``lens``'s hyperparameters (compiled on first use)."""
+        """The nutpie-compiled model with ``lens``'s hyperparameters and the current driver codings (compiled on first use)."""
         import nutpie
 
         if self._nutpie is None:
@@ -140,7 +166,7 @@ class CompiledModel:
             with warnings.catch_warnings(), timing.stage("compile"):
                 ignore_known_warnings()
                 self._nutpie = nutpie.compile_pymc_model(self.model, backend="numba")
-        return self._nutpie.with_data(**{HYPERPARAMETERS: hyperparameter_vector(lens)})
+        return self._nutpie.with_data(**{HYPERPARAMETERS: hyperparameter_vector(lens), DRIVER_VALUES: self.inputs.drivers})
 
     def set_lens(self, lens: Lens) -> None:
         """Put ``lens``'s hyperparameters into the PyMC model's data (for prior sampling)."""
@@ -154,7 +180,7 @@ _CACHE: dict[str, CompiledModel] = {}
 
 
 def inputs_key(inputs: ModelInputs) -> str:
-    """A digest of the data a model is built on (drivers, war, crises, observed cells, years)."""
+    """A digest of all the data a fit depends on (drivers, war, crises, observed cells, years): part of a fit's key."""
     h = hashlib.sha256()
     for arr in (inputs.drivers, inputs.war_index, inputs.crisis, inputs.obs_indicator, inputs.obs_year, inputs.obs_value):
         h.update(np.ascontiguousarray(arr).tobytes())
@@ -162,13 +188,30 @@ def inputs_key(inputs: ModelInputs) -> str:
     return h.hexdigest()
 
 
+def structure_key(inputs: ModelInputs) -> str:
+    """What a compiled model is specific to: everything but the driver codings, which it swaps as data."""
+    h = hashlib.sha256()
+    h.update(repr(inputs.drivers.shape).encode())
+    for arr in (inputs.war_index, inputs.crisis, inputs.obs_indicator, inputs.obs_year, inputs.obs_value):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(repr(inputs.years).encode())
+    return h.hexdigest()
+
+
 def compiled_model(spec: ModelSpec, lens: Lens, inputs: ModelInputs) -> CompiledModel:
-    """The compiled model for this spec, data and prior structure, from the process cache."""
-    key = hashlib.sha256(repr((spec.sha256, spec.path, prior_structure(lens), inputs_key(inputs))).encode()).hexdigest()
+    """The compiled model for this spec, observed data and prior structure, from the process cache.
+
+    It is returned holding ``lens``'s hyperparameters and ``inputs``' driver codings (a lens's
+    reading of the present differs from another's only in those, so they share one model).
+    """
+    key = hashlib.sha256(repr((spec.sha256, spec.path, prior_structure(lens), structure_key(inputs))).encode()).hexdigest()
     if key not in _CACHE:
         with timing.stage("compile"):
             _CACHE[key] = CompiledModel(spec, lens, inputs)
-    return _CACHE[key]
+    cm = _CACHE[key]
+    cm.set_drivers(inputs.drivers)
+    cm.set_lens(lens)
+    return cm
 
 
 @contextlib.contextmanager

@@ -1,8 +1,10 @@
 """Lens files (``models/lenses/<name>.toml``): reading one, with the lenses it extends, and writing one.
 
-A lens file has a ``[lens]`` table (name, summary, author, extends) and a ``[priors]``
-table: a table with ``dist`` applies to every element below it, more specific tables
-override it, and the lens it extends fills the rest. Every problem is reported with
+A lens file has a ``[lens]`` table (name, summary, author, extends), a ``[priors]``
+table and, optionally, a ``[present]`` table: its own reading of the last history years'
+driver codings (:mod:`hedgecast.priors.lens_present`). In ``[priors]`` a table with ``dist``
+applies to every element below it, more specific tables override it, and the lens it
+extends fills the rest. Every problem is reported with
 its field and, where it can be found, its line, in one :class:`SpecError`.
 """
 
@@ -22,11 +24,13 @@ from hedgecast.inputs.provenance import Provenance
 from hedgecast.inputs.spec import ModelSpec
 from hedgecast.inputs.spec_toml import add_lines, read_toml_text, sort_by_line
 from hedgecast.priors.groups import parameter_groups
+from hedgecast.priors.lens_present import PresentReading, parse_present, present_toml
 from hedgecast.priors.lens_prior import LensPrior, build_prior, element_name, structure_problems
 
 LENS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 """A lens name: it names the file, and runs are saved under ``runs/<time>-<lens>-<random>``."""
 LENS_KEYS = ("name", "summary", "author", "extends")
+LENS_SECTIONS = ("lens", "priors", "present")
 NAME_RULE = "must start with a letter or digit and use only letters, digits, - and _"
 
 
@@ -40,6 +44,7 @@ class LensFile:
     author: str
     extends: str
     path: str
+    present: dict[tuple[str, int], PresentReading]
 
 
 def find_lens(name_or_path: str | Path, paths: Paths) -> Path:
@@ -68,8 +73,8 @@ def read_lens(path: Path, spec: ModelSpec, paths: Paths, chain: tuple[str, ...] 
     problems.raise_if_any(SpecError)
     assert data is not None
     for key in data:
-        if key not in ("lens", "priors"):
-            problems.add(key, f"unknown section [{key}]: {suggest(key, ['lens', 'priors'])}")
+        if key not in LENS_SECTIONS:
+            problems.add(key, f"unknown section [{key}]: {suggest(key, list(LENS_SECTIONS))}")
     meta = data.get("lens", {})
     if not isinstance(meta, dict):
         problems.add("lens", f"must be a table ([lens] with name, summary …), got {meta!r}")
@@ -90,6 +95,7 @@ def read_lens(path: Path, spec: ModelSpec, paths: Paths, chain: tuple[str, ...] 
         problems.add(field_name, f"lens name {name!r} {NAME_RULE}")
     extends = text_meta["extends"]
     base: dict[str, LensPrior] = {}
+    base_present: dict[tuple[str, int], PresentReading] = {}
     inherited: list[Problem] = []  # the parent lens's own problems, reported first
     parent_failed = False
     if extends:
@@ -102,21 +108,29 @@ def read_lens(path: Path, spec: ModelSpec, paths: Paths, chain: tuple[str, ...] 
             parent_failed = True
         else:
             try:
-                base = read_lens(paths.lenses / f"{extends}.toml", spec, paths, (*chain, path.stem)).priors
+                parent = read_lens(paths.lenses / f"{extends}.toml", spec, paths, (*chain, path.stem))
+                base, base_present = parent.priors, parent.present
             except SpecError as err:
                 inherited = err.problems
                 parent_failed = True
     resolved = parse_priors(data.get("priors", {}), spec, problems, base, require_all=not parent_failed)
     problems.extend(structure_problems(resolved, str(path)))
+    present = parse_present(data.get("present"), spec, problems, base_present)
     add_lines(problems, text)
     sort_by_line(problems)
     problems.problems = [*inherited, *problems.problems]
     problems.raise_if_any(SpecError)
-    return LensFile(name, resolved, text_meta["summary"], text_meta["author"], extends, str(path))
+    return LensFile(name, resolved, text_meta["summary"], text_meta["author"], extends, str(path), present)
 
 
-def lens_toml_dict(name: str, summary: str, author: str, priors: Mapping[str, LensPrior]) -> dict[str, Any]:
-    """Return a lens as a TOML-ready dict: ``[lens]`` and every prior written explicitly."""
+def lens_toml_dict(
+    name: str,
+    summary: str,
+    author: str,
+    priors: Mapping[str, LensPrior],
+    present: Mapping[tuple[str, int], PresentReading] | None = None,
+) -> dict[str, Any]:
+    """Return a lens as a TOML-ready dict: ``[lens]``, every prior written explicitly, and ``[present]`` if any."""
     meta: dict[str, Any] = {"name": name, "summary": summary}
     if author:
         meta["author"] = author
@@ -127,13 +141,23 @@ def lens_toml_dict(name: str, summary: str, author: str, priors: Mapping[str, Le
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = lp.to_toml()
-    return {"lens": meta, "priors": tree}
+    out = {"lens": meta, "priors": tree}
+    if present:
+        out["present"] = present_toml(present)
+    return out
 
 
-def lens_toml(name: str, summary: str, author: str, extends: str, priors: Mapping[str, LensPrior]) -> str:
+def lens_toml(
+    name: str,
+    summary: str,
+    author: str,
+    extends: str,
+    priors: Mapping[str, LensPrior],
+    present: Mapping[tuple[str, int], PresentReading] | None = None,
+) -> str:
     """Return the text of a lens file: a header comment, then :func:`lens_toml_dict`."""
     header = f"# Lens '{name}'" + (f", derived from '{extends}'" if extends else "") + ". Written by hedgecast.\n"
-    return header + tomli_w.dumps(lens_toml_dict(name, summary, author, priors))
+    return header + tomli_w.dumps(lens_toml_dict(name, summary, author, priors, present))
 
 
 def parse_priors(

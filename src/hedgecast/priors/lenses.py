@@ -2,7 +2,9 @@
 
 A lens file (``models/lenses/<name>.toml``, see :mod:`hedgecast.priors.lens_file`)
 holds one ``pymc_extras.prior.Prior`` per model parameter, each citing a seed paper
-with a verbatim quote or stating a reason. Lenses can extend other lenses, be edited
+with a verbatim quote or stating a reason, and may hold its own reading of the present
+(the last history years' driver codings, :mod:`hedgecast.priors.lens_present`), which
+its fit and forecast use in place of the shared codings. Lenses can extend other lenses, be edited
 in a notebook, saved (exact round-trip), and diffed.
 
 A :class:`Lens` is immutable: :meth:`Lens.with_prior` and :meth:`Lens.derive` return
@@ -41,6 +43,7 @@ from hedgecast.priors.lens_file import (
     parse_priors,
     read_lens,
 )
+from hedgecast.priors.lens_present import PresentReading, present_fingerprint
 from hedgecast.priors.lens_prior import (
     LensPrior,
     describe_prior,
@@ -55,6 +58,7 @@ __all__ = [
     "LENS_NAME",
     "Lens",
     "LensPrior",
+    "PresentReading",
     "diff_lenses",
     "element_name",
     "list_lenses",
@@ -81,14 +85,27 @@ class Lens:
     path: str = ""
     changes: tuple[str, ...] = ()
     """Priors changed with :meth:`with_prior` since the lens was loaded or derived, in order."""
+    present: Mapping[tuple[str, int], PresentReading] = dataclasses.field(default_factory=dict)
+    """The lens's own codings of recent driver years, ``(driver, year) -> PresentReading`` (read-only)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "priors", MappingProxyType(dict(self.priors)))
         object.__setattr__(self, "changes", tuple(self.changes))
+        object.__setattr__(self, "present", MappingProxyType(dict(self.present)))
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # a mappingproxy cannot be pickled or deep-copied: rebuild from a plain dict
-        fields = (self.name, self.spec, dict(self.priors), self.summary, self.author, self.extends, self.path, self.changes)
+        fields = (
+            self.name,
+            self.spec,
+            dict(self.priors),
+            self.summary,
+            self.author,
+            self.extends,
+            self.path,
+            self.changes,
+            dict(self.present),
+        )
         return (type(self), fields)
 
     # ---- reading ----------------------------------------------------------------
@@ -105,7 +122,7 @@ class Lens:
         """
         paths = paths or Paths.discover()
         read = read_lens(find_lens(name_or_path, paths), spec, paths)
-        return cls(read.name, spec, read.priors, read.summary, read.author, read.extends, read.path)
+        return cls(read.name, spec, read.priors, read.summary, read.author, read.extends, read.path, present=read.present)
 
     @property
     def names(self) -> list[str]:
@@ -151,12 +168,12 @@ class Lens:
         """Return a copy of this lens under a new name, extending it; edit it with :meth:`with_prior`."""
         if not isinstance(name, str) or not LENS_NAME.match(name):
             raise SpecError(Problem(f"lens {self.name}", "name", f"lens name {name!r} {NAME_RULE}"))
-        return Lens(name, self.spec, self.priors, summary or f"Derived from {self.name}", author, self.name, "")
+        return Lens(name, self.spec, self.priors, summary or f"Derived from {self.name}", author, self.name, "", present=self.present)
 
     # ---- writing ----------------------------------------------------------------
     def to_toml_dict(self) -> dict:
         """Return the lens as a TOML-ready dict: every prior written explicitly."""
-        return lens_toml_dict(self.name, self.summary, self.author, self.priors)
+        return lens_toml_dict(self.name, self.summary, self.author, self.priors, self.present)
 
     def save(self, path: str | Path | None = None, paths: Paths | None = None) -> Path:
         """Write the lens atomically (temp file, then rename) and return the path.
@@ -168,7 +185,7 @@ class Lens:
         """
         paths = paths or Paths.discover()
         target = Path(path) if path else paths.lenses / f"{self.name}.toml"
-        return write_atomic(target, lens_toml(self.name, self.summary, self.author, self.extends, self.priors))
+        return write_atomic(target, lens_toml(self.name, self.summary, self.author, self.extends, self.priors, self.present))
 
     # ---- describing ---------------------------------------------------------------
     def table(self) -> pd.DataFrame:
@@ -188,9 +205,13 @@ class Lens:
         return pd.DataFrame(rows)
 
     def fingerprint(self) -> str:
-        """SHA-256 of the resolved priors (provenance included): equal priors, equal hash."""
-        blob = json.dumps({k: v.to_toml() for k, v in self.priors.items()}, sort_keys=True, default=float)
+        """SHA-256 of the resolved priors (provenance included) and of the reading of the present, if any."""
+        blob = json.dumps({**{k: v.to_toml() for k, v in self.priors.items()}, **present_fingerprint(self.present)}, sort_keys=True, default=float)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+    def present_codings(self) -> dict[tuple[str, int], float]:
+        """The lens's reading of the present: ``(driver, year) -> value`` (empty: the shared codings)."""
+        return {key: reading.value for key, reading in self.present.items()}
 
     def hyperparameters(self, group: str) -> list[tuple[str, Prior]]:
         """Return the priors of one group, in coordinate order."""
@@ -198,7 +219,7 @@ class Lens:
 
 
 def diff_lenses(a: Lens, b: Lens) -> pd.DataFrame:
-    """Tabulate what changed from lens ``a`` to lens ``b``: one row per differing prior."""
+    """Tabulate what changed from lens ``a`` to lens ``b``: one row per differing prior, then per differing reading of the present."""
     rows = []
     for name in dict.fromkeys([*a.names, *b.names]):
         pa, pb = a.priors.get(name), b.priors.get(name)
@@ -210,6 +231,18 @@ def diff_lenses(a: Lens, b: Lens) -> pd.DataFrame:
                 a.name if a.name != b.name else "a": None if pa is None else describe_prior(pa.prior),
                 b.name if a.name != b.name else "b": None if pb is None else describe_prior(pb.prior),
                 "why": "" if pb is None else str(pb.provenance),
+            }
+        )
+    for key in sorted(set(a.present) | set(b.present)):
+        ra, rb = a.present.get(key), b.present.get(key)
+        if ra is not None and rb is not None and ra.value == rb.value:
+            continue
+        rows.append(
+            {
+                "prior": f"present.{key[0]}.{key[1]}",
+                a.name if a.name != b.name else "a": "shared coding" if ra is None else f"{ra.value:g}",
+                b.name if a.name != b.name else "b": "shared coding" if rb is None else f"{rb.value:g}",
+                "why": "" if rb is None else str(rb.provenance),
             }
         )
     return pd.DataFrame(rows, columns=["prior", a.name if a.name != b.name else "a", b.name if a.name != b.name else "b", "why"])
