@@ -155,7 +155,7 @@ class Workbench:
 
         lens = self.lens(lens) if isinstance(lens, (str, Path)) else lens
         settings = settings or SamplerSettings()
-        run = None if refit else find_reusable(self.paths, fit_key(self.spec, lens, self.inputs, settings))
+        run = None if refit else find_reusable(self.paths, fit_key(self.spec, lens, self.inputs_for(lens), settings))
         if run is None:
             return self.fit(lens, settings, progress=progress)
         with timing.stage("reuse"):
