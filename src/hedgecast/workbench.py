@@ -21,7 +21,7 @@ from hedgecast.forecasting.forecast import Forecast, forecast
 from hedgecast.inputs.history import History, load_history
 from hedgecast.inputs.spec import ModelSpec, load_spec
 from hedgecast.model.equations import ModelInputs, model_inputs
-from hedgecast.model.fit import Diagnostics, SamplerSettings, diagnose, sample_posterior
+from hedgecast.model.fit import Diagnostics, SamplerSettings, diagnose, sample_posterior, show_progress
 from hedgecast.runs import complete_saved_run
 from hedgecast.priors.lenses import Lens, list_lenses
 
@@ -141,14 +141,18 @@ class Workbench:
         """Fit several lenses (all of them by default) with the same settings and seed."""
         return [self.fit(name, settings, **overrides) for name in (lenses or self.lenses())]
 
-    def fit(self, lens: Lens | str = "baseline", settings: SamplerSettings | None = None, *, history: History | None = None, progress: bool = False, **overrides) -> Fit:
-        """Fit ``lens`` to the history (or to ``history``, e.g. truncated for a backtest)."""
+    def fit(self, lens: Lens | str = "baseline", settings: SamplerSettings | None = None, *, history: History | None = None, progress: bool | None = None, **overrides) -> Fit:
+        """Fit ``lens`` to the history (or to ``history``, e.g. truncated for a backtest).
+
+        ``progress``: show the sampler's progress bar; by default yes in a Jupyter notebook
+        (see :func:`hedgecast.model.fit.show_progress`), no elsewhere.
+        """
         lens = self.lens(lens) if isinstance(lens, (str, Path)) else lens
         settings = settings or SamplerSettings()
         if overrides:
             settings = SamplerSettings(**{**settings.__dict__, **overrides})
         inputs = self.inputs if history is None else model_inputs(self.spec, history)
         with timing.stage("fit"):
-            idata = sample_posterior(self.spec, lens, inputs, settings, progress=progress)
+            idata = sample_posterior(self.spec, lens, inputs, settings, progress=show_progress() if progress is None else progress)
             diag = diagnose(idata, idata.attrs["free_rvs"])
         return Fit(lens, idata, diag, inputs, settings, self)

@@ -32,3 +32,24 @@ def test_posterior_predictive_imputes_every_year(small_fit, spec):
     rep = small_fit.posterior_predictive()
     assert rep.sizes["year"] == 26 and rep.sizes["indicator"] == len(spec.indicator_names)
     assert np.isfinite(rep.values).all()
+
+
+def test_progress_bar_shows_in_jupyter_only_unless_told(monkeypatch):
+    """Fits show nutpie's progress bar in a Jupyter kernel; HEDGECAST_PROGRESS=0/1 overrides (headless runs set 0)."""
+    import IPython
+
+    from hedgecast.model.fit import PROGRESS_ENV, show_progress
+
+    class ZMQInteractiveShell:  # what a Jupyter kernel's get_ipython() is
+        pass
+
+    monkeypatch.delenv(PROGRESS_ENV, raising=False)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    assert show_progress() is False  # a script or a test
+    monkeypatch.setattr(IPython, "get_ipython", lambda: ZMQInteractiveShell())
+    assert show_progress() is True
+    monkeypatch.setenv(PROGRESS_ENV, "0")
+    assert show_progress() is False
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    monkeypatch.setenv(PROGRESS_ENV, "1")
+    assert show_progress() is True

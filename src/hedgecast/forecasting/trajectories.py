@@ -322,3 +322,13 @@ def class_probabilities(labels: xr.DataArray, sample_dims=("chain", "draw")) -> 
     probs = [(labels == i).mean([d for d in sample_dims if d in labels.dims]) for i in range(len(names))]
     out = xr.concat(probs, dim=xr.DataArray(names, dims="trajectory", name="trajectory"))
     return out.rename("probability")
+
+
+#: the usual classes from closest to furthest apart (bars stack in this order; reversed, it is the ordinal scale of the backtest's RPS)
+ORDINAL_CLASSES = ("strategic_alignment", "transactional_equilibrium", "managed_erosion", "rupture")
+
+
+def class_order(names: Sequence[str]) -> list[str]:
+    """``names`` in display order: the known classes from closest to furthest apart, then any others as given."""
+    known = [c for c in ORDINAL_CLASSES if c in names]
+    return known + [c for c in names if c not in known]

@@ -8,6 +8,7 @@ so editing a prior never recompiles.
 from __future__ import annotations
 
 import hashlib
+import os
 import warnings
 from dataclasses import dataclass, field
 
@@ -179,6 +180,27 @@ class _quiet_sampling_log:
 
     def __exit__(self, *exc):
         self._logger.setLevel(self._level)
+
+
+#: set to 0 to hide the sampler's progress bar in Jupyter (the notebook tests do), 1 to show it anywhere
+PROGRESS_ENV = "HEDGECAST_PROGRESS"
+
+
+def show_progress() -> bool:
+    """Whether a fit shows the sampler's progress bar when not told: yes in a Jupyter kernel
+    (nutpie draws it there as live HTML), no in scripts and tests; ``HEDGECAST_PROGRESS=0``/``1``
+    overrides (headless notebook runs set 0, so executed notebooks carry no progress output)."""
+    flag = os.environ.get(PROGRESS_ENV, "").strip().lower()
+    if flag in ("0", "false", "no", "off"):
+        return False
+    if flag in ("1", "true", "yes", "on"):
+        return True
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings: SamplerSettings, progress: bool = False) -> az.InferenceData:
