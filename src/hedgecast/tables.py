@@ -51,6 +51,7 @@ MISSING = "–"
 TEXT_STYLE = {"text-align": "left", "white-space": "pre-wrap", "vertical-align": "top", "min-width": "12em", "max-width": "40em"}
 TABLE_STYLES = [
     {"selector": "th.row_heading", "props": [("text-align", "left"), ("vertical-align", "top")]},
+    {"selector": "th.index_name", "props": [("text-align", "left"), ("font-style", "italic"), ("font-weight", "normal")]},
     {"selector": "th.col_heading", "props": [("text-align", "center"), ("white-space", "pre-wrap")]},
     {"selector": "td", "props": [("vertical-align", "top")]},
     {"selector": "caption", "props": [("caption-side", "top"), ("text-align", "left"), ("font-weight", "bold"), ("padding-bottom", "0.4em")]},
@@ -274,4 +275,4 @@ def trajectory_classes(spec: ModelSpec) -> Styler:
         for c in class_order(spec.class_names)
     }
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("class")
-    return readable(table, text=["rule", "meaning"], caption="Trajectory classes (rules are checked in the order given; first match wins)")
+    return readable(table, text=["rule", "meaning"], caption="Trajectory classes, in the charts' order (rules are tried in the order of 'rule checked'; the first match wins)")

@@ -186,6 +186,31 @@ class _quiet_sampling_log:
 PROGRESS_ENV = "HEDGECAST_PROGRESS"
 
 
+#: nutpie's progress display, compact: one line and a bar per chain (its own template spends five
+#: lines on counts and shows times under a minute as "now")
+PROGRESS_TEMPLATE = """
+<div class="nutpie">
+    <p><strong>Sampling</strong>: {{ total_finished_draws }} of {{ total_draws }} draws (tuning included),
+    {{ finished_chains }} of {{ num_chains }} chains finished</p>
+    <progress max="{{ total_draws }}" value="{{ total_finished_draws }}"></progress>
+    <table>
+        <thead><tr><th>Chain</th><th>Draws</th><th>Divergences</th><th>Step size</th><th>Gradients/draw</th></tr></thead>
+        <tbody>
+            {% for chain in chains %}
+            <tr>
+                <td class="progress-cell"><progress max="{{ chain.total_draws }}" value="{{ chain.finished_draws }}"></progress></td>
+                <td>{{ chain.finished_draws }}</td>
+                <td>{{ chain.divergences }}</td>
+                <td>{{ chain.step_size }}</td>
+                <td>{{ chain.latest_num_steps }}</td>
+            </tr>
+            {% endfor %}
+        </tbody>
+    </table>
+</div>
+"""
+
+
 def show_progress() -> bool:
     """Whether a fit shows the sampler's progress bar when not told: yes in a Jupyter kernel
     (nutpie draws it there as live HTML), no in scripts and tests; ``HEDGECAST_PROGRESS=0``/``1``
@@ -223,6 +248,7 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
                 seed=settings.seed,
                 target_accept=settings.target_accept,
                 progress_bar=progress,
+                progress_template=PROGRESS_TEMPLATE,
                 store_unconstrained=False,
                 store_gradient=False,
             )
