@@ -5,7 +5,8 @@ virtualenv, with small sampler settings injected (only the parameters the notebo
 declares in its ``parameters`` cell), from the project root. The executed notebook is
 exported to ``reports/notebooks/<name>.html`` — also when it fails, so the failing cell
 can be read there. A notebook that would save a lens gets a temporary ``lens_dir``, and
-``models/lenses/`` must be the same after the run as before.
+``models/lenses/`` must be the same after the run as before. The kernel runs with
+``HEDGECAST_PROGRESS=0``: fits show no progress bar, so the executed notebook carries none.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def test_there_are_notebooks():
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_executes(notebook: Path, venv_kernel: str, tmp_path: Path):
+def test_notebook_executes(notebook: Path, venv_kernel: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     import nbformat
     import papermill
     from nbconvert import HTMLExporter
@@ -79,6 +80,7 @@ def test_notebook_executes(notebook: Path, venv_kernel: str, tmp_path: Path):
             f"{notebook.name} saves a lens but declares no lens_dir parameter: run by the tests, it would write into models/lenses/"
         )
     lenses_before = set((ROOT / "models" / "lenses").iterdir())
+    monkeypatch.setenv("HEDGECAST_PROGRESS", "0")  # the kernel inherits it: no live progress bars in a headless run
 
     executed = tmp_path / notebook.name
     try:
@@ -108,6 +110,8 @@ def test_notebook_executes(notebook: Path, venv_kernel: str, tmp_path: Path):
     result = nbformat.read(executed, as_version=4)
     outputs = [o for c in result.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
+    progress = [o for o in outputs if "nutpie" in str(o.get("data", {}).get("text/html", ""))]
+    assert not progress, f"{notebook.name} shows a sampler progress bar in a headless run"
     figures = [o for o in outputs if "image/png" in o.get("data", {})]
     assert figures, f"{notebook.name} showed no figure (a plot returned as text instead of an image?)"
     injected = [c for c in result.cells if "injected-parameters" in c.metadata.get("tags", [])]

@@ -23,7 +23,7 @@ from hedgecast.forecasting.forecast import Forecast, forecast
 from hedgecast.inputs.history import History, load_history
 from hedgecast.inputs.spec import ModelSpec, load_spec
 from hedgecast.model.equations import ModelInputs, model_inputs
-from hedgecast.model.fit import Diagnostics, SamplerSettings, diagnose, sample_posterior
+from hedgecast.model.fit import Diagnostics, SamplerSettings, diagnose, sample_posterior, show_progress
 from hedgecast.priors.groups import EFFECT_GROUPS
 from hedgecast.priors.lenses import Lens, list_lenses
 from hedgecast.runs import complete_saved_run, package_versions
@@ -143,7 +143,7 @@ class Workbench:
         """Names of every lens under ``models/lenses/``, baseline first."""
         return [p.stem for p in list_lenses(self.paths)]
 
-    def fit_or_reuse(self, lens: Lens | str = "baseline", settings: SamplerSettings | None = None, *, refit: bool = False, progress: bool = False) -> Fit:
+    def fit_or_reuse(self, lens: Lens | str = "baseline", settings: SamplerSettings | None = None, *, refit: bool = False, progress: bool | None = None) -> Fit:
         """Fit ``lens``, or reuse a saved passing run with the same fit key (see :mod:`hedgecast.model.fit_key`).
 
         The key covers the model code, the data, the lens's fitted priors and the sampler
@@ -208,11 +208,13 @@ class Workbench:
         """Fit several lenses (all of them by default) with the same settings and seed."""
         return [self.fit(name, settings, **overrides) for name in (lenses or self.lenses())]
 
-    def fit(self, lens: Lens | str = "baseline", settings: SamplerSettings | None = None, *, history: History | None = None, progress: bool = False, **overrides) -> Fit:
+    def fit(self, lens: Lens | str = "baseline", settings: SamplerSettings | None = None, *, history: History | None = None, progress: bool | None = None, **overrides) -> Fit:
         """Fit ``lens`` to the history (or to ``history``, e.g. truncated for a backtest).
 
         The lens's reading of the present (its ``[present]`` codings) replaces the shared
         codings of those years, for the fit and for the forecast, which starts from them.
+        ``progress``: show the sampler's progress bar; by default yes in a Jupyter notebook
+        (see :func:`hedgecast.model.fit.show_progress`), no elsewhere.
         """
         lens = self.lens(lens) if isinstance(lens, (str, Path)) else lens
         settings = settings or SamplerSettings()
@@ -220,6 +222,6 @@ class Workbench:
             settings = SamplerSettings(**{**settings.__dict__, **overrides})
         inputs = self.inputs_for(lens, history)
         with timing.stage("fit"):
-            idata = sample_posterior(self.spec, lens, inputs, settings, progress=progress)
+            idata = sample_posterior(self.spec, lens, inputs, settings, progress=show_progress() if progress is None else progress)
             diag = diagnose(idata, idata.attrs["free_rvs"])
         return Fit(lens, idata, diag, inputs, settings, self)

@@ -83,3 +83,22 @@ def test_nutpie_with_data_really_swaps_the_driver_codings(workbench, spec, basel
     assert float(out[0]) == pytest.approx(want, rel=1e-8)
     compiled_model(spec, baseline, workbench.inputs)
     assert _logp_at_initial_point(cm.model) != pytest.approx(want, rel=1e-8)
+def test_progress_bar_shows_in_jupyter_only_unless_told(monkeypatch):
+    """Fits show nutpie's progress bar in a Jupyter kernel; HEDGECAST_PROGRESS=0/1 overrides (headless runs set 0)."""
+    import IPython
+
+    from hedgecast.model.fit import PROGRESS_ENV, show_progress
+
+    class ZMQInteractiveShell:  # what a Jupyter kernel's get_ipython() is
+        pass
+
+    monkeypatch.delenv(PROGRESS_ENV, raising=False)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    assert show_progress() is False  # a script or a test
+    monkeypatch.setattr(IPython, "get_ipython", lambda: ZMQInteractiveShell())
+    assert show_progress() is True
+    monkeypatch.setenv(PROGRESS_ENV, "0")
+    assert show_progress() is False
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    monkeypatch.setenv(PROGRESS_ENV, "1")
+    assert show_progress() is True

@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
+import os
 import warnings
 from dataclasses import asdict, dataclass, field
 
@@ -242,9 +243,56 @@ def run_nutpie(compiled, settings: SamplerSettings, *, seed: int, cores: int, pr
         seed=seed,
         target_accept=settings.target_accept,
         progress_bar=progress,
+        progress_template=PROGRESS_TEMPLATE,
         store_unconstrained=False,
         store_gradient=False,
     )
+
+
+#: set to 0 to hide the sampler's progress bar in Jupyter (the notebook tests do), 1 to show it anywhere
+PROGRESS_ENV = "HEDGECAST_PROGRESS"
+
+
+#: nutpie's progress display, compact: one line and a bar per chain (its own template spends five
+#: lines on counts and shows times under a minute as "now")
+PROGRESS_TEMPLATE = """
+<div class="nutpie">
+    <p><strong>Sampling</strong>: {{ total_finished_draws }} of {{ total_draws }} draws (tuning included),
+    {{ finished_chains }} of {{ num_chains }} chains finished</p>
+    <progress max="{{ total_draws }}" value="{{ total_finished_draws }}"></progress>
+    <table>
+        <thead><tr><th>Chain</th><th>Draws</th><th>Divergences</th><th>Step size</th><th>Gradients/draw</th></tr></thead>
+        <tbody>
+            {% for chain in chains %}
+            <tr>
+                <td class="progress-cell"><progress max="{{ chain.total_draws }}" value="{{ chain.finished_draws }}"></progress></td>
+                <td>{{ chain.finished_draws }}</td>
+                <td>{{ chain.divergences }}</td>
+                <td>{{ chain.step_size }}</td>
+                <td>{{ chain.latest_num_steps }}</td>
+            </tr>
+            {% endfor %}
+        </tbody>
+    </table>
+</div>
+"""
+
+
+def show_progress() -> bool:
+    """Whether a fit shows the sampler's progress bar when not told: yes in a Jupyter kernel
+    (nutpie draws it there as live HTML), no in scripts and tests; ``HEDGECAST_PROGRESS=0``/``1``
+    overrides (headless notebook runs set 0, so executed notebooks carry no progress output)."""
+    flag = os.environ.get(PROGRESS_ENV, "").strip().lower()
+    if flag in ("0", "false", "no", "off"):
+        return False
+    if flag in ("1", "true", "yes", "on"):
+        return True
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings: SamplerSettings, progress: bool = False) -> az.InferenceData:

@@ -112,7 +112,7 @@ def fan_chart(
     labels : mapping, optional
         Display names of the scenarios.
     colours : list of str, optional
-        One colour per scenario (default: grey, then Okabe–Ito colours).
+        One colour per scenario (default: blue, then other Okabe–Ito colours; never the history's grey).
     channel_label : str, optional
         Display name of the channel (e.g. the spec's label).
     start_year : int, optional
@@ -128,36 +128,48 @@ def fan_chart(
         The figure holding ``ax``.
 
     """
+    from matplotlib.lines import Line2D
+
     fig, ax = new_axes(ax, (8, 4.2))
     scenarios = list(scenarios) if scenarios is not None else [str(s) for s in forecast_states["scenario"].values]
-    colours = list(colours) if colours is not None else list(SCENARIO_COLOURS)
+    # not the history's grey: the first (filled) scenario is blue, the others the remaining Okabe–Ito colours
+    colours = list(colours) if colours is not None else [POSTERIOR_COLOUR, *(c for c in SCENARIO_COLOURS[1:] if c != POSTERIOR_COLOUR)]
+    handles: list = []
     hb = None
     if history_states is not None:
         hb = bands(_history_channel(history_states, channel, start_year))
         years = np.asarray(hb["year"].values)
         lo90, lo50, mid, hi50, hi90 = (band_values(hb, q) for q in QUANTILES)
-        ax.fill_between(years, lo90, hi90, color=HISTORY_COLOUR, alpha=0.12, linewidth=0, label="history: 90% interval")
-        ax.fill_between(years, lo50, hi50, color=HISTORY_COLOUR, alpha=0.25, linewidth=0, label="history: 50% interval")
-        ax.plot(years, mid, color=HISTORY_COLOUR, lw=1.6, label="history: posterior median")
+        ax.fill_between(years, lo90, hi90, color=HISTORY_COLOUR, alpha=0.12, linewidth=0)
+        ax.fill_between(years, lo50, hi50, color=HISTORY_COLOUR, alpha=0.25, linewidth=0)
+        ax.plot(years, mid, color=HISTORY_COLOUR, lw=1.6)
+        band = Patch(color=HISTORY_COLOUR, alpha=0.25, linewidth=0)
+        handles.append(((band, Line2D([], [], color=HISTORY_COLOUR, lw=1.6)), "history (fitted): median, 50% and 90% bands"))
     fsel = forecast_states.sel(channel=channel) if "channel" in forecast_states.dims else forecast_states
     for i, s in enumerate(scenarios):
         fb = bands(fsel.sel(scenario=s))
         yrs, fb = _joined(hb, fb)
         colour = colours[i % len(colours)]
-        _draw_band(
-            ax,
-            yrs,
-            fb,
-            colour,
-            label=display_label(labels, s) + (" (median, 50%/90%)" if i == 0 else " (median, 90% dashed)"),
-            filled=i == 0,
-        )
+        _draw_band(ax, yrs, fb, colour, label="_nolegend_", filled=i == 0)
+        median = Line2D([], [], color=colour, lw=1.8)
+        if i == 0:  # the legend shows the band as drawn, not only its median line
+            handles.append(((Patch(color=colour, alpha=0.32, linewidth=0), median), f"{display_label(labels, s)}: median, 50% and 90% bands"))
+        else:
+            handles.append(((median, Line2D([], [], color=colour, lw=0.9, ls="--")), f"{display_label(labels, s)}: median, 90% dashed"))
     _mark_forecast(ax)
     ax.set_xlabel("Year")
     ax.set_ylabel(f"{channel_label or channel.capitalize()}\n({CHANNEL_UNITS})")
     ax.set_title(title or f"{channel_label or channel.capitalize()}: history and forecast")
-    if legend:
-        ax.legend(loc="best", ncols=1)
+    if legend:  # below the axes, so it never covers the history or the fan
+        ax.legend(
+            [h for h, _ in handles],
+            [t for _, t in handles],
+            loc="upper left",
+            bbox_to_anchor=(0.0, -0.16),
+            ncols=2 if len(handles) <= 2 else 1,
+            handlelength=2.4,
+            borderaxespad=0.0,
+        )
     return fig
 
 
