@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from hedgecast.dims import SAMPLE_DIMS
-from hedgecast.forecasting.trajectories import classify
+from hedgecast.forecasting.trajectories import class_order, classify
 from hedgecast.inputs.history import History
 from hedgecast.inputs.spec import ModelSpec
 from hedgecast.model.equations import ModelInputs, model_inputs
@@ -39,7 +39,6 @@ from hedgecast.validate.windows import Window, simulate, standardize
 
 MIN_TRAIN_OBS = 3
 FORECASTERS = ("model_conditional", "model_unconditional", "persistence", "climatology")
-CLASS_ORDER = ("rupture", "managed_erosion", "transactional_equilibrium", "strategic_alignment")
 #: the years the rupture rule measures depth against: a window scores classes only if it trains on them
 RUPTURE_REFERENCE_YEARS = frozenset({2014, 2015, 2016})
 
@@ -54,15 +53,10 @@ def exclusion(window: Window, target: str, reason: str) -> dict:
     return {"window": window.name, "target": target, "reason": reason}
 
 
-def class_order(spec: ModelSpec) -> list[str]:
-    """Classes from coldest to warmest when the spec uses the standard names, else spec order."""
-    return list(CLASS_ORDER) if sorted(CLASS_ORDER) == sorted(spec.class_names) else list(spec.class_names)
-
-
 def class_labels(spec: ModelSpec, states: xr.DataArray, crisis: xr.DataArray, history_states: xr.DataArray, year: int) -> np.ndarray:
-    """Class of every path at ``year``, as indices into :func:`class_order`."""
+    """Class of every path at ``year``, as indices into the display order of the classes (:func:`class_order`)."""
     lab = classify(spec.trajectories, states, crisis, history_states, [year]).sel(year=year)
-    order = class_order(spec)
+    order = class_order(spec.class_names)  # ordinal: the ranked probability score depends on it
     remap = np.array([order.index(c) for c in spec.class_names])
     return remap[np.asarray(lab.values, dtype=int)]
 
@@ -169,7 +163,7 @@ def score_classes(
     years = window.years
     train_hist = history.truncate(window.cutoff)
     m = post.sizes["chain"] * post.sizes["draw"]
-    order = class_order(spec)
+    order = class_order(spec.class_names)  # ordinal: the ranked probability score depends on it
     full_inputs = model_inputs(spec, history.truncate(full_fit["cutoff"]))
     realised = realised_path(full_fit["posterior"], full_inputs, inputs, spec)
     real_crisis = xr.DataArray(history.crisis.loc[years].to_numpy(dtype=int), dims="year", coords={"year": years})
@@ -237,11 +231,9 @@ def score_window(
 
 
 __all__ = [
-    "CLASS_ORDER",
     "FORECASTERS",
     "MIN_TRAIN_OBS",
     "class_labels",
-    "class_order",
     "realised_path",
     "score_classes",
     "score_crises",
