@@ -7,6 +7,7 @@ from matplotlib.colors import to_hex
 from matplotlib.patches import Patch
 
 from hedgecast import plots
+from hedgecast.plots.style import HISTORY_COLOUR
 
 
 def _states():
@@ -34,7 +35,7 @@ def test_fan_chart_band_matches_its_legend_and_the_legend_leaves_the_history_fre
     fills = [c for c in ax.collections if type(c).__name__ in ("PolyCollection", "FillBetweenPolyCollection")]
     history_colour = to_hex(fills[0].get_facecolor()[0], keep_alpha=False)
     band_colour = to_hex(fills[-1].get_facecolor()[0], keep_alpha=False)  # status quo's 50% band
-    assert history_colour == plots.HISTORY_COLOUR.lower()
+    assert history_colour == HISTORY_COLOUR.lower()
     assert band_colour != history_colour and band_colour not in ("#444444", "#333333")
     legend = ax.get_legend()
     texts = [t.get_text() for t in legend.get_texts()]
