@@ -299,9 +299,7 @@ def report(
 ) -> None:
     """The main job: fit, forecast every scenario, compare the lenses, save the run, write the HTML report.
 
-    A lens whose spec, priors, data, sampler settings, seed and model code are unchanged since
-    a saved passing run is reused from that run, not refitted (``--refit`` forces fitting); the
-    report says which lenses were reused.
+    A lens whose spec, priors, data, sampler settings, seed and model code are unchanged since a saved passing run is reused from that run, not refitted (--refit forces fitting); the report says which lenses were reused.
     """
     from hedgecast import timing
     from hedgecast.files import write_json
