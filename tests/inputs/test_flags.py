@@ -58,13 +58,12 @@ def test_unsourced_and_partial_cells_of_the_real_data(spec):
     per = excluded.groupby(["indicator", "reason"]).size().to_dict()
     assert per == {
         ("trade_usd_bn", "unsourced"): 1,
-        ("leader_meetings", "unsourced"): 4,
         ("gdelt_tone", "partial"): 1,
     }
     gdelt = excluded[excluded["indicator"] == "gdelt_tone"].iloc[0]
     assert gdelt["year"] == 2024 and "54 days" in gdelt["note"]
     series = data.load_series(PATHS)
-    assert int(series["note"].str.startswith("UNSOURCED:").sum()) == 30
+    assert int(series["note"].str.startswith("UNSOURCED:").sum()) == 26
 
 
 def test_the_history_treats_flagged_cells_as_missing(spec):
@@ -76,7 +75,7 @@ def test_the_history_treats_flagged_cells_as_missing(spec):
         assert raw.loc[row.year, row.indicator] == pytest.approx(row.value)
     assert np.isnan(kept.indicators.loc[2024, "gdelt_tone"])  # partial years are always left out
     assert kept.indicators.loc[2016, "trade_usd_bn"] == 16.9
-    assert int(history.indicators.notna().sum().sum()) == int(kept.indicators.notna().sum().sum()) - 5
+    assert int(history.indicators.notna().sum().sum()) == int(kept.indicators.notna().sum().sum()) - 1
     # the standardization is over the cells the model observes
     _, scaling = history.standardized(spec)
     assert scaling.loc["russian_tourists_k", "n_observed"] == 23
@@ -102,4 +101,4 @@ def test_a_value_for_a_year_not_over_must_be_flagged_partial(project, monkeypatc
 def test_unsourced_summary_is_one_line():
     line = flags.unsourced_summary(PATHS)
     assert "\n" not in line
-    assert "30 of 157 series values are UNSOURCED" in line
+    assert "26 of 157 series values are UNSOURCED" in line
