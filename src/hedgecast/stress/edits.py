@@ -11,6 +11,7 @@ k̂ ≤ 0.7; a warm refit, or "unreliable", beyond; forecast-only priors re-run 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from hedgecast.forecasting.forecast import forecast as run_forecast
 from hedgecast.priors.lenses import Lens
 from hedgecast.stress.changes import EDIT_REASON, as_prior, edited_lens, is_forecast_prior, prior_record
 from hedgecast.stress.draws import headline_draws
-from hedgecast.stress.psis import K_THRESHOLD, Weights, weighted_da_quantiles, weighted_fan, weighted_mean_se
+from hedgecast.stress.psis import K_THRESHOLD, Weights, weighted_da_quantiles, weighted_fan
 from hedgecast.stress.refits import refit_lens
 from hedgecast.stress.reweight import Evaluation, Reweighter, reweighter_for
 
@@ -152,13 +153,12 @@ def edit_prior(
     year = rw.year
     t_setup = time.perf_counter()
     base = rw.base()
+    timings: dict[str, float] = {"setup_s": t_setup - t0}
+    finish = functools.partial(_result, changes, lens, base, t0, timings)  # the result of this edit, however it was computed
     fitted = {k: v for k, v in changes.items() if not is_forecast_prior(k) and v != fit.lens.priors[k].prior}
     fchanged = {k: v for k, v in changes.items() if is_forecast_prior(k) and v != fit.lens.priors[k].prior}
-    timings: dict[str, float] = {"setup_s": t_setup - t0}
     if not fitted and not fchanged:
-        ev = base
-        method, message = "unchanged", "No prior changed: the forecast is the fitted one."
-        return _result(changes, lens, ev, base, method, message, t0, timings, fit, forecast, None)
+        return finish(base, "unchanged", "No prior changed: the forecast is the fitted one.", fit=fit, forecast=forecast)
 
     w = rw.weights(fitted) if fitted else Weights.flat(rw.n)
     timings["reweight_s"] = time.perf_counter() - t_setup
@@ -178,17 +178,14 @@ def edit_prior(
         message = f"{why} the lens was refitted ({how}) in {timings['refit_s']:.1f} s; forecast re-run in {timings['forecast_s']:.1f} s."
         if not new_fit.diagnostics.passed:
             message += " The refit's sampler diagnostics failed: " + "; ".join(new_fit.diagnostics.problems) + "."
-        res = _result(changes, lens, ev, base, "refit", message, t0, timings, new_fit, new_fc, None)
-        res.reweighted_pareto_k = k
-        res.pareto_k = float("nan")
-        return res
+        return finish(ev, "refit", message, fit=new_fit, forecast=new_fc, reweighted_pareto_k=k)
     if bool(fitted) and k > k_threshold:  # refit == "never"
         nan = xr.full_like(base.probabilities, np.nan)
         ev = Evaluation(nan, nan.copy(), k, w.ess, rw.n, "unreliable")
         message = (
             f"k̂ = {k:.2f} > {k_threshold}: the reweighted numbers are unreliable and are not shown; refit the edited lens (refit='auto')."
         )
-        return _result(changes, lens, ev, base, "unreliable", message, t0, timings, None, None, None)
+        return finish(ev, "unreliable", message)
     out_fc = forecast
     if fchanged:
         t1 = time.perf_counter()
@@ -197,17 +194,8 @@ def edit_prior(
         ind = headline_draws(out_fc, year, rw.scenarios).values
     else:
         ind = rw.indicators
-    mean, se = weighted_mean_se(ind, w.weights)
-    coords = {"quantity": rw.quantities, "scenario": rw.scenarios}
     method = "forecast" if not fitted else ("reweight+forecast" if fchanged else "reweight")
-    ev = Evaluation(
-        xr.DataArray(mean, dims=("quantity", "scenario"), coords=coords),
-        xr.DataArray(se, dims=("quantity", "scenario"), coords=coords),
-        k,
-        w.ess,
-        rw.n,
-        method,
-    )
+    ev = rw.summarise(ind, w, method)
     parts = []
     if fitted:
         parts.append(
@@ -219,16 +207,16 @@ def edit_prior(
             f"({', '.join(fchanged)}): forecast re-run (exact, no reweighting needed)"
         )
     message = _sentence("; ".join(parts))
-    return _result(changes, lens, ev, base, method, message, t0, timings, fit, out_fc, None if w.uniform else w.weights)
+    return finish(ev, method, message, fit=fit, forecast=out_fc, weights=None if w.uniform else w.weights)
 
 
 def _sentence(text: str) -> str:
     return (text[:1].upper() + text[1:] + ".") if text else ""
 
 
-def _result(changes, lens, ev: Evaluation, base: Evaluation, method, message, t0, timings, fit, forecast, weights) -> EditResult:
+def _result(changes, lens, base: Evaluation, t0: float, timings: dict, ev: Evaluation, method: str, message: str, **source) -> EditResult:
+    """Return the result of an edit: ``ev``'s numbers against ``base``'s; ``source``: the fit, forecast and weights they come from."""
     latency = time.perf_counter() - t0
-    timings = {**timings, "total_s": latency}
     return EditResult(
         changes=dict(changes),
         lens=lens,
@@ -241,8 +229,6 @@ def _result(changes, lens, ev: Evaluation, base: Evaluation, method, message, t0
         base=base.probabilities,
         message=message,
         latency_s=latency,
-        timings=timings,
-        fit=fit,
-        forecast=forecast,
-        weights=weights,
+        timings={**timings, "total_s": latency},
+        **source,
     )
