@@ -7,14 +7,17 @@ k̂ ≤ 0.7; a warm refit, or "unreliable", beyond; forecast-only priors re-run 
     >>> from pymc_extras.prior import Prior                                       # doctest: +SKIP
     >>> res = edit_prior(fit, fc, {"hazard_intercept": Prior("Normal", mu=-3.5, sigma=1)})  # doctest: +SKIP
     >>> res.message, res.table()                                                  # doctest: +SKIP
+    >>> res.report()    # the report of the edited lens, through the same pipeline as fit.report()  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,6 +32,7 @@ from hedgecast.stress.draws import headline_draws
 from hedgecast.stress.psis import K_THRESHOLD, Weights, weighted_da_quantiles, weighted_fan
 from hedgecast.stress.refits import refit_lens
 from hedgecast.stress.reweight import Evaluation, Reweighter, reweighter_for
+from hedgecast.stress.reweighted import refuse_unreliable, reweighted_fit
 
 if TYPE_CHECKING:  # pragma: no cover
     from hedgecast.forecasting.forecast import Forecast
@@ -57,6 +61,7 @@ class EditResult:
     forecast: Forecast | None = None
     weights: np.ndarray | None = None  # over ``fit``'s draws (None: uniform)
     reweighted_pareto_k: float = float("nan")  # k̂ that triggered a refit
+    _reportable: tuple[Fit, Forecast] | None = field(default=None, repr=False)
 
     @property
     def reliable(self) -> bool:
@@ -96,6 +101,52 @@ class EditResult:
         if self.fit is None:
             raise ValueError("no fit (the edit was unreliable and not refitted)")
         return weighted_da_quantiles(self.fit.idata.posterior["state"], self.weights, quantiles)
+
+    def as_fit(self) -> tuple[Fit, Forecast]:
+        """Return this edit as a fit of the edited lens and its forecast, for the report (cached).
+
+        A refit is that fit; a forecast-only edit, the same draws with the edited lens and the
+        re-run forecast; a reweighted edit, the weighted draws resampled
+        (:func:`hedgecast.stress.reweighted.reweighted_fit`: the fit's ``reweighting`` says so).
+
+        Raises
+        ------
+        ReweightingRefused
+            If the edit was unreliable (k̂ > 0.7, not refitted): refit it instead.
+
+        """
+        if self._reportable is None:
+            if self.method == "unreliable":
+                refuse_unreliable(self.pareto_k)
+            if self.fit is None or self.forecast is None:
+                raise ValueError(f"a {self.method!r} edit has no fit to report")
+            if self.weights is not None:
+                edited = [k for k, v in self.changes.items() if v != self.fit.lens.priors[k].prior]
+                fitted = tuple(k for k in edited if not is_forecast_prior(k))
+                forecast_only = tuple(k for k in edited if is_forecast_prior(k))
+                weights = Weights(self.weights, self.pareto_k, self.ess)
+                self._reportable = reweighted_fit(
+                    self.fit, self.forecast, self.lens, weights, changes=fitted, forecast_changes=forecast_only
+                )
+            elif self.method == "forecast":  # the posterior is unchanged; only the forecast is the edited lens's
+                fit = dataclasses.replace(self.fit, lens=self.lens, reused_from=None, _forecasts={})
+                fit.keep_forecast(self.forecast, int(self.forecast.data.attrs.get("seed", fit.settings.seed)))
+                self._reportable = (fit, self.forecast)
+            else:  # "unchanged" or "refit": a fit of its own
+                self._reportable = (self.fit, self.forecast)
+        return self._reportable
+
+    def report(self, path: str | Path | None = None, *, compare=(), include_saved: bool = True) -> Path:
+        """Write the scenario report of the edited lens (default ``reports/<lens name>.html``); return its path.
+
+        The report of :meth:`as_fit`, by the same function as ``fit.report()`` (same
+        sections, same arguments), from this edit's forecast; a reweighted edit says so in its
+        header, headline and diagnostics. An unreliable edit (k̂ > 0.7) raises
+        :class:`~hedgecast.errors.ReweightingRefused`: refit it instead.
+        """
+        fit, fc = self.as_fit()
+        target = Path(path) if path is not None else fit.workbench.paths.reports / f"{self.lens.name}.html"
+        return fit.report(target, forecast=fc, compare=compare, include_saved=include_saved)
 
     def to_dict(self) -> dict:
         return {
