@@ -162,13 +162,13 @@ def parse_scenarios(
             problems.add(f"{f}.includes", f"lists {', '.join(dupes)} more than once")
         scenarios[sname] = Scenario(
             sname,
-            check_text(s.get("label"), f"{f}.label", problems, sname),
-            check_text(s.get("description"), f"{f}.description", problems),
-            tuple(dict.fromkeys(includes)),
-            prob,
-            WarIntervention(pins, hold_state, hold_until, transition),
-            interventions,
-            prov,
+            label=check_text(s.get("label"), f"{f}.label", problems, sname),
+            description=check_text(s.get("description"), f"{f}.description", problems),
+            includes=tuple(dict.fromkeys(includes)),
+            probability=prob,
+            war=WarIntervention(pins, hold_state, hold_until, transition),
+            drivers=interventions,
+            provenance=prov,
         )
     if not scenarios:
         problems.add("scenarios", "at least one scenario is required (e.g. a status_quo with no interventions)")

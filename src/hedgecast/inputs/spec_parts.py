@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 from hedgecast.inputs.provenance import Provenance
 
 
 @dataclass(frozen=True)
-class Channel:
-    """A latent dimension of the relationship, scaled by its anchor indicator."""
+class Part:
+    """What every named part of a spec has: its key in the spec file and a display label (keyword only)."""
 
     name: str
-    anchor: str
+    _: KW_ONLY
     label: str = ""
+
+
+@dataclass(frozen=True)
+class Channel(Part):
+    """A latent dimension of the relationship, scaled by its anchor indicator."""
+
+    anchor: str
     description: str = ""
 
 
 @dataclass(frozen=True)
-class Driver:
+class Driver(Part):
     """An exogenous force named by the papers."""
 
-    name: str
     kind: str
-    label: str = ""
     range: tuple[float, float] = (-1.0, 1.0)
     future_sd: float = 0.05
     states: tuple[str, ...] = ()
@@ -32,12 +37,10 @@ class Driver:
 
 
 @dataclass(frozen=True)
-class Indicator:
+class Indicator(Part):
     """An observed series measuring one channel."""
 
-    name: str
     channel: str
-    label: str = ""
     transform: str = "identity"
     sign: int = 1
 
@@ -74,11 +77,9 @@ class WarIntervention:
 
 
 @dataclass(frozen=True)
-class Scenario:
+class Scenario(Part):
     """An intervention on future drivers (possibly composed, possibly uncertain)."""
 
-    name: str
-    label: str = ""
     description: str = ""
     includes: tuple[str, ...] = ()
     probability: float | str | None = None
