@@ -6,6 +6,7 @@ raised), like the rest of :func:`hedgecast.inputs.spec.parse_spec`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping
@@ -120,9 +121,9 @@ def _parse_intervention(
         ramp = 1
     amount = {kind: value if value is not None else 0.0}
     out = DriverIntervention(dname, start, sd=sd if sd is not None else 0.0, ramp=ramp, direction=direction, **amount)
-    declared = DIRECTIONS.get(direction, 0)
+    declared = out.declared_sign
     if declared and kind != "to" and value is not None:
-        implied = (value > 0) - (value < 0) if kind == "by" else ((value > 1) - (value < 1) if lo >= 0 else 0)
+        implied = dataclasses.replace(out, direction="").sign(drivers[dname].range)  # what by/factor does on their own
         if implied and implied != declared:
             problems.add(
                 f"{g}.direction",
