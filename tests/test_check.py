@@ -69,6 +69,12 @@ def test_the_real_project_passes_in_seconds(monkeypatch: pytest.MonkeyPatch):
     assert any(line.startswith("data:") for line in report.ok)
 
 
+def test_the_real_project_has_no_scenario_warnings(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("HEDGECAST_SEEDS", raising=False)
+    report = check_project(ROOT)
+    assert report.warnings == [], "\n".join(map(str, report.warnings))
+
+
 def test_the_real_project_quotes_are_verbatim(with_seeds):
     report = check_project(ROOT)
     assert report.passed, "\n".join(map(str, report.problems))
@@ -265,3 +271,42 @@ def test_classify_follows_the_spec_channels_and_gives_every_path_one_class():
         expected = np.where(had_crisis, 0, np.where((change[:, 2] < -0.5) & (min_change[:, 1] < 0), 1, 2))
         assert (got == expected).all()
     assert set(np.unique(labels.values)) <= {0, 1, 2}
+
+
+# ------------------------------------------------------------------- scenario directions
+def test_absolute_targets_against_their_declared_direction_are_warned(project: Paths):
+    """The 0.1 spec set sanctions enforcement "to 0.7" to tighten it; 2025 is coded 0.8, so that eases it."""
+
+    def old_targets(d):
+        for name in ("eu_ends_russian_gas", "us_turkiye_realignment"):
+            d["scenarios"][name]["drivers"]["sanctions_enforcement"] = {"from": 2027, "to": 0.7, "sd": 0.15, "ramp": 2, "direction": "tighten"}
+
+    edit_toml(project.spec, old_targets)
+    report = check_project(project.root)
+    assert report.passed, "a warning is not a problem: the spec is valid"
+    warned = {(w.file, w.field): w for w in report.warnings}
+    for name in ("eu_ends_russian_gas", "us_turkiye_realignment"):
+        w = warned[("models/turkiye_russia.toml", f"scenarios.{name}.drivers.sanctions_enforcement.to")]
+        assert "to = 0.7 is not above the last coded value (0.8 in 2025)" in w.message and 'direction = "tighten"' in w.message
+        assert w.line is not None
+    assert len(report.warnings) == 2
+
+
+def test_without_a_declared_direction_an_absolute_target_is_not_judged(project: Paths):
+    edit_toml(project.spec, lambda d: d["scenarios"]["eu_ends_russian_gas"]["drivers"].update(sanctions_enforcement={"to": 0.7}))
+    assert check_project(project.root).warnings == []
+
+
+def test_contradicting_parts_fail_the_check(project: Paths):
+    def contradict(d):
+        d["scenarios"]["squeeze_and_relief"] = {
+            "reason": "Test fixture (synthetic).",
+            "includes": ["us_secondary_sanctions", "sanctions_relief"],
+        }
+
+    edit_toml(project.spec, contradict)
+    report = check_project(project.root)
+    problem = next(p for p in report.problems if p.field == "scenarios.squeeze_and_relief.includes")
+    assert problem.file == "models/turkiye_russia.toml"
+    assert "us_secondary_sanctions and sanctions_relief contradict each other on Western sanctions enforcement" in problem.message
+    assert "move it in opposite directions" in problem.message

@@ -16,7 +16,7 @@ import xarray as xr
 
 from hedgecast import timing
 from hedgecast.dims import SAMPLE_DIMS
-from hedgecast.forecasting.scenarios import activation, common_noise, driver_paths, resolve, war_paths
+from hedgecast.forecasting.scenarios import activations, common_noise, driver_paths, resolve, war_paths
 from hedgecast.forecasting.simulate import draw_parameters, indicator_draws, simulate_states
 from hedgecast.forecasting.trajectories import class_probabilities, label_paths, path_rule_variables
 from hedgecast.inputs.history import to_raw_units
@@ -154,9 +154,10 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
     actives = np.empty((S, n), dtype=bool)
     labels = np.empty((S, n, F), dtype=np.int16)
     for si, sc in enumerate(resolved):
-        active = activation(spec, sc, scen_probs, seed, n)
-        x = driver_paths(spec, sc, last_drivers, noise, active, years)
-        w = war_paths(spec, sc, start_state, transitions, noise, active, years)
+        parts = activations(spec, sc, scen_probs, seed, n)  # the scenario and each uncertain part, drawn per path
+        active = parts[sc.name]
+        x = driver_paths(spec, sc, last_drivers, noise, active, years, parts)
+        w = war_paths(spec, sc, start_state, transitions, noise, active, years, parts)
         states[si], crises[si], _ = simulate_states(p, spec, x, w, noise, inputs.driver_means, years)
         drivers[si], wars[si], actives[si] = x, w, active
         z_ind = indicator_draws(p, spec, states[si], noise)
