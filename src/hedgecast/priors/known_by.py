@@ -157,7 +157,7 @@ def known_at(lens: Lens, year: int, groups: Iterable[str] = BACKTEST_GROUPS) -> 
             continue
         prior, why = fallback_prior(name, lp, lens.spec)
         reason = f"Backtest fallback: the lens's prior could only be known from {when}, after the cut-off {year}; instead {why}."
-        priors[name] = LensPrior(prior, Provenance(reason=reason))
+        priors[name] = LensPrior(prior, Provenance(reason=reason), assumed_known_by=year)
         fallbacks.append(Fallback(name, when, lp.known_by is not None, describe_prior(lp.prior), describe_prior(prior), why))
     if not fallbacks:
         return lens, []
