@@ -194,7 +194,10 @@ def _tally_blocks(comparisons: pd.DataFrame, counts: dict) -> list:
     ind, every = counts["indicator_crps"], counts["all_rows"]
 
     def against(c: dict) -> str:
-        return "; ".join(f"{c[b]['wins']} wins and {c[b]['losses']} losses against {b}" for b in BASELINES)
+        def n(k: int, word: str) -> str:
+            return f"{k} {word}" + ("" if k == 1 else "es" if word.endswith("s") else "s")
+
+        return "; ".join(f"{n(c[b]['wins'], 'win')} and {n(c[b]['losses'], 'loss')} against {b}" for b in BASELINES)
 
     text = (
         f"Every comparison of the model with persistence and with climatology, losses included. On the CRPS of single indicators "
