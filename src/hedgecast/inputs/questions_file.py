@@ -194,14 +194,15 @@ def parse_questions(data: dict, spec: Any, history: Any, problems: ProblemCollec
     questions, seen = [], {}
     for n, table in enumerate(raw):
         f = f"questions[{n}]"
-        q = _parse_question(check_table(table, f, problems), f, spec, history, ended, problems)
-        if q is None:
-            continue
-        if q.id in seen:
-            problems.add(f"{f}.id", f"duplicate id '{q.id}': already used by questions[{seen[q.id]}]; every question needs its own id")
-            continue
-        seen[q.id] = n
-        questions.append(q)
+        table = check_table(table, f, problems)
+        qid = table.get("id")
+        if isinstance(qid, str) and qid in seen:
+            problems.add(f"{f}.id", f"duplicate id '{qid}': already used by questions[{seen[qid]}]; every question needs its own id")
+        elif isinstance(qid, str):
+            seen[qid] = n
+        q = _parse_question(table, f, spec, history, ended, problems)
+        if q is not None:
+            questions.append(q)
     return {"questions": tuple(questions), "ended": ended, "signposts": signposts}
 
 
