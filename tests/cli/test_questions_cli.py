@@ -92,7 +92,17 @@ def test_a_broken_questions_file_fails_with_file_and_field_before_any_fit(projec
 
 
 def test_questions_prints_the_forecast_of_record_and_exports_csv_and_json(project, fits, monkeypatch, capsys):
-    args = ("--root", str(project), "questions", "-s", "protracted_war", "--csv", str(project / "out" / "q.csv"), "--json", str(project / "q.json"))
+    args = (
+        "--root",
+        str(project),
+        "questions",
+        "-s",
+        "protracted_war",
+        "--csv",
+        str(project / "out" / "q.csv"),
+        "--json",
+        str(project / "q.json"),
+    )
     code, out = invoke(monkeypatch, capsys, *args, *SMALL)
     assert code == 0, out
     assert fits == ["baseline"]
@@ -119,7 +129,9 @@ def test_signposts_prints_what_to_watch(project, fits, monkeypatch, capsys):
     data["signposts"]["min_paths"] = 5  # 60 prior-draw paths in this test
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
     csv_path = project / "watch.csv"
-    code, out = invoke(monkeypatch, capsys, "--root", str(project), "signposts", "-q", "trade_below_30bn_2026_2030", "--csv", str(csv_path), *SMALL)
+    code, out = invoke(
+        monkeypatch, capsys, "--root", str(project), "signposts", "-q", "trade_below_30bn_2026_2030", "--csv", str(csv_path), *SMALL
+    )
     assert code == 0, out
     assert "trade_below_30bn_2026_2030" in out and "E|ΔP|" in out and "P otherwise" in out
     rows = list(csv.DictReader(csv_path.read_text(encoding="utf-8").splitlines()))

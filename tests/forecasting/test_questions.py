@@ -120,6 +120,16 @@ def test_incident_question_without_the_incidents_variable_is_not_forecast_and_sa
     assert np.isnan(row["probability"]) and row["note"] == NO_INCIDENTS and "incidents" in row["note"]
 
 
+def test_an_incident_question_under_another_rule_than_the_forecast_says_so(spec):
+    fc = hand_forecast(spec)
+    fc.data["incidents"].attrs["inclusion"] = "main"
+    q = question(id="inc", observable="incident", kind="event", years=(2027, 2027), aggregate="any", comparison=">=", threshold=1.0)
+    assert probabilities([q], fc)["note"].eq("").all()
+    strict = probabilities([replace(q, inclusion="strict")], fc)
+    assert strict["note"].str.contains("under the main rule, the question under the strict rule").all()
+    assert strict["probability"].notna().all()
+
+
 def test_judge_treats_missing_values_as_no_and_checks_the_window_length():
     q = question(years=(2026, 2027), aggregate="any")
     assert judge(np.array([[np.nan, 10.0], [np.nan, np.nan]]), q).tolist() == [True, False]
@@ -174,7 +184,21 @@ def test_question_table_marks_the_forecast_of_record_and_exports_every_field(spe
     doc = json.loads((tmp_path / "q.json").read_text(encoding="utf-8"))
     assert doc["forecast_of_record"] == {"lens": "baseline", "scenario": "status_quo"}
     first = doc["questions"][0]
-    for key in ("id", "title", "resolution", "fine_print", "resolution_source", "open_date", "close_date", "probability", "mc_se", "scenario", "lens", "run_id", "issued_at"):
+    for key in (
+        "id",
+        "title",
+        "resolution",
+        "fine_print",
+        "resolution_source",
+        "open_date",
+        "close_date",
+        "probability",
+        "mc_se",
+        "scenario",
+        "lens",
+        "run_id",
+        "issued_at",
+    ):
         assert key in first
     not_forecast = next(r for r in doc["questions"] if r["id"] == "b")
     assert not_forecast["probability"] is None and not_forecast["note"] == NO_INCIDENTS  # NaN exported as null

@@ -73,7 +73,9 @@ def test_a_record_threshold_follows_an_edit_of_the_record(project_copy, workbenc
     from hedgecast.workbench import Workbench
 
     series = project_copy / "data" / "curated" / "series.csv"
-    series.write_text(series.read_text(encoding="utf-8").replace("russian_tourists_k,2016,866,", "russian_tourists_k,2016,900,"), encoding="utf-8")
+    series.write_text(
+        series.read_text(encoding="utf-8").replace("russian_tourists_k,2016,866,", "russian_tourists_k,2016,900,"), encoding="utf-8"
+    )
     wb = Workbench.load(project_copy)
     qs = load_questions(wb.paths.questions, wb.spec, wb.history)
     assert qs["tourists_below_2016_low_2026_2030"].threshold == 900.0
@@ -107,7 +109,11 @@ def test_problems_carry_the_line_of_their_field(tmp_path, workbench):
 @pytest.mark.parametrize(
     ("edit", "field", "message"),
     [
-        ({"observable": "leader_meetings", "threshold": 2, "comparison": ">="}, "rounding", "is a count: say how simulated values are rounded"),
+        (
+            {"observable": "leader_meetings", "threshold": 2, "comparison": ">="},
+            "rounding",
+            "is a count: say how simulated values are rounded",
+        ),
         ({"observable": "gdelt_tone"}, "observable", "no longer observed"),
         ({"years": [2026, 2030]}, "aggregate", '"value" compares one year'),
         ({"years": [2020, 2024], "aggregate": "any"}, "years", "forecast horizon 2026–2035"),
@@ -134,7 +140,9 @@ def test_event_and_observable_are_exclusive_and_events_have_defaults(tmp_path, w
     both = {**ONE, "event": "rupture"}
     assert any("exactly one of observable" in p for p in problems_of(write(tmp_path, both), workbench))
     event = {k: v for k, v in ONE.items() if k not in ("observable", "aggregate", "comparison", "threshold")}
-    qs = load_questions(write(tmp_path, {**event, "event": "incident", "inclusion": "strict", "years": [2027, 2030]}), workbench.spec, workbench.history)
+    qs = load_questions(
+        write(tmp_path, {**event, "event": "incident", "inclusion": "strict", "years": [2027, 2030]}), workbench.spec, workbench.history
+    )
     q = qs.questions[0]
     assert (q.kind, q.aggregate, q.comparison, q.threshold, q.inclusion) == ("event", "any", ">=", 1.0, "strict")
     bad = problems_of(write(tmp_path, {**event, "event": "ruptur", "years": 2027}), workbench)

@@ -46,6 +46,7 @@ __all__ = [
     "estimate",
     "export_csv",
     "export_json",
+    "incident_rule",
     "judge",
     "outcomes",
     "path_values",
@@ -123,6 +124,14 @@ def outcomes(question: Question, data: xr.Dataset) -> xr.DataArray | None:
     )
 
 
+def incident_rule(forecast) -> str | None:
+    """The inclusion rule of the forecast's ``incidents`` (its ``inclusion`` attribute, else the spec's crisis model), if known."""
+    if "incidents" not in forecast.data:
+        return None
+    rule = forecast.data["incidents"].attrs.get("inclusion") or getattr(getattr(forecast.spec, "crisis_model", None), "inclusion", None)
+    return str(rule) if rule else None
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A probability from paths, with its Monte Carlo standard error and what the error rests on."""
@@ -154,6 +163,7 @@ def probabilities(qset: QuestionSet | Iterable[Question], forecast, scenarios: l
     questions = qset.questions if isinstance(qset, QuestionSet) else tuple(qset)
     names = list(scenarios) if scenarios is not None else list(forecast.scenarios)
     rows = []
+    simulated_rule = incident_rule(forecast)
     for q in questions:
         hit = outcomes(q, forecast.data)
         for s in names:
@@ -161,6 +171,8 @@ def probabilities(qset: QuestionSet | Iterable[Question], forecast, scenarios: l
                 e, note = Estimate(float("nan"), float("nan"), 0, 0.0, "n"), NO_INCIDENTS
             else:
                 e, note = estimate(hit.sel(scenario=s).values), ""
+                if q.observable == "incident" and simulated_rule and simulated_rule != q.inclusion:
+                    note = f"the forecast counts incidents under the {simulated_rule} rule, the question under the {q.inclusion} rule"
             rows.append(
                 {
                     "id": q.id,
