@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -137,3 +138,16 @@ def test_watch_table_lists_the_top_signposts_of_each_headline_question(spec):
     assert set(table["question"]) == {"a"} and table["rank"].tolist() == [1, 2, 3]
     assert table["sentence"].iloc[0].startswith("if ") and "P goes from" in table["sentence"].iloc[0]
     assert set(watch_table(qs, fc, questions=["b"])["question"]) == {"b"}
+
+
+def test_leading_signposts_come_before_concurrent_ones(spec):
+    fc = synthetic_forecast(spec)
+    q = question(years=(2027, 2028), aggregate="any")  # 2026 is before the window, 2027 inside it
+    found = signposts(q, fc, "status_quo", SETTINGS)
+    timings = [s.timing for s in found]
+    assert timings == sorted(timings, key=lambda t: t != "leading") and {"leading", "concurrent"} <= set(timings)
+    assert all(s.leading == ("[2026]" in s.key) for s in found)
+    leading = [s.expected_change for s in found if s.leading]
+    assert leading == sorted(leading, reverse=True)
+    table = watch_table(QuestionSet((replace(q, headline=True),), signposts=SignpostSettings((2026, 2027), (0.25, 0.5, 0.75), 50, 40)), fc)
+    assert table["timing"].tolist() == timings

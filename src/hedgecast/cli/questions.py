@@ -217,6 +217,7 @@ def signposts(
             ("± MC", "right"),
             ("P otherwise", "right"),
             ("E|ΔP|", "right"),
+            ("when", "left"),
         ):
             table.add_column(col, justify=just)
         for r in part.itertuples(index=False):
@@ -228,6 +229,7 @@ def signposts(
                 f"{100 * r.se_if:.1f}",
                 _pct(r.p_else),
                 f"{100 * r.expected_change:.1f} pts",
+                r.timing,
             )
         out.print(table)
     missing = [q.id for q in ([qset[q] for q in question] if question else qset.headline) if q.id not in set(watch["question"])]

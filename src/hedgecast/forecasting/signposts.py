@@ -21,7 +21,10 @@ the one used. Each split (below / at or above, or in / not in a state) is scored
 **expected absolute change in probability** E|ΔP| = s·|P(YES | A) − P| + (1 − s)·|P(YES | not A) − P|
 (s the share of paths in A), i.e. how far, on average, learning which side the world is on moves
 the forecast. (Mutual information would rank almost alike; E|ΔP| is in the units a reader
-uses.) Per observable the best threshold is kept, and observables are ranked by it.
+uses.) Per observable the best threshold is kept, and observables are ranked by it — **leading**
+signposts first: those of years before the question's window. A signpost of a year inside the
+window is **concurrent**: it can be an effect of the outcome itself (a 2027 rupture cuts 2027
+trade), so it is listed after the leading ones and flagged.
 
 A split is skipped when either side holds fewer than ``[signposts] min_paths`` paths (200 by
 default), and when it is the question's own observable in a year of its window and one side
@@ -77,6 +80,12 @@ class Signpost:
     se_else: float
     p: float
     expected_change: float
+    leading: bool = True  # the observable's year is before the question's window
+
+    @property
+    def timing(self) -> str:
+        """``"leading"`` (a year before the question's window) or ``"concurrent"`` (a year inside it)."""
+        return "leading" if self.leading else "concurrent"
 
     def sentence(self) -> str:
         """Say it in words: 'if <A> (s% of paths), P goes from p% to p_A% (± se); otherwise p_else%'."""
@@ -156,7 +165,7 @@ def _split_text(c: Candidate, t: float | None) -> tuple[str, str]:
 def signposts(
     question: Question, forecast, scenario: str, settings: SignpostSettings, ended: Iterable[str] = (), pool: list[Candidate] | None = None
 ) -> list[Signpost]:
-    """The best split of each candidate observable for ``question``, ranked by expected absolute change (largest first)."""
+    """The best split of each candidate observable for ``question``: leading ones first, each group by expected absolute change."""
     hit = outcomes(question, forecast.data)
     if hit is None:
         return []
@@ -192,9 +201,10 @@ def signposts(
             Signpost(
                 question.id, c.key, c.label, cond, other, ts[j], float(share[j]), int(n_if[j]), float(p_if[j]),
                 float(_se(p_if[j], n_if[j])), int(n_else[j]), float(p_else[j]), float(_se(p_else[j], n_else[j])), p, float(change[j]),
+                c.year < question.window[0],
             )
         )  # fmt: skip
-    return sorted(best, key=lambda s: -s.expected_change)
+    return sorted(best, key=lambda s: (not s.leading, -s.expected_change))
 
 
 def watch_table(qset: QuestionSet, forecast, scenario: str = RECORD_SCENARIO, questions: Iterable[str] | None = None) -> pd.DataFrame:
@@ -207,7 +217,8 @@ def watch_table(qset: QuestionSet, forecast, scenario: str = RECORD_SCENARIO, qu
             rows.append({
                 "question": q.id, "rank": rank, "observable": s.key, "condition": s.condition, "share": s.share, "n_if": s.n_if,
                 "p": s.p, "p_if": s.p_if, "se_if": s.se_if, "otherwise": s.otherwise, "p_else": s.p_else, "se_else": s.se_else,
-                "expected_change": s.expected_change, "threshold": s.threshold, "scenario": scenario, "sentence": s.sentence(),
+                "expected_change": s.expected_change, "timing": s.timing, "threshold": s.threshold, "scenario": scenario,
+                "sentence": s.sentence(),
             })  # fmt: skip
     columns = [
         "question",
@@ -223,6 +234,7 @@ def watch_table(qset: QuestionSet, forecast, scenario: str = RECORD_SCENARIO, qu
         "p_else",
         "se_else",
         "expected_change",
+        "timing",
         "threshold",
         "scenario",
         "sentence",
@@ -237,6 +249,8 @@ def watch_notes(qset: QuestionSet, forecast, incidents: pd.DataFrame | None = No
         f"Signposts are splits of the {', '.join(str(y) for y in s.years)} values of each observable, at the "
         f"{', '.join(f'{100 * q:g}%' for q in s.quantiles)} quantiles over the paths (counts rounded to whole numbers), ranked by "
         f"the expected absolute change in probability; a split with fewer than {s.min_paths} paths on either side is not shown.",
+        "Leading signposts (a year before the question's window) come first. Concurrent ones (a year inside the window) follow: "
+        "they can be effects of the outcome itself — a rupture cuts that year's trade — rather than warnings of it.",
     ]
     if qset.ended:
         notes.append("Not signposts (no longer observed): " + "; ".join(f"{k} ({v})" for k, v in qset.ended.items()) + ".")

@@ -111,7 +111,9 @@ def watch_section(fit: FitLike, forecast: Any, qset: Any, config: ReportConfig =
         Paragraph(
             f"Which news from {', '.join(str(y) for y in qset.signposts.years)} should change the forecast, and by how much, under "
             f"{slabels.get(ref, ref)}: each row splits the simulated paths on one near-term observable and gives the probability on each "
-            "side, so no refit is needed. Rows are ranked by the expected absolute change in probability, E|ΔP|."
+            "side, so no refit is needed. Rows are ranked by the expected absolute change in probability, E|ΔP|: leading "
+            "signposts (years before the question's window) first, then concurrent ones (years inside it), which can echo the "
+            "outcome itself."
         )
     ]
     for q in qset.headline:
@@ -123,7 +125,7 @@ def watch_section(fit: FitLike, forecast: Any, qset: Any, config: ReportConfig =
         frame = pd.DataFrame({
             "If …": part["condition"].to_numpy(), "Share of paths": part["share"].to_numpy(), "P if": part["p_if"].to_numpy(),
             "± MC": part["se_if"].to_numpy(), "Otherwise": part["otherwise"].to_numpy(), "P otherwise": part["p_else"].to_numpy(),
-            "E|ΔP|": part["expected_change"].to_numpy(),
+            "E|ΔP|": part["expected_change"].to_numpy(), "When": part["timing"].to_numpy(),
         })  # fmt: skip
         formats = {"Share of paths": "pct.0%", "P if": "pct.1", "± MC": "pct.1", "P otherwise": "pct.1", "E|ΔP|": "pct.1"}
         blocks.append(Table(frame, caption="", formats=formats, index=False, css="small"))
