@@ -210,9 +210,9 @@ def test_check_reports_unsourced_and_partial_values_without_failing():
     report = check_project(ROOT)
     assert report.passed, report.problems
     unsourced = [n for n in report.notes if n.startswith("unsourced values:")]
-    assert len(unsourced) == 1 and "49 of 156 series values are UNSOURCED" in unsourced[0]
+    assert len(unsourced) == 1 and "26 of 157 series values are UNSOURCED" in unsourced[0]
     missing = [n for n in report.notes if n.startswith("treated as missing, UNSOURCED:")]
-    assert len(missing) == 1 and "russian_tourists_k 13" in missing[0] and "trade_usd_bn 6" in missing[0]
+    assert len(missing) == 1 and "russian_tourists_k" not in missing[0] and "trade_usd_bn 1 (2016)" in missing[0]
     partial = [n for n in report.notes if n.startswith("treated as missing, partial year:")]
     assert len(partial) == 1 and "gdelt_tone 2024" in partial[0] and "54 days" in partial[0]
 
