@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -71,7 +72,10 @@ def test_incident_sum_over_a_window_matches_a_direct_count(workbench, incidents)
 
 
 def test_no_window_of_the_record_gives_no_base_rate(workbench):
-    history = workbench.history
+    """Synthetic record: every other year of leader meetings missing, so no 10 consecutive observed years."""
+    indicators = workbench.history.indicators.copy()
+    indicators.loc[indicators.index % 2 == 1, "leader_meetings"] = np.nan
+    history = dataclasses.replace(workbench.history, indicators=indicators)
     q = question(observable="leader_meetings", years=(2026, 2035), aggregate="any", comparison="<", threshold=1.0, rounding="round")
     b = base_rate(q, history, pd.DataFrame(columns=["year", "inclusion", "escalated"]))
     assert b.rate is None and np.isnan(b.probability) and "no window of 10 consecutive observed years" in b.method

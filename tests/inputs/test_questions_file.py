@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from pathlib import Path
 
@@ -73,9 +74,10 @@ def test_a_record_threshold_follows_an_edit_of_the_record(project_copy, workbenc
     from hedgecast.workbench import Workbench
 
     series = project_copy / "data" / "curated" / "series.csv"
-    series.write_text(
-        series.read_text(encoding="utf-8").replace("russian_tourists_k,2016,866,", "russian_tourists_k,2016,900,"), encoding="utf-8"
-    )
+    text = series.read_text(encoding="utf-8")
+    edited = re.sub(r"^russian_tourists_k,2016,[0-9.]+,", "russian_tourists_k,2016,900,", text, count=1, flags=re.MULTILINE)
+    assert edited != text
+    series.write_text(edited, encoding="utf-8")
     wb = Workbench.load(project_copy)
     qs = load_questions(wb.paths.questions, wb.spec, wb.history)
     assert qs["tourists_below_2016_low_2026_2030"].threshold == 900.0
