@@ -123,7 +123,8 @@ def backtest_section(result: Any) -> Section:
             "inputs, and a flattering one: a crisis year's codings partly record the crisis itself). Persistence carries the last observation forward "
             "with the historical year-to-year spread; climatology is the distribution of observations up to the cut-off. All scores are "
             "lower-is-better; the best forecaster per row is in bold. CRPS is in training-window standard-deviation units of the transformed "
-            "indicator. Crisis probabilities from the model are the mean crisis hazard over draws; baselines use smoothed historical crisis rates."
+            "indicator. Crisis probabilities from the model are the mean over draws of P(a serious incident escalates that year), "
+            "1 − exp(−incident rate × escalation probability); baselines use smoothed historical crisis rates."
         )
     ]
     if unc.empty:
