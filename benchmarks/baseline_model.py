@@ -58,7 +58,8 @@ def build_baseline_model(spec, lens, inputs) -> pm.Model:
         eps = pm.StudentT("eps", nu=p["nu"], mu=0, sigma=1, dims=("channel", "shock_year"))
         shift = pt.dot(p["beta"], x[:, 1:]) + p["leverage_shift"][:, None] * (inputs.post2022 * x[ek])[None, 1:] + war_full[:, inputs.war_index[1:]]
         scale = p["sigma"][:, None] * pt.exp(-p["cushion"] * x[tk][None, 1:])
-        impulse = p["crisis_effect"][:, None] * inputs.crisis[None, 1:]
+        crisis = (inputs.escalations > 0).astype(float)  # a rupture year: at least one escalated incident
+        impulse = p["crisis_effect"][:, None] * crisis[None, 1:]
 
         def step(shift_t, scale_t, impulse_t, eps_t, prev, mu, rho):
             return mu + rho * (prev - mu) + (1 - rho) * shift_t + impulse_t + scale_t * eps_t
@@ -69,6 +70,11 @@ def build_baseline_model(spec, lens, inputs) -> pm.Model:
         intercept = pt.set_subtensor(pt.zeros(len(sign))[~is_anchor], p["intercept"][free_pos[~is_anchor]])
         mean = intercept[:, None] + (sign * loading)[:, None] * state[channel_of, :]
         pm.Normal("y", mu=mean[inputs.obs_indicator, inputs.obs_year], sigma=p["noise"][inputs.obs_indicator], observed=inputs.obs_value)
-        logit = p["hazard_intercept"] + p["hazard_friction"] * x[fk] + p["hazard_ties"] * x[tk]
-        pm.Bernoulli("crisis", logit_p=logit, observed=inputs.crisis)
+        # the crisis model: incidents per year and their escalation, on drivers centred on their means
+        xc = x - x.mean(axis=1, keepdims=True)
+        incident_war = pt.concatenate([pt.zeros(1), p["incident_war"]])[np.argsort(order)]
+        log_rate = p["incident_intercept"] + p["incident_friction"] * xc[fk] + incident_war[inputs.war_index]
+        incidents = pm.Poisson("incidents", mu=pt.exp(log_rate), observed=inputs.incidents)
+        logit = p["escalation_intercept"] + p["escalation_ties"] * xc[tk] + p["escalation_energy"] * xc[ek]
+        pm.Binomial("escalations", n=incidents, logit_p=logit, observed=inputs.escalations)
     return model

@@ -71,16 +71,28 @@ class Fit:
                 data[name] = da.astype(np.float64)
         self._forecasts[(None, self.settings.seed, self.lens.fingerprint())] = Forecast(data, self.spec)
         return True
-    def report(self, path: str | Path | None = None, *, forecast: Forecast | None = None, compare=(), include_saved: bool = True) -> Path:
+    def report(
+        self, path: str | Path | None = None, *, forecast: Forecast | None = None, compare=(), inclusion_fits=(), include_saved: bool = True
+    ) -> Path:
         """Write the scenario report of this fit (default ``reports/turkiye-russia.html``); return its path.
 
         The same sections as ``hedgecast report``: ``compare`` (other lenses' fits) adds the
-        Lenses section, and saved stress / SBC / backtest results under ``reports/`` are
-        included when ``include_saved``. ``forecast`` defaults to ``self.forecast()``.
+        Lenses section, ``inclusion_fits`` (this lens under other incident inclusion rules,
+        :meth:`Workbench.fit_other_rules`) the headline under each to the crisis model section,
+        and saved stress / SBC / backtest results under ``reports/`` are included when
+        ``include_saved``. ``forecast`` defaults to ``self.forecast()``.
         """
         from hedgecast.report.api import write_report
 
-        return write_report(self, path, forecast=forecast, compare=compare, include_saved=include_saved, run_info={"versions": package_versions()})
+        return write_report(
+            self,
+            path,
+            forecast=forecast,
+            compare=compare,
+            inclusion_fits=inclusion_fits,
+            include_saved=include_saved,
+            run_info={"versions": package_versions()},
+        )
 
     def posterior_predictive(self) -> xr.DataArray:
         """Replicated indicators (standardized) for every year, observed or not: dims ``(chain, draw, indicator, year)``.
@@ -173,6 +185,16 @@ class Workbench:
             fit.reused_from = run.id
             fit.reuse_saved_forecast(run.manifest.get("forecast_key"))
         return fit
+
+    def fit_other_rules(self, lens: Lens | str = "baseline", settings: SamplerSettings | None = None, *, refit: bool = False) -> list[Fit]:
+        """``lens`` fitted (or reused, see :meth:`fit_or_reuse`) to the incidents of every inclusion rule but the spec's.
+
+        Strictest first; each fit is the same compiled model with that rule's incident counts.
+        """
+        from hedgecast.inputs.schemas import INCLUSION_LEVELS
+
+        others = [level for level in INCLUSION_LEVELS if level != self.spec.crisis_inclusion]
+        return [self.fit_or_reuse(lens, settings, refit=refit, inclusion=level) for level in others]
 
     def load_fit(self, run_id: str, *, lens: Lens | None = None) -> Fit:
         """A saved run as a :class:`Fit`, without refitting (spec version must match).
