@@ -64,7 +64,9 @@ def build_baseline_model(spec, lens, inputs) -> pm.Model:
         def step(shift_t, scale_t, impulse_t, eps_t, prev, mu, rho):
             return mu + rho * (prev - mu) + (1 - rho) * shift_t + impulse_t + scale_t * eps_t
 
-        path, _ = pytensor.scan(step, sequences=[shift.T, scale.T, impulse.T, eps.T], outputs_info=[p["initial"]], non_sequences=[p["mu"], p["rho"]])
+        path = pytensor.scan(
+            step, sequences=[shift.T, scale.T, impulse.T, eps.T], outputs_info=[p["initial"]], non_sequences=[p["mu"], p["rho"]], return_updates=False
+        )
         state = pm.Deterministic("state", pt.concatenate([p["initial"][:, None], path.T], axis=1), dims=("channel", "year"))
         loading = pt.set_subtensor(pt.ones(len(sign))[~is_anchor], p["loading"][free_pos[~is_anchor]])
         intercept = pt.set_subtensor(pt.zeros(len(sign))[~is_anchor], p["intercept"][free_pos[~is_anchor]])
