@@ -58,17 +58,25 @@ def build_baseline_model(spec, lens, inputs) -> pm.Model:
         eps = pm.StudentT("eps", nu=p["nu"], mu=0, sigma=1, dims=("channel", "shock_year"))
         shift = pt.dot(p["beta"], x[:, 1:]) + p["leverage_shift"][:, None] * (inputs.post2022 * x[ek])[None, 1:] + war_full[:, inputs.war_index[1:]]
         scale = p["sigma"][:, None] * pt.exp(-p["cushion"] * x[tk][None, 1:])
-        impulse = p["crisis_effect"][:, None] * inputs.crisis[None, 1:]
+        crisis = (inputs.escalations > 0).astype(float)  # a rupture year: at least one escalated incident
+        impulse = p["crisis_effect"][:, None] * crisis[None, 1:]
 
         def step(shift_t, scale_t, impulse_t, eps_t, prev, mu, rho):
             return mu + rho * (prev - mu) + (1 - rho) * shift_t + impulse_t + scale_t * eps_t
 
-        path, _ = pytensor.scan(step, sequences=[shift.T, scale.T, impulse.T, eps.T], outputs_info=[p["initial"]], non_sequences=[p["mu"], p["rho"]])
+        path = pytensor.scan(
+            step, sequences=[shift.T, scale.T, impulse.T, eps.T], outputs_info=[p["initial"]], non_sequences=[p["mu"], p["rho"]], return_updates=False
+        )
         state = pm.Deterministic("state", pt.concatenate([p["initial"][:, None], path.T], axis=1), dims=("channel", "year"))
         loading = pt.set_subtensor(pt.ones(len(sign))[~is_anchor], p["loading"][free_pos[~is_anchor]])
         intercept = pt.set_subtensor(pt.zeros(len(sign))[~is_anchor], p["intercept"][free_pos[~is_anchor]])
         mean = intercept[:, None] + (sign * loading)[:, None] * state[channel_of, :]
         pm.Normal("y", mu=mean[inputs.obs_indicator, inputs.obs_year], sigma=p["noise"][inputs.obs_indicator], observed=inputs.obs_value)
-        logit = p["hazard_intercept"] + p["hazard_friction"] * x[fk] + p["hazard_ties"] * x[tk]
-        pm.Bernoulli("crisis", logit_p=logit, observed=inputs.crisis)
+        # the crisis model: incidents per year and their escalation, on drivers centred on their means
+        xc = x - x.mean(axis=1, keepdims=True)
+        incident_war = pt.concatenate([pt.zeros(1), p["incident_war"]])[np.argsort(order)]
+        log_rate = p["incident_intercept"] + p["incident_friction"] * xc[fk] + incident_war[inputs.war_index]
+        incidents = pm.Poisson("incidents", mu=pt.exp(log_rate), observed=inputs.incidents)
+        logit = p["escalation_intercept"] + p["escalation_ties"] * xc[tk] + p["escalation_energy"] * xc[ek]
+        pm.Binomial("escalations", n=incidents, logit_p=logit, observed=inputs.escalations)
     return model

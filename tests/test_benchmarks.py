@@ -82,3 +82,26 @@ def test_the_benchmarks_prior_edit_changes_one_number_of_one_prior(bench, tmp_pa
     after = lens.read_text(encoding="utf-8").splitlines()
     changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
     assert len(changed) == 1 and changed[0][0].split("=")[0] == changed[0][1].split("=")[0]
+
+
+def test_the_pymc_docs_baseline_has_the_same_crisis_likelihood(monkeypatch, workbench, baseline):
+    """benchmarks/baseline_model.py scores incidents and escalations as hedgecast's model does, at random parameter values."""
+    import numpy as np
+
+    from hedgecast.model.equations import build_model
+    from hedgecast.priors.groups import CRISIS_GROUPS
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import importlib
+
+    theirs = importlib.import_module("baseline_model").build_baseline_model(workbench.spec, baseline, workbench.inputs)
+    ours = build_model(workbench.spec, baseline, workbench.inputs)
+    rng = np.random.default_rng(3)
+    values = {g: rng.normal(0.0, 0.7, size=np.shape(ours.initial_point()[g])) for g in CRISIS_GROUPS}
+    for _ in range(3):
+        logps = []
+        for model in (ours, theirs):
+            point = {**model.initial_point(), **values}
+            logps.append(float(model.compile_logp(vars=[model["incidents"], model["escalations"]])(point)))
+        assert logps[0] == pytest.approx(logps[1], rel=1e-10)
+        values = {g: v + rng.normal(0.0, 0.5, size=np.shape(v)) for g, v in values.items()}

@@ -52,7 +52,7 @@ def test_unknown_run_suggests(paths):
         load_run("nope", paths)
 
 
-# ---- runs saved by hedgecast 0.1 ---------------------------------------------------------
+# ---- runs saved by earlier versions -------------------------------------------------------
 GOLDEN_01 = Path(__file__).resolve().parent / "golden" / "runs" / "20261127-170046-baseline-1c5ff4"
 
 
@@ -61,36 +61,73 @@ def _project_with_golden_run(project_copy: Path) -> Path:
     return project_copy
 
 
-def test_a_run_saved_by_0_1_loads_with_what_it_lacked_said_plainly(project_copy):
+def test_a_run_fitted_with_the_crisis_hazard_fails_with_one_message_saying_how_to_refit(project_copy):
+    """The 0.1 golden run was fitted with the one-Bernoulli crisis hazard, which the crisis model replaced."""
+    from hedgecast.workbench import Workbench
+
+    root = _project_with_golden_run(project_copy)
+    files = {f.name: f.read_bytes() for f in (root / "runs" / GOLDEN_01.name).iterdir()}
+    wb = Workbench.load(root)
+    with pytest.raises(RunError) as info:
+        wb.load_fit(GOLDEN_01.name)
+    message = str(info.value)
+    assert len(info.value.problems) == 1
+    for needle in (GOLDEN_01.name, "0.1.0", "crisis hazard", "hazard_intercept", "crisis model", "hedgecast report --refit", "the run itself is kept"):
+        assert needle in message, needle
+    # the same when the lens is given (a reused fit): the posterior tells
+    with pytest.raises(RunError, match=r"crisis hazard \(hazard_intercept, hazard_friction, hazard_ties\)"):
+        wb.load_fit(GOLDEN_01.name, lens=wb.lens("baseline"))
+    assert {f.name: f.read_bytes() for f in (root / "runs" / GOLDEN_01.name).iterdir()} == files  # the saved files are unchanged
+
+
+def _strip_to_01(run_path: Path) -> None:
+    """Make a saved run look like one saved by 0.1: posterior, sample stats and prior only."""
+    import arviz as az
+
+    path = run_path / "idata.nc"
+    idata = az.from_netcdf(path)
+    old = az.InferenceData(posterior=idata.posterior.load(), sample_stats=idata.sample_stats.load(), prior=idata.prior.load())
+    old.attrs.update(idata.attrs)
+    old.to_netcdf(str(path.with_suffix(".tmp")), engine="h5netcdf")
+    path.with_suffix(".tmp").replace(path)
+    manifest = json.loads((run_path / "manifest.json").read_text())
+    manifest["hedgecast"] = "0.1.0"
+    (run_path / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_run_saved_without_the_derived_groups_loads_with_what_it_lacked_said_plainly(mock_fit, paths):
     """0.1 saved posterior + sample stats + prior only; the rest is computed from the posterior on load."""
     import arviz as az
 
     from hedgecast.workbench import Workbench
 
-    root = _project_with_golden_run(project_copy)
-    before = (root / "runs" / GOLDEN_01.name / "idata.nc").read_bytes()
-    assert set(az.from_netcdf(GOLDEN_01 / "idata.nc").groups()) == {"posterior", "sample_stats", "prior"}
-    fit = Workbench.load(root).load_fit(GOLDEN_01.name)
-    assert len(fit.notes) == 1 and GOLDEN_01.name in fit.notes[0] and "0.1.0" in fit.notes[0] and "log_likelihood" in fit.notes[0]
+    run = save_run(mock_fit, None, paths, headline={})
+    _strip_to_01(run.path)
+    before = (run.path / "idata.nc").read_bytes()
+    assert set(az.from_netcdf(run.path / "idata.nc").groups()) == {"posterior", "sample_stats", "prior"}
+    fit = Workbench.load(paths.root).load_fit(run.id)
+    assert len(fit.notes) == 1 and run.id in fit.notes[0] and "0.1.0" in fit.notes[0] and "log_likelihood" in fit.notes[0]
     for group in ("log_likelihood", "log_prior", "observed_data", "constant_data", "posterior_predictive"):
         assert group in fit.idata.groups()
     assert fit.idata.log_likelihood["y"].sizes["obs"] == len(fit.inputs.obs_value)
-    assert (root / "runs" / GOLDEN_01.name / "idata.nc").read_bytes() == before  # the saved files are unchanged
+    assert fit.idata.log_likelihood["incidents"].sizes["year"] == len(fit.inputs.years)
+    assert (run.path / "idata.nc").read_bytes() == before  # the saved files are unchanged
 
 
-def test_a_run_from_another_model_fails_with_one_message_naming_it(project_copy):
+def test_a_run_from_another_model_fails_with_one_message_naming_it(mock_fit, paths):
     import arviz as az
 
     from hedgecast.workbench import Workbench
 
-    root = _project_with_golden_run(project_copy)
-    path = root / "runs" / GOLDEN_01.name / "idata.nc"
+    run = save_run(mock_fit, None, paths, headline={})
+    _strip_to_01(run.path)
+    path = run.path / "idata.nc"
     idata = az.from_netcdf(path)
-    idata.posterior = idata.posterior.drop_vars("cushion")
+    idata.posterior = idata.posterior.load().drop_vars("cushion")
     idata.to_netcdf(str(path.with_suffix(".tmp")), engine="h5netcdf")
     path.with_suffix(".tmp").replace(path)
-    with pytest.raises(RunError, match=rf"run {GOLDEN_01.name} .*no draws of cushion.*hedgecast fit --lens baseline"):
-        Workbench.load(root).load_fit(GOLDEN_01.name)
+    with pytest.raises(RunError, match=rf"run {run.id} .*no draws of cushion.*hedgecast fit --lens baseline"):
+        Workbench.load(paths.root).load_fit(run.id)
 
 
 def test_a_saved_run_holds_the_full_inference_data_and_the_forecast(mock_fit, paths):

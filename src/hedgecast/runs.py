@@ -24,8 +24,8 @@ from pathlib import Path
 import arviz as az
 
 from hedgecast.config import Paths
-from hedgecast.model.fit_key import fit_key, forecast_key
 from hedgecast.errors import RunError, SpecError, suggest
+from hedgecast.model.fit_key import fit_key, forecast_key
 
 PACKAGES = ("hedgecast", "pymc", "pytensor", "nutpie", "arviz", "numpy", "pandas", "xarray", "scipy", "pymc-extras")
 MANIFEST = "manifest.json"
@@ -141,6 +141,7 @@ def save_run(fit, forecast, paths: Paths, *, headline: dict, extra: dict | None 
             "fit_key": fit_key(fit.spec, fit.lens, fit.inputs, fit.settings),
             "forecast_key": None if forecast is None else forecast_key(fit, forecast.data.attrs["seed"], forecast.scenarios),
             "history_years": [fit.inputs.years[0], fit.inputs.years[-1]],
+            "inclusion": fit.inputs.inclusion,
             "diagnostics": fit.diagnostics.to_dict(),
             "headline": headline,
             **(extra or {}),
@@ -163,6 +164,36 @@ def save_run(fit, forecast, paths: Paths, *, headline: dict, extra: dict | None 
     return SavedRun(run_id, final, manifest)
 
 
+def replaced_model_error(run: SavedRun, found: list[str]) -> RunError:
+    """The one message for a run fitted with groups the current model no longer has (the crisis hazard)."""
+    made_by = run.manifest.get("hedgecast", "an unknown version")
+    return RunError(
+        f"run {run.id} (saved by hedgecast {made_by}) was fitted with the crisis hazard ({', '.join(found)}), which the "
+        "crisis model has replaced (serious incidents per year and the chance each escalates to a rupture): its draws "
+        "cannot be forecast or reported with the current model. Refit with `hedgecast report --refit` (or "
+        f"`hedgecast fit --lens {run.manifest.get('lens', {}).get('name', 'NAME')}`); the run itself is kept."
+    )
+
+
+def check_run_model(run: SavedRun) -> None:
+    """Fail with one clear message if ``run`` was fitted with a model whose prior groups were replaced.
+
+    Reads the run's own copy of its lens (cheap, and before the lens is parsed, which would
+    fail on the old groups with a message about the lens file rather than the run).
+    """
+    import tomllib
+
+    from hedgecast.priors.groups import REPLACED_GROUPS
+
+    try:
+        priors = tomllib.loads(run.lens_path.read_text(encoding="utf-8")).get("priors", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return  # reading the lens itself reports what is wrong with it
+    found = [g for g in REPLACED_GROUPS if isinstance(priors, dict) and g in priors]
+    if found:
+        raise replaced_model_error(run, found)
+
+
 def complete_saved_run(run: SavedRun, spec, lens, inputs, idata: az.InferenceData, seed: int) -> list[str]:
     """Give a run saved by an older hedgecast what it lacks, or fail with one clear message.
 
@@ -173,7 +204,11 @@ def complete_saved_run(run: SavedRun, spec, lens, inputs, idata: az.InferenceDat
     current model cannot be completed: the error names the run and what to do.
     """
     from hedgecast.model.fit import COMPLETE_GROUPS, compiled_model, complete_inference_data
+    from hedgecast.priors.groups import REPLACED_GROUPS
 
+    replaced = [g for g in REPLACED_GROUPS if g in idata.posterior]
+    if replaced:
+        raise replaced_model_error(run, replaced)
     missing = [g for g in COMPLETE_GROUPS if g not in idata.groups()]
     if not missing:
         return []

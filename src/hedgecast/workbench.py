@@ -84,16 +84,28 @@ class Fit:
         if fc.scenarios == list(self.spec.scenarios):
             self._forecasts[(None, seed, fingerprint)] = fc
 
-    def report(self, path: str | Path | None = None, *, forecast: Forecast | None = None, compare=(), include_saved: bool = True) -> Path:
+    def report(
+        self, path: str | Path | None = None, *, forecast: Forecast | None = None, compare=(), inclusion_fits=(), include_saved: bool = True
+    ) -> Path:
         """Write the scenario report of this fit (default ``reports/turkiye-russia.html``); return its path.
 
         The same sections as ``hedgecast report``: ``compare`` (other lenses' fits) adds the
-        Lenses section, and saved stress / SBC / backtest results under ``reports/`` are
-        included when ``include_saved``. ``forecast`` defaults to ``self.forecast()``.
+        Lenses section, ``inclusion_fits`` (this lens under other incident inclusion rules,
+        :meth:`Workbench.fit_other_rules`) the headline under each to the crisis model section,
+        and saved stress / SBC / backtest results under ``reports/`` are included when
+        ``include_saved``. ``forecast`` defaults to ``self.forecast()``.
         """
         from hedgecast.report.api import write_report
 
-        return write_report(self, path, forecast=forecast, compare=compare, include_saved=include_saved, run_info={"versions": package_versions()})
+        return write_report(
+            self,
+            path,
+            forecast=forecast,
+            compare=compare,
+            inclusion_fits=inclusion_fits,
+            include_saved=include_saved,
+            run_info={"versions": package_versions()},
+        )
 
     def posterior_predictive(self) -> xr.DataArray:
         """Replicated indicators (standardized) for every year, observed or not: dims ``(chain, draw, indicator, year)``.
@@ -156,26 +168,46 @@ class Workbench:
         """Names of every lens under ``models/lenses/``, baseline first."""
         return [p.stem for p in list_lenses(self.paths)]
 
-    def fit_or_reuse(self, lens: Lens | str = "baseline", settings: SamplerSettings | None = None, *, refit: bool = False, progress: bool | None = None) -> Fit:
+    def fit_or_reuse(
+        self,
+        lens: Lens | str = "baseline",
+        settings: SamplerSettings | None = None,
+        *,
+        refit: bool = False,
+        progress: bool | None = None,
+        inclusion: str | None = None,
+    ) -> Fit:
         """Fit ``lens``, or reuse a saved passing run with the same fit key (see :mod:`hedgecast.model.fit_key`).
 
         The key covers the model code, the data, the lens's fitted priors and the sampler
         settings, so a reused fit is the fit this call would make. ``refit=True`` always fits.
-        ``fit.reused_from`` names the run reused (None when fitted).
+        ``fit.reused_from`` names the run reused (None when fitted). ``inclusion`` fits the
+        crisis model to the incidents of another inclusion rule (strict, main, loose; default
+        the spec's): the same compiled model with other incident counts, and another key.
         """
         from hedgecast.model.fit_key import fit_key
         from hedgecast.runs import find_reusable
 
         lens = self.lens(lens) if isinstance(lens, (str, Path)) else lens
         settings = settings or SamplerSettings()
-        run = None if refit else find_reusable(self.paths, fit_key(self.spec, lens, self.inputs_for(lens), settings))
+        run = None if refit else find_reusable(self.paths, fit_key(self.spec, lens, self.inputs_for(lens, inclusion=inclusion), settings))
         if run is None:
-            return self.fit(lens, settings, progress=progress)
+            return self.fit(lens, settings, progress=progress, inclusion=inclusion)
         with timing.stage("reuse"):
             fit = self.load_fit(run.id, lens=lens)
             fit.reused_from = run.id
             fit.reuse_saved_forecast(run.manifest.get("forecast_key"))
         return fit
+
+    def fit_other_rules(self, lens: Lens | str = "baseline", settings: SamplerSettings | None = None, *, refit: bool = False) -> list[Fit]:
+        """``lens`` fitted (or reused, see :meth:`fit_or_reuse`) to the incidents of every inclusion rule but the spec's.
+
+        Strictest first; each fit is the same compiled model with that rule's incident counts.
+        """
+        from hedgecast.inputs.schemas import INCLUSION_LEVELS
+
+        others = [level for level in INCLUSION_LEVELS if level != self.spec.crisis_inclusion]
+        return [self.fit_or_reuse(lens, settings, refit=refit, inclusion=level) for level in others]
 
     def load_fit(self, run_id: str, *, lens: Lens | None = None) -> Fit:
         """A saved run as a :class:`Fit`, without refitting (spec version must match).
@@ -183,9 +215,10 @@ class Workbench:
         ``lens`` replaces the run's own copy of its lens — for a reused fit, whose key
         guarantees the fitted priors are the same, so the current provenance is shown.
         """
-        from hedgecast.runs import load_run
+        from hedgecast.runs import check_run_model, load_run
 
         run = load_run(run_id, self.paths, spec=self.spec)
+        check_run_model(run)
         lens = lens or Lens.load(run.lens_path, self.spec, self.paths)
         manifest = run.manifest
         settings = SamplerSettings(**manifest["settings"])
@@ -193,21 +226,24 @@ class Workbench:
         diag = Diagnostics(d["max_rhat"], d["min_ess_bulk"], d["min_ess_tail"], d["divergences"], d["n_samples"], d.get("worst", {}))
         first, last = manifest["history_years"]
         same = (first, last) == (self.inputs.years[0], self.inputs.years[-1])
-        inputs = self.inputs_for(lens, None if same else self.history.truncate(last))
+        inclusion = manifest.get("inclusion", self.spec.crisis_inclusion)
+        inputs = self.inputs_for(lens, None if same else self.history.truncate(last), inclusion=inclusion)
         idata = run.idata()
         idata.attrs["free_rvs"] = list(idata.attrs.get("free_rvs", [])) or [v for v in idata.posterior.data_vars if v != "state"]
         notes = complete_saved_run(run, self.spec, lens, inputs, idata, settings.seed)
         return Fit(lens, idata, diag, inputs, settings, self, notes=notes)
 
-    def inputs_for(self, lens: Lens, history: History | None = None) -> ModelInputs:
+    def inputs_for(self, lens: Lens, history: History | None = None, *, inclusion: str | None = None) -> ModelInputs:
         """The model inputs a fit of ``lens`` uses: the history (or ``history``) with the lens's reading of the present.
 
         A lens without a ``[present]`` table keeps the shared codings of ``drivers.csv``.
+        ``inclusion`` counts the incidents of another inclusion rule (default the spec's).
         """
         codings = lens.present_codings()
-        if history is None and not codings:
+        inclusion = self.spec.crisis_inclusion if inclusion is None else inclusion
+        if history is None and not codings and inclusion == self.inputs.inclusion:
             return self.inputs
-        return model_inputs(self.spec, (self.history if history is None else history).with_present(codings))
+        return model_inputs(self.spec, (self.history if history is None else history).with_present(codings), inclusion)
 
     def prior_predictive(self, lens: Lens | str = "baseline", draws: int = 500, seed: int = 2026) -> Fit:
         """What a lens implies before seeing data: prior draws in place of the posterior.
@@ -221,19 +257,29 @@ class Workbench:
         """Fit several lenses (all of them by default) with the same settings and seed."""
         return [self.fit(name, settings, **overrides) for name in (lenses or self.lenses())]
 
-    def fit(self, lens: Lens | str = "baseline", settings: SamplerSettings | None = None, *, history: History | None = None, progress: bool | None = None, **overrides) -> Fit:
+    def fit(
+        self,
+        lens: Lens | str = "baseline",
+        settings: SamplerSettings | None = None,
+        *,
+        history: History | None = None,
+        progress: bool | None = None,
+        inclusion: str | None = None,
+        **overrides,
+    ) -> Fit:
         """Fit ``lens`` to the history (or to ``history``, e.g. truncated for a backtest).
 
         The lens's reading of the present (its ``[present]`` codings) replaces the shared
         codings of those years, for the fit and for the forecast, which starts from them.
         ``progress``: show the sampler's progress bar; by default yes in a Jupyter notebook
-        (see :func:`hedgecast.model.fit.show_progress`), no elsewhere.
+        (see :func:`hedgecast.model.fit.show_progress`), no elsewhere. ``inclusion``: the incident
+        inclusion rule the crisis model counts (strict, main, loose; default the spec's).
         """
         lens = self.lens(lens) if isinstance(lens, (str, Path)) else lens
         settings = settings or SamplerSettings()
         if overrides:
             settings = SamplerSettings(**{**settings.__dict__, **overrides})
-        inputs = self.inputs_for(lens, history)
+        inputs = self.inputs_for(lens, history, inclusion=inclusion)
         with timing.stage("fit"):
             idata = sample_posterior(self.spec, lens, inputs, settings, progress=show_progress() if progress is None else progress)
             diag = diagnose(idata, idata.attrs["free_rvs"])

@@ -65,7 +65,7 @@ def test_stationary_mean_and_variance_match_closed_form(workbench, spec, baselin
     """No drivers, no war effect, no crises: an AR(1) whose mean and variance are known exactly."""
     big = workbench.fit(baseline, sampler="mock", draws=4000, chains=2, seed=1)
     mu, rho, sigma = 0.3, 0.7, 0.4
-    idata = _fixed(big.idata, mu=mu, rho=rho, sigma=sigma, nu=1e6, cushion=0.0, beta=0.0, leverage_shift=0.0, war_effect=0.0, crisis_effect=0.0, hazard_intercept=-60.0, hazard_friction=0.0, hazard_ties=0.0)
+    idata = _fixed(big.idata, mu=mu, rho=rho, sigma=sigma, nu=1e6, cushion=0.0, beta=0.0, leverage_shift=0.0, war_effect=0.0, crisis_effect=0.0, incident_intercept=-60.0, incident_friction=0.0, incident_war=0.0)
     start = 1.5
     idata.posterior["state"] = xr.where(idata.posterior["year"] == idata.posterior["year"].max(), start, idata.posterior["state"])
     fc = forecast(idata, spec, baseline, big.inputs, ["status_quo"], seed=4)
@@ -77,7 +77,43 @@ def test_stationary_mean_and_variance_match_closed_form(workbench, spec, baselin
         se = np.sqrt(var / x.size)
         assert abs(x.mean() - mean) < 4 * se
         assert abs(x.var() / var - 1) < 0.06
-    assert int(fc.data["crisis"].sum()) == 0
+    assert int(fc.data["crisis"].sum()) == 0 and int(fc.data["incidents"].sum()) == 0
+
+
+def test_incidents_and_ruptures_have_the_rates_the_crisis_model_gives(workbench, spec, baseline):
+    """With a constant incident rate λ and escalation probability p, path-years hold Poisson(λ) incidents
+    and a rupture with probability 1 − exp(−λp) (escalated incidents are Poisson(λp))."""
+    big = workbench.fit(baseline, sampler="mock", draws=4000, chains=2, seed=2)
+    rate, prob = 0.5, 0.2
+    idata = _fixed(
+        big.idata,
+        incident_intercept=np.log(rate),
+        incident_friction=0.0,
+        incident_war=0.0,
+        escalation_intercept=np.log(prob / (1 - prob)),
+        escalation_ties=0.0,
+        escalation_energy=0.0,
+    )
+    fc = forecast(idata, spec, baseline, big.inputs, ["status_quo", "new_low"], seed=5)
+    k = fc.data["incidents"].sel(scenario="status_quo").values.ravel()
+    crisis = fc.data["crisis"].sel(scenario="status_quo").values.ravel()
+    assert abs(k.mean() - rate) < 4 * np.sqrt(rate / k.size)
+    assert abs(k.var() / rate - 1) < 0.05  # Poisson: variance = mean
+    p_rupture = -np.expm1(-rate * prob)
+    assert abs(crisis.mean() - p_rupture) < 4 * np.sqrt(p_rupture * (1 - p_rupture) / crisis.size)
+    assert (k[crisis == 1] >= 1).all()  # a rupture is an escalated incident
+    # the drivers do not move a constant rate: common random numbers give every scenario the same incidents
+    np.testing.assert_array_equal(fc.data["incidents"].sel(scenario="new_low").values, fc.data["incidents"].sel(scenario="status_quo").values)
+
+
+def test_more_friction_means_more_incidents_and_more_ruptures(workbench, spec, baseline):
+    big = workbench.fit(baseline, sampler="mock", draws=1000, chains=2, seed=3)
+    idata = _fixed(big.idata, incident_friction=2.0, incident_war=0.0, escalation_intercept=-1.0)
+    fc = forecast(idata, spec, baseline, big.inputs, ["status_quo", "russia_loses_syria_bases"], seed=6)
+    incidents = fc.data["incidents"].mean(("chain", "draw", "year"))
+    assert float(incidents.sel(scenario="russia_loses_syria_bases")) > 1.2 * float(incidents.sel(scenario="status_quo"))
+    crisis = fc.p_crisis_by(2035)
+    assert float(crisis.sel(scenario="russia_loses_syria_bases")) > float(crisis.sel(scenario="status_quo"))
 
 
 def test_forecast_matches_a_plain_loop_for_one_draw(mock_fit, spec, baseline):
@@ -98,9 +134,10 @@ def test_forecast_matches_a_plain_loop_for_one_draw(mock_fit, spec, baseline):
             ties, friction, energy = (x[drivers.index(k)] for k in ("leader_ties", "regional_friction", "energy_leverage"))
             means = mock_fit.workbench.history.drivers[drivers].mean().to_numpy()
             xc = x - means
-            hazard = 1 / (1 + np.exp(-(float(p["hazard_intercept"]) + float(p["hazard_friction"]) * xc[drivers.index("regional_friction")] + float(p["hazard_ties"]) * xc[drivers.index("leader_ties")])))
-            crisis = int(noise.crisis_uniform[flat, t] < hazard)
-            assert crisis == int(out["crisis"].isel(year=t))
+            # the crisis model's rate and probability are tested against PyMC (tests/model/test_one_definition.py);
+            # here: the year's rupture is an escalated incident, and it hits the state equation below
+            crisis = int(out["crisis"].isel(year=t))
+            assert crisis <= int(out["incidents"].isel(year=t))
             state_name = spec.war_states[int(out["war"].isel(year=t))]
             for ci, ch in enumerate(spec.channel_names):
                 war = 0.0 if state_name == "none" else float(p["war_effect"].sel(channel=ch, war_state=state_name))

@@ -455,15 +455,40 @@ def test_history_counts_incidents_per_year_and_rule(spec):
 
     history = load_history(spec, PATHS)
     counts = history.incidents
-    assert list(counts.columns) == ["strict", "main", "loose", "escalated"]
+    levels = ["strict", "main", "loose"]
+    assert list(counts.columns) == [*levels, "escalated", "escalated_strict", "escalated_main", "escalated_loose"]
     assert list(counts.index) == list(history.years)
-    assert counts.loc[2015].to_dict() == {"strict": 1, "main": 2, "loose": 4, "escalated": 1}
-    assert counts.loc[2020].to_dict() == {"strict": 0, "main": 1, "loose": 3, "escalated": 0}
-    assert counts.loc[2025].to_dict() == {"strict": 0, "main": 3, "loose": 3, "escalated": 0}
+    assert counts.loc[2015, [*levels, "escalated"]].to_dict() == {"strict": 1, "main": 2, "loose": 4, "escalated": 1}
+    assert counts.loc[2020, [*levels, "escalated"]].to_dict() == {"strict": 0, "main": 1, "loose": 3, "escalated": 0}
+    assert counts.loc[2025, [*levels, "escalated"]].to_dict() == {"strict": 0, "main": 3, "loose": 3, "escalated": 0}
     assert (counts["strict"] <= counts["main"]).all() and (counts["main"] <= counts["loose"]).all()
+    for level in levels:  # an escalation is counted under a rule only with its incident
+        assert (counts[f"escalated_{level}"] <= counts[level]).all()
+        assert counts.loc[2015, f"escalated_{level}"] == 1  # the Su-24 shoot-down is a strict incident
+    assert (counts["escalated"] == counts["escalated_loose"]).all()
     assert counts["escalated"].sum() == 1  # 1993-1999 and 2026 incidents fall outside 2000-2025
     assert counts["loose"].sum() == 21
     assert history.truncate(2019).incidents["loose"].sum() == 13
+
+
+def test_crisis_years_are_the_years_with_an_escalated_incident(spec):
+    """One definition: a rupture (crisis) year has at least one escalated incident under the rule counted,
+    and the record's only one, 2015, is also the year of the rupture-scale events of events.csv."""
+    from hedgecast.inputs.history import load_history, rupture_indicator
+
+    history = load_history(spec, PATHS)
+    assert history.inclusion == spec.crisis_inclusion == "main"
+    events = data.load_events(PATHS)
+    event_years = set(events.loc[events["rupture_scale"], "year"].astype(int)) & set(HISTORY_YEARS)
+    for level in ("strict", "main", "loose"):
+        incidents, escalations = history.incident_data(level)
+        crisis = history.with_inclusion(level).crisis
+        np.testing.assert_array_equal(crisis.to_numpy(), rupture_indicator(escalations.to_numpy()))
+        assert set(crisis.index[crisis == 1]) == event_years == {2015}
+        assert (escalations <= incidents).all()
+    with pytest.raises(ValueError, match="unknown inclusion rule 'medium'"):
+        history.incident_data("medium")
+    np.testing.assert_array_equal(rupture_indicator([0, 1, 2, 0]), [0, 1, 1, 0])
 
 
 def test_codings_of_a_crisis_year_are_read_before_the_crisis():

@@ -558,3 +558,26 @@ def test_suggest_never_fails(name):
 def test_problem_messages_are_json_safe(spec_file: Path):
     problems = problems_after(spec_file, lambda d: put(d, "model.name", ["x"]))
     json.dumps([str(p) for p in problems])
+
+
+# ------------------------------------------------------------------- the crisis model
+def test_the_crisis_model_counts_incidents_under_the_spec_s_inclusion_rule(spec_file: Path):
+    assert load_spec(SPEC).crisis_inclusion == "main"
+    write(spec_file, put(base(), "crisis_model.inclusion", "loose"))
+    assert load_spec(spec_file).crisis_inclusion == "loose"
+    write(spec_file, drop(base(), "crisis_model"))
+    assert load_spec(spec_file).crisis_inclusion == "main"  # the default when the spec names none
+
+
+@pytest.mark.parametrize(("value", "needle"), [("mian", "did you mean 'main'?"), ("medium", "strict, main, loose"), (2, "strict, main, loose")])
+def test_an_unknown_inclusion_rule_is_one_clear_error(spec_file: Path, value, needle):
+    problems = problems_after(spec_file, lambda d: put(d, "crisis_model.inclusion", value))
+    assert len(problems) == 1
+    problem = only(problems, "crisis_model.inclusion")
+    assert "unknown inclusion rule" in problem.message and needle in problem.message
+    assert problem.line == line_of(spec_file, "inclusion =")
+
+
+def test_an_unknown_crisis_model_key_suggests(spec_file: Path):
+    problems = problems_after(spec_file, lambda d: rename(d, "crisis_model.inclusion", "inclusoin"))
+    assert "did you mean 'inclusion'?" in only(problems, "crisis_model.inclusoin").message

@@ -60,6 +60,25 @@ def test_swapped_driver_codings_give_the_log_density_of_a_model_built_with_them(
     assert _logp_at_initial_point(cm.model) == pytest.approx(shared, rel=1e-10)
 
 
+def test_another_inclusion_rule_is_data_of_the_same_compiled_model(workbench, spec, baseline):
+    """Incident counts of another rule swap into the compiled model (no recompile) and give the density of a model built with them."""
+    from hedgecast.model.equations import build_model
+    from hedgecast.model.fit import compiled_model
+
+    loose = workbench.inputs_for(baseline, inclusion="loose")
+    assert loose.incidents.sum() > workbench.inputs.incidents.sum() and loose.inclusion == "loose"
+    cm = compiled_model(spec, baseline, workbench.inputs)
+    shared = _logp_at_initial_point(cm.model)
+    assert compiled_model(spec, baseline, loose) is cm
+    swapped = _logp_at_initial_point(cm.model)
+    assert swapped == pytest.approx(_logp_at_initial_point(build_model(spec, baseline, loose)), rel=1e-10, abs=1e-8)
+    assert abs(swapped - shared) > 1e-6
+    assert cm.inputs.inclusion == "loose"
+    np.testing.assert_array_equal(cm.inputs.incidents, loose.incidents)
+    compiled_model(spec, baseline, workbench.inputs)
+    assert _logp_at_initial_point(cm.model) == pytest.approx(shared, rel=1e-10) and cm.inputs.inclusion == "main"
+
+
 @pytest.mark.slow
 def test_nutpie_with_data_really_swaps_the_driver_codings(workbench, spec, baseline, small_fit):
     """The compiled nutpie model gives, with a lens's codings, the log density PyMC gives with them."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from pymc_extras.prior import Prior
 
@@ -33,6 +34,29 @@ def test_the_key_follows_what_determines_the_fit_and_nothing_else(wb):
     war = lens.priors["war_transition.attrition"].prior
     assert key == fit_key(wb.spec, _with(lens, "war_transition.attrition", Prior("Dirichlet", a=[float(a) + 1 for a in war.parameters["a"]])), wb.inputs, MOCK)
     assert key != fit_key(wb.spec, lens, type(wb.inputs)(**{**wb.inputs.__dict__, "obs_value": wb.inputs.obs_value + 1e-9}), MOCK)
+
+
+def test_the_key_changes_with_the_incident_inclusion_rule(wb):
+    """Another inclusion rule is other data: another key, even where two rules count the same incidents."""
+    lens = wb.lens("baseline")
+    keys = {level: fit_key(wb.spec, lens, wb.inputs_for(lens, inclusion=level), MOCK) for level in ("strict", "main", "loose")}
+    assert len(set(keys.values())) == 3
+    assert keys["main"] == fit_key(wb.spec, lens, wb.inputs, MOCK)  # the spec's rule is main
+    relabelled = type(wb.inputs)(**{**wb.inputs.__dict__, "inclusion": "loose"})
+    assert fit_key(wb.spec, lens, relabelled, MOCK) != keys["main"]
+
+
+def test_a_fit_under_another_inclusion_rule_is_reused_as_itself(wb):
+    strict = wb.fit_or_reuse("baseline", MOCK, inclusion="strict")
+    assert strict.reused_from is None and strict.inputs.inclusion == "strict"
+    assert list(strict.inputs.incidents) != list(wb.inputs.incidents)
+    strict.diagnostics = PASSING
+    run = save_run(strict, None, wb.paths, headline={})
+    assert run.manifest["inclusion"] == "strict"
+    again = wb.fit_or_reuse("baseline", MOCK, inclusion="strict")
+    assert again.reused_from == run.id and again.inputs.inclusion == "strict"
+    np.testing.assert_array_equal(again.inputs.incidents, strict.inputs.incidents)
+    assert wb.fit_or_reuse("baseline", MOCK).reused_from is None  # the main rule is another fit
 
 
 def _with(lens, name, prior, reason="edited in a test"):

@@ -449,6 +449,45 @@ def test_missing_priors_are_listed(paths: Paths):
     assert "missing priors for: initial.economic" in problem.message
 
 
+OLD_HAZARD = {
+    "hazard_intercept": {"dist": "Normal", "mu": -3.5, "sigma": 1.0, "reason": "A lens written for hedgecast 0.2."},
+    "hazard_ties": {"dist": "Normal", "mu": -1.0, "sigma": 0.75, "reason": "A lens written for hedgecast 0.2."},
+}
+
+
+def test_a_lens_with_the_old_crisis_hazard_gets_one_error_naming_file_prior_and_replacement(paths: Paths):
+    """A user lens from before the crisis model: one problem, in its file, at its first hazard prior, saying what replaced them."""
+    mine = write(paths.lenses / "mine.toml", {"lens": {"name": "mine", "extends": "baseline"}, "priors": dict(OLD_HAZARD)})
+    problems = problems_of(mine, paths)
+    assert len(problems) == 1, [str(p) for p in problems]
+    problem = problems[0]
+    assert Path(problem.file).name == "mine.toml" and problem.field == "priors.hazard_intercept"
+    assert problem.line == line_of(mine, "[priors.hazard_intercept]")
+    for needle in ("hazard_intercept, hazard_ties", "crisis model", "incident_intercept", "escalation_intercept", "escalation_ties", "incident_friction"):
+        assert needle in problem.message, needle
+    assert "mine.toml" in str(problem) and "unknown prior group" not in problem.message
+
+
+def test_a_complete_lens_with_the_old_hazard_is_not_also_told_its_crisis_priors_are_missing(lens_file: Path, paths: Paths):
+    from hedgecast.priors.groups import CRISIS_GROUPS
+
+    def swap(data):
+        for group in CRISIS_GROUPS:
+            data["priors"].pop(group)
+        data["priors"].update(OLD_HAZARD)
+
+    problems = problems_after(lens_file, paths, swap)
+    assert [p.field for p in problems] == ["priors.hazard_intercept"]
+
+
+def test_asking_a_lens_for_a_hazard_prior_says_what_replaced_it(paths: Paths):
+    lens = Lens.load("baseline", SPEC, paths)
+    with pytest.raises(SpecError, match="hazard_ties: the crisis hazard .* replace .*hazard_ties by escalation_ties"):
+        lens.prior("hazard_ties")
+    with pytest.raises(SpecError, match="hazard_friction: the crisis hazard"):
+        lens.with_prior("hazard_friction", Prior("Normal", mu=1.0, sigma=1.0), reason="x")
+
+
 def test_every_problem_in_a_lens_is_reported_together(lens_file: Path, paths: Paths):
     problems = problems_after(
         lens_file,

@@ -172,11 +172,34 @@ def test_carnegie_leverage_shifted_to_ankara(lenses):
 
 
 def test_carnegie_cushion_is_strongest(lenses):
-    """001: 'mutual high-level ownership has acted as a cushion' — the largest cushion and tie effect on the hazard."""
+    """001: 'mutual high-level ownership has acted as a cushion' — the largest cushion, and ties restrain escalation most."""
     cushions = {n: _mean(lenses[n], "cushion") for n in ALL_LENSES}
     assert max(cushions, key=cushions.get) == "carnegie_2024", cushions
-    ties = {n: _mean(lenses[n], "hazard_ties") for n in ALL_LENSES}
+    ties = {n: _mean(lenses[n], "escalation_ties") for n in ALL_LENSES}
     assert min(ties, key=ties.get) == "carnegie_2024", ties
+    # 001: 'despite a number of deadly encounters' — incidents escalate less readily than the baseline says
+    assert _mean(lenses["carnegie_2024"], "escalation_intercept") < _mean(lenses["baseline"], "escalation_intercept")
+
+
+def test_lenses_that_argue_restraint_say_so_with_their_own_paper(lenses):
+    """Ties and energy interdependence restrain escalation (negative effects) in every lens; a paper lens that
+    argues it more strongly than the baseline says so with a quote from its own paper."""
+    for name in ALL_LENSES:
+        for group in ("escalation_ties", "escalation_energy"):
+            assert _mean(lenses[name], group) < 0, (name, group)
+    for name, paper in PAPER_LENSES.items():
+        for group in ("escalation_ties", "escalation_energy"):
+            if _mean(lenses[name], group) < _mean(lenses["baseline"], group):
+                prov = lenses[name].provenance(group)
+                assert prov.source == paper and prov.quote.strip(), (name, group, prov)
+    stronger_energy = [n for n in PAPER_LENSES if _mean(lenses[n], "escalation_energy") < _mean(lenses["baseline"], "escalation_energy")]
+    assert len(stronger_energy) >= 3, stronger_energy
+
+
+def test_no_lens_keeps_the_old_crisis_hazard():
+    for path in list_lenses(PATHS):
+        priors = tomllib.loads(path.read_text(encoding="utf-8")).get("priors", {})
+        assert not [g for g in priors if g.startswith("hazard_")], path.name
 
 
 def test_war_effect_on_politics_kusa_vs_baev(lenses):
@@ -194,7 +217,7 @@ def test_baev_attrition_is_stickiest(lenses, spec):
     assert max(stay, key=stay.get) == "baev_2025", stay
     relapse = {n: _dirichlet_share(lenses[n], "frozen", "attrition", spec) for n in ALL_LENSES}
     assert relapse["baev_2025"] > relapse["baseline"], relapse
-    assert _mean(lenses["baev_2025"], "hazard_friction") > _mean(lenses["baseline"], "hazard_friction")
+    assert _mean(lenses["baev_2025"], "incident_friction") > _mean(lenses["baseline"], "incident_friction")
 
 
 def test_transactional_equilibrium_lenses_are_persistent(lenses):

@@ -60,7 +60,7 @@ def test_fit_report_and_the_cli_give_the_same_sections(project_fit, tmp_path):
     )
     ids = _section_ids(mine)
     assert ids == _section_ids(theirs)
-    assert ids == ["headline", "questions", "watch", "classes", "channels", "indicators", "differences", "learning", "ppc", "diagnostics"] + [
+    assert ids == ["headline", "questions", "watch", "classes", "channels", "indicators", "differences", "learning", "crisis-model", "ppc", "diagnostics"] + [
         "sbc",
         "unreadable-backtest",
         "scenarios",
@@ -84,8 +84,10 @@ def test_sections_are_data(mock_fit):
         assert not any(re.search(r"</?(p|b|td|img|ul|li)\b", t) for t in section.paragraphs), section.id
     ppc = data.section("ppc")
     k_table = ppc.tables[-1]
-    assert "k̂ > 0.7" in k_table.frame.columns and "crisis years" in k_table.frame.index
-    assert int(k_table.frame.drop("crisis years")["Cells"].sum()) == int(mock_fit.inputs.standardized.notna().sum().sum())
+    crisis_terms = ["incidents per year", "escalations per year"]
+    assert "k̂ > 0.7" in k_table.frame.columns and set(crisis_terms) <= set(k_table.frame.index)
+    assert list(k_table.frame.loc[crisis_terms, "Cells"]) == [len(mock_fit.inputs.years)] * 2
+    assert int(k_table.frame.drop(crisis_terms)["Cells"].sum()) == int(mock_fit.inputs.standardized.notna().sum().sum())
     # prior draws as a posterior: leave-one-out is unreliable, and the report says so
     assert any("Pareto k̂ > 0.7" in t for t in ppc.paragraphs)
     for f in (f for s in data.sections for f in s.figures):  # free the figures this test did not render

@@ -38,6 +38,7 @@ SECTION_TITLES = {
     "indicators": "Indicators in their own units",
     "differences": "Scenario differences vs status quo",
     "learning": "Prior vs posterior: how much the history taught us",
+    "crisis-model": "The crisis model: incidents and their escalation",
     "ppc": "Posterior predictive checks",
     "diagnostics": "Sampler diagnostics",
     "scenarios": "Appendix A: Scenarios",

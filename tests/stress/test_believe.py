@@ -45,14 +45,14 @@ def test_unknown_scenario_or_metric_is_a_clear_error(rw, A):
 
 def test_a_target_that_already_holds(rw, A):
     base = rw.base().value(RUPTURE, "status_quo")
-    res = what_would_you_have_to_believe(rw, Target(RUPTURE, "status_quo", "<=", min(1.0, base + 0.05)), [A["hazard_intercept (location)"]])
+    res = what_would_you_have_to_believe(rw, Target(RUPTURE, "status_quo", "<=", min(1.0, base + 0.05)), [A["escalation_intercept (location)"]])
     assert res.table["verdict"].tolist() == [ALREADY] and res.table["shift"].iloc[0] == 0
 
 
 def test_the_smallest_shift_is_found_and_is_minimal(rw, A):
     base = rw.base().value(RUPTURE, "protracted_war")
     target = Target(RUPTURE, "protracted_war", ">=", base + 0.06)
-    a = A["hazard_intercept (location)"]
+    a = A["escalation_intercept (location)"]
     res = what_would_you_have_to_believe(rw, target, [a])
     row = res.table.iloc[0]
     assert row["verdict"] == REACHED and row["method"] == "reweight"
@@ -89,7 +89,7 @@ def test_a_forecast_only_prior_is_confirmed_by_an_exact_rerun(rw, A):
 
 def test_without_refits_an_unreliable_search_says_undetermined(rw, A):
     """A target beyond where reweighting is reliable: no guessing without a refit."""
-    res = what_would_you_have_to_believe(rw, Target(RUPTURE, "protracted_war", ">=", 0.97), [A["hazard_friction (location)"]])
+    res = what_would_you_have_to_believe(rw, Target(RUPTURE, "protracted_war", ">=", 0.97), [A["incident_friction (location)"]])
     row = res.table.iloc[0]
     assert row["verdict"] in (UNDETERMINED, NONE)
     if row["verdict"] == UNDETERMINED:
@@ -97,7 +97,7 @@ def test_without_refits_an_unreliable_search_says_undetermined(rw, A):
 
 
 def test_a_refit_decides_where_reweighting_cannot(rw, A):
-    a = A["hazard_intercept (location)"]
+    a = A["escalation_intercept (location)"]
     probe = rw.evaluate(assumptions.changes_for(rw.lens, {a: a.base + 2.9 * a.unit}))
     assert probe.pareto_k > K_THRESHOLD or probe.ess < 100  # far out, the base draws no longer cover it
     target = Target(RUPTURE, "protracted_war", ">=", 0.9)

@@ -117,7 +117,7 @@ def test_linear_pool_is_the_weighted_mixture(rw, baseline):
     other = participant_lens(
         baseline,
         "hawk",
-        {"hazard_intercept": Prior("Normal", mu=float(baseline.prior("hazard_intercept").parameters["mu"]) + 0.7, sigma=1.0)},
+        {"escalation_intercept": Prior("Normal", mu=float(baseline.prior("escalation_intercept").parameters["mu"]) + 0.7, sigma=1.0)},
     )
     m0 = lens_forecast(rw, baseline)
     m1 = lens_forecast(rw, other)
@@ -135,19 +135,19 @@ def test_linear_pool_is_the_weighted_mixture(rw, baseline):
 
 
 def test_log_pool_of_two_lenses_reweights_to_the_pooled_prior(rw, baseline):
-    mu = float(baseline.prior("hazard_intercept").parameters["mu"])
-    a = participant_lens(baseline, "a", {"hazard_intercept": Prior("Normal", mu=mu - 0.5, sigma=1.0)})
-    b = participant_lens(baseline, "b", {"hazard_intercept": Prior("Normal", mu=mu + 0.5, sigma=1.0)})
+    mu = float(baseline.prior("escalation_intercept").parameters["mu"])
+    a = participant_lens(baseline, "a", {"escalation_intercept": Prior("Normal", mu=mu - 0.5, sigma=1.0)})
+    b = participant_lens(baseline, "b", {"escalation_intercept": Prior("Normal", mu=mu + 0.5, sigma=1.0)})
     lp = log_pool([rw], [a, b])
-    assert lp.lens.prior("hazard_intercept").parameters["mu"] == pytest.approx(mu)
-    assert lp.lens.prior("hazard_intercept").parameters["sigma"] == pytest.approx(1.0)
+    assert lp.lens.prior("escalation_intercept").parameters["mu"] == pytest.approx(mu)
+    assert lp.lens.prior("escalation_intercept").parameters["sigma"] == pytest.approx(1.0)
     # equal and opposite shifts: the log pool is the baseline prior, so the weights are uniform
     assert lp.method == "reweight" and lp.weights is None
     np.testing.assert_allclose(lp.probabilities()[0].values, rw.base().probabilities.values, atol=1e-12)
 
 
 def test_unreliable_member_without_budget_is_excluded_and_named(rw, baseline):
-    far = participant_lens(baseline, "extreme", {"hazard_friction": Prior("Normal", mu=8.0, sigma=0.1)})
+    far = participant_lens(baseline, "extreme", {"incident_friction": Prior("Normal", mu=8.0, sigma=0.1)})
     m = lens_forecast(rw, far, refits=RefitPool(rw, 0))
     assert m.method == "unreliable" and m.pareto_k > K_THRESHOLD
     pl = pool([lens_forecast(rw, baseline), m], metrics=[RUPTURE])
@@ -155,13 +155,13 @@ def test_unreliable_member_without_budget_is_excluded_and_named(rw, baseline):
 
 
 def test_unreliable_member_is_refitted_within_budget(rw, baseline):
-    far = participant_lens(baseline, "extreme", {"hazard_friction": Prior("Normal", mu=8.0, sigma=0.1)})
+    far = participant_lens(baseline, "extreme", {"incident_friction": Prior("Normal", mu=8.0, sigma=0.1)})
     refits = RefitPool(rw, 1)
     m = lens_forecast(rw, far, refits=refits)
     assert m.method == "refit" and refits.used == 1 and "refitted warm" in m.message
-    assert m.fit.lens.prior("hazard_friction") == far.prior("hazard_friction")
+    assert m.fit.lens.prior("incident_friction") == far.prior("incident_friction")
     # another lens close to it is now reweighted from that refit, not refitted again
-    near = participant_lens(baseline, "near", {"hazard_friction": Prior("Normal", mu=8.02, sigma=0.1)})
+    near = participant_lens(baseline, "near", {"incident_friction": Prior("Normal", mu=8.02, sigma=0.1)})
     m2 = lens_forecast(rw, near, refits=refits)
     assert m2.method == "reweight" and "from the refit" in m2.message and refits.used == 1
 

@@ -87,10 +87,10 @@ def test_forecast_prior_draws_are_the_ones_the_forecast_used(big_mock, big_mock_
 
 # ---- edits -----------------------------------------------------------------------------
 def test_small_edit_is_reweighted_instantly_and_moves_the_right_way(big_mock, big_mock_fc):
-    old = big_mock.lens.prior("hazard_intercept")
+    old = big_mock.lens.prior("escalation_intercept")
     new = Prior("Normal", mu=float(old.parameters["mu"]) + 0.5, sigma=float(old.parameters["sigma"]))
-    edit_prior(big_mock, big_mock_fc, {"hazard_intercept": new})  # warm the per-fit cache
-    res = edit_prior(big_mock, big_mock_fc, {"hazard_intercept": new})
+    edit_prior(big_mock, big_mock_fc, {"escalation_intercept": new})  # warm the per-fit cache
+    res = edit_prior(big_mock, big_mock_fc, {"escalation_intercept": new})
     assert res.method == "reweight" and res.reliable
     assert np.isfinite(res.pareto_k) and res.pareto_k <= K_THRESHOLD
     assert "k̂" in res.message and f"{res.pareto_k:.2f}" in res.message
@@ -101,10 +101,10 @@ def test_small_edit_is_reweighted_instantly_and_moves_the_right_way(big_mock, bi
 
 def test_reweighting_matches_sampling_from_the_new_prior(big_mock, big_mock_fc):
     """On a mock fit the 'posterior' is the prior, so a mock refit draws exactly from the edited one."""
-    old = big_mock.lens.prior("hazard_intercept")
+    old = big_mock.lens.prior("escalation_intercept")
     new = Prior("Normal", mu=float(old.parameters["mu"]) + 0.6, sigma=float(old.parameters["sigma"]))
-    rew = edit_prior(big_mock, big_mock_fc, {"hazard_intercept": new}, refit="never")
-    ref = edit_prior(big_mock, big_mock_fc, {"hazard_intercept": new}, refit="always")
+    rew = edit_prior(big_mock, big_mock_fc, {"escalation_intercept": new}, refit="never")
+    ref = edit_prior(big_mock, big_mock_fc, {"escalation_intercept": new}, refit="always")
     assert rew.method == "reweight" and ref.method == "refit"
     for s in SCEN:
         a, b = float(rew.probabilities.sel(quantity=CRISIS, scenario=s)), float(ref.probabilities.sel(quantity=CRISIS, scenario=s))
@@ -143,9 +143,9 @@ def test_reweighting_a_forecast_prior_touches_only_the_scenarios_it_affects(big_
 
 
 def test_unreliable_numbers_are_never_shown(big_mock, big_mock_fc):
-    old = big_mock.lens.prior("hazard_friction")
+    old = big_mock.lens.prior("incident_friction")
     far = Prior("Normal", mu=float(old.parameters["mu"]) + 5 * float(old.parameters["sigma"]), sigma=0.2)
-    res = edit_prior(big_mock, big_mock_fc, {"hazard_friction": far}, refit="never")
+    res = edit_prior(big_mock, big_mock_fc, {"incident_friction": far}, refit="never")
     assert res.method == "unreliable" and not res.reliable
     assert res.pareto_k > K_THRESHOLD
     assert np.isnan(res.probabilities.values).all()
@@ -153,19 +153,19 @@ def test_unreliable_numbers_are_never_shown(big_mock, big_mock_fc):
 
 
 def test_a_large_change_triggers_the_refit_path(big_mock, big_mock_fc):
-    old = big_mock.lens.prior("hazard_friction")
+    old = big_mock.lens.prior("incident_friction")
     far = Prior("Normal", mu=float(old.parameters["mu"]) + 5 * float(old.parameters["sigma"]), sigma=0.2)
-    res = edit_prior(big_mock, big_mock_fc, {"hazard_friction": far})
+    res = edit_prior(big_mock, big_mock_fc, {"incident_friction": far})
     assert res.method == "refit" and res.refitted
     assert res.reweighted_pareto_k > K_THRESHOLD
     assert "refitted" in res.message and "warm" in res.message
-    assert res.fit is not big_mock and res.fit.lens.prior("hazard_friction") == far
+    assert res.fit is not big_mock and res.fit.lens.prior("incident_friction") == far
     assert np.isfinite(res.probabilities.values).all()
 
 
 def test_an_invalid_edit_is_a_clear_error(big_mock, big_mock_fc):
     with pytest.raises(SpecError, match="sigma"):
-        edit_prior(big_mock, big_mock_fc, {"hazard_friction": {"dist": "Normal", "mu": 0.0, "sigma": -1.0}})
+        edit_prior(big_mock, big_mock_fc, {"incident_friction": {"dist": "Normal", "mu": 0.0, "sigma": -1.0}})
 
 
 def test_edit_result_fan_is_weighted(big_mock, big_mock_fc):
@@ -186,18 +186,18 @@ def _cache_snapshot():
 def test_reweighted_probabilities_agree_with_a_warm_refit(small_fit, small_fc):
     """A small prior change: reweighted numbers = a full (warm) refit's, within Monte Carlo error.
 
-    The change moves the crisis-hazard intercept by 0.4 prior sd. The comparison allows 4
+    The change moves the escalation intercept by 0.4 prior sd. The comparison allows 4
     standard errors of the difference (both estimates' MC SEs, the refit inflated for the
     autocorrelation of its 2 × 150 NUTS draws by a factor 1.5), for every scenario and
     quantity tracked; and it checks the change is real in the parameter itself.
     """
-    old = small_fit.lens.prior("hazard_intercept")
+    old = small_fit.lens.prior("escalation_intercept")
     mu, sd = float(old.parameters["mu"]), float(old.parameters["sigma"])
     new = Prior("Normal", mu=mu + 0.4 * sd, sigma=sd)
-    rew = edit_prior(small_fit, small_fc, {"hazard_intercept": new}, refit="never")
+    rew = edit_prior(small_fit, small_fc, {"escalation_intercept": new}, refit="never")
     assert rew.method == "reweight" and rew.pareto_k <= K_THRESHOLD
     before = _cache_snapshot()
-    ref = edit_prior(small_fit, small_fc, {"hazard_intercept": new}, refit="always")
+    ref = edit_prior(small_fit, small_fc, {"escalation_intercept": new}, refit="always")
     assert ref.method == "refit" and "warm" in ref.message
     assert _cache_snapshot() == before  # the compiled model was reused, not rebuilt
     for q in (RUPTURE, CRISIS):
@@ -206,9 +206,9 @@ def test_reweighted_probabilities_agree_with_a_warm_refit(small_fit, small_fc):
             se = math.hypot(float(rew.mcse.sel(quantity=q, scenario=s)), 1.5 * float(ref.mcse.sel(quantity=q, scenario=s)))
             assert abs(a - b) < 4 * se, (q, s, a, b, se)
     # the parameter itself: reweighted posterior mean vs the refit's
-    draws = small_fit.idata.posterior["hazard_intercept"].values.ravel()
+    draws = small_fit.idata.posterior["escalation_intercept"].values.ravel()
     m_rew = float(draws @ rew.weights)
-    m_ref = float(ref.fit.idata.posterior["hazard_intercept"].mean())
+    m_ref = float(ref.fit.idata.posterior["escalation_intercept"].mean())
     m_old = float(draws.mean())
     sd_post = float(draws.std())
     assert abs(m_rew - m_ref) < 4 * sd_post * math.sqrt(1 / rew.ess + 1.5**2 / draws.size)
@@ -216,10 +216,10 @@ def test_reweighted_probabilities_agree_with_a_warm_refit(small_fit, small_fc):
 
 
 def test_large_change_on_the_real_fit_refits_warm(small_fit, small_fc):
-    old = small_fit.lens.prior("hazard_intercept")
+    old = small_fit.lens.prior("escalation_intercept")
     far = Prior("Normal", mu=float(old.parameters["mu"]) + 4.0, sigma=0.25)
     before = _cache_snapshot()
-    res = edit_prior(small_fit, small_fc, {"hazard_intercept": far})
+    res = edit_prior(small_fit, small_fc, {"escalation_intercept": far})
     assert res.reweighted_pareto_k > K_THRESHOLD
     assert res.method == "refit" and "k̂ =" in res.message and "warm" in res.message
     assert _cache_snapshot() == before

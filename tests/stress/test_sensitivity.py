@@ -49,8 +49,8 @@ def test_default_assumptions_cover_effects_and_forecast_priors(assumptions, base
     assert {a.prior for a in assumptions if a.knob == "location"} == set(effects)
     assert {a.prior for a in assumptions if a.knob == "mean"} == {f"scenario_probability.{s}" for s in spec.uncertain_scenarios()}
     assert {a.prior for a in assumptions if a.knob == "persistence"} == {f"war_transition.{s}" for s in spec.future_war_states}
-    a = _get(assumptions, "hazard_friction (location)")
-    sd = float(baseline.prior("hazard_friction").parameters["sigma"])
+    a = _get(assumptions, "incident_friction (location)")
+    sd = float(baseline.prior("incident_friction").parameters["sigma"])
     assert a.tornado == pytest.approx((a.base - sd, a.base + sd))
     assert a.plausible == pytest.approx((a.base - 3 * sd, a.base + 3 * sd))
 
@@ -133,21 +133,21 @@ def test_power_scaling_matches_the_conjugate_normal_answer(component):
 
 def test_power_scaling_attributes_each_parameter_to_its_own_prior(mock_fit, rw):
     """On a mock fit (posterior = prior) every parameter's posterior is its prior: its own group dominates."""
-    ps = power_scaling.power_scaling(mock_fit, rw, groups=["beta", "hazard_intercept", "cushion", "crisis_effect"], metrics=[RUPTURE])
+    ps = power_scaling.power_scaling(mock_fit, rw, groups=["beta", "escalation_intercept", "cushion", "crisis_effect"], metrics=[RUPTURE])
     m = ps.matrix
     for g in m.index:
         assert m.loc[g, g] == m[g].max()
         assert m.loc[g, g] > power_scaling.SENSITIVITY_THRESHOLD
     assert set(ps.table["dominant_prior"]) <= set(m.index)
     h = ps.headline.set_index(["prior_group", "scenario", "metric"])
-    # a stronger hazard-intercept prior pulls the intercept towards its prior mean: the slope is finite
+    # a stronger escalation-intercept prior pulls the intercept towards its prior mean: the slope is finite
     assert np.isfinite(h["dP_dlog2alpha"]).all()
     assert isinstance(plots.plot_power_scaling(ps), Figure)
 
 
 # ---- outcome sensitivity and the tornado -------------------------------------------------
 def test_outcome_sensitivity_moves_the_rupture_probability_the_right_way(rw, assumptions):
-    a = _get(assumptions, "hazard_intercept (location)")
+    a = _get(assumptions, "escalation_intercept (location)")
     out = tornado.outcome_sensitivity(
         rw, [a, _get(assumptions, "scenario_probability.post_erdogan_2028 (mean)")], metrics=[RUPTURE, TRANS], n_points=5
     )
@@ -167,7 +167,7 @@ def test_outcome_sensitivity_moves_the_rupture_probability_the_right_way(rw, ass
 
 
 def test_unreliable_tornado_ends_are_not_reported(rw, assumptions):
-    a = _get(assumptions, "hazard_friction (location)")
+    a = _get(assumptions, "incident_friction (location)")
     wide = with_tornado(a, a.base - 6 * a.unit, a.base + 6 * a.unit)
     out = tornado.outcome_sensitivity(rw, [wide], metrics=[RUPTURE])
     pts = out.points[out.points["position"].isin(["low", "high"])]
@@ -183,12 +183,12 @@ def test_unreliable_tornado_ends_are_not_reported(rw, assumptions):
 def test_sobol_indices_rank_and_zero_out_correctly(rw, assumptions):
     chosen = [
         _get(assumptions, n)
-        for n in ("hazard_intercept (location)", "beta.economic.nato_pressure (location)", "scenario_probability.post_erdogan_2028 (mean)")
+        for n in ("escalation_intercept (location)", "beta.economic.nato_pressure (location)", "scenario_probability.post_erdogan_2028 (mean)")
     ]
     res = sobol.sobol_indices(rw, chosen, metrics=[RUPTURE], n=64, seed=1)
     assert res.n_evaluations == 64 * (len(chosen) + 2)
     t = res.table("protracted_war", RUPTURE).set_index("assumption")
-    assert t.index[0] == "hazard_intercept (location)" and t.loc["hazard_intercept (location)", "ST"] > 0.5
+    assert t.index[0] == "escalation_intercept (location)" and t.loc["escalation_intercept (location)", "ST"] > 0.5
     assert t.loc["scenario_probability.post_erdogan_2028 (mean)", "ST"] == 0  # does not touch this scenario
     t2 = res.table("post_erdogan_2028", RUPTURE).set_index("assumption")
     assert t2.loc["scenario_probability.post_erdogan_2028 (mean)", "ST"] > 0
@@ -199,7 +199,7 @@ def test_sobol_indices_rank_and_zero_out_correctly(rw, assumptions):
 
 def test_sobol_matches_one_at_a_time_for_a_single_assumption(rw, assumptions):
     """With one assumption, all the variance is its own: S1 = ST = 1."""
-    res = sobol.sobol_indices(rw, [_get(assumptions, "hazard_intercept (location)")], metrics=[RUPTURE], n=128, seed=2)
+    res = sobol.sobol_indices(rw, [_get(assumptions, "escalation_intercept (location)")], metrics=[RUPTURE], n=128, seed=2)
     t = res.table("status_quo", RUPTURE).iloc[0]
     assert t["S1"] == pytest.approx(1.0, abs=0.1) and t["ST"] == pytest.approx(1.0, abs=0.1)
 

@@ -31,9 +31,9 @@ def stress(workbench, mock_fit, tmp_path_factory):
     assert mock_fit.spec.headline_year == 2030
     fc = mock_fit.forecast(list(SCEN))
     chosen = {
-        "hazard_intercept",
-        "hazard_friction",
-        "hazard_ties",
+        "escalation_intercept",
+        "incident_friction",
+        "escalation_ties",
         "crisis_effect.political",
         "beta.political.leader_ties",
         "scenario_probability.post_erdogan_2028",

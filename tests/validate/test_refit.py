@@ -12,7 +12,7 @@ def test_nutpie_with_data_really_swaps_the_observed_data(small_fit, workbench, b
     from hedgecast.model.fit import compiled_model
 
     model = generator_model(spec, baseline, workbench.inputs)
-    _truth, y, crisis = simulate_history(model, 5)
+    _truth, y, counts = simulate_history(model, 5)
     cm = compiled_model(spec, baseline, workbench.inputs)
-    check = check_data_swap(cm.nutpie_model(baseline), model, y, crisis)
+    check = check_data_swap(cm.nutpie_model(baseline), model, y, counts)
     assert check["ok"] and check["pymc_logp"] != check["pymc_logp_original_data"]

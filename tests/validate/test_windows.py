@@ -31,6 +31,7 @@ def test_unconditional_simulation_is_the_products_status_quo_forecast(mock_fit, 
     sim = simulate(mock_fit.idata.posterior, spec, baseline, mock_fit.inputs, list(fc.year.values), seed=8)
     np.testing.assert_array_equal(sim["state"].values, fc["state"].values)
     np.testing.assert_array_equal(sim["crisis"].values, fc["crisis"].values)
+    np.testing.assert_array_equal(sim["incidents"].values, fc["incidents"].values)
     np.testing.assert_array_equal(sim["war"].values, fc["war"].values)
     for i, name in enumerate(spec.indicator_names):
         raw = to_raw_units(sim["z"].values[..., i], mock_fit.inputs.scaling.loc[name])
@@ -51,15 +52,14 @@ def test_conditional_simulation_uses_the_realised_drivers_and_war(workbench, spe
         fit.idata.posterior, spec, baseline, model_inputs(spec, history.truncate(2019)), years, drivers=drivers, war=war, seed=1
     )
     assert (cond["war"].values == war).all()
-    # hazard depends only on drivers: with the realised drivers it is the logit of the coded friction and ties
-    post = fit.idata.posterior
-    fk, tk = spec.continuous_drivers.index("regional_friction"), spec.continuous_drivers.index("leader_ties")
-    centre = model_inputs(spec, history.truncate(2019)).driver_means
-    logit = (
-        post["hazard_intercept"]
-        + post["hazard_friction"] * (drivers[fk, 1] - centre[fk])
-        + post["hazard_ties"] * (drivers[tk, 1] - centre[tk])
+    # the rupture probability depends only on the parameters, the drivers and the war: with the realised
+    # ones it is the same whatever the random numbers; simulated drivers and war move it
+    again = simulate(
+        fit.idata.posterior, spec, baseline, model_inputs(spec, history.truncate(2019)), years, drivers=drivers, war=war, seed=2
     )
-    np.testing.assert_allclose(cond["hazard"].isel(year=1).values, 1 / (1 + np.exp(-logit.values)), rtol=1e-12)
+    np.testing.assert_array_equal(cond["p_rupture"].values, again["p_rupture"].values)
+    assert not np.array_equal(cond["incidents"].values, again["incidents"].values)
+    assert ((cond["p_rupture"] > 0) & (cond["p_rupture"] < 1)).all()
+    assert (cond["crisis"] <= cond["incidents"]).all()
     uncond = simulate(fit.idata.posterior, spec, baseline, model_inputs(spec, history.truncate(2019)), years, seed=1)
-    assert not np.array_equal(uncond["hazard"].values, cond["hazard"].values)
+    assert not np.array_equal(uncond["p_rupture"].values, cond["p_rupture"].values)

@@ -281,14 +281,31 @@ def forecast(
     _raise_if_diagnostics_failed(fits, allow_warnings)
 
 
-def write_report(main_fit, fc, *, run_manifest: dict, compare_fits=(), out_path: Path | None = None) -> Path:
+def write_report(main_fit, fc, *, run_manifest: dict, compare_fits=(), inclusion_fits=(), out_path: Path | None = None) -> Path:
     """The report of ``main_fit``: the same function as ``Fit.report()``, with the run record on top.
 
-    A Lenses section when ``compare_fits``; saved stress / SBC / backtest results under reports/ included.
+    A Lenses section when ``compare_fits``; the headline under other incident inclusion rules
+    when ``inclusion_fits``; saved stress / SBC / backtest results under reports/ included.
     """
     from hedgecast.report import api
 
-    return api.write_report(main_fit, out_path, forecast=fc, compare=compare_fits, run_info=run_manifest)
+    return api.write_report(main_fit, out_path, forecast=fc, compare=compare_fits, inclusion_fits=inclusion_fits, run_info=run_manifest)
+
+
+def _fit_other_rules(wb, main_fit, settings, progress: Progress, refit: bool) -> list:
+    """The baseline lens under the other incident inclusion rules (for the crisis model section), each saved as a run."""
+    from hedgecast.runs import save_run
+
+    if main_fit.lens.name != "baseline":
+        return []
+    task = _step(progress, "Fitting the baseline lens under the other incident inclusion rules (the same compiled model)")
+    fits = wb.fit_other_rules(main_fit.lens, settings, refit=refit)
+    for f in fits:
+        if not f.reused_from:
+            save_run(f, None, wb.paths, headline={})
+    how = ", ".join(f"{f.inputs.inclusion} " + ("reused" if f.reused_from else "fitted") for f in fits)
+    _done(progress, task, f"Other inclusion rules: {how}")
+    return fits
 
 
 @app.command()
@@ -319,6 +336,7 @@ def report(
             names += [n for n in wb.lenses() if n not in names]
         fits = _fit_lenses(wb, load_lenses(wb, names), settings, progress, reuse=True, refit=refit)
         main_fit = fits[0]
+        rule_fits = _fit_other_rules(wb, main_fit, settings, progress, refit)
         task = _step(progress, f"Forecasting {len(wb.spec.scenarios)} scenarios × {len(wb.spec.forecast_years)} years × {main_fit.diagnostics.n_samples} draws")
         fc = main_fit.forecast()
         _done(progress, task)
@@ -326,9 +344,11 @@ def report(
         run = reused_or_saved_runs(wb, fits, fc)
         _done(progress, task, f"Run {run.id}" + (" (reused)" if main_fit.reused_from else " saved"))
         task = _step(progress, "Writing the report")
-        manifest = {**run.manifest, "fits": {f.lens.name: f"reused run {f.reused_from}" if f.reused_from else "fitted" for f in fits}}
+        done = {f.lens.name: f"reused run {f.reused_from}" if f.reused_from else "fitted" for f in fits}
+        done |= {f"{f.lens.name} ({f.inputs.inclusion} incidents)": f"reused run {f.reused_from}" if f.reused_from else "fitted" for f in rule_fits}
+        manifest = {**run.manifest, "fits": done}
         with timing.stage("report writing"):
-            path = write_report(main_fit, fc, run_manifest=manifest, compare_fits=fits[1:], out_path=out_path)
+            path = write_report(main_fit, fc, run_manifest=manifest, compare_fits=fits[1:], inclusion_fits=rule_fits, out_path=out_path)
         _done(progress, task, f"Wrote {path}")
     spent = {**timing.since(before), "total": time.perf_counter() - t0}
     # where the time went: beside the report always, and in the run when this report made it
@@ -339,7 +359,7 @@ def report(
     out.print(_probability_table(fc, fc.spec.headline_year))
     out.print(f"report: [bold]{path}[/]")
     out.print("time: " + ", ".join(f"{k} {spent[k]:.1f} s" for k in ("total", "fit", "reuse", "compile", "sampling", "forecast", "report writing") if k in spent), highlight=False)
-    _raise_if_diagnostics_failed(fits, allow_warnings, f" (the report at {path} says so on top)")
+    _raise_if_diagnostics_failed([*fits, *rule_fits], allow_warnings, f" (the report at {path} says so on top)")
 
 
 @app.command()

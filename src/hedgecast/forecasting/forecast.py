@@ -2,8 +2,10 @@
 
 Vectorized over draws × scenarios; the only loop is over the ten forecast years (the
 state recursion). Scenarios never trigger a refit, and every scenario sees the same
-shocks, crises' random numbers and driver noise (common random numbers), so the
-difference between two scenarios is the scenarios' difference, not Monte Carlo noise.
+shocks, incidents' and escalations' random numbers and driver noise (common random numbers),
+so the difference between two scenarios is the scenarios' difference, not Monte Carlo noise.
+Each path-year holds its serious ``incidents`` and whether one escalated to a rupture
+(``crisis``, 0/1), which hits the channels that year.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class Forecast:
         return class_probabilities(labels)
 
     def p_crisis_by(self, year: int) -> xr.DataArray:
-        """P(at least one rupture-scale crisis from the first forecast year to ``year``), per scenario."""
+        """P(at least one rupture-scale crisis — an escalated incident — from the first forecast year to ``year``), per scenario."""
         hit = self.data["crisis"].sel(year=slice(None, year)).max("year")
         return hit.mean(SAMPLE_DIMS).rename("p_crisis")
 
@@ -151,6 +153,7 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
     drivers = np.empty((S, n, K, F))
     wars = np.empty((S, n, F), dtype=np.int16)
     crises = np.empty((S, n, F), dtype=np.int8)
+    incidents = np.empty((S, n, F), dtype=np.int16)
     actives = np.empty((S, n), dtype=bool)
     labels = np.empty((S, n, F), dtype=np.int16)
     for si, sc in enumerate(resolved):
@@ -158,7 +161,8 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
         active = parts[sc.name]
         x = driver_paths(spec, sc, last_drivers, noise, active, years, parts)
         w = war_paths(spec, sc, start_state, transitions, noise, active, years, parts)
-        states[si], crises[si], _ = simulate_states(p, spec, x, w, noise, inputs.driver_means, years)
+        sim = simulate_states(p, spec, x, w, noise, inputs.driver_means, years)
+        states[si], crises[si], incidents[si] = sim.states, sim.crises, sim.incidents
         drivers[si], wars[si], actives[si] = x, w, active
         z_ind = indicator_draws(p, spec, states[si], noise)
         for i, (scaling, counts) in enumerate(indicator_scale):
@@ -189,6 +193,7 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
             "driver_value": (("chain", "draw", "scenario", "driver", "year"), arr(drivers)),
             "war": (("chain", "draw", "scenario", "year"), arr(wars)),
             "crisis": (("chain", "draw", "scenario", "year"), arr(crises)),
+            "incidents": (("chain", "draw", "scenario", "year"), arr(incidents)),
             "active": (("chain", "draw", "scenario"), arr(actives)),
         },
         coords=coords,

@@ -83,9 +83,10 @@ class CommonNoise:
     driver_steps: np.ndarray  # (n, driver, year) standard normal
     level_noise: np.ndarray  # (n, driver) standard normal, for intervention levels
     war_uniform: np.ndarray  # (n, year)
-    crisis_uniform: np.ndarray  # (n, year)
+    incident_uniform: np.ndarray  # (n, year): the year's incidents, by the Poisson inverse CDF
     shock: np.ndarray  # (n, year, channel) standard Student-t with the draw's nu
     measurement: np.ndarray  # (n, year, indicator) standard normal
+    escalation_uniform: np.ndarray  # (n, year): how many of them escalate, by the Binomial inverse CDF
 
 
 def common_noise(spec: ModelSpec, nu: np.ndarray, seed: int, n_years: int) -> CommonNoise:
@@ -97,9 +98,10 @@ def common_noise(spec: ModelSpec, nu: np.ndarray, seed: int, n_years: int) -> Co
         driver_steps=rng.standard_normal((n, k, n_years)),
         level_noise=rng.standard_normal((n, k)),
         war_uniform=rng.random((n, n_years)),
-        crisis_uniform=rng.random((n, n_years)),
+        incident_uniform=rng.random((n, n_years)),
         shock=rng.standard_t(np.repeat(nu[:, None, None], n_years, 1).repeat(c, 2)),
         measurement=rng.standard_normal((n, n_years, i)),
+        escalation_uniform=rng.random((n, n_years)),
     )
 
 

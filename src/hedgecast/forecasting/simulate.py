@@ -1,4 +1,4 @@
-"""The state equation's NumPy fast path: every posterior draw simulated forward at once.
+"""The crisis model and the state equation's NumPy fast path: every posterior draw simulated forward at once.
 
 One definition, used by the scenario forecast (:func:`hedgecast.forecasting.forecast.forecast`)
 and the backtests (:func:`hedgecast.validate.windows.simulate`); tests/model/test_one_definition.py
@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
+from scipy import stats
 
 from hedgecast.dims import SAMPLE_DIMS
 from hedgecast.forecasting.scenarios import CommonNoise
+from hedgecast.inputs.history import rupture_indicator
 from hedgecast.inputs.spec import ModelSpec
 from hedgecast.model.equations import LEVERAGE_SHIFT_YEAR
 
@@ -38,21 +40,30 @@ class DrawParameters:
     shift: np.ndarray  # (n, channel)
     war_full: np.ndarray  # (n, channel, war state) — 0 for the reference state
     crisis_effect: np.ndarray
-    hazard: tuple[np.ndarray, np.ndarray, np.ndarray]  # intercept, friction, ties
+    incident_intercept: np.ndarray  # (n,) log incident rate at average friction, no war
+    incident_friction: np.ndarray  # (n,)
+    incident_war: np.ndarray  # (n, war state) — 0 for the reference state
+    escalation_intercept: np.ndarray  # (n,) log-odds that an incident escalates, at average ties and energy
+    escalation_ties: np.ndarray  # (n,)
+    escalation_energy: np.ndarray  # (n,)
     last_state: np.ndarray  # (n, channel): the last fitted year
     loading: np.ndarray  # (n, indicator), 1 for anchors
     intercept: np.ndarray  # (n, indicator), 0 for anchors
     noise_sd: np.ndarray  # (n, indicator)
 
 
+def _war_full(effects: np.ndarray, spec: ModelSpec) -> np.ndarray:
+    """Effects over ``spec.effect_states`` (last axis) → over ``spec.war_states``, 0 for the reference."""
+    out = np.zeros((*effects.shape[:-1], len(spec.war_states)))
+    for j, s in enumerate(spec.effect_states):
+        out[..., spec.war_states.index(s)] = effects[..., j]
+    return out
+
+
 def draw_parameters(post: xr.Dataset, spec: ModelSpec) -> DrawParameters:
     """Flatten a posterior (or prior) into :class:`DrawParameters`."""
     n = post.sizes["chain"] * post.sizes["draw"]
     C = len(spec.channel_names)
-    war_effect = flat_draws(post, "war_effect")
-    war_full = np.zeros((n, C, len(spec.war_states)))
-    for j, s in enumerate(spec.effect_states):
-        war_full[:, :, spec.war_states.index(s)] = war_effect[:, :, j]
     anchors = {c.anchor for c in spec.channels.values()}
     loading = np.ones((n, len(spec.indicator_names)))
     intercept = np.zeros((n, len(spec.indicator_names)))
@@ -68,9 +79,14 @@ def draw_parameters(post: xr.Dataset, spec: ModelSpec) -> DrawParameters:
         cushion=flat_draws(post, "cushion"),
         beta=flat_draws(post, "beta"),
         shift=flat_draws(post, "leverage_shift"),
-        war_full=war_full,
+        war_full=_war_full(flat_draws(post, "war_effect"), spec),
         crisis_effect=flat_draws(post, "crisis_effect"),
-        hazard=(flat_draws(post, "hazard_intercept"), flat_draws(post, "hazard_friction"), flat_draws(post, "hazard_ties")),
+        incident_intercept=flat_draws(post, "incident_intercept"),
+        incident_friction=flat_draws(post, "incident_friction"),
+        incident_war=_war_full(flat_draws(post, "incident_war"), spec),
+        escalation_intercept=flat_draws(post, "escalation_intercept"),
+        escalation_ties=flat_draws(post, "escalation_ties"),
+        escalation_energy=flat_draws(post, "escalation_energy"),
         last_state=post["state"].transpose("chain", "draw", "channel", "year").values.reshape(n, C, -1)[:, :, -1],
         loading=loading,
         intercept=intercept,
@@ -78,23 +94,81 @@ def draw_parameters(post: xr.Dataset, spec: ModelSpec) -> DrawParameters:
     )
 
 
-def simulate_states(p: DrawParameters, spec: ModelSpec, x: np.ndarray, w: np.ndarray, noise: CommonNoise, driver_means: np.ndarray, years: list[int]):
-    """The state equation, year by year, vectorized over draws.
+def poisson_quantile(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """The smallest ``k`` with P(Poisson(rate) ≤ k) ≥ ``u``: a Poisson draw from a uniform (inverse CDF).
 
-    ``x`` is ``(n, driver, year)``, ``w`` ``(n, year)`` war-state indices. Returns
-    ``states (n, year, channel)``, ``crises (n, year)`` and ``hazards (n, year)``.
+    ``scipy.stats.poisson.ppf`` gives the same (a test checks), ten times slower; rates here are small,
+    so the loop over ``k`` ends after a few steps.
+    """
+    u, rate = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(rate, dtype=float))
+    pmf = np.exp(-rate)
+    cdf = pmf.copy()
+    k = np.zeros(u.shape, dtype=np.int64)
+    below = u > cdf
+    step = 0
+    while below.any():
+        step += 1
+        pmf = pmf * rate / step
+        cdf = cdf + pmf
+        k += below
+        below &= (u > cdf) & (pmf > 0)  # pmf underflows to 0 only far in the tail: stop there
+    return k
+
+
+def binomial_quantile(v: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The smallest ``k`` with P(Binomial(n, p) ≤ k) ≥ ``v``: a Binomial draw from a uniform (inverse CDF)."""
+    k = stats.binom.ppf(v, n, p)
+    return np.clip(np.nan_to_num(k, nan=0.0), 0, n).astype(np.int64)  # ppf(0) is -1 by convention; the draw is 0
+
+
+@dataclass
+class SimulatedYears:
+    """What :func:`simulate_states` returns, per draw and year (``(n, year, …)``)."""
+
+    states: np.ndarray  # (n, year, channel)
+    crises: np.ndarray  # (n, year) int8: a rupture year (at least one escalated incident)
+    incidents: np.ndarray  # (n, year) serious incidents
+    escalations: np.ndarray  # (n, year) of which escalated to a rupture
+    incident_rate: np.ndarray  # (n, year) the Poisson rate of incidents
+    escalation_p: np.ndarray  # (n, year) the probability that an incident escalates
+
+    @property
+    def p_rupture(self) -> np.ndarray:
+        """P(a rupture year) given the draw's parameters, drivers and war state: 1 − exp(−rate · p).
+
+        Escalated incidents are the incidents thinned with probability ``p``, so they are
+        Poisson(rate · p); a year has none with probability exp(−rate · p). The Rao-Blackwellized
+        crisis probability the backtests score.
+        """
+        return -np.expm1(-self.incident_rate * self.escalation_p)
+
+
+def simulate_states(
+    p: DrawParameters, spec: ModelSpec, x: np.ndarray, w: np.ndarray, noise: CommonNoise, driver_means: np.ndarray, years: list[int]
+) -> SimulatedYears:
+    """The crisis model and the state equation, year by year, vectorized over draws.
+
+    ``x`` is ``(n, driver, year)``, ``w`` ``(n, year)`` war-state indices. Each year draws its
+    incidents from the Poisson rate and their escalations from the Binomial with the common
+    noise's uniforms (inverse CDF); a year with an escalation is a rupture year, which hits the
+    channels with ``crisis_effect``.
     """
     n, F, C = x.shape[0], len(years), p.mu.shape[1]
     ek, tk, fk = (spec.continuous_drivers.index(d) for d in ("energy_leverage", "leader_ties", "regional_friction"))
     post2022 = np.array([1.0 if y >= LEVERAGE_SHIFT_YEAR else 0.0 for y in years])
-    h0, hf, ht = p.hazard
-    states, crises, hazards = np.empty((n, F, C)), np.empty((n, F), dtype=np.int8), np.empty((n, F))
+    counts = (np.empty((n, F), dtype=np.int8), np.empty((n, F), dtype=np.int16), np.empty((n, F), dtype=np.int16))
+    out = SimulatedYears(np.empty((n, F, C)), *counts, np.empty((n, F)), np.empty((n, F)))
+    rows = np.arange(n)
     prev = p.last_state
     for t in range(F):
         xt = x[:, :, t]
-        xc = xt - driver_means[None, :]  # effects and hazard act on drivers centred on the fitted years' means
-        hazard = 1.0 / (1.0 + np.exp(-(h0 + hf * xc[:, fk] + ht * xc[:, tk])))
-        crisis = (noise.crisis_uniform[:, t] < hazard).astype(np.int8)
+        xc = xt - driver_means[None, :]  # effects and the crisis model act on drivers centred on the fitted years' means
+        rate = np.exp(p.incident_intercept + p.incident_friction * xc[:, fk] + p.incident_war[rows, w[:, t].astype(int)])
+        logit = p.escalation_intercept + p.escalation_ties * xc[:, tk] + p.escalation_energy * xc[:, ek]
+        escalation_p = 1.0 / (1.0 + np.exp(-logit))
+        incidents = poisson_quantile(noise.incident_uniform[:, t], rate)
+        escalations = binomial_quantile(noise.escalation_uniform[:, t], incidents, escalation_p)
+        crisis = rupture_indicator(escalations)
         equilibrium_shift = (
             np.einsum("nck,nk->nc", p.beta, xc)
             + p.shift * (post2022[t] * xt[:, ek])[:, None]
@@ -102,8 +176,9 @@ def simulate_states(p: DrawParameters, spec: ModelSpec, x: np.ndarray, w: np.nda
         )
         u = (1.0 - p.rho) * equilibrium_shift + p.crisis_effect * crisis[:, None] + p.sigma * np.exp(-p.cushion * xt[:, tk])[:, None] * noise.shock[:, t, :]
         prev = p.mu + p.rho * (prev - p.mu) + u
-        states[:, t], crises[:, t], hazards[:, t] = prev, crisis, hazard
-    return states, crises, hazards
+        out.states[:, t], out.crises[:, t], out.incidents[:, t], out.escalations[:, t] = prev, crisis, incidents, escalations
+        out.incident_rate[:, t], out.escalation_p[:, t] = rate, escalation_p
+    return out
 
 
 def indicator_draws(p: DrawParameters, spec: ModelSpec, states: np.ndarray, noise: CommonNoise) -> np.ndarray:

@@ -1,6 +1,6 @@
-"""The 2000–2025 record as the model sees it: driver codings, war states, crisis years,
-serious incidents and indicators (transformed and standardized), with the scaling kept for
-the way back.
+"""The 2000–2025 record as the model sees it: driver codings, war states, serious incidents
+and their escalations (which define the crisis years), and indicators (transformed and
+standardized), with the scaling kept for the way back.
 """
 
 from __future__ import annotations
@@ -32,8 +32,6 @@ class History:
         uses :meth:`with_present` with the lens's own reading of the last years).
     war : Series
         year → war state name.
-    crisis : Series
-        year → 1 if a rupture-scale crisis began that year, else 0.
     indicators : DataFrame
         year × indicator, raw units, NaN where unobserved (never dropped). These are the
         cells the model observes: a value flagged ``UNSOURCED:`` or ``PARTIAL:`` in
@@ -41,25 +39,47 @@ class History:
         treated as **missing** (NaN here, listed in ``excluded``), so the latent state fills
         them as it fills any other gap and they do not enter the standardization either.
     incidents : DataFrame
-        year × ``strict, main, loose, escalated``: the number of serious bilateral
-        incidents of ``incidents.csv`` that began in the year under each inclusion rule
-        (nested: ``main`` counts the strict ones too, ``loose`` all of them) and how many
-        of them escalated to a rupture (README of ``data/curated``). Not yet in the
-        model's likelihood.
+        year × :data:`INCIDENT_COUNTS`: the number of serious bilateral incidents of
+        ``incidents.csv`` that began in the year under each inclusion rule (``strict``,
+        ``main``, ``loose``; nested: ``main`` counts the strict ones too, ``loose`` all of
+        them), how many of those escalated to a rupture under each rule
+        (``escalated_<rule>``), and ``escalated``, every escalated incident (README of
+        ``data/curated``). The crisis model is fitted to one rule's pair
+        (:meth:`incident_data`).
     excluded : DataFrame
         The indicator cells left out of ``indicators`` and why
         (:func:`hedgecast.inputs.flags.excluded_cells`: ``indicator, year, reason, value,
         file, row, note``).
+    inclusion : str
+        The inclusion rule the crisis model counts (the spec's ``[crisis_model] inclusion``).
 
     """
 
     years: list[int]
     drivers: pd.DataFrame
     war: pd.Series
-    crisis: pd.Series
     indicators: pd.DataFrame
     incidents: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INCIDENT_COUNTS))
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EXCLUDED_COLUMNS))
+    inclusion: str = "main"
+
+    def incident_data(self, inclusion: str | None = None) -> tuple[pd.Series, pd.Series]:
+        """``(incidents, escalations)`` per year under ``inclusion`` (default :attr:`inclusion`)."""
+        level = self.inclusion if inclusion is None else inclusion
+        if level not in INCLUSION_LEVELS:
+            raise ValueError(f"unknown inclusion rule {level!r}: valid are {', '.join(INCLUSION_LEVELS)}")
+        counts = self.incidents.reindex(self.years, fill_value=0)
+        return counts[level].astype(int), counts[f"escalated_{level}"].astype(int)
+
+    @property
+    def crisis(self) -> pd.Series:
+        """year → 1 in a rupture year (at least one escalated incident under :attr:`inclusion`), else 0."""
+        return pd.Series(rupture_indicator(self.incident_data()[1].to_numpy()), index=list(self.years), name="crisis")
+
+    def with_inclusion(self, inclusion: str) -> History:
+        """This record with the crisis model counting incidents under another rule (strict, main, loose)."""
+        self.incident_data(inclusion)  # checks the name
+        return self if inclusion == self.inclusion else dataclasses.replace(self, inclusion=inclusion)
 
     def standardized(self, spec: ModelSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Transform then z-score every indicator; return ``(values, scaling)``.
@@ -103,10 +123,10 @@ class History:
             keep,
             self.drivers.loc[keep],
             self.war.loc[keep],
-            self.crisis.loc[keep],
             self.indicators.loc[keep],
             self.incidents.reindex(keep, fill_value=0),
             self.excluded[self.excluded["year"] <= last_year].reset_index(drop=True),
+            self.inclusion,
         )
 
 
@@ -117,15 +137,26 @@ def to_raw_units(z: np.ndarray, scaling: pd.Series) -> np.ndarray:
         return inverse(np.asarray(z) * scaling["sd"] + scaling["mean"])
 
 
-INCIDENT_COUNTS = [*INCLUSION_LEVELS, "escalated"]
+INCIDENT_COUNTS = [*INCLUSION_LEVELS, "escalated", *(f"escalated_{level}" for level in INCLUSION_LEVELS)]
 """Columns of :attr:`History.incidents`."""
+
+
+def rupture_indicator(escalations) -> np.ndarray:
+    """1 where a year has at least one escalated incident (a rupture year), else 0: the one definition.
+
+    The crisis years that hit the channels in the state equation, the forecast's ``crisis``
+    and the SBC's simulated crisis years are all this function of the escalation counts.
+    """
+    return (np.asarray(escalations) > 0).astype(np.int8)
 
 
 def incident_counts(incidents: pd.DataFrame, years: list[int]) -> pd.DataFrame:
     """Per year: incidents under each inclusion rule (nested, strict ⊂ main ⊂ loose) and escalations.
 
     ``incidents`` as returned by :func:`hedgecast.inputs.curated.load_incidents`; incidents
-    in years outside ``years`` are not counted.
+    in years outside ``years`` are not counted. ``escalated_<rule>`` counts the escalated
+    incidents the rule includes (so it never exceeds the rule's incidents); ``escalated``
+    every escalated incident.
     """
     out = pd.DataFrame(0, index=pd.Index(list(years), name="year"), columns=INCIDENT_COUNTS, dtype=int)
     rank = {level: i for i, level in enumerate(INCLUSION_LEVELS)}
@@ -134,6 +165,7 @@ def incident_counts(incidents: pd.DataFrame, years: list[int]) -> pd.DataFrame:
             continue
         for level in INCLUSION_LEVELS[rank[inclusion] :]:  # a strict incident is also a main and a loose one
             out.loc[year, level] += 1
+            out.loc[year, f"escalated_{level}"] += int(bool(escalated))
         out.loc[year, "escalated"] += int(bool(escalated))
     return out
 
@@ -176,8 +208,5 @@ def load_history(spec: ModelSpec, paths: Paths | None = None, *, unsourced_as_mi
         problems.append(Problem(str(paths.curated / "war_states.csv"), "state", f"unknown states {bad}; valid: {spec.war_states}"))
     if problems:
         raise DataError(problems)
-    events = data.load_events(paths)
-    rupture_years = {int(str(d)[:4]) for d, r in zip(events["date"], events["rupture_scale"], strict=True) if bool(r)}
-    crisis = pd.Series([1 if y in rupture_years else 0 for y in years], index=years, name="crisis")
     incidents = incident_counts(data.load_incidents(paths), years)
-    return History(years, wide[spec.continuous_drivers], war, crisis, indicators[spec.indicator_names], incidents, excluded)
+    return History(years, wide[spec.continuous_drivers], war, indicators[spec.indicator_names], incidents, excluded, spec.crisis_inclusion)

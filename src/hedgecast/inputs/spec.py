@@ -17,6 +17,7 @@ from hedgecast.config import FIRST_YEAR, LAST_HISTORY_YEAR
 from hedgecast.errors import ProblemCollector, SpecError, suggest
 from hedgecast.forecasting.trajectories import RuleError, TrajectoryClass, compile_rule, rule_variable_names
 from hedgecast.inputs.scenario_spec import parse_scenarios
+from hedgecast.inputs.schemas import INCLUSION_LEVELS
 from hedgecast.inputs.spec_parts import Channel, Driver, Indicator, Scenario
 from hedgecast.inputs.spec_toml import (
     add_lines,
@@ -37,6 +38,8 @@ RUPTURE_YEARS = (2014, 2016)
 """The 2015–16 rupture that trajectory rules measure against: the history must cover it."""
 REQUIRED_CHANNELS = ("economic", "political")
 REQUIRED_DRIVERS = ("energy_leverage", "leader_ties", "nato_pressure", "regional_friction")
+DEFAULT_INCLUSION = "main"
+"""The incident inclusion rule the crisis model is fitted to when the spec names none (``data/curated/README.md``)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class ModelSpec:
     scenarios: dict[str, Scenario]
     headline_years: tuple[int, ...] = ()
     description: str = ""
+    crisis_inclusion: str = DEFAULT_INCLUSION
     path: str = ""
     sha256: str = ""
 
@@ -137,7 +141,7 @@ def parse_spec(data: dict, problems: ProblemCollector) -> dict:
     Every problem is recorded in ``problems`` (nothing is raised here), so one pass
     reports all of them.
     """
-    check_keys(data, {"model", "channels", "drivers", "indicators", "trajectories", "scenarios"}, "", problems)
+    check_keys(data, {"model", "crisis_model", "channels", "drivers", "indicators", "trajectories", "scenarios"}, "", problems)
     meta = _parse_model(data, problems)
     channels = _parse_channels(data, problems)
     drivers = _parse_drivers(data, problems)
@@ -151,7 +155,23 @@ def parse_spec(data: dict, problems: ProblemCollector) -> dict:
         "indicators": indicators,
         "trajectories": trajectories,
         "scenarios": scenarios,
+        "crisis_inclusion": _parse_crisis_model(data, problems),
     }
+
+
+def _parse_crisis_model(data: dict, problems: ProblemCollector) -> str:
+    """``[crisis_model] inclusion``: which incidents of ``incidents.csv`` the crisis model counts (strict, main or loose)."""
+    table = check_table(data.get("crisis_model", {}), "crisis_model", problems)
+    check_keys(table, {"inclusion"}, "crisis_model", problems)
+    level = table.get("inclusion", DEFAULT_INCLUSION)
+    if level not in INCLUSION_LEVELS:
+        problems.add(
+            "crisis_model.inclusion",
+            f"unknown inclusion rule {level!r}: the incident rules of data/curated/README.md are "
+            f"{', '.join(INCLUSION_LEVELS)} (strictest first){close_hint(level, INCLUSION_LEVELS)}",
+        )
+        return DEFAULT_INCLUSION
+    return str(level)
 
 
 def _span(value: Any, field_name: str, problems: ProblemCollector, default: tuple[int, int]) -> tuple[tuple[int, int], bool]:

@@ -9,15 +9,26 @@ For channel ``c`` and fitted year ``t`` (the first fitted year is the initial st
              + crisis_effect[c] crisis[t] + sigma[c] exp(-cushion * x[ties,t]) e[c,t],
     e[c,t] ~ StudentT(nu),
 
-    logit P(crisis[t]) = hazard_intercept + hazard_friction xc[friction,t] + hazard_ties xc[ties,t],
+    incidents[t] ~ Poisson(rate[t]),
+        log rate[t] = incident_intercept + incident_friction xc[friction,t] + incident_war[w_t],
+    escalations[t] ~ Binomial(incidents[t], p[t]),
+        logit p[t] = escalation_intercept + escalation_ties xc[ties,t] + escalation_energy xc[energy,t],
+    crisis[t] = 1 if escalations[t] > 0 else 0   (a rupture year: at least one escalated incident),
     y[i,t] ~ Normal(intercept[i] + sign[i] loading[i] s[c(i),t], noise[i])   (observed cells only),
 
 where ``x`` are the driver codings and ``xc = x - mean(x over the fitted years)`` the centred
-ones (the mean is taken in the graph, from the ``driver_values`` data). Centred drivers enter the long-run effects (``beta``) and the crisis hazard, so ``mu`` is
-the equilibrium and ``hazard_intercept`` the crisis log-odds under average conditions (and the
-intercepts do not trade off against the slopes). The leverage term (energy leverage after 2022)
-and the shock scale (``exp(-cushion * ties)``) use the *uncentred* codings. ``war_effect`` holds
-one effect per war state except the reference state (``none``), which is fixed at 0. Anchor
+ones (the mean is taken in the graph, from the ``driver_values`` data). Centred drivers enter the
+long-run effects (``beta``) and the crisis model, so ``mu`` is the equilibrium, and
+``incident_intercept`` and ``escalation_intercept`` are the log incident rate and the log-odds
+that an incident escalates under average conditions with no war (and the intercepts do not trade
+off against the slopes). The leverage term (energy leverage after 2022) and the shock scale
+(``exp(-cushion * ties)``) use the *uncentred* codings. ``war_effect`` and ``incident_war`` (the
+war's Black Sea spillover on incidents) hold one effect per war state except the reference state
+(``none``), which is fixed at 0. The incidents and escalations observed are the counts of
+``incidents.csv`` under the spec's inclusion rule (``[crisis_model] inclusion``), held as
+``pm.Data`` (``incident_counts``, ``escalation_counts``): another rule, or SBC's simulated counts,
+swap in without recompiling, and the crisis years of the state equation follow the escalation
+counts in the graph (:func:`hedgecast.inputs.history.rupture_indicator` is the same rule in NumPy). Anchor
 indicators (log trade for ``economic``, UNGA agreement for ``political``) have loading 1 and
 intercept 0, fixing each channel's scale. ``beta``, ``leverage_shift`` and ``war_effect`` are
 long-run effects (how far the channel's equilibrium moves, in sd of its anchor); ``crisis_effect``
@@ -41,7 +52,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-from hedgecast.inputs.history import History
+from hedgecast.inputs.history import History, rupture_indicator
 from hedgecast.priors.groups import FIT_GROUPS, parameter_groups
 from hedgecast.priors.lenses import Lens
 
@@ -56,33 +67,47 @@ class ModelInputs:
     drivers: np.ndarray  # (driver, year)
     driver_means: np.ndarray  # (driver,) over the fitted years: effects act on centred drivers
     war_index: np.ndarray  # (year,) index into spec.war_states
-    crisis: np.ndarray  # (year,)
+    incidents: np.ndarray  # (year,) serious incidents under the inclusion rule
+    escalations: np.ndarray  # (year,) of which escalated to a rupture
     post2022: np.ndarray  # (year,)
     obs_indicator: np.ndarray  # (obs,) index into spec.indicator_names
     obs_year: np.ndarray  # (obs,) index into years
     obs_value: np.ndarray  # (obs,) standardized value
     scaling: pd.DataFrame
     standardized: pd.DataFrame
+    inclusion: str = "main"  # the incident inclusion rule counted
+
+    @property
+    def crisis(self) -> np.ndarray:
+        """(year,) 1 in a rupture year (at least one escalated incident), else 0."""
+        return rupture_indicator(self.escalations)
 
 
-def model_inputs(spec, history: History) -> ModelInputs:
-    """Align the history with the spec: arrays in the model's coordinate order."""
+def model_inputs(spec, history: History, inclusion: str | None = None) -> ModelInputs:
+    """Align the history with the spec: arrays in the model's coordinate order.
+
+    ``inclusion`` chooses the incidents counted (default: the history's, i.e. the spec's rule).
+    """
     z, scaling = history.standardized(spec)
     years = list(history.years)
     values = z[spec.indicator_names].to_numpy()
     ii, tt = np.nonzero(np.isfinite(values.T))
+    inclusion = history.inclusion if inclusion is None else inclusion
+    incidents, escalations = history.incident_data(inclusion)
     return ModelInputs(
         years=years,
         drivers=history.drivers[spec.continuous_drivers].to_numpy(dtype=float).T,
         driver_means=history.drivers[spec.continuous_drivers].to_numpy(dtype=float).mean(axis=0),
         war_index=np.array([spec.war_states.index(s) for s in history.war], dtype=int),
-        crisis=history.crisis.to_numpy(dtype=int),
+        incidents=incidents.to_numpy(dtype=np.int64),
+        escalations=escalations.to_numpy(dtype=np.int64),
         post2022=np.array([1.0 if y >= LEVERAGE_SHIFT_YEAR else 0.0 for y in years]),
         obs_indicator=ii.astype(int),
         obs_year=tt.astype(int),
         obs_value=values.T[ii, tt].astype(float),
         scaling=scaling,
         standardized=z,
+        inclusion=inclusion,
     )
 
 
@@ -103,6 +128,9 @@ def prior_structure(lens: Lens) -> tuple:
 HYPERPARAMETERS = "hyperparameters"
 DRIVER_VALUES = "driver_values"
 """Name of the ``pm.Data`` holding the driver codings (driver × year)."""
+INCIDENT_COUNTS = "incident_counts"
+ESCALATION_COUNTS = "escalation_counts"
+"""Names of the ``pm.Data`` holding the observed incidents and escalations per year."""
 
 
 def hyperparameter_values(lens: Lens) -> dict[str, np.ndarray]:
@@ -239,7 +267,6 @@ def build_model(spec, lens: Lens, inputs: ModelInputs, *, impute: bool = False) 
     energy_k = spec.continuous_drivers.index("energy_leverage")
     ties_k = spec.continuous_drivers.index("leader_ties")
     friction_k = spec.continuous_drivers.index("regional_friction")
-    C, _T = len(spec.channel_names), len(inputs.years)
 
     with pm.Model(coords=coords) as model:
         hyper = _hyperparameter_tensors(lens)
@@ -252,15 +279,21 @@ def build_model(spec, lens: Lens, inputs: ModelInputs, *, impute: bool = False) 
         # of the present), and the outcomes SBC simulates
         x = pm.Data(DRIVER_VALUES, inputs.drivers, dims=("driver", "year"))
         war_idx = pm.Data("war_index", inputs.war_index, dims="year")
-        crisis = pm.Data("crisis_years", inputs.crisis, dims="year")
+        incident_obs = pm.Data(INCIDENT_COUNTS, inputs.incidents, dims="year")
+        escalation_obs = pm.Data(ESCALATION_COUNTS, inputs.escalations, dims="year")
+        crisis = pt.gt(escalation_obs, 0).astype("float64")  # rupture years: rupture_indicator, in the graph
         post = pm.Data("post2022", inputs.post2022, dims="year")
         ties = x[ties_k]
         centred = x - x.mean(axis=1)[:, None]  # = inputs.driver_means, but follows swapped codings
 
-        war_full = pt.concatenate([pt.zeros((C, 1)), p["war_effect"]], axis=1)  # reference state first
-        ref = spec.war_states.index(spec.war_driver.reference)
-        order = [ref] + [i for i in range(len(spec.war_states)) if i != ref]
-        war_full = war_full[:, np.argsort(order)]
+        war_full = _with_reference(spec, p["war_effect"])
+
+        # the crisis model: serious incidents per year, and the chance each escalates to a rupture
+        incident_war = _with_reference(spec, p["incident_war"])
+        log_rate = p["incident_intercept"] + p["incident_friction"] * centred[friction_k] + incident_war[war_idx]
+        incidents = pm.Poisson("incidents", mu=pt.exp(log_rate), observed=incident_obs, dims="year")
+        logit_escalation = p["escalation_intercept"] + p["escalation_ties"] * centred[ties_k] + p["escalation_energy"] * centred[energy_k]
+        pm.Binomial("escalations", n=incidents, logit_p=logit_escalation, observed=escalation_obs, dims="year")
 
         scale = p["sigma"][:, None] * pt.exp(-p["cushion"] * ties[None, 1:])
         # drivers and war states move the channel's equilibrium (long-run effects, scaled by
@@ -297,7 +330,12 @@ def build_model(spec, lens: Lens, inputs: ModelInputs, *, impute: bool = False) 
         pm.Normal("y", mu=mean[obs_i, obs_t], sigma=p["noise"][obs_i], observed=obs_v, dims="obs")
         if impute:
             pm.Normal("y_all", mu=mean, sigma=p["noise"][:, None], dims=("indicator", "year"))
-
-        logit_hazard = p["hazard_intercept"] + p["hazard_friction"] * centred[friction_k] + p["hazard_ties"] * centred[ties_k]
-        pm.Bernoulli("crisis", logit_p=logit_hazard, observed=crisis, dims="year")
     return model
+
+
+def _with_reference(spec, effects):
+    """War-state effects (last axis over ``spec.effect_states``) over ``spec.war_states``, the reference state's 0 in its place."""
+    full = pt.concatenate([pt.zeros_like(effects[..., :1]), effects], axis=-1)  # reference state first
+    ref = spec.war_states.index(spec.war_driver.reference)
+    order = [ref] + [i for i in range(len(spec.war_states)) if i != ref]
+    return full[..., np.argsort(order)]

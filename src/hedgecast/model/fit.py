@@ -27,7 +27,9 @@ from hedgecast.inputs.spec import ModelSpec
 from hedgecast.model import numba_cache
 from hedgecast.model.equations import (
     DRIVER_VALUES,
+    ESCALATION_COUNTS,
     HYPERPARAMETERS,
+    INCIDENT_COUNTS,
     ModelInputs,
     build_model,
     hyperparameter_vector,
@@ -158,8 +160,27 @@ class CompiledModel:
                 with model:
                     pm.set_data({DRIVER_VALUES: drivers})
 
+    def set_incidents(self, incidents: np.ndarray, escalations: np.ndarray, inclusion: str) -> None:
+        """Put these incident and escalation counts (per year) into the model's data: no recompile.
+
+        Another inclusion rule of the same history fits the same compiled model; the crisis years
+        of the state equation follow the escalations in the graph.
+        """
+        incidents, escalations = (np.asarray(a, dtype=np.int64) for a in (incidents, escalations))
+        if np.array_equal(incidents, self.inputs.incidents) and np.array_equal(escalations, self.inputs.escalations):
+            self.inputs = dataclasses.replace(self.inputs, inclusion=inclusion)
+            return
+        if incidents.shape != self.inputs.incidents.shape or escalations.shape != self.inputs.escalations.shape:
+            raise ValueError(f"incident counts of shape {incidents.shape}; the model holds {self.inputs.incidents.shape}")
+        self.inputs = dataclasses.replace(self.inputs, incidents=incidents, escalations=escalations, inclusion=inclusion)
+        for model in (self.model, self._predictive):
+            if model is not None:
+                with model:
+                    pm.set_data({INCIDENT_COUNTS: incidents, ESCALATION_COUNTS: escalations})
+
     def nutpie_model(self, lens: Lens):
-        """The nutpie-compiled model with ``lens``'s hyperparameters and the current driver codings (compiled on first use)."""
+        """The nutpie-compiled model with ``lens``'s hyperparameters and the current driver codings and
+        incident counts (compiled on first use)."""
         import nutpie
 
         if self._nutpie is None:
@@ -167,7 +188,14 @@ class CompiledModel:
             with warnings.catch_warnings(), timing.stage("compile"):
                 ignore_known_warnings()
                 self._nutpie = nutpie.compile_pymc_model(self.model, backend="numba")
-        return self._nutpie.with_data(**{HYPERPARAMETERS: hyperparameter_vector(lens), DRIVER_VALUES: self.inputs.drivers})
+        return self._nutpie.with_data(
+            **{
+                HYPERPARAMETERS: hyperparameter_vector(lens),
+                DRIVER_VALUES: self.inputs.drivers,
+                INCIDENT_COUNTS: self.inputs.incidents,
+                ESCALATION_COUNTS: self.inputs.escalations,
+            }
+        )
 
     def set_lens(self, lens: Lens) -> None:
         """Put ``lens``'s hyperparameters into the PyMC model's data (for prior sampling)."""
@@ -181,19 +209,21 @@ _CACHE: dict[str, CompiledModel] = {}
 
 
 def inputs_key(inputs: ModelInputs) -> str:
-    """A digest of all the data a fit depends on (drivers, war, crises, observed cells, years): part of a fit's key."""
+    """A digest of all the data a fit depends on (drivers, war, incidents and escalations under
+    their inclusion rule, observed cells, years): part of a fit's key."""
     h = hashlib.sha256()
-    for arr in (inputs.drivers, inputs.war_index, inputs.crisis, inputs.obs_indicator, inputs.obs_year, inputs.obs_value):
+    for arr in (inputs.drivers, inputs.war_index, inputs.incidents, inputs.escalations, inputs.obs_indicator, inputs.obs_year, inputs.obs_value):
         h.update(np.ascontiguousarray(arr).tobytes())
-    h.update(repr(inputs.years).encode())
+    h.update(repr((inputs.years, inputs.inclusion)).encode())
     return h.hexdigest()
 
 
 def structure_key(inputs: ModelInputs) -> str:
-    """What a compiled model is specific to: everything but the driver codings, which it swaps as data."""
+    """What a compiled model is specific to: everything but the driver codings and the incident
+    counts, which it swaps as data."""
     h = hashlib.sha256()
-    h.update(repr(inputs.drivers.shape).encode())
-    for arr in (inputs.war_index, inputs.crisis, inputs.obs_indicator, inputs.obs_year, inputs.obs_value):
+    h.update(repr((inputs.drivers.shape, inputs.incidents.shape)).encode())
+    for arr in (inputs.war_index, inputs.obs_indicator, inputs.obs_year, inputs.obs_value):
         h.update(np.ascontiguousarray(arr).tobytes())
     h.update(repr(inputs.years).encode())
     return h.hexdigest()
@@ -211,6 +241,7 @@ def compiled_model(spec: ModelSpec, lens: Lens, inputs: ModelInputs) -> Compiled
             _CACHE[key] = CompiledModel(spec, lens, inputs)
     cm = _CACHE[key]
     cm.set_drivers(inputs.drivers)
+    cm.set_incidents(inputs.incidents, inputs.escalations, inputs.inclusion)
     cm.set_lens(lens)
     return cm
 
@@ -352,8 +383,7 @@ def _mock_posterior(model: pm.Model, free: list[str], settings: SamplerSettings)
     post = post.assign_coords(sample=np.arange(post.sizes["sample"]))
     post = post.coarsen(sample=settings.draws).construct(sample=("chain", "draw")).assign_coords(chain=np.arange(settings.chains), draw=np.arange(settings.draws))
     post = post.drop_vars("sample", errors="ignore")
-    dims = [d for d in post.dims]
-    post = post.transpose("chain", "draw", *[d for d in dims if d not in ("chain", "draw")])
+    post = post.transpose("chain", "draw", ...)  # each variable keeps its own dim order after the sample dims
     stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((settings.chains, settings.draws), dtype=bool))}, coords={"chain": post.chain, "draw": post.draw})
     return az.InferenceData(posterior=post, sample_stats=stats)
 
@@ -380,11 +410,12 @@ def complete_inference_data(cm: CompiledModel, idata: az.InferenceData, seed: in
     * ``observed_data`` / ``constant_data`` — the model's observed and constant data, each
       observation labelled ``"<indicator> <year>"`` and, as non-index coordinates, by
       ``obs_indicator`` / ``obs_year`` (as in ``posterior_predictive``);
-    * ``log_likelihood`` — pointwise, for ``y`` (one per observed cell) and ``crisis`` (one per
-      year), by :func:`pymc.compute_log_likelihood` (so ``az.loo`` and ``az.psens`` work);
+    * ``log_likelihood`` — pointwise, for ``y`` (one per observed cell), ``incidents`` and
+      ``escalations`` (one per year), by :func:`pymc.compute_log_likelihood` (so ``az.loo`` and
+      ``az.psens`` work);
     * ``log_prior`` — every free variable's log density, by :func:`pymc.compute_log_prior`
       (``path``, the latent state process, is there too; power-scaling leaves it out);
-    * ``posterior_predictive`` — replicated ``y`` and ``crisis``, and ``y_all``: every
+    * ``posterior_predictive`` — replicated ``y``, ``incidents`` and ``escalations``, and ``y_all``: every
       indicator in every year, observed or not (the model's imputation of missing years).
 
     Groups already present are kept. Each step shows in the stage timings.
@@ -413,7 +444,7 @@ def complete_inference_data(cm: CompiledModel, idata: az.InferenceData, seed: in
     if "posterior_predictive" not in idata.groups():
         with cm.predictive_model, warnings.catch_warnings(), quiet_sampling_log(), timing.stage("posterior predictive"):
             pp = pm.sample_posterior_predictive(
-                trace, var_names=["y", "crisis", "y_all"], random_seed=np.random.default_rng([seed, 7]), progressbar=False, return_inferencedata=True
+                trace, var_names=["y", "incidents", "escalations", "y_all"], random_seed=np.random.default_rng([seed, 7]), progressbar=False, return_inferencedata=True
             ).posterior_predictive
         groups["posterior_predictive"] = pp.assign_coords({k: v for k, v in extra.items() if v[0] in pp.dims})
     idata.add_groups(groups)

@@ -12,7 +12,26 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from hedgecast.inputs.spec import ModelSpec
 
-__all__ = ["EFFECT_GROUPS", "FIT_GROUPS", "FORECAST_GROUPS", "STRESS_GROUPS", "parameter_groups"]
+__all__ = ["CRISIS_GROUPS", "EFFECT_GROUPS", "FIT_GROUPS", "FORECAST_GROUPS", "REPLACED_GROUPS", "STRESS_GROUPS", "parameter_groups"]
+
+CRISIS_GROUPS = (
+    "incident_intercept",
+    "incident_friction",
+    "incident_war",
+    "escalation_intercept",
+    "escalation_ties",
+    "escalation_energy",
+)
+"""The crisis model's groups: serious incidents per year (log rate: intercept, regional friction,
+war state) and the chance one escalates to a rupture (logit: intercept, leader ties, energy leverage)."""
+
+REPLACED_GROUPS = {
+    "hazard_intercept": ("incident_intercept", "escalation_intercept"),
+    "hazard_friction": ("incident_friction",),
+    "hazard_ties": ("escalation_ties",),
+}
+"""Prior groups of earlier versions (the one-Bernoulli crisis hazard, hedgecast ≤ 0.2) and the
+crisis-model groups that replaced them: a lens still giving them gets one error saying so."""
 
 FIT_GROUPS = (
     "initial",
@@ -25,9 +44,7 @@ FIT_GROUPS = (
     "cushion",
     "war_effect",
     "crisis_effect",
-    "hazard_intercept",
-    "hazard_friction",
-    "hazard_ties",
+    *CRISIS_GROUPS,
     "loading",
     "intercept",
     "noise",
@@ -37,14 +54,26 @@ FIT_GROUPS = (
 FORECAST_GROUPS = ("war_transition", "scenario_probability")
 """Groups only the forecast uses (drawn per posterior draw from the lens; never fitted)."""
 
-EFFECT_GROUPS = ("beta", "leverage_shift", "war_effect", "crisis_effect", "cushion", "rho", "hazard_friction", "hazard_ties")
+EFFECT_GROUPS = (
+    "beta",
+    "leverage_shift",
+    "war_effect",
+    "crisis_effect",
+    "cushion",
+    "rho",
+    "incident_friction",
+    "incident_war",
+    "escalation_ties",
+    "escalation_energy",
+)
 """Groups analysts read as effects: how drivers, war and crises move the relationship, how
-persistent it is, and what raises the crisis hazard. Shown prior against posterior."""
+persistent it is, what raises the rate of serious incidents and what restrains their escalation.
+Shown prior against posterior."""
 
-STRESS_GROUPS = ("beta", "leverage_shift", "cushion", "war_effect", "crisis_effect", "hazard_intercept", "hazard_friction", "hazard_ties")
+STRESS_GROUPS = ("beta", "leverage_shift", "cushion", "war_effect", "crisis_effect", *CRISIS_GROUPS)
 """Groups whose location and scale a stress test moves by default: the effects the papers argue
-about (persistence ``rho`` is a Beta, with no location or scale to move) and the baseline crisis
-hazard, which carries the headline probability of a rupture."""
+about (persistence ``rho`` is a Beta, with no location or scale to move) and the whole crisis
+model, which carries the headline probability of a rupture."""
 
 
 def parameter_groups(spec: ModelSpec) -> dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]]:
@@ -73,9 +102,12 @@ def parameter_groups(spec: ModelSpec) -> dict[str, tuple[tuple[str, ...], list[t
         "cushion": ((), [()]),
         "war_effect": (("channel", "war_state"), grid(ch, spec.effect_states)),
         "crisis_effect": (("channel",), grid(ch)),
-        "hazard_intercept": ((), [()]),
-        "hazard_friction": ((), [()]),
-        "hazard_ties": ((), [()]),
+        "incident_intercept": ((), [()]),
+        "incident_friction": ((), [()]),
+        "incident_war": (("war_state",), grid(spec.effect_states)),
+        "escalation_intercept": ((), [()]),
+        "escalation_ties": ((), [()]),
+        "escalation_energy": ((), [()]),
         "loading": (("free_indicator",), grid(free_ind)),
         "intercept": (("free_indicator",), grid(free_ind)),
         "noise": (("indicator",), grid(spec.indicator_names)),

@@ -33,7 +33,7 @@ from hedgecast.errors import Problem, ProblemCollector, SpecError, suggest
 from hedgecast.inputs.provenance import Provenance
 from hedgecast.inputs.spec import ModelSpec
 from hedgecast.inputs.spec_toml import add_lines, read_toml_text, sort_by_line
-from hedgecast.priors.groups import parameter_groups
+from hedgecast.priors.groups import CRISIS_GROUPS, REPLACED_GROUPS, parameter_groups
 from hedgecast.priors.lens_present import PresentReading, parse_present, present_toml
 from hedgecast.priors.lens_prior import (
     EARLIEST_KNOWN_BY,
@@ -221,7 +221,12 @@ def parse_priors(
     attempted: set[str] = set()
     specificity: dict[str, int] = {}
     n_states = len(spec.future_war_states)
+    replaced = [group for group in raw if group in REPLACED_GROUPS]
+    if replaced:
+        problems.add(f"priors.{replaced[0]}", replaced_groups_message(replaced))
     for group, node in raw.items():
+        if group in REPLACED_GROUPS:
+            continue
         if group not in groups:
             problems.add(f"priors.{group}", f"unknown prior group '{group}': {suggest(group, list(groups))}")
             continue
@@ -284,12 +289,24 @@ def parse_priors(
                 resolved[key] = found[key]
             elif key in base:
                 resolved[key] = base[key]
-            elif key not in attempted:
+            elif key not in attempted and not (replaced and group in CRISIS_GROUPS):  # said once, with the replacement
                 missing.append(key)
     if require_all and missing:
         shown = missing if len(missing) <= 12 else [*missing[:12], f"… ({len(missing) - 12} more)"]
         problems.add("priors", f"missing priors for: {', '.join(shown)} (a lens needs every prior, or extends a lens that has them)")
     return resolved
+
+
+def replaced_groups_message(found: list[str]) -> str:
+    """The one message for a lens that still gives priors of groups an earlier version had (the crisis hazard)."""
+    swaps = "; ".join(f"{old} by {' and '.join(REPLACED_GROUPS[old])}" for old in REPLACED_GROUPS)
+    return (
+        f"{', '.join(found)}: the crisis hazard (one Bernoulli per year) was replaced by the crisis model, "
+        "serious incidents per year (Poisson) and the chance each escalates to a rupture (Binomial): "
+        f"replace {swaps}; the model also has incident_war (Black Sea spillover per war state) and "
+        "escalation_energy. models/lenses/baseline.toml gives each with its source; a lens that extends "
+        "baseline inherits them, so deleting these tables is enough"
+    )
 
 
 def _unknown_coordinate(group: str, dim: str, key: str, valid: list[str], spec: ModelSpec) -> str:

@@ -32,7 +32,7 @@ from hedgecast.errors import Problem, SpecError, suggest
 from hedgecast.files import write_atomic
 from hedgecast.inputs.provenance import Provenance
 from hedgecast.inputs.spec import ModelSpec
-from hedgecast.priors.groups import FIT_GROUPS, FORECAST_GROUPS, parameter_groups
+from hedgecast.priors.groups import FIT_GROUPS, FORECAST_GROUPS, REPLACED_GROUPS, parameter_groups
 from hedgecast.priors.lens_file import (
     LENS_NAME,
     NAME_RULE,
@@ -42,6 +42,7 @@ from hedgecast.priors.lens_file import (
     list_lenses,
     parse_priors,
     read_lens,
+    replaced_groups_message,
 )
 from hedgecast.priors.lens_present import PresentReading, present_fingerprint
 from hedgecast.priors.lens_prior import (
@@ -134,6 +135,8 @@ class Lens:
         return list(self.priors)
 
     def _check_name(self, name: str) -> None:
+        if name in REPLACED_GROUPS:
+            raise SpecError([Problem(self.path or f"lens {self.name}", name, replaced_groups_message([name]))])
         if name not in self.priors:
             raise SpecError([Problem(self.path or f"lens {self.name}", name, f"unknown prior: {suggest(name, self.names)}")])
 

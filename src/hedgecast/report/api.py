@@ -23,6 +23,7 @@ from hedgecast.files import write_atomic
 from hedgecast.report.contracts import FitLike, ReportConfig, ReportData, Section
 from hedgecast.report.render import render_document
 from hedgecast.report.sections import appendices, checks, differences, header, outlook
+from hedgecast.report.sections.crisis import crisis_section
 from hedgecast.report.sections.lenses import lenses_section
 from hedgecast.report.sections.questions import question_sections
 from hedgecast.report.sections.stress import stress_section
@@ -38,8 +39,14 @@ SAVED_RESULTS: tuple[tuple[str, Callable[[Any], Section]], ...] = (
 )
 
 
-def fit_sections(fit: FitLike, forecast: Any, config: ReportConfig | None = None) -> tuple[list[Section], list[Section]]:
-    """The sections computed from the fit and its forecast: ``(main, appendices)``."""
+def fit_sections(
+    fit: FitLike, forecast: Any, config: ReportConfig | None = None, inclusion_fits: Sequence[FitLike] = ()
+) -> tuple[list[Section], list[Section]]:
+    """The sections computed from the fit and its forecast: ``(main, appendices)``.
+
+    ``inclusion_fits``: the same lens fitted to the incidents of other inclusion rules (the crisis
+    model section shows the headline under each).
+    """
     config = config or ReportConfig()
     main = [
         outlook.headline_section(fit, forecast, config),
@@ -49,6 +56,7 @@ def fit_sections(fit: FitLike, forecast: Any, config: ReportConfig | None = None
         outlook.indicators_section(fit, forecast, config),
         differences.differences_section(forecast, config),
         checks.learning_section(fit),
+        crisis_section(fit, forecast, inclusion_fits, config),
         checks.ppc_section(fit),
         checks.diagnostics_section(fit),
     ]
@@ -79,6 +87,7 @@ def build_report(
     forecast: Any = None,
     *,
     compare: Sequence[FitLike] = (),
+    inclusion_fits: Sequence[FitLike] = (),
     include_saved: bool = True,
     sections: Iterable[Section] = (),
     run_info: Mapping[str, Any] | None = None,
@@ -94,6 +103,9 @@ def build_report(
         Default ``fit.forecast()`` (every scenario; ``status_quo`` is the reference when present).
     compare : sequence of Fit
         Other lenses' fits: adds the Lenses section (``fit`` first).
+    inclusion_fits : sequence of Fit
+        ``fit``'s lens fitted to the incidents of the other inclusion rules: the crisis model
+        section shows the headline under each (see :meth:`hedgecast.workbench.Workbench.fit_other_rules`).
     include_saved : bool
         Add the sections of ``reports/stress.json``, ``sbc.json`` and ``backtest.json`` when they exist.
     sections : iterable of Section
@@ -106,7 +118,7 @@ def build_report(
     """
     config = config or ReportConfig()
     forecast = fit.forecast() if forecast is None else forecast
-    main, ends = fit_sections(fit, forecast, config)
+    main, ends = fit_sections(fit, forecast, config, inclusion_fits)
     if compare:
         main.append(lenses_section([fit, *compare]))
     main.extend(sections)

@@ -5,7 +5,7 @@ headline probabilities with how they were computed (reweighted in milliseconds w
 k̂ ≤ 0.7; a warm refit, or "unreliable", beyond; forecast-only priors re-run the forecast).
 
     >>> from pymc_extras.prior import Prior                                       # doctest: +SKIP
-    >>> res = edit_prior(fit, fc, {"hazard_intercept": Prior("Normal", mu=-3.5, sigma=1)})  # doctest: +SKIP
+    >>> res = edit_prior(fit, fc, {"escalation_intercept": Prior("Normal", mu=-2.5, sigma=1)})  # doctest: +SKIP
     >>> res.message, res.table()                                                  # doctest: +SKIP
     >>> res.report()    # the report of the edited lens, through the same pipeline as fit.report()  # doctest: +SKIP
 """

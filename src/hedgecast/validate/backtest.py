@@ -40,10 +40,11 @@ Targets and scores (all negatively oriented: **lower is better**), from
   Wilson interval for the share). Indicators with fewer than :data:`MIN_TRAIN_OBS`
   observations up to the cut-off are not scored (no baseline can be built for them) and
   are listed as exclusions;
-* **crisis years** (a rupture-scale crisis began in that year): log score and Brier,
-  per year, and for the event "at least one crisis in the window". The model's
-  probability is the mean over draws of its crisis hazard (Rao-Blackwellized, never
-  exactly 0 or 1); the baselines use the Jeffreys-smoothed crisis frequency up to the
+* **crisis years** (a serious incident escalated to a rupture in that year): log score
+  and Brier, per year, and for the event "at least one crisis in the window". The model's
+  probability is the mean over draws of its probability of a rupture year,
+  1 − exp(−incident rate · escalation probability) (Rao-Blackwellized, never exactly 0
+  or 1); the baselines use the Jeffreys-smoothed crisis frequency up to the
   cut-off (climatology) or after a year with the cut-off year's status (persistence);
 * **trajectory classes** at the window's last year: log score, RPS (classes ordered
   from coldest to warmest: rupture, managed erosion, transactional equilibrium,

@@ -1,7 +1,7 @@
 """Simulation-based calibration, step two: refit a simulated history.
 
-The refit swaps the simulated ``obs_value`` and ``crisis_years`` into the compiled nutpie
-model with ``with_data`` (no recompile). That this really changes the likelihood is
+The refit swaps the simulated ``obs_value``, ``incident_counts`` and ``escalation_counts`` into
+the compiled nutpie model with ``with_data`` (no recompile). That this really changes the likelihood is
 checked once per model and process against PyMC's own log density
 (:func:`check_data_swap`), before any simulation is fitted. The ``mock`` sampler returns
 prior draws instead (independent of the data, so ranks are exactly uniform; for tests).
@@ -46,26 +46,28 @@ def nutpie_logp(compiled, x: np.ndarray) -> float:
     return float(out) if code == 0 else float("nan")
 
 
-def check_data_swap(compiled, model, obs_value: np.ndarray, crisis: np.ndarray) -> dict:
+def check_data_swap(compiled, model, obs_value: np.ndarray, counts: dict[str, np.ndarray]) -> dict:
     """Check that swapping observed data into the compiled nutpie model really changes its likelihood.
 
-    ``compiled.with_data(obs_value=…, crisis_years=…)`` must give the log density PyMC
-    gives with the same data set in ``model`` (and a different one than the original data).
+    ``compiled.with_data(obs_value=…, incident_counts=…, escalation_counts=…)`` must give the
+    log density PyMC gives with the same data set in ``model`` (and a different one than the
+    original data).
 
     Raises ``RuntimeError`` if nutpie ignores the swapped data (e.g. if the observed
     data were frozen into the compiled graph) or disagrees with PyMC.
     """
     point = model.initial_point()
     x = np.concatenate([np.asarray(point[v.name], dtype=float).ravel() for v in model.value_vars])
-    old = {"obs_value": model["obs_value"].get_value().copy(), "crisis_years": model["crisis_years"].get_value().copy()}
-    swapped = compiled.with_data(obs_value=obs_value, crisis_years=crisis)
+    new = {"obs_value": obs_value, **counts}
+    old = {name: model[name].get_value().copy() for name in new}
+    swapped = compiled.with_data(**new)
     with warnings.catch_warnings():
         # PyTensor's C VM checks a reference count after building a function; in a dask
         # worker, its other threads make that self-check fire spuriously
         warnings.filterwarnings("ignore", message="Detected reference count inconsistency", category=UserWarning)
         try:
             with model:
-                pm.set_data({"obs_value": obs_value, "crisis_years": crisis})
+                pm.set_data(new)
             want = float(model.compile_logp()(point))
         finally:
             with model:
@@ -80,9 +82,10 @@ def check_data_swap(compiled, model, obs_value: np.ndarray, crisis: np.ndarray) 
 
 
 def refit_draws(
-    spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings: SamplerSettings, y: np.ndarray, crisis: np.ndarray, seed: int, model
+    spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings: SamplerSettings, y: np.ndarray, counts: dict[str, np.ndarray], seed: int, model
 ) -> tuple[dict[str, np.ndarray], dict]:
-    """Refit the simulated data; returns ``{group: (samples, k)}`` and sampler diagnostics."""
+    """Refit the simulated data (indicators ``y`` and the yearly incident and escalation ``counts``);
+    returns ``{group: (samples, k)}`` and sampler diagnostics."""
     groups = parameter_groups_in(model)
     if settings.sampler == "mock":
         return mock_draws(model, groups, settings.draws * settings.chains, seed), {
@@ -93,9 +96,9 @@ def refit_draws(
     compiled = compiled_model(spec, lens, inputs).nutpie_model(lens)
     key = model_key(spec, lens, inputs)
     if key not in _SWAP_CHECKED:
-        check_data_swap(compiled, model, y, crisis)
+        check_data_swap(compiled, model, y, counts)
         _SWAP_CHECKED.add(key)
-    swapped = compiled.with_data(obs_value=y, crisis_years=crisis)
+    swapped = compiled.with_data(obs_value=y, **counts)
     # one thread per dask worker: workers, not chains, are the parallel unit
     idata = run_nutpie(swapped, settings, seed=seed, cores=1)
     post = idata.posterior[groups]

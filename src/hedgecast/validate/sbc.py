@@ -1,8 +1,9 @@
 """Simulation-based calibration (SBC) of the fitted model.
 
 For each simulation ``i``: draw every parameter from the lens's prior, simulate the
-history the model would then have produced (crisis years first, then the latent
-path given those crises, then the indicators on exactly the observed cells), refit
+history the model would then have produced (incidents and their escalations first, which
+set the crisis years, then the latent path given those crises, then the indicators on
+exactly the observed cells), refit
 the model to that simulated history, and record the rank of the true value among
 ``L`` thinned posterior draws, for every scalar parameter. If the sampler and the
 model are right, each parameter's ranks are uniform on ``0..L`` (Talts et al. 2018).
@@ -19,8 +20,8 @@ Uniformity is tested two ways per parameter:
 With ~50 parameters, the smallest of 50 p-values is small even for a perfect model;
 the verdict uses the Bonferroni-adjusted smallest p-value (``min(1, P · p_min)``).
 
-The refit swaps the simulated ``obs_value`` and ``crisis_years`` into the compiled
-nutpie model with ``with_data`` (no recompile). That this really changes the
+The refit swaps the simulated ``obs_value``, ``incident_counts`` and ``escalation_counts``
+into the compiled nutpie model with ``with_data`` (no recompile). That this really changes the
 likelihood is checked on every worker, once, against PyMC's own log density
 (:func:`hedgecast.validate.refit.check_data_swap`), before any simulation is fitted.
 
@@ -47,8 +48,9 @@ import pandas as pd
 from scipy import stats
 
 from hedgecast.files import write_json
+from hedgecast.inputs.history import rupture_indicator
 from hedgecast.inputs.spec import ModelSpec
-from hedgecast.model.equations import ModelInputs, build_model
+from hedgecast.model.equations import ESCALATION_COUNTS, INCIDENT_COUNTS, ModelInputs, build_model
 from hedgecast.model.fit import SamplerSettings
 from hedgecast.priors.lenses import Lens
 from hedgecast.validate.parallel import map_tasks, task_seed, worker_count
@@ -204,8 +206,8 @@ def sbc_simulation(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings: S
     t0 = time.perf_counter()
     seed = task_seed(settings.seed, index)
     model = generator_model(spec, lens, inputs)
-    truth, y, crisis = simulate_history(model, seed)
-    draws, diag = refit_draws(spec, lens, inputs, settings, y, crisis, seed, model)
+    truth, y, counts = simulate_history(model, seed)
+    draws, diag = refit_draws(spec, lens, inputs, settings, y, counts, seed, model)
     groups = parameter_groups_in(model)
     true_flat = np.concatenate([np.ravel(truth[g]) for g in groups])
     draws_flat = np.concatenate([draws[g] for g in groups], axis=1)
@@ -215,7 +217,8 @@ def sbc_simulation(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings: S
         "index": index,
         "seed": seed,
         "ranks": ranks.tolist(),
-        "n_crises": int(crisis.sum()),
+        "n_incidents": int(counts[INCIDENT_COUNTS].sum()),
+        "n_crises": int(rupture_indicator(counts[ESCALATION_COUNTS]).sum()),
         **diag,
         "seconds": time.perf_counter() - t0,
     }

@@ -1,9 +1,9 @@
 """Simulation-based calibration, step one: draw a parameter set from the prior and the history it implies.
 
 The history is simulated by the PyMC model itself (the one definition of the model):
-crisis years first, then the latent path given those crises, then the indicators on
-exactly the observed cells. Each thread gets its own copy of the model, whose data the
-simulation changes freely.
+incidents and their escalations first (which set the crisis years), then the latent path
+given those crises, then the indicators on exactly the observed cells. Each thread gets its
+own copy of the model, whose data the simulation changes freely.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pymc as pm
 import xarray as xr
 
 from hedgecast.inputs.spec import ModelSpec
-from hedgecast.model.equations import ModelInputs, build_model
+from hedgecast.model.equations import ESCALATION_COUNTS, INCIDENT_COUNTS, ModelInputs, build_model
 from hedgecast.model.fit import inputs_key, quiet_sampling_log
 from hedgecast.priors.lenses import FIT_GROUPS, Lens
 
@@ -59,21 +59,28 @@ def parameter_labels(model) -> list[str]:
     return labels
 
 
-def simulate_history(model, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+def simulate_history(model, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
     """Draw parameters from the prior and the history they imply.
 
-    Returns ``(truth, obs_value, crisis)``: the true value of every parameter group
-    (and of the latent ``path``, under that key), the simulated indicators on the model's observed cells, and simulated crisis
-    years. The crises are drawn first and then fed to the latent path (a crisis hits
-    the channels in its year), exactly as the fitted model's joint density has it.
-    ``model``'s ``crisis_years`` data is left at the simulated value.
+    Returns ``(truth, obs_value, counts)``: the true value of every parameter group (and of
+    the latent ``path``, under that key), the simulated indicators on the model's observed
+    cells, and the simulated yearly counts as the model's data names them
+    (``{"incident_counts": …, "escalation_counts": …}``). Incidents and escalations are drawn
+    first (escalations given the drawn incidents) and set as the model's data, where they make
+    the crisis years that hit the latent path, exactly as the fitted model's joint density has
+    it. ``model``'s counts are left at the simulated values.
     """
     groups = parameter_groups_in(model)
     rng = np.random.default_rng([seed, 1])
     with model, quiet_sampling_log():
-        first = pm.sample_prior_predictive(draws=1, var_names=[*groups, "crisis"], random_seed=rng, compile_kwargs={"mode": "FAST_COMPILE"})
-        crisis = np.asarray(first.prior_predictive["crisis"].values[0, 0], dtype=int)
-        pm.set_data({"crisis_years": crisis})
+        first = pm.sample_prior_predictive(
+            draws=1, var_names=[*groups, "incidents", "escalations"], random_seed=rng, compile_kwargs={"mode": "FAST_COMPILE"}
+        )
+        counts = {
+            INCIDENT_COUNTS: np.asarray(first.prior_predictive["incidents"].values[0, 0], dtype=np.int64),
+            ESCALATION_COUNTS: np.asarray(first.prior_predictive["escalations"].values[0, 0], dtype=np.int64),
+        }
+        pm.set_data(counts)
         # constant_data = the data as now set: without it PyMC treats every pm.Data (the
         # hyper_* priors too) as changed and would redraw the parameters instead of using the truth
         trace = az.InferenceData(posterior=first.prior[groups], constant_data=data_snapshot(model))
@@ -83,7 +90,7 @@ def simulate_history(model, seed: int) -> tuple[dict[str, np.ndarray], np.ndarra
     truth = {g: np.asarray(first.prior[g].values[0, 0], dtype=float) for g in groups}
     truth["path"] = np.asarray(second.posterior_predictive["path"].values[0, 0], dtype=float)
     y = np.asarray(second.posterior_predictive["y"].values[0, 0], dtype=float)
-    return truth, y, crisis
+    return truth, y, counts
 
 
 def data_snapshot(model) -> xr.Dataset:

@@ -8,7 +8,8 @@ Targets (scores from :data:`hedgecast.validate.scoring.METRICS`, all lower-is-be
   window's ``intervals``). Indicators with fewer than :data:`MIN_TRAIN_OBS` observations up
   to the cut-off are not scored (no baseline can be built for them) and are listed as exclusions;
 * **crisis years**: log score and Brier, per year and for "at least one crisis in the
-  window". The model's probability is the mean over draws of its crisis hazard;
+  window". The model's probability is the mean over draws of its probability of a rupture
+  year (an escalated incident: 1 − exp(−incident rate · escalation probability));
 * **trajectory classes** at the window's last year: log score, RPS and Brier, against the
   class of the realised path (the posterior-mean latent path of a full-record fit, in the
   training window's units). Only windows whose training history contains 2014–2016 are
@@ -177,8 +178,8 @@ def score_crises(window: Window, sims: dict, history: History, train_hist: Histo
     """Log score and Brier of every forecaster for crisis per year and for any crisis in the window."""
     years = window.years
     outcome = history.crisis.loc[years].to_numpy(dtype=int)
-    p_year = {label: sim["hazard"].mean(SAMPLE_DIMS).values for label, sim in sims.items()}
-    p_any = {label: float((1 - (1 - sim["hazard"]).prod("year")).mean()) for label, sim in sims.items()}
+    p_year = {label: sim["p_rupture"].mean(SAMPLE_DIMS).values for label, sim in sims.items()}
+    p_any = {label: float((1 - (1 - sim["p_rupture"]).prod("year")).mean()) for label, sim in sims.items()}
     for label, p in (("climatology", crisis_climatology(train_hist.crisis)), ("persistence", crisis_persistence(train_hist.crisis))):
         p_year[label] = np.full(len(years), p)
         p_any[label] = 1 - (1 - p) ** len(years)

@@ -116,8 +116,10 @@ def simulate(
     they are simulated as in the status-quo forecast (unconditional: the same random
     numbers and formulas as :func:`hedgecast.forecasting.forecast.forecast`, which a test checks
     number for number, so the two cannot drift apart unnoticed).
-    Returns standardized indicators ``z``, latent ``state``, ``crisis`` (0/1) and the
-    crisis ``hazard``, with dims ``(chain, draw, year, …)``.
+    Returns standardized indicators ``z``, latent ``state``, serious ``incidents``, ``crisis``
+    (0/1: an escalated incident) and ``p_rupture``, the probability of a rupture year given the
+    draw's parameters and the year's drivers and war state (1 − exp(−rate · p), see
+    :class:`hedgecast.forecasting.simulate.SimulatedYears`), with dims ``(chain, draw, year, …)``.
     """
     post = posterior
     n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
@@ -139,8 +141,8 @@ def simulate(
     else:
         w = np.broadcast_to(np.asarray(war, dtype=np.int16)[None], (n, F)).copy()
     centre = np.asarray(getattr(inputs, "driver_means", np.zeros(K)), dtype=float)
-    states, crises, hazards = simulate_states(p, spec, x, w, noise, centre, years)
-    z = indicator_draws(p, spec, states, noise)
+    sim = simulate_states(p, spec, x, w, noise, centre, years)
+    z = indicator_draws(p, spec, sim.states, noise)
 
     def shaped(a: np.ndarray) -> np.ndarray:
         return a.reshape(n_chain, n_draw, *a.shape[1:])
@@ -148,9 +150,10 @@ def simulate(
     return xr.Dataset(
         {
             "z": (("chain", "draw", "year", "indicator"), shaped(z)),
-            "state": (("chain", "draw", "year", "channel"), shaped(states)),
-            "crisis": (("chain", "draw", "year"), shaped(crises)),
-            "hazard": (("chain", "draw", "year"), shaped(hazards)),
+            "state": (("chain", "draw", "year", "channel"), shaped(sim.states)),
+            "incidents": (("chain", "draw", "year"), shaped(sim.incidents)),
+            "crisis": (("chain", "draw", "year"), shaped(sim.crises)),
+            "p_rupture": (("chain", "draw", "year"), shaped(sim.p_rupture)),
             "war": (("chain", "draw", "year"), shaped(w)),
         },
         coords={

@@ -127,7 +127,8 @@ def data_section(fit: FitLike) -> Section:
             Table(pd.DataFrame(rows).set_index("Indicator")),
             Heading("Events"),
             Paragraph(
-                "Dated episodes coded from the seed papers and the public record; rupture-scale events set the crisis years the hazard is fitted to."
+                "Dated episodes coded from the seed papers and the public record. The crisis years the model fits are not read from here but "
+                "from the serious incidents of incidents.csv that escalated (the crisis model section); the rupture-scale events mark the same years."
             ),
             Table(ev, marks=marks, code=("Source",), wrap=("Source",), index=False),
         ),

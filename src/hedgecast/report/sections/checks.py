@@ -14,10 +14,13 @@ from matplotlib.figure import Figure as MplFigure
 from hedgecast import plots
 from hedgecast.dims import SAMPLE_DIMS
 from hedgecast.model.fit import ESS_MIN, RHAT_MAX
+from hedgecast.priors.groups import CRISIS_GROUPS, EFFECT_GROUPS
 from hedgecast.report.contracts import Bullets, Figure, FitLike, Heading, Paragraph, Section, Table
 from hedgecast.report.sections.common import clean_parameter, pct
 
 K_HIGH = 0.7  # Pareto k̂ above which a PSIS-LOO term is unreliable
+#: the crisis model's log-likelihood terms (one per year) and how the report names them
+CRISIS_TERMS = {"incidents": "incidents per year", "escalations": "escalations per year"}
 
 
 # ------------------------------------------------------------------------------------
@@ -49,16 +52,18 @@ def learning_section(fit: FitLike) -> Section:
     little = list(table.loc[table["shrinkage"] < 0.1, "parameter"])
     moved = list(table.loc[table["shift"].abs() >= 1.0, "parameter"])
     effects = [g for g in ("beta", "leverage_shift", "war_effect", "crisis_effect") if g in fit.idata.posterior]
-    other = [g for g in ("rho", "cushion", "hazard_friction", "hazard_ties") if g in fit.idata.posterior]
-    counts = [max(1, int(table["parameter"].str.split(".").str[0].isin(g).sum())) for g in (effects, other)]
-    fig = MplFigure(figsize=(9, 0.27 * sum(counts) + 2.4), layout="constrained")
-    axes = fig.subplots(2, 1, height_ratios=counts)
+    other = [g for g in ("rho", "cushion") if g in fit.idata.posterior]
+    crisis = [g for g in EFFECT_GROUPS if g in CRISIS_GROUPS and g in fit.idata.posterior]
+    counts = [max(1, int(table["parameter"].str.split(".").str[0].isin(g).sum())) for g in (effects, other, crisis)]
+    fig = MplFigure(figsize=(9, 0.27 * sum(counts) + 3.2), layout="constrained")
+    axes = fig.subplots(3, 1, height_ratios=counts)
     panels = (
         (effects, "Effects on the channels", "Effect (channel sd per unit of driver / state; 5–95% quantiles)"),
+        (other, "Persistence and shock cushion", "rho: yearly persistence; cushion: per unit of leader ties"),
         (
-            other,
-            "Persistence, shock cushion and crisis hazard",
-            "rho: yearly persistence; cushion: per unit of leader ties; hazard: logit scale",
+            crisis,
+            "Crisis model: what drives serious incidents and their escalation",
+            "incident_*: log incident rate; escalation_*: log-odds that an incident escalates (per unit of driver / state)",
         ),
     )
     for i, (ax, (groups, title, xlabel)) in enumerate(zip(axes, panels)):
@@ -138,7 +143,7 @@ def ppc_coverage(observed: pd.DataFrame, y_rep: xr.DataArray, prob: float = 0.9)
 
 
 def loo_summary(idata: az.InferenceData) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """PSIS-LOO of the indicators (``y``) and the crisis years: totals, and Pareto k̂ per indicator.
+    """PSIS-LOO of the indicators (``y``) and the crisis model's yearly counts: totals, and Pareto k̂ per indicator.
 
     Returns ``(totals, per_indicator)``. With one latent state per year, leaving one year out
     can move the posterior a lot: many k̂ above 0.7 then say the LOO estimate is unreliable, not
@@ -146,7 +151,7 @@ def loo_summary(idata: az.InferenceData) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     totals, rows = [], []
     ll = idata.log_likelihood
-    for var in [v for v in ("y", "crisis") if v in ll]:
+    for var in [v for v in ("y", *CRISIS_TERMS) if v in ll]:
         with warnings.catch_warnings():
             # ArviZ warns when k̂ exceeds its threshold; the k̂ values are reported below instead.
             warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto distribution", category=UserWarning)
@@ -238,10 +243,10 @@ def loo_blocks(fit: FitLike, labels: dict[str, str]) -> list:
         else f"Every observed cell has Pareto k̂ ≤ {K_HIGH}: the leave-one-out estimates are reliable."
     )
     t = totals.rename(columns={"term": "Term", "elpd_loo": "elpd_loo", "se": "SE", "p_loo": "p_loo", "n": "Terms"}).set_index("Term")
-    t.index = [{"y": "indicators (y)", "crisis": "crisis years"}.get(i, i) for i in t.index]
+    t.index = [{"y": "indicators (y)", **CRISIS_TERMS}.get(i, i) for i in t.index]
     t.index.name = "Log-likelihood"
     p = (
-        per.assign(term=[labels.get(x, {"crisis": "crisis years"}.get(x, x)) for x in per["term"]])
+        per.assign(term=[labels.get(x, CRISIS_TERMS.get(x, x)) for x in per["term"]])
         .rename(columns={"term": "Indicator", "cells": "Cells", "ok": f"k̂ ≤ {K_HIGH}", "high": f"k̂ > {K_HIGH}", "max_k": "Largest k̂"})
         .set_index("Indicator")
     )

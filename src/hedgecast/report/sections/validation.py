@@ -122,8 +122,8 @@ def backtest_section(result: Any) -> Section:
             "(drivers random-walk from the cut-off, the war follows the lens's Markov chain). Persistence carries the last "
             "observation forward with the historical year-to-year spread; climatology is the distribution of observations up to "
             "the cut-off. All scores are lower-is-better. CRPS is in training-window standard-deviation units of the transformed "
-            "indicator. Crisis probabilities from the model are the mean crisis hazard over draws; baselines use smoothed "
-            "historical crisis rates." + oracle
+            "indicator. Crisis probabilities from the model are the mean over draws of P(a serious incident escalates that year), "
+            "1 − exp(−incident rate × escalation probability); baselines use smoothed historical crisis rates." + oracle
         )
     ]
     blocks += _fallback_blocks(result.windows)
