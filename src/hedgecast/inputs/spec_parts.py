@@ -40,6 +40,10 @@ class Indicator:
     label: str = ""
     transform: str = "identity"
     sign: int = 1
+    #: the indicator's own unit, as the trajectory rules read it (``USD bn``, ``thousand visitors`` …)
+    unit: str = ""
+    #: whether trajectory rules may use it (false for a series whose source has ended)
+    in_rules: bool = True
 
 
 @dataclass(frozen=True)

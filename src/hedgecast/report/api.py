@@ -42,7 +42,7 @@ def fit_sections(fit: FitLike, forecast: Any, config: ReportConfig | None = None
     config = config or ReportConfig()
     main = [
         outlook.headline_section(fit, forecast, config),
-        outlook.classes_section(fit.spec),
+        outlook.classes_section(fit.spec, fit.inputs),
         outlook.channels_section(fit, forecast, config),
         outlook.indicators_section(fit, forecast, config),
         differences.differences_section(forecast, config),
