@@ -50,7 +50,7 @@ def headline_table(forecast: Any, config: ReportConfig = DEFAULT) -> Table:
             p = probs.sel(scenario=s, year=y)
             best = str(p["trajectory"].values[int(p.argmax("trajectory"))])
             row += [float(p.sel(trajectory=c)) for c in classes] + [float(events[y].sel(scenario=s))]
-            mark += ["best" if c == best else "" for c in classes] + ["clear"]
+            mark += ["best" if c == best else "" for c in classes] + [""]
         values.append(row)
         marks.append(mark)
     index = pd.Index([slabels.get(s, s) for s in forecast.scenarios], name="Scenario")
