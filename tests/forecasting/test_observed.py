@@ -1,6 +1,7 @@
 """The class rules applied to the observed record (the realised class) and the references read from it."""
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,6 +46,12 @@ def test_references_are_read_from_the_curated_record(workbench):
     assert np.isnan(refs["trade_usd_bn_low_2015_16"])  # both years UNSOURCED, so missing
     assert "undetermined" in record.reference_sources()["trade_usd_bn_low_2015_16"]
     assert "gdelt_tone" not in record.values.columns
+    # the figures the spec's class descriptions and comments quote are the record's
+    text = Path(workbench.spec.path).read_text(encoding="utf-8")
+    assert "866 thousand in 2016" in text and f"{refs['russian_tourists_k_low_2015_16']:.0f}" == "866"
+    recent = f"trade {refs['trade_usd_bn_recent']:.1f} (2021, 2022), visitors {refs['russian_tourists_k_recent']:,.0f} (2021–2024)"
+    assert recent in text
+    assert f"meetings {refs['leader_meetings_recent']:.1f} (2021–2025), UNGA {refs['unga_agreement_recent']:.3f} (2021, 2022)" in text
     # the forecast reads the same record back from its model inputs
     again = record_from_inputs(workbench.spec, workbench.inputs).references()
     for name, value in refs.items():
