@@ -228,11 +228,6 @@ def first_true(truths: np.ndarray) -> np.ndarray:
     return label
 
 
-def label_paths(classes: Sequence[TrajectoryClass], env: Mapping[str, np.ndarray], booleans: frozenset[str] = frozenset()) -> np.ndarray:
-    """The index of the first class whose rule holds, path by path (int16, -1 if none)."""
-    return first_true(rule_truths(classes, env, booleans=booleans))
-
-
 def class_probabilities(labels: xr.DataArray, sample_dims=("chain", "draw")) -> xr.DataArray:
     """P(each class) over posterior draws: dims ``(..., trajectory)``, summing to 1."""
     names = labels.attrs["classes"]
