@@ -119,7 +119,9 @@ def realised_class(spec: ModelSpec, history: History, year: int, *, as_of: int |
         A year of the record.
     as_of : int, optional
         Read the references (``_recent``, ``_low_2015_16``) from the record up to this
-        year, as a forecast made then would (a backtest's cut-off); default the whole record.
+        year, as a forecast made then would (a backtest's cut-off); default the whole record,
+        whose ``_recent`` references are the last five years' levels (so 2018–2022, with trade
+        or visitors well below their 2021–2025 level, come out as managed erosion).
 
     Returns
     -------
