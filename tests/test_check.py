@@ -66,6 +66,12 @@ def test_the_real_project_passes_in_seconds(monkeypatch: pytest.MonkeyPatch):
     assert any(line.startswith("data:") for line in report.ok)
 
 
+def test_the_real_project_has_no_scenario_warnings(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("HEDGECAST_SEEDS", raising=False)
+    report = check_project(ROOT)
+    assert report.warnings == [], "\n".join(map(str, report.warnings))
+
+
 def test_the_real_project_quotes_are_verbatim(with_seeds):
     report = check_project(ROOT)
     assert report.passed, "\n".join(map(str, report.problems))
@@ -207,9 +213,9 @@ def test_check_reports_unsourced_and_partial_values_without_failing():
     report = check_project(ROOT)
     assert report.passed, report.problems
     unsourced = [n for n in report.notes if n.startswith("unsourced values:")]
-    assert len(unsourced) == 1 and "49 of 156 series values are UNSOURCED" in unsourced[0]
+    assert len(unsourced) == 1 and "26 of 157 series values are UNSOURCED" in unsourced[0]
     missing = [n for n in report.notes if n.startswith("treated as missing, UNSOURCED:")]
-    assert len(missing) == 1 and "russian_tourists_k 13" in missing[0] and "trade_usd_bn 6" in missing[0]
+    assert len(missing) == 1 and "russian_tourists_k" not in missing[0] and "trade_usd_bn 1 (2016)" in missing[0]
     partial = [n for n in report.notes if n.startswith("treated as missing, partial year:")]
     assert len(partial) == 1 and "gdelt_tone 2024" in partial[0] and "54 days" in partial[0]
 
@@ -234,7 +240,9 @@ def test_a_broken_incidents_file_is_reported_by_check(project: Paths):
 
 
 def test_check_rejects_a_class_rule_on_a_reference_the_record_lacks(project: Paths):
-    """Trade's 2015–16 values are UNSOURCED (missing), so a rule on its 2015–16 low could never be decided."""
+    """With trade's 2015 and 2016 values UNSOURCED (missing), a rule on its 2015–16 low could never be decided."""
+    # synthetic edit of the copy: flag the (sourced) 2015 trade total UNSOURCED, as 2016's already is
+    edit_text(project.curated / "series.csv", ',,"CONFLICT: 23.9 is the Turkish-side', ',,"UNSOURCED: flagged by a test. CONFLICT: 23.9 is the Turkish-side')
     edit_text(
         project.spec,
         'rule = "rupture_events_window or russian_tourists_k <= russian_tourists_k_low_2015_16"',
@@ -249,4 +257,44 @@ def test_check_rejects_a_class_rule_on_a_reference_the_record_lacks(project: Pat
 def test_check_lists_the_class_references_read_from_the_record(project: Paths):
     report = check_project(project.root)
     note = next(n for n in report.notes if n.startswith("class rule references"))
-    assert "russian_tourists_k_low_2015_16 = 866 (lowest of 2016: 866)" in note and "trade_usd_bn_recent = 51.4" in note
+    assert "russian_tourists_k_low_2015_16 = 866.3 (lowest of 2015: 3649, 2016: 866.256)" in note
+    assert "trade_usd_bn_recent = 52.98 (mean of 2021–2025: 2021: 34.6, 2022: 68.2, 2023: 56.5, 2024: 52.6)" in note
+
+
+# ------------------------------------------------------------------- scenario directions
+def test_absolute_targets_against_their_declared_direction_are_warned(project: Paths):
+    """The 0.1 spec set sanctions enforcement "to 0.7" to tighten it; 2025 is coded 0.8, so that eases it."""
+
+    def old_targets(d):
+        for name in ("eu_ends_russian_gas", "us_turkiye_realignment"):
+            d["scenarios"][name]["drivers"]["sanctions_enforcement"] = {"from": 2027, "to": 0.7, "sd": 0.15, "ramp": 2, "direction": "tighten"}
+
+    edit_toml(project.spec, old_targets)
+    report = check_project(project.root)
+    assert report.passed, "a warning is not a problem: the spec is valid"
+    warned = {(w.file, w.field): w for w in report.warnings}
+    for name in ("eu_ends_russian_gas", "us_turkiye_realignment"):
+        w = warned[("models/turkiye_russia.toml", f"scenarios.{name}.drivers.sanctions_enforcement.to")]
+        assert "to = 0.7 is not above the last coded value (0.8 in 2025)" in w.message and 'direction = "tighten"' in w.message
+        assert w.line is not None
+    assert len(report.warnings) == 2
+
+
+def test_without_a_declared_direction_an_absolute_target_is_not_judged(project: Paths):
+    edit_toml(project.spec, lambda d: d["scenarios"]["eu_ends_russian_gas"]["drivers"].update(sanctions_enforcement={"to": 0.7}))
+    assert check_project(project.root).warnings == []
+
+
+def test_contradicting_parts_fail_the_check(project: Paths):
+    def contradict(d):
+        d["scenarios"]["squeeze_and_relief"] = {
+            "reason": "Test fixture (synthetic).",
+            "includes": ["us_secondary_sanctions", "sanctions_relief"],
+        }
+
+    edit_toml(project.spec, contradict)
+    report = check_project(project.root)
+    problem = next(p for p in report.problems if p.field == "scenarios.squeeze_and_relief.includes")
+    assert problem.file == "models/turkiye_russia.toml"
+    assert "us_secondary_sanctions and sanctions_relief contradict each other on Western sanctions enforcement" in problem.message
+    assert "move it in opposite directions" in problem.message

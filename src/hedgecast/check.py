@@ -31,6 +31,9 @@ class CheckReport:
         One line per file (or group of files) that passed.
     problems : list of Problem
         Every problem in every file, file names relative to the project root.
+    warnings : list of Problem
+        What is valid but probably not meant (e.g. a scenario target that goes against
+        its declared direction); they do not fail the check.
     notes : list of str
         What could not be checked, and why (e.g. lenses when the spec is broken).
     seconds : float
@@ -40,6 +43,7 @@ class CheckReport:
 
     ok: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -74,6 +78,7 @@ def check_project(root: str | Path | None = None) -> CheckReport:
     _check_lenses(paths, spec, report)
     _check_data(paths, spec, report)
     report.problems = _relative(list(dict.fromkeys(report.problems)), paths)
+    report.warnings = _relative(list(dict.fromkeys(report.warnings)), paths)
     report.seconds = time.perf_counter() - start
     return report
 
@@ -210,6 +215,7 @@ def _check_data(paths: Paths, spec, report: CheckReport) -> None:
     except HedgecastError as err:
         report.problems.extend(err.problems)
         return
+    report.warnings.extend(direction_warnings(spec, history))
     observed = int(history.indicators.notna().sum().sum())
     report.ok.append(f"data: {len(loaders)} files, {len(history.years)} years, {observed} observed indicator values")
     report.notes.extend(_excluded_lines(history.excluded))
@@ -244,6 +250,27 @@ def _class_reference_problems(spec, history) -> list[Problem]:
         add_lines(collector, text)
         out = collector.problems
     return out
+
+
+def direction_warnings(spec, history) -> list[Problem]:
+    """Scenario interventions that go against their declared direction, from the last coded driver values.
+
+    An absolute target (``to``) with ``direction = "tighten"`` that lies below the driver's
+    last coded value eases it: valid, but almost certainly not what was meant.
+    """
+    from hedgecast.errors import ProblemCollector
+    from hedgecast.inputs.scenario_spec import direction_warnings as found
+    from hedgecast.inputs.spec_toml import add_lines, read_toml_text
+
+    year = int(history.drivers.index[-1])
+    current = {d: float(history.drivers[d].iloc[-1]) for d in history.drivers.columns}
+    collector = ProblemCollector(spec.path)
+    for where, message in found(spec.scenarios, spec.drivers, current, year):
+        collector.add(where, message)
+    if collector.problems:
+        _, text = read_toml_text(Path(spec.path), ProblemCollector(spec.path))
+        add_lines(collector, text)
+    return collector.problems
 
 
 def _excluded_lines(excluded) -> list[str]:

@@ -72,6 +72,10 @@ class RunError(HedgecastError):
     """A saved run is missing, corrupt, or was made with a different spec."""
 
 
+class ReweightingRefused(HedgecastError):
+    """A reweighted prior edit whose draws cannot stand for the edited posterior (k̂ > 0.7, or a changed model): refit it."""
+
+
 class DiagnosticsFailed(Exception):
     """The sampler's diagnostics failed (exit code 3 unless warnings are allowed)."""
 

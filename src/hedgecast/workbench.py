@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import arviz as az
 import numpy as np
@@ -28,6 +29,9 @@ from hedgecast.priors.groups import EFFECT_GROUPS
 from hedgecast.priors.lenses import Lens, list_lenses
 from hedgecast.runs import complete_saved_run, package_versions
 
+if TYPE_CHECKING:  # pragma: no cover
+    from hedgecast.stress.psis import Reweighting
+
 
 @dataclass
 class Fit:
@@ -41,6 +45,7 @@ class Fit:
     workbench: Workbench
     notes: list[str] = field(default_factory=list)  # e.g. what a run saved by an older version lacked
     reused_from: str | None = None  # the saved run this fit was loaded from instead of refitting
+    reweighting: Reweighting | None = None  # set when the draws are another fit's, reweighted for this lens (a prior edit)
     _forecasts: dict = field(default_factory=dict)
 
     @property
@@ -69,8 +74,16 @@ class Fit:
         for name, da in data.data_vars.items():
             if da.dtype == np.float32:  # stored in single precision
                 data[name] = da.astype(np.float64)
-        self._forecasts[(None, self.settings.seed, self.lens.fingerprint())] = Forecast(data, self.spec)
+        self.keep_forecast(Forecast(data, self.spec), self.settings.seed)
         return True
+
+    def keep_forecast(self, fc: Forecast, seed: int) -> None:
+        """Make ``fc`` what :meth:`forecast` returns for its scenarios and ``seed`` (and for all, if it has every scenario)."""
+        fingerprint = self.lens.fingerprint()
+        self._forecasts[(tuple(fc.scenarios), seed, fingerprint)] = fc
+        if fc.scenarios == list(self.spec.scenarios):
+            self._forecasts[(None, seed, fingerprint)] = fc
+
     def report(self, path: str | Path | None = None, *, forecast: Forecast | None = None, compare=(), include_saved: bool = True) -> Path:
         """Write the scenario report of this fit (default ``reports/turkiye-russia.html``); return its path.
 

@@ -40,16 +40,17 @@ def test_references_are_read_from_the_curated_record(workbench):
     record = record_from_history(workbench.spec, workbench.history)
     refs = record.references()
     raw = workbench.history.indicators
-    assert refs["russian_tourists_k_low_2015_16"] == raw.loc[[2015, 2016], "russian_tourists_k"].min() == 866
+    assert refs["russian_tourists_k_low_2015_16"] == raw.loc[[2015, 2016], "russian_tourists_k"].min() == raw.loc[2016, "russian_tourists_k"]
     assert refs["unga_agreement_low_2015_16"] == raw.loc[[2015, 2016], "unga_agreement"].min()
     assert refs["trade_usd_bn_recent"] == pytest.approx(raw.loc[2021:2025, "trade_usd_bn"].mean())
-    assert np.isnan(refs["trade_usd_bn_low_2015_16"])  # both years UNSOURCED, so missing
-    assert "undetermined" in record.reference_sources()["trade_usd_bn_low_2015_16"]
+    # trade's 2016 total is UNSOURCED, so missing: its "low" is 2015's alone, and the sources say so
+    assert np.isnan(raw.loc[2016, "trade_usd_bn"]) and refs["trade_usd_bn_low_2015_16"] == raw.loc[2015, "trade_usd_bn"]
+    assert record.reference_sources()["trade_usd_bn_low_2015_16"].startswith("lowest of 2015: ")
     assert "gdelt_tone" not in record.values.columns
     # the figures the spec's class descriptions and comments quote are the record's
     text = Path(workbench.spec.path).read_text(encoding="utf-8")
     assert "866 thousand in 2016" in text and f"{refs['russian_tourists_k_low_2015_16']:.0f}" == "866"
-    recent = f"trade {refs['trade_usd_bn_recent']:.1f} (2021, 2022), visitors {refs['russian_tourists_k_recent']:,.0f} (2021–2024)"
+    recent = f"trade {refs['trade_usd_bn_recent']:.1f} (2021–2024), visitors {refs['russian_tourists_k_recent']:,.0f} (2021–2024)"
     assert recent in text
     assert f"meetings {refs['leader_meetings_recent']:.1f} (2021–2025), UNGA {refs['unga_agreement_recent']:.3f} (2021, 2022)" in text
     # the forecast reads the same record back from its model inputs
@@ -62,7 +63,12 @@ def test_a_rule_on_a_reference_the_record_lacks_is_rejected(workbench, mock_fit,
     spec = workbench.spec
     bad = [TrajectoryClass("rupture", "trade_usd_bn <= trade_usd_bn_low_2015_16"), *spec.trajectories[1:]]
     spec_bad = dataclasses.replace(spec, trajectories=bad)
-    problems = reference_problems(spec_bad, record_from_history(spec_bad, workbench.history))
+    assert reference_problems(spec_bad, record_from_history(spec_bad, workbench.history)) == []  # 2015 is observed
+    problems = reference_problems(spec_bad, record_from_history(spec_bad, workbench.history.truncate(2014)))  # before 2015–16
     assert len(problems) == 1 and problems[0].field == "trajectories[0].rule" and "trade_usd_bn_low_2015_16" in problems[0].message
+    # a forecast from a record without a 2015–16 trade value (synthetic: 2015 blanked) refuses to run
+    z = mock_fit.inputs.standardized.copy()
+    z.loc[[2015, 2016], "trade_usd_bn"] = np.nan
+    inputs = dataclasses.replace(mock_fit.inputs, standardized=z)
     with pytest.raises(SpecError, match=r"turkiye_russia\.toml \[trajectories\[0\]\.rule\].*does not determine"):
-        forecast(mock_fit.idata, spec_bad, baseline, mock_fit.inputs, ["status_quo"])
+        forecast(mock_fit.idata, spec_bad, baseline, inputs, ["status_quo"])

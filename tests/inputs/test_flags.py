@@ -57,15 +57,13 @@ def test_unsourced_and_partial_cells_of_the_real_data(spec):
     excluded = flags.excluded_cells(PATHS, spec.indicator_names)
     per = excluded.groupby(["indicator", "reason"]).size().to_dict()
     assert per == {
-        ("trade_usd_bn", "unsourced"): 6,
-        ("russian_tourists_k", "unsourced"): 13,
-        ("leader_meetings", "unsourced"): 4,
+        ("trade_usd_bn", "unsourced"): 1,
         ("gdelt_tone", "partial"): 1,
     }
     gdelt = excluded[excluded["indicator"] == "gdelt_tone"].iloc[0]
     assert gdelt["year"] == 2024 and "54 days" in gdelt["note"]
     series = data.load_series(PATHS)
-    assert int(series["note"].str.startswith("UNSOURCED:").sum()) == 49
+    assert int(series["note"].str.startswith("UNSOURCED:").sum()) == 26
 
 
 def test_the_history_treats_flagged_cells_as_missing(spec):
@@ -76,11 +74,11 @@ def test_the_history_treats_flagged_cells_as_missing(spec):
         assert np.isnan(history.indicators.loc[row.year, row.indicator])
         assert raw.loc[row.year, row.indicator] == pytest.approx(row.value)
     assert np.isnan(kept.indicators.loc[2024, "gdelt_tone"])  # partial years are always left out
-    assert kept.indicators.loc[2015, "trade_usd_bn"] == 24.0
-    assert int(history.indicators.notna().sum().sum()) == int(kept.indicators.notna().sum().sum()) - 23
+    assert kept.indicators.loc[2016, "trade_usd_bn"] == 16.9
+    assert int(history.indicators.notna().sum().sum()) == int(kept.indicators.notna().sum().sum()) - 1
     # the standardization is over the cells the model observes
     _, scaling = history.standardized(spec)
-    assert scaling.loc["russian_tourists_k", "n_observed"] == 9
+    assert scaling.loc["russian_tourists_k", "n_observed"] == 23
 
 
 def test_a_partial_row_is_left_out_and_listed_by_check(project, spec):
@@ -103,4 +101,4 @@ def test_a_value_for_a_year_not_over_must_be_flagged_partial(project, monkeypatc
 def test_unsourced_summary_is_one_line():
     line = flags.unsourced_summary(PATHS)
     assert "\n" not in line
-    assert "49 of 156 series values are UNSOURCED" in line
+    assert "26 of 157 series values are UNSOURCED" in line

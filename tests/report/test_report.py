@@ -203,7 +203,7 @@ def test_classes_section_explains_the_rules_variables_and_references(failed_repo
     section = _section(text, "classes")
     for t in fc.spec.trajectories:
         assert _esc(t.rule) in section and _esc(t.description.split(".")[0]) in section
-    assert "russian_tourists_k_low_2015_16" in section and "lowest of 2016: 866" in section  # read from the record
+    assert "russian_tourists_k_low_2015_16" in section and "2016: 866.256" in section  # read from the record
     assert "rupture_events_window" in section and "USD bn (current)" in section  # variables with their units
     assert "political_change" not in section and "gdelt_tone_mean_3y" not in section
 

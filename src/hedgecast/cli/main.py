@@ -1,4 +1,4 @@
-"""The ``hedgecast`` command line: fit, forecast, report, check, lenses, runs, compare.
+"""The ``hedgecast`` command line: fit, forecast, report, check, lenses, scenarios, runs, compare.
 
 User mistakes print one clear message and exit with code 2 (``--debug`` shows the
 traceback); a fit that fails its diagnostics still writes its report, flagged on top,
@@ -21,6 +21,7 @@ from rich.table import Table
 
 from hedgecast.cli.app import STATE, app, console, out, runs_app
 from hedgecast.cli.options import check_scenarios, check_year, load_lenses, options, sampler_options, sampler_settings, shared_options
+import hedgecast.cli.scenarios  # noqa: F401 (importing it registers `hedgecast scenarios` on the app)
 import hedgecast.cli.validate  # noqa: F401 (importing it registers `hedgecast validate …` on the app)
 from hedgecast.errors import DiagnosticsFailed, HedgecastError
 
@@ -203,6 +204,8 @@ def check() -> None:
         out.print(f"[green]✓[/] {escape(line)}", highlight=False, soft_wrap=True)
     for line in report.notes:
         out.print(f"[yellow]![/] {escape(line)}", highlight=False, soft_wrap=True)
+    for warning in report.warnings:
+        out.print(f"[bold yellow]warning:[/] {escape(str(warning))}", highlight=False, soft_wrap=True)
     report.raise_if_problems()
     out.print(f"[bold green]All files are valid[/] ({report.seconds:.1f} s).")
 

@@ -19,7 +19,7 @@ from hedgecast.dims import SAMPLE_DIMS
 from hedgecast.errors import SpecError
 from hedgecast.forecasting.observed import count_flags, record_from_inputs, reference_problems
 from hedgecast.forecasting.rule_variables import label_environment, path_events, path_values, rule_environment, rule_indicators
-from hedgecast.forecasting.scenarios import activation, common_noise, driver_paths, resolve, war_paths
+from hedgecast.forecasting.scenarios import activations, common_noise, driver_paths, resolve, war_paths
 from hedgecast.forecasting.simulate import draw_parameters, indicator_draws, simulate_states
 from hedgecast.forecasting.trajectories import class_probabilities
 from hedgecast.inputs.history import to_raw_units
@@ -181,9 +181,10 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
     actives = np.empty((S, n), dtype=bool)
     labels = np.empty((S, n, F), dtype=np.int16)
     for si, sc in enumerate(resolved):
-        active = activation(spec, sc, scen_probs, seed, n)
-        x = driver_paths(spec, sc, last_drivers, noise, active, years)
-        w = war_paths(spec, sc, start_state, transitions, noise, active, years)
+        parts = activations(spec, sc, scen_probs, seed, n)  # the scenario and each uncertain part, drawn per path
+        active = parts[sc.name]
+        x = driver_paths(spec, sc, last_drivers, noise, active, years, parts)
+        w = war_paths(spec, sc, start_state, transitions, noise, active, years, parts)
         states[si], crises[si], _ = simulate_states(p, spec, x, w, noise, inputs.driver_means, years)
         drivers[si], wars[si], actives[si] = x, w, active
         z_ind = indicator_draws(p, spec, states[si], noise)

@@ -4,14 +4,17 @@ possibly uncertain, turned into sampled future paths (common random numbers acro
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from hedgecast.errors import SpecError, suggest
+from hedgecast.inputs.scenario_compose import Composition, compose
 from hedgecast.inputs.spec import ModelSpec
-from hedgecast.inputs.spec_parts import DriverIntervention, Scenario, WarIntervention
+from hedgecast.inputs.spec_parts import DriverIntervention, WarIntervention
 
 
 def stable_key(name: str) -> int:
@@ -21,7 +24,12 @@ def stable_key(name: str) -> int:
 
 @dataclass(frozen=True)
 class ResolvedScenario:
-    """A scenario with its ``includes`` merged in (its own settings win)."""
+    """A scenario ready to simulate: its own settings, and the scenarios it includes as ``parts``.
+
+    Each part is itself a :class:`ResolvedScenario` (with its own probability and parts), so
+    a composed scenario is a tree; :mod:`hedgecast.inputs.scenario_compose` says how the tree
+    is applied (parts first, own settings last and winning; siblings add up).
+    """
 
     name: str
     probability: float | str | None
@@ -29,35 +37,43 @@ class ResolvedScenario:
     hold_state: str = ""
     hold_until: int = 0
     drivers: dict[str, DriverIntervention] = field(default_factory=dict)
-    uncertain_parts: tuple[str, ...] = ()
     transition: dict[str, dict[str, float]] = field(default_factory=dict)
+    parts: tuple[ResolvedScenario, ...] = ()
+
+    def nodes(self) -> list[ResolvedScenario]:
+        """Return the scenario and every part below it, depth first, parts before their includer."""
+        return [n for p in self.parts for n in p.nodes()] + [self]
+
+    @property
+    def uncertain_parts(self) -> tuple[str, ...]:
+        """Names of the included scenarios (at any depth) that happen only with a probability."""
+        return tuple(n.name for n in self.nodes() if n is not self and n.probability is not None)
+
+    def touches(self, driver: str) -> bool:
+        """Whether this scenario or one of its parts moves ``driver``."""
+        return any(driver in n.drivers for n in self.nodes())
+
+
+def _resolved(node: Composition) -> ResolvedScenario:
+    s = node.scenario
+    return ResolvedScenario(
+        s.name,
+        s.probability,
+        dict(s.war.pin),
+        s.war.hold_state,
+        s.war.hold_until,
+        dict(s.drivers),
+        dict(s.war.transition),
+        tuple(_resolved(p) for p in node.parts),
+    )
 
 
 def resolve(spec: ModelSpec, name: str) -> ResolvedScenario:
-    """Merge a scenario with everything it includes (depth first, own settings last)."""
+    """The scenario ``name`` with everything it includes, as a tree (each included scenario once)."""
     if name not in spec.scenarios:
         raise SpecError(f"unknown scenario '{name}': {suggest(name, list(spec.scenarios))}")
-    pins: dict[int, str] = {}
-    hold_state, hold_until = "", 0
-    drivers: dict[str, DriverIntervention] = {}
-    uncertain: list[str] = []
-    transition: dict[str, dict[str, float]] = {}
-
-    def merge(s: Scenario) -> None:
-        nonlocal hold_state, hold_until
-        for inc in s.includes:
-            merge(spec.scenarios[inc])
-        pins.update(s.war.pin)
-        if s.war.hold_state:
-            hold_state, hold_until = s.war.hold_state, s.war.hold_until
-        drivers.update(s.drivers)
-        transition.update(getattr(s.war, "transition", {}) or {})
-        if s.probability is not None and s.name != name:
-            uncertain.append(s.name)
-
-    scenario = spec.scenarios[name]
-    merge(scenario)
-    return ResolvedScenario(name, scenario.probability, pins, hold_state, hold_until, drivers, tuple(uncertain), transition)
+    tree, _ = compose(spec.scenarios, name)  # a spec that loaded has no cycles and no ambiguous parts
+    return _resolved(tree)
 
 
 @dataclass
@@ -88,7 +104,11 @@ def common_noise(spec: ModelSpec, nu: np.ndarray, seed: int, n_years: int) -> Co
 
 
 def activation(spec: ModelSpec, scenario: ResolvedScenario, probabilities: dict[str, np.ndarray], seed: int, n: int) -> np.ndarray:
-    """Per draw, whether an uncertain scenario's intervention happens (all True if certain)."""
+    """Per draw, whether an uncertain scenario happens (all True if certain).
+
+    The uniform numbers are keyed by the scenario's name and the seed, so a scenario's draw
+    is the same whether it is forecast on its own or as a part of another (paired).
+    """
     p = scenario.probability
     if p is None:
         return np.ones(n, dtype=bool)
@@ -97,68 +117,195 @@ def activation(spec: ModelSpec, scenario: ResolvedScenario, probabilities: dict[
     return u < prob
 
 
-def driver_paths(spec: ModelSpec, scenario: ResolvedScenario, last: np.ndarray, noise: CommonNoise, active: np.ndarray, years: list[int]) -> np.ndarray:
+def activations(
+    spec: ModelSpec, scenario: ResolvedScenario, probabilities: dict[str, np.ndarray], seed: int, n: int
+) -> dict[str, np.ndarray]:
+    """Per draw, whether the scenario and each of its parts is applied.
+
+    A part is applied where its includer is and its own draw (:func:`activation`, drawn
+    independently per part) says it happens: an uncertain part keeps its probability, and
+    the includer's multiplies on top.
+    """
+    out: dict[str, np.ndarray] = {}
+
+    def walk(node: ResolvedScenario, above: np.ndarray) -> None:
+        out[node.name] = above & activation(spec, node, probabilities, seed, n)
+        for part in node.parts:
+            walk(part, out[node.name])
+
+    walk(scenario, np.ones(n, dtype=bool))
+    return out
+
+
+def _masks(scenario: ResolvedScenario, active: np.ndarray, parts: Mapping[str, np.ndarray] | None) -> dict[str, np.ndarray]:
+    """Per node, the draws it is applied on (``parts`` from :func:`activations`; certain parts follow ``active``)."""
+    out: dict[str, np.ndarray] = {}
+
+    def walk(node: ResolvedScenario, above: np.ndarray) -> None:
+        if node is scenario:
+            out[node.name] = above
+        elif parts is not None and node.name in parts:
+            out[node.name] = above & parts[node.name]
+        elif node.probability is None:
+            out[node.name] = above
+        else:
+            raise ValueError(f"scenario '{scenario.name}' includes the uncertain '{node.name}': pass parts=activations(...)")
+        for part in node.parts:
+            walk(part, out[node.name])
+
+    walk(scenario, active)
+    return out
+
+
+def ramp_weight(iv: DriverIntervention, years: list[int]) -> np.ndarray:
+    """How much of the move is made in each year: 0 before ``from``, then linearly to 1 over ``ramp`` years."""
+    return np.clip((np.array(years) - iv.from_year + 1) / iv.ramp, 0.0, 1.0)
+
+
+def driver_paths(
+    spec: ModelSpec,
+    scenario: ResolvedScenario,
+    last: np.ndarray,
+    noise: CommonNoise,
+    active: np.ndarray,
+    years: list[int],
+    parts: Mapping[str, np.ndarray] | None = None,
+) -> np.ndarray:
     """Future driver values, ``(n, driver, year)``.
 
     Every driver drifts from its last observed value by a random walk with the spec's
-    ``future_sd``; an intervention moves its mean linearly (over ``ramp`` years) to a
-    level drawn from Normal(``to``, ``sd``). Values are clipped to the driver's range.
+    ``future_sd``. On the draws where a scenario (or part) is applied, its interventions
+    move that path, reaching their full size after ``ramp`` years:
+
+    * ``to``: the centre of the walk moves from the last value to a level drawn from
+      Normal(``to``, ``sd``), i.e. the path moves by ``level − last``;
+    * ``by``: the path moves by a change drawn from Normal(``by``, ``sd``);
+    * ``factor``: the path moves by ``(f − 1) ×`` where it would otherwise be (the walk
+      plus the parts' moves, within the range), ``f`` drawn from Normal(``factor``, ``sd``).
+
+    Parts' moves add up; a node's own ``to`` replaces its parts' moves on that driver.
+    Values are clipped to the driver's range at the end, so a move changes a path by exactly
+    its size wherever neither path touches a bound. The ``sd`` draws of all interventions on
+    one driver share the driver's standard-normal number of the common random numbers.
+    ``parts`` (from :func:`activations`) says where each uncertain part is applied.
     """
-    noise.driver_steps.shape[0]
     sds = np.array([spec.drivers[d].future_sd for d in spec.continuous_drivers])
     walk = np.cumsum(noise.driver_steps * sds[None, :, None], axis=2)
     paths = last[None, :, None] + walk
-    yr = np.array(years)
-    for k, name in enumerate(spec.continuous_drivers):
-        iv = scenario.drivers.get(name)
-        if iv is None:
-            continue
-        level = iv.to + iv.sd * noise.level_noise[:, k]
-        weight = np.clip((yr - iv.from_year + 1) / iv.ramp, 0.0, 1.0)
-        shifted = paths[:, k, :] + weight[None, :] * (level[:, None] - last[k])
-        paths[:, k, :] = np.where(active[:, None], shifted, paths[:, k, :])
     lo = np.array([spec.drivers[d].range[0] for d in spec.continuous_drivers])
     hi = np.array([spec.drivers[d].range[1] for d in spec.continuous_drivers])
+    masks = _masks(scenario, active, parts) if any(n.drivers for n in scenario.nodes()) else {}
+    for k, name in enumerate(spec.continuous_drivers):
+        if scenario.touches(name):
+            bounds = (lo[k], hi[k])
+            paths[:, k, :] += _move(scenario, name, paths[:, k, :], last[k], noise.level_noise[:, k][:, None], bounds, masks, years)
     return np.clip(paths, lo[None, :, None], hi[None, :, None])
 
 
-def war_paths(spec: ModelSpec, scenario: ResolvedScenario, start_state: str, transitions: np.ndarray, noise: CommonNoise, active: np.ndarray, years: list[int]) -> np.ndarray:
+def _move(
+    node: ResolvedScenario,
+    name: str,
+    walk: np.ndarray,
+    last: float,
+    z: np.ndarray,
+    bounds: tuple[float, float],
+    masks: dict[str, np.ndarray],
+    years: list[int],
+) -> np.ndarray:
+    """How far ``node`` and its parts move driver ``name``'s paths ``walk`` (n, year), per draw and year."""
+    below = sum((_move(p, name, walk, last, z, bounds, masks, years) for p in node.parts), np.zeros_like(walk))
+    iv = node.drivers.get(name)
+    if iv is None:
+        return below
+    w = ramp_weight(iv, years)[None, :]
+    on = masks[node.name][:, None]
+    if iv.kind == "to":  # an own absolute target replaces the parts' moves
+        return np.where(on, w * (iv.amount + iv.sd * z - last), 0.0)
+    if iv.kind == "by":
+        step = w * (iv.amount + iv.sd * z)
+    else:
+        factor = np.maximum(iv.amount + iv.sd * z, 0.0)
+        step = w * (factor - 1.0) * np.clip(walk + below, *bounds)
+    return below + np.where(on, step, 0.0)
+
+
+def _war_settings(scenario: ResolvedScenario) -> list[ResolvedScenario]:
+    """The nodes whose war settings apply, parts first; a node's own hold drops its parts' holds."""
+    out: list[ResolvedScenario] = []
+
+    def walk(node: ResolvedScenario, held_above: bool) -> None:
+        for part in node.parts:
+            walk(part, held_above or bool(node.hold_state))
+        out.append(node if not held_above or not node.hold_state else dataclasses.replace(node, hold_state="", hold_until=0))
+
+    walk(scenario, False)
+    return out
+
+
+def war_paths(
+    spec: ModelSpec,
+    scenario: ResolvedScenario,
+    start_state: str,
+    transitions: np.ndarray,
+    noise: CommonNoise,
+    active: np.ndarray,
+    years: list[int],
+    parts: Mapping[str, np.ndarray] | None = None,
+) -> np.ndarray:
     """Future war states as indices into ``spec.war_states``, ``(n, year)``.
 
     ``transitions`` is ``(n, from, to)`` over ``spec.future_war_states``. A pinned year
     sets the state; a hold keeps a state until its year; otherwise the chain moves.
     The reference state (no war) is absorbing unless a scenario pins another state.
+    Each setting applies on the draws where its scenario (or part) is applied; parts
+    first, so a scenario's own pins, hold and chain rows win over its parts'.
     """
     states = spec.war_states
     future = spec.future_war_states
     to_global = np.array([states.index(s) for s in future])
     n = transitions.shape[0]
-    if scenario.transition:  # fixed rows replace the lens's draws where the scenario is active
+    nodes = [node for node in _war_settings(scenario) if node.pins or node.hold_state or node.transition]
+    masks = _masks(scenario, active, parts) if nodes else {}
+    if any(node.transition for node in nodes):  # fixed rows replace the lens's draws where the scenario is applied
         transitions = transitions.copy()
-        for from_state, row in scenario.transition.items():
-            j = future.index(from_state)
-            fixed = np.array([row.get(s, 0.0) for s in future])
-            transitions[active, j, :] = fixed
+        for node in nodes:
+            for from_state, row in node.transition.items():
+                fixed = np.array([row.get(s, 0.0) for s in future])
+                transitions[masks[node.name], future.index(from_state), :] = fixed
     cum = np.cumsum(transitions, axis=2)
     cum[..., -1] = 1.0
     current = np.full(n, states.index(start_state))
     out = np.empty((n, len(years)), dtype=np.int16)
     local_of = {states.index(s): j for j, s in enumerate(future)}
+    local_index = np.array([local_of.get(g, -1) for g in range(len(states))])
     for t, year in enumerate(years):
-        local = np.array([local_of.get(int(g), -1) for g in range(len(states))])[current]
+        local = local_index[current]
         moving = local >= 0
         nxt = current.copy()
         if moving.any():
             rows = cum[np.arange(n)[moving], local[moving]]
             pick = (noise.war_uniform[moving, t][:, None] > rows).sum(axis=1)
             nxt[moving] = to_global[np.minimum(pick, len(future) - 1)]
-        if scenario.hold_state and year <= scenario.hold_until:
-            nxt = np.where(active, states.index(scenario.hold_state), nxt)
-        if year in scenario.pins:
-            nxt = np.where(active, states.index(scenario.pins[year]), nxt)
+        for node in nodes:
+            if node.hold_state and year <= node.hold_until:
+                nxt = np.where(masks[node.name], states.index(node.hold_state), nxt)
+        for node in nodes:
+            if year in node.pins:
+                nxt = np.where(masks[node.name], states.index(node.pins[year]), nxt)
         out[:, t] = nxt
         current = nxt
     return out
 
 
-__all__ = ["CommonNoise", "ResolvedScenario", "WarIntervention", "activation", "common_noise", "driver_paths", "resolve", "war_paths"]
+__all__ = [
+    "CommonNoise",
+    "ResolvedScenario",
+    "WarIntervention",
+    "activation",
+    "activations",
+    "common_noise",
+    "driver_paths",
+    "ramp_weight",
+    "resolve",
+    "war_paths",
+]

@@ -6,13 +6,15 @@ raised), like the rest of :func:`hedgecast.inputs.spec.parse_spec`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from hedgecast.errors import ProblemCollector, suggest
-from hedgecast.inputs.spec_parts import Driver, DriverIntervention, Scenario, WarIntervention
+from hedgecast.inputs.scenario_compose import compose, composition_problems, include_cycles, reaches_cycle
+from hedgecast.inputs.spec_parts import DIRECTIONS, INTERVENTION_KINDS, Driver, DriverIntervention, Scenario, WarIntervention
 from hedgecast.inputs.spec_toml import (
     check_keys,
     check_name,
@@ -24,6 +26,9 @@ from hedgecast.inputs.spec_toml import (
     close_hint,
     quoted_number_hint,
 )
+
+SCENARIO_KEYS = {"label", "description", "includes", "probability", "war", "drivers", "source", "quote", "reason", "hypothetical"}
+"""The keys a ``[scenarios.X]`` table may have."""
 
 ROW_SUM_TOLERANCE = 1e-6
 """How far a row of fixed war-state transition probabilities may sum from 1."""
@@ -69,6 +74,93 @@ def _parse_transition(raw: Any, f: str, future: list[str], reference: str, probl
     return out
 
 
+def _parse_intervention(
+    dname: str, iv: Any, g: str, drivers: Mapping[str, Driver], forecast: tuple[int, int], problems: ProblemCollector
+) -> DriverIntervention | None:
+    """One ``[scenarios.X.drivers.D]`` table: exactly one of to/by/factor, plus from, ramp, sd, direction."""
+    first, last = forecast
+    iv = check_table(iv, g, problems)
+    check_keys(iv, {"from", "to", "by", "factor", "sd", "ramp", "direction"}, g, problems)
+    if dname not in drivers:
+        problems.add(g, f"unknown driver '{dname}': {suggest(dname, list(drivers))}")
+        return None
+    if drivers[dname].kind != "continuous":
+        problems.add(g, "the war state is set under [scenarios.X.war] (pin, hold or transition), not as a driver level")
+        return None
+    start = check_year(iv.get("from", first), f"{g}.from", problems, first, last) or first
+    given = [k for k in INTERVENTION_KINDS if k in iv]
+    if not given:
+        problems.add(
+            f"{g}.to",
+            "missing: give exactly one of to = level (absolute), by = change (relative, e.g. +0.2) "
+            "or factor = multiplier (relative, e.g. 1.2)",
+        )
+        return None
+    if len(given) > 1:
+        problems.add(f"{g}.{given[1]}", f"give exactly one of to, by and factor, not {' and '.join(given)}")
+        return None
+    kind = given[0]
+    value = check_number(iv[kind], f"{g}.{kind}", problems, positive=kind == "factor")
+    lo, hi = drivers[dname].range
+    if value is not None:
+        if kind == "to" and not lo <= value <= hi:
+            problems.add(f"{g}.to", f"{value:g} lies outside the driver's range [{lo:g}, {hi:g}]")
+        elif kind == "by" and abs(value) > hi - lo:
+            problems.add(f"{g}.by", f"{value:+g} is more than the driver's whole range [{lo:g}, {hi:g}]")
+        elif (kind, value) in {("by", 0.0), ("factor", 1.0)}:
+            problems.add(f"{g}.{kind}", f"{kind} = {value:g} changes nothing; give a change, or remove the intervention")
+    direction = iv.get("direction", "")
+    if not isinstance(direction, str) or (direction and direction not in DIRECTIONS):
+        words = ", ".join(repr(d) for d in DIRECTIONS)
+        problems.add(f"{g}.direction", f"must be one of {words}, got {direction!r}{close_hint(direction, list(DIRECTIONS))}")
+        direction = ""
+    sd = check_number(iv.get("sd", 0.0), f"{g}.sd", problems, nonneg=True)
+    ramp = iv.get("ramp", 1)
+    if isinstance(ramp, bool) or not isinstance(ramp, int) or ramp < 1:
+        problems.add(f"{g}.ramp", f"must be a whole number of years ≥ 1, got {ramp!r}")
+        ramp = 1
+    amount = {kind: value if value is not None else 0.0}
+    out = DriverIntervention(dname, start, sd=sd if sd is not None else 0.0, ramp=ramp, direction=direction, **amount)
+    declared = out.declared_sign
+    if declared and kind != "to" and value is not None:
+        implied = dataclasses.replace(out, direction="").sign(drivers[dname].range)  # what by/factor does on their own
+        if implied and implied != declared:
+            problems.add(
+                f"{g}.direction",
+                f'direction = "{direction}" moves {drivers[dname].label or dname} {"up" if declared > 0 else "down"}, '
+                f"but {kind} = {value:g} moves it {'up' if implied > 0 else 'down'}",
+            )
+    return out
+
+
+def direction_warnings(
+    scenarios: Mapping[str, Scenario], drivers: Mapping[str, Driver], current: Mapping[str, float], year: int
+) -> list[tuple[str, str]]:
+    """``(field, message)`` for each intervention that declares a direction and goes the other way.
+
+    ``current`` holds each driver's last coded value (in ``year``). An absolute target must
+    lie on the declared side of it; a ``factor`` must move it that way from it.
+    """
+    out = []
+    for s in scenarios.values():
+        for d, iv in s.drivers.items():
+            if not iv.declared_sign or d not in current or iv.kind == "by":
+                continue
+            now, label = float(current[d]), drivers[d].label or d
+            moved = iv.amount - now if iv.kind == "to" else (iv.amount - 1.0) * now
+            if moved * iv.declared_sign > 0:
+                continue
+            side = "above" if iv.declared_sign > 0 else "below"
+            if iv.kind == "to":
+                what = f"to = {iv.amount:g} is not {side} the last coded value ({now:g} in {year}), so it does not {iv.direction} {label}"
+                fix = f"use by = {'+' if iv.declared_sign > 0 else '-'}… (a change from where the path would be) or a target {side} {now:g}"
+            else:
+                what = f"factor = {iv.amount:g} times the last coded value ({now:g} in {year}) does not {iv.direction} {label}"
+                fix = "use by = … instead, or a factor on the other side of 1"
+            out.append((f"scenarios.{s.name}.drivers.{d}.{iv.kind}", f'{what} although direction = "{iv.direction}"; {fix}'))
+    return out
+
+
 def parse_scenarios(
     data: dict, drivers: Mapping[str, Driver], forecast: tuple[int, int], problems: ProblemCollector
 ) -> dict[str, Scenario]:
@@ -83,7 +175,7 @@ def parse_scenarios(
         f = f"scenarios.{sname}"
         check_name(sname, f, problems, "scenario")
         s = check_table(s, f, problems)
-        check_keys(s, {"label", "description", "includes", "probability", "war", "drivers", "source", "quote", "reason"}, f, problems)
+        check_keys(s, SCENARIO_KEYS, f, problems)
         prov = check_provenance(s, f, problems)
         prob: float | str | None = None
         raw_prob = s.get("probability")
@@ -130,28 +222,9 @@ def parse_scenarios(
 
         interventions: dict[str, DriverIntervention] = {}
         for dname, iv in check_table(s.get("drivers", {}), f"{f}.drivers", problems).items():
-            g = f"{f}.drivers.{dname}"
-            iv = check_table(iv, g, problems)
-            check_keys(iv, {"from", "to", "sd", "ramp"}, g, problems)
-            if dname not in drivers:
-                problems.add(g, f"unknown driver '{dname}': {suggest(dname, list(drivers))}")
-                continue
-            if drivers[dname].kind != "continuous":
-                problems.add(g, "the war state is set under [scenarios.X.war] (pin, hold or transition), not as a driver level")
-                continue
-            start = check_year(iv.get("from", first), f"{g}.from", problems, first, last) or first
-            if "to" not in iv:
-                problems.add(f"{g}.to", "missing: the level the driver moves to")
-            to = check_number(iv.get("to", 0.0), f"{g}.to", problems)
-            lo, hi = drivers[dname].range
-            if to is not None and not lo <= to <= hi:
-                problems.add(f"{g}.to", f"{to:g} lies outside the driver's range [{lo:g}, {hi:g}]")
-            sd = check_number(iv.get("sd", 0.0), f"{g}.sd", problems, nonneg=True)
-            ramp = iv.get("ramp", 1)
-            if isinstance(ramp, bool) or not isinstance(ramp, int) or ramp < 1:
-                problems.add(f"{g}.ramp", f"must be a whole number of years ≥ 1, got {ramp!r}")
-                ramp = 1
-            interventions[dname] = DriverIntervention(dname, start, to if to is not None else 0.0, sd if sd is not None else 0.0, ramp)
+            parsed = _parse_intervention(dname, iv, f"{f}.drivers.{dname}", drivers, forecast, problems)
+            if parsed is not None:
+                interventions[dname] = parsed
 
         includes = s.get("includes", [])
         if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
@@ -160,15 +233,22 @@ def parse_scenarios(
         dupes = sorted({i for i in includes if includes.count(i) > 1})
         if dupes:
             problems.add(f"{f}.includes", f"lists {', '.join(dupes)} more than once")
+        hypothetical = s.get("hypothetical", False)
+        if not isinstance(hypothetical, bool):
+            problems.add(f"{f}.hypothetical", f"must be true or false (no quotes), got {hypothetical!r}")
+            hypothetical = False
+        if hypothetical and not prov.reason.strip():
+            problems.add(f"{f}.reason", "a hypothetical scenario must say why it is worth asking (reason = \"...\")")
         scenarios[sname] = Scenario(
             sname,
-            check_text(s.get("label"), f"{f}.label", problems, sname),
-            check_text(s.get("description"), f"{f}.description", problems),
-            tuple(dict.fromkeys(includes)),
-            prob,
-            WarIntervention(pins, hold_state, hold_until, transition),
-            interventions,
-            prov,
+            label=check_text(s.get("label"), f"{f}.label", problems, sname),
+            description=check_text(s.get("description"), f"{f}.description", problems),
+            includes=tuple(dict.fromkeys(includes)),
+            probability=prob,
+            war=WarIntervention(pins, hold_state, hold_until, transition),
+            drivers=interventions,
+            provenance=prov,
+            hypothetical=hypothetical,
         )
     if not scenarios:
         problems.add("scenarios", "at least one scenario is required (e.g. a status_quo with no interventions)")
@@ -176,15 +256,19 @@ def parse_scenarios(
         for inc in sc.includes:
             if inc not in scenarios:
                 problems.add(f"scenarios.{sc.name}.includes", f"unknown scenario '{inc}': {suggest(inc, list(scenarios))}")
-    for sc in scenarios.values():  # cycles in includes
-        stack, seen = list(sc.includes), set()
-        while stack:
-            cur = stack.pop()
-            if cur == sc.name:
-                problems.add(f"scenarios.{sc.name}.includes", "includes itself (directly or through another scenario)")
-                break
-            if cur in seen or cur not in scenarios:
-                continue
-            seen.add(cur)
-            stack.extend(scenarios[cur].includes)
+    cycles = include_cycles(scenarios)
+    for cycle in cycles:
+        problems.add(
+            f"scenarios.{cycle[0]}.includes",
+            f"includes itself through {' → '.join(cycle)}: a scenario cannot include itself, directly or through others",
+        )
+    blocked = reaches_cycle(scenarios, cycles)
+    for name in scenarios:
+        if name in blocked:
+            continue
+        tree, twice = compose(scenarios, name)
+        for message in twice:
+            problems.add(f"scenarios.{name}.includes", message)
+        for where, message in composition_problems(tree, drivers):
+            problems.add(where, message)
     return scenarios

@@ -57,6 +57,9 @@ INCLUSION_LEVELS: tuple[str, ...] = ("strict", "main", "loose")
 FIRST_INCIDENT_YEAR = 1992
 """``incidents.csv`` records incidents since 1992 (the first year of the Russian Federation)."""
 
+LAST_YEAR = 2100
+"""No year in a data file is later than this (a typo guard)."""
+
 SOURCE_SEPARATOR = " | "
 """Separates several sources in one ``source``/``sources`` cell."""
 
@@ -135,6 +138,22 @@ def _year(lo: int = FIRST_YEAR, hi: int = LAST_HISTORY_YEAR) -> pa.Column:
     return _integer(_check(_within(lo, hi), f"year must be within {lo}–{hi}"))
 
 
+def _identifier(column: str) -> pa.Column:
+    return _text(_check(_matches(_EVENT_ID), f"{column} must use only a-z, 0-9 and _ (e.g. 2015_su24_shootdown)"))
+
+
+def _date(first: int | None = None, last: int | None = None, *, hint: str = "") -> pa.Column:
+    """Return an ISO date column whose year is ``first`` to ``last`` (open-ended: to :data:`LAST_YEAR`).
+
+    ``hint``: how to write a date known only in part.
+    """
+    checks = [_check(_valid_date, f"date must be an ISO date YYYY-MM-DD{hint}")]
+    if first is not None:
+        within = f"date must fall within {first}–{last}" if last is not None else f"date must be in {first} or later"
+        checks.append(_check(_date_year_within(first, LAST_YEAR if last is None else last), within))
+    return _text(*checks)
+
+
 def _provenance_columns() -> dict[str, pa.Column]:
     return {
         "source": _text(),
@@ -143,58 +162,55 @@ def _provenance_columns() -> dict[str, pa.Column]:
     }
 
 
+def _schema(name: str, columns: dict[str, pa.Column], *, sourced: bool = False) -> pa.DataFrameSchema:
+    """Return the schema of the file ``name``: ``columns`` in file order, then (``sourced``) the provenance columns."""
+    return pa.DataFrameSchema({**columns, **(_provenance_columns() if sourced else {})}, name=name)
+
+
 # ------------------------------------------------------------------------------------
 # One schema per file
 # ------------------------------------------------------------------------------------
-SERIES_SCHEMA = pa.DataFrameSchema(
+SERIES_SCHEMA = _schema(
+    "series",
     {
         "series": _text(_check(_matches(_SNAKE), "series name must be snake_case (a-z, 0-9, _)")),
         "year": _year(),
         "value": _number(),
         "unit": _text(),
-        **_provenance_columns(),
     },
-    name="series",
+    sourced=True,
 )
 
-EVENTS_SCHEMA = pa.DataFrameSchema(
+EVENTS_SCHEMA = _schema(
+    "events",
     {
-        "event_id": _text(_check(_matches(_EVENT_ID), "event_id must use only a-z, 0-9 and _ (e.g. 2015_su24_shootdown)")),
-        "date": _text(
-            _check(_valid_date, "date must be an ISO date YYYY-MM-DD (use YYYY-MM-01 when only the month is known)"),
-            _check(
-                _date_year_within(FIRST_YEAR, LAST_HISTORY_YEAR),
-                f"date must fall within {FIRST_YEAR}–{LAST_HISTORY_YEAR}",
-            ),
-        ),
+        "event_id": _identifier("event_id"),
+        "date": _date(FIRST_YEAR, LAST_HISTORY_YEAR, hint=" (use YYYY-MM-01 when only the month is known)"),
         "title": _text(),
         "channel": _text(_check(_one_of(CHANNELS), f"channel must be one of {', '.join(CHANNELS)}")),
         "direction": _text(_check(_one_of(("+1", "-1", "1")), "direction must be +1 (warming) or -1 (cooling)")),
         "size": _text(_check(_one_of(("1", "2", "3")), "size must be 1, 2 or 3 (3 = rupture-scale)")),
         "rupture_scale": _text(_check(_one_of(("true", "false"), case=False), "rupture_scale must be true or false")),
-        **_provenance_columns(),
     },
-    name="events",
+    sourced=True,
 )
 
-DRIVERS_SCHEMA = pa.DataFrameSchema(
+DRIVERS_SCHEMA = _schema(
+    "drivers",
     {
         "driver": _text(_check(_one_of(DRIVERS), f"unknown driver; the valid drivers are {', '.join(DRIVERS)}")),
         "year": _year(),
         "value": _number(_check(_within(-1.0, 1.0), "value must be within -1..1 (0..1 for most drivers)")),
         "rationale": _text(),
-        **_provenance_columns(),
     },
-    name="drivers",
+    sourced=True,
 )
 
-INCIDENTS_SCHEMA = pa.DataFrameSchema(
+INCIDENTS_SCHEMA = _schema(
+    "incidents",
     {
-        "incident_id": _text(_check(_matches(_EVENT_ID), "incident_id must use only a-z, 0-9 and _ (e.g. 2015_su24_shootdown)")),
-        "date": _text(
-            _check(_valid_date, "date must be an ISO date YYYY-MM-DD (YYYY-MM-01 when only the month is known, YYYY-01-01 the year)"),
-            _check(_date_year_within(FIRST_INCIDENT_YEAR, 2100), f"date must be in {FIRST_INCIDENT_YEAR} or later"),
-        ),
+        "incident_id": _identifier("incident_id"),
+        "date": _date(FIRST_INCIDENT_YEAR, hint=" (YYYY-MM-01 when only the month is known, YYYY-01-01 the year)"),
         "type": _text(_check(_one_of(INCIDENT_TYPES), f"unknown incident type; valid types are {', '.join(INCIDENT_TYPES)}")),
         "description": _text(),
         "fatalities": _integer(
@@ -207,57 +223,56 @@ INCIDENTS_SCHEMA = pa.DataFrameSchema(
         "sources": _text(),
         "note": _text(required=False),
     },
-    name="incidents",
 )
 
-WAR_STATES_SCHEMA = pa.DataFrameSchema(
+WAR_STATES_SCHEMA = _schema(
+    "war_states",
     {
         "year": _year(),
         "state": _text(_check(_one_of(WAR_STATES), f"unknown war state; valid states are {', '.join(WAR_STATES)}")),
         "rationale": _text(),
-        **_provenance_columns(),
     },
-    name="war_states",
+    sourced=True,
 )
 
-UNGA_SCHEMA = pa.DataFrameSchema(
+UNGA_SCHEMA = _schema(
+    "unga",
     {
         "ccode": _integer(),
         "session": _integer(_check(_within(1, 200), "session must be a positive session number")),
         "RUSSAgree": _number(_check(_within(0.0, 1.0), "RUSSAgree must be a share within 0..1"), required=False),
-        "year_session_start": _integer(_check(_within(1946, 2100), "year_session_start must be a year from 1946")),
+        "year_session_start": _integer(_check(_within(1946, LAST_YEAR), "year_session_start must be a year from 1946")),
     },
-    name="unga",
 )
 
-COW_TRADE_SCHEMA = pa.DataFrameSchema(
+COW_TRADE_SCHEMA = _schema(
+    "cow_trade",
     {
         "ccode1": _integer(),
         "ccode2": _integer(),
-        "year": _integer(_check(_within(1800, 2100), "year out of range")),
+        "year": _integer(_check(_within(1800, LAST_YEAR), "year out of range")),
         "flow1": _number(_check(_within(-9, 1e9), "flow1 must be >= 0 (or -9 = missing)"), required=False),
         "flow2": _number(_check(_within(-9, 1e9), "flow2 must be >= 0 (or -9 = missing)"), required=False),
     },
-    name="cow_trade",
 )
 
-MID_SCHEMA = pa.DataFrameSchema(
+MID_SCHEMA = _schema(
+    "mid",
     {
         "dispnum": _integer(),
         "ccode1": _integer(),
         "ccode2": _integer(),
-        "year": _integer(_check(_within(1800, 2100), "year out of range")),
+        "year": _integer(_check(_within(1800, LAST_YEAR), "year out of range")),
         "hostlev1": _integer(_check(_within(-9, 5), "hostlev1 must be 1..5 (or -9 = missing)")),
         "hostlev2": _integer(_check(_within(-9, 5), "hostlev2 must be 1..5 (or -9 = missing)")),
     },
-    name="mid",
 )
 
-GDELT_SCHEMA = pa.DataFrameSchema(
+GDELT_SCHEMA = _schema(
+    "gdelt",
     {
-        "date": _text(_check(_valid_date, "date must be an ISO date YYYY-MM-DD")),
+        "date": _date(),
         "tur_rus_edge": _number(),
         "tur_all_partners_rowsum": _number(),
     },
-    name="gdelt",
 )

@@ -254,9 +254,9 @@ def _parse_channels(data: dict, problems: ProblemCollector) -> dict[str, Channel
             problems.add(f"{f}.anchor", "missing: name the indicator that fixes this channel's scale")
         channels[cname] = Channel(
             cname,
-            check_text(c.get("anchor"), f"{f}.anchor", problems),
-            check_text(c.get("label"), f"{f}.label", problems, cname),
-            check_text(c.get("description"), f"{f}.description", problems),
+            anchor=check_text(c.get("anchor"), f"{f}.anchor", problems),
+            label=check_text(c.get("label"), f"{f}.label", problems, cname),
+            description=check_text(c.get("description"), f"{f}.description", problems),
         )
     for required in REQUIRED_CHANNELS:
         if raw and required not in raw:
@@ -306,13 +306,13 @@ def _parse_drivers(data: dict, problems: ProblemCollector) -> dict[str, Driver]:
                     problems.add(f"{f}.{key}", f'only a discrete driver has {key}; set kind = "discrete" or remove it')
         drivers[dname] = Driver(
             dname,
-            kind,
-            check_text(d.get("label"), f"{f}.label", problems, dname),
-            (float(rng[0]), float(rng[1])),
-            future_sd if future_sd is not None else 0.0,
-            states,
-            reference,
-            check_text(d.get("description"), f"{f}.description", problems),
+            kind=kind,
+            label=check_text(d.get("label"), f"{f}.label", problems, dname),
+            range=(float(rng[0]), float(rng[1])),
+            future_sd=future_sd if future_sd is not None else 0.0,
+            states=states,
+            reference=reference,
+            description=check_text(d.get("description"), f"{f}.description", problems),
         )
     discrete = [d for d in drivers.values() if d.kind == "discrete"]
     if len(discrete) != 1:
@@ -351,12 +351,12 @@ def _parse_indicators(data: dict, channels: dict[str, Channel], problems: Proble
             in_rules = True
         indicators[iname] = Indicator(
             iname,
-            ch if isinstance(ch, str) else "",
-            check_text(i.get("label"), f"{f}.label", problems, iname),
-            str(transform),
-            int(sign),
-            check_text(i.get("unit"), f"{f}.unit", problems),
-            in_rules,
+            channel=ch if isinstance(ch, str) else "",
+            label=check_text(i.get("label"), f"{f}.label", problems, iname),
+            transform=str(transform),
+            sign=int(sign),
+            unit=check_text(i.get("unit"), f"{f}.unit", problems),
+            in_rules=in_rules,
         )
     for c in channels.values():
         if not c.anchor:

@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 from hedgecast.inputs.provenance import Provenance
 
 
 @dataclass(frozen=True)
-class Channel:
-    """A latent dimension of the relationship, scaled by its anchor indicator."""
+class Part:
+    """What every named part of a spec has: its key in the spec file and a display label (keyword only)."""
 
     name: str
-    anchor: str
+    _: KW_ONLY
     label: str = ""
+
+
+@dataclass(frozen=True)
+class Channel(Part):
+    """A latent dimension of the relationship, scaled by its anchor indicator."""
+
+    anchor: str
     description: str = ""
 
 
 @dataclass(frozen=True)
-class Driver:
+class Driver(Part):
     """An exogenous force named by the papers."""
 
-    name: str
     kind: str
-    label: str = ""
     range: tuple[float, float] = (-1.0, 1.0)
     future_sd: float = 0.05
     states: tuple[str, ...] = ()
@@ -32,12 +37,10 @@ class Driver:
 
 
 @dataclass(frozen=True)
-class Indicator:
+class Indicator(Part):
     """An observed series measuring one channel."""
 
-    name: str
     channel: str
-    label: str = ""
     transform: str = "identity"
     sign: int = 1
     #: the indicator's own unit, as the trajectory rules read it (``USD bn``, ``thousand visitors`` …)
@@ -46,19 +49,72 @@ class Indicator:
     in_rules: bool = True
 
 
+#: the words a driver intervention's ``direction`` may use: up (+1) or down (−1) on the driver's
+#: scale ("tighten" = "raise" = up, "ease" = "lower" = down; a driver's description says what
+#: up means for it where the word could be read both ways)
+DIRECTIONS: dict[str, int] = {"tighten": 1, "raise": 1, "ease": -1, "lower": -1}
+
+#: the three ways a driver intervention says where the driver goes
+INTERVENTION_KINDS = ("to", "by", "factor")
+
+
 @dataclass(frozen=True)
 class DriverIntervention:
-    """Set a driver's future level.
+    """Move a driver's future path, from ``from_year`` on, over ``ramp`` years.
 
-    From ``from_year`` it moves (over ``ramp`` years) to a level drawn from
-    Normal(``to``, ``sd``), then drifts as usual.
+    Exactly one of three kinds:
+
+    * ``to`` — an absolute target: the path's centre moves from the last coded value to a
+      level drawn from Normal(``to``, ``sd``) and drifts around it as usual;
+    * ``by`` — a change relative to where that path's driver would otherwise be in each
+      year: the path moves by a change drawn from Normal(``by``, ``sd``);
+    * ``factor`` — a relative, multiplicative change: the path is multiplied by a factor
+      drawn from Normal(``factor``, ``sd``).
+
+    During the ramp the move grows linearly (a third of it in the first of three years).
+    ``direction`` (``tighten``/``raise`` = up, ``ease``/``lower`` = down) states the intent,
+    so that ``hedgecast check`` can warn when an absolute target does the opposite.
     """
 
     driver: str
     from_year: int
-    to: float
+    to: float | None = None
     sd: float = 0.0
     ramp: int = 1
+    by: float | None = None
+    factor: float | None = None
+    direction: str = ""
+
+    @property
+    def kind(self) -> str:
+        """``"to"``, ``"by"`` or ``"factor"``."""
+        return "by" if self.by is not None else "factor" if self.factor is not None else "to"
+
+    @property
+    def amount(self) -> float:
+        """The value of ``to``, ``by`` or ``factor``, whichever this intervention uses."""
+        value = {"to": self.to, "by": self.by, "factor": self.factor}[self.kind]
+        return 0.0 if value is None else float(value)
+
+    @property
+    def declared_sign(self) -> int:
+        """+1 for tighten/raise, −1 for ease/lower, 0 when no direction is declared."""
+        return DIRECTIONS.get(self.direction, 0)
+
+    def sign(self, driver_range: tuple[float, float] = (0.0, 1.0)) -> int:
+        """Which way the intervention moves the driver: +1 up, −1 down, 0 unknown without data.
+
+        The declared direction when there is one; otherwise the sign of ``by``, or of
+        ``factor − 1`` on a driver that cannot be negative. An absolute target's side
+        depends on the driver's current value, which the spec does not hold.
+        """
+        if self.declared_sign:
+            return self.declared_sign
+        if self.kind == "by":
+            return (self.amount > 0) - (self.amount < 0)
+        if self.kind == "factor" and driver_range[0] >= 0:
+            return (self.amount > 1) - (self.amount < 1)
+        return 0
 
 
 @dataclass(frozen=True)
@@ -78,14 +134,17 @@ class WarIntervention:
 
 
 @dataclass(frozen=True)
-class Scenario:
-    """An intervention on future drivers (possibly composed, possibly uncertain)."""
+class Scenario(Part):
+    """An intervention on future drivers (possibly composed, possibly uncertain).
 
-    name: str
-    label: str = ""
+    ``hypothetical`` marks a scenario no seed paper or dated public source speaks to; its
+    provenance then gives the reason it is worth asking.
+    """
+
     description: str = ""
     includes: tuple[str, ...] = ()
     probability: float | str | None = None
     war: WarIntervention = field(default_factory=WarIntervention)
     drivers: dict[str, DriverIntervention] = field(default_factory=dict)
     provenance: Provenance = field(default_factory=Provenance)
+    hypothetical: bool = False

@@ -325,13 +325,19 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
         idata = _mock_posterior(cm.model, free, settings)
     else:
         raise ValueError(f"unknown sampler {settings.sampler!r}: use 'nutpie', 'pymc' or 'mock'")
-    with cm.model, warnings.catch_warnings(), quiet_sampling_log(), timing.stage("prior draws"):
-        ignore_known_warnings()
-        prior = pm.sample_prior_predictive(draws=min(1000, settings.draws * settings.chains), var_names=[*free, "state"], random_seed=settings.seed)
-    idata.add_groups({"prior": prior.prior})
+    idata.add_groups({"prior": prior_draws(cm, settings)})
     idata.attrs["free_rvs"] = free
     idata.attrs["sampler"] = settings.sampler
     return complete_inference_data(cm, idata, settings.seed)
+
+
+def prior_draws(cm: CompiledModel, settings: SamplerSettings) -> xr.Dataset:
+    """Return draws of the prior ``cm`` holds (its last lens's): a fit's ``prior`` group, free variables and latent state."""
+    free = [rv.name for rv in cm.model.free_RVs]
+    with cm.model, warnings.catch_warnings(), quiet_sampling_log(), timing.stage("prior draws"):
+        ignore_known_warnings()
+        prior = pm.sample_prior_predictive(draws=min(1000, settings.draws * settings.chains), var_names=[*free, "state"], random_seed=settings.seed)
+    return prior.prior
 
 
 def _mock_posterior(model: pm.Model, free: list[str], settings: SamplerSettings) -> az.InferenceData:

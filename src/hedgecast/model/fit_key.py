@@ -26,6 +26,7 @@ FORECAST_CODE = (
     "hedgecast.forecasting.simulate",
     "hedgecast.forecasting.scenarios",
     "hedgecast.forecasting.trajectories",
+    "hedgecast.inputs.scenario_compose",  # how includes are applied (parts first, own settings win)
 )
 #: libraries whose versions can change the draws
 SAMPLING_LIBRARIES = ("pymc", "pytensor", "nutpie", "numba", "numpy", "scipy")

@@ -21,8 +21,11 @@ from hedgecast.plots.style import (
     band_values,
     bands,
     display_label,
+    draw_bands,
+    figure_key,
     figure_of,
     new_axes,
+    panel_grid,
     styled,
 )
 
@@ -109,10 +112,7 @@ def prior_posterior(
     legend : bool
         Draw a legend.
 
-    Returns
-    -------
-    Figure
-        The figure holding ``ax``.
+    %(returns_ax)s
 
     """
     groups = list(groups) if groups is not None else list(EFFECT_GROUPS)
@@ -180,10 +180,7 @@ def scenario_differences(
     title : str, optional
         Figure title (when a new figure is made).
 
-    Returns
-    -------
-    Figure
-        The figure.
+    %(returns_figure)s
 
     """
     measures = list(dict.fromkeys(diffs["measure"]))
@@ -193,8 +190,8 @@ def scenario_differences(
         raise ValueError(f"an ax holds one measure; pass measure= one of {measures}")
     scenarios = list(dict.fromkeys(diffs["scenario"]))
     if ax is None:
-        fig = Figure(figsize=(2.7 * len(measures) + 2.2, 0.36 * len(scenarios) + 1.6), layout="constrained")
-        axes = np.atleast_1d(fig.subplots(1, len(measures), sharey=True, squeeze=False)).ravel()
+        fig, grid = panel_grid(len(measures), len(measures), (2.7, 0.36 * len(scenarios)), (2.2, 1.6), sharey=True)
+        axes = grid.ravel()
     else:
         fig, axes = figure_of(ax), np.array([ax])
     y = np.arange(len(scenarios))
@@ -263,18 +260,13 @@ def ppc(
     title : str, optional
         Figure title (when a new figure is made).
 
-    Returns
-    -------
-    Figure
-        The figure.
+    %(returns_figure)s
 
     """
     indicators = list(indicators) if indicators is not None else [str(i) for i in y_rep["indicator"].values]
     if ax is None:
-        ncols = max(1, min(ncols, len(indicators)))
-        nrows = int(np.ceil(len(indicators) / ncols))
-        fig = Figure(figsize=(3.4 * ncols + 0.4, 2.6 * nrows + 0.8), layout="constrained")
-        axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, squeeze=False)).ravel()
+        fig, grid = panel_grid(len(indicators), ncols, (3.4, 2.6), (0.4, 0.8), sharex=True)
+        axes = grid.ravel()
     else:
         axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
         if len(axes) < len(indicators):
@@ -284,9 +276,7 @@ def ppc(
     for a, name in zip(axes, indicators):
         b = q.sel(indicator=name)
         years = np.asarray(b["year"].values)
-        a.fill_between(years, band_values(b, 0.05), band_values(b, 0.95), color=POSTERIOR_COLOUR, alpha=0.18, linewidth=0)
-        a.fill_between(years, band_values(b, 0.25), band_values(b, 0.75), color=POSTERIOR_COLOUR, alpha=0.32, linewidth=0)
-        a.plot(years, band_values(b, 0.5), color=POSTERIOR_COLOUR, lw=1.2)
+        draw_bands(a, years, b, POSTERIOR_COLOUR, alphas=(0.18, 0.32), lw=1.2)
         obs = observed[name].dropna() if name in observed else pd.Series(dtype=float)
         lo, hi = pd.Series(band_values(b, 0.05), index=years), pd.Series(band_values(b, 0.95), index=years)
         inside = (obs >= lo.reindex(obs.index)) & (obs <= hi.reindex(obs.index))
@@ -307,6 +297,5 @@ def ppc(
             Line2D([], [], marker="o", ls="", color="black", label="observed, inside 90%"),
             Line2D([], [], marker="x", ls="", color=OKABE_ITO["vermillion"], mew=1.8, label="observed, outside 90%"),
         ]
-        fig.legend(handles=handles, loc="outside lower center", ncols=3)
-        fig.suptitle(title or "Posterior predictive check (standardized units)", fontweight="bold")
+        figure_key(fig, handles, title or "Posterior predictive check (standardized units)")
     return fig

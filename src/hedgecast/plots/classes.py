@@ -47,10 +47,7 @@ def class_probability_bars(
     legend : bool
         Draw the class legend above the bars.
 
-    Returns
-    -------
-    Figure
-        The figure holding ``ax``.
+    %(returns_ax)s
 
     """
     if "year" in probs.dims:

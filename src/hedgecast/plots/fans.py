@@ -17,26 +17,31 @@ from hedgecast.plots.style import (
     FORECAST_START,
     HISTORY_COLOUR,
     POSTERIOR_COLOUR,
-    QUANTILES,
     SCENARIO_COLOURS,
     band_values,
     bands,
     display_label,
+    draw_bands,
+    figure_key,
     new_axes,
+    panel_grid,
     styled,
 )
 
 
 def _draw_band(ax: Axes, years: np.ndarray, b: xr.DataArray, colour: str, *, label: str, filled: bool = True, zorder: int = 2) -> None:
-    """Median line, 50% band and 90% band (filled, or dashed bounds when not ``filled``)."""
-    lo90, lo50, mid, hi50, hi90 = (band_values(b, q) for q in QUANTILES)
+    """Median line, 50% band and 90% band (filled, or dashed 90% bounds when not ``filled``)."""
     if filled:
-        ax.fill_between(years, lo90, hi90, color=colour, alpha=0.16, linewidth=0, zorder=zorder)
-        ax.fill_between(years, lo50, hi50, color=colour, alpha=0.32, linewidth=0, zorder=zorder)
-    else:
-        ax.plot(years, lo90, color=colour, lw=0.9, ls="--", zorder=zorder)
-        ax.plot(years, hi90, color=colour, lw=0.9, ls="--", zorder=zorder)
-    ax.plot(years, mid, color=colour, lw=1.8, label=label, zorder=zorder + 1)
+        draw_bands(ax, years, b, colour, alphas=(0.16, 0.32), lw=1.8, label=label, zorder=zorder)
+        return
+    for q in (0.05, 0.95):
+        ax.plot(years, band_values(b, q), color=colour, lw=0.9, ls="--", zorder=zorder)
+    ax.plot(years, band_values(b, 0.5), color=colour, lw=1.8, label=label, zorder=zorder + 1)
+
+
+def _draw_history(ax: Axes, hb: xr.DataArray, lw: float) -> None:
+    """Draw the fitted history's median and bands, in the history's grey."""
+    draw_bands(ax, np.asarray(hb["year"].values), hb, HISTORY_COLOUR, alphas=(0.12, 0.25), lw=lw)
 
 
 def _mark_forecast(ax: Axes, split: float = FORECAST_START) -> None:
@@ -122,10 +127,7 @@ def fan_chart(
     legend : bool
         Draw a legend.
 
-    Returns
-    -------
-    Figure
-        The figure holding ``ax``.
+    %(returns_ax)s
 
     """
     from matplotlib.lines import Line2D
@@ -138,11 +140,7 @@ def fan_chart(
     hb = None
     if history_states is not None:
         hb = bands(_history_channel(history_states, channel, start_year))
-        years = np.asarray(hb["year"].values)
-        lo90, lo50, mid, hi50, hi90 = (band_values(hb, q) for q in QUANTILES)
-        ax.fill_between(years, lo90, hi90, color=HISTORY_COLOUR, alpha=0.12, linewidth=0)
-        ax.fill_between(years, lo50, hi50, color=HISTORY_COLOUR, alpha=0.25, linewidth=0)
-        ax.plot(years, mid, color=HISTORY_COLOUR, lw=1.6)
+        _draw_history(ax, hb, 1.6)
         band = Patch(color=HISTORY_COLOUR, alpha=0.25, linewidth=0)
         handles.append(((band, Line2D([], [], color=HISTORY_COLOUR, lw=1.6)), "history (fitted): median, 50% and 90% bands"))
     fsel = forecast_states.sel(channel=channel) if "channel" in forecast_states.dims else forecast_states
@@ -193,23 +191,17 @@ def fan_grid(
     other panel, so each panel reads as "this scenario versus the status quo".
     """
     scenarios = list(scenarios) if scenarios is not None else [str(s) for s in forecast_states["scenario"].values]
-    n = len(scenarios)
-    ncols = max(1, min(ncols, n))
-    nrows = int(np.ceil(n / ncols))
-    fig = Figure(figsize=(2.6 * ncols + 0.6, 2.5 * nrows + 0.8), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)).ravel()
+    fig, grid = panel_grid(len(scenarios), ncols, (2.6, 2.5), (0.6, 0.8), sharex=True, sharey=True)
+    nrows, ncols = grid.shape
     fsel = forecast_states.sel(channel=channel) if "channel" in forecast_states.dims else forecast_states
     ref_mid = None
     if reference is not None and reference in [str(s) for s in fsel["scenario"].values]:
         rb = bands(fsel.sel(scenario=reference), (0.5,))
         ref_mid = (np.asarray(rb["year"].values), band_values(rb, 0.5))
     hb = bands(_history_channel(history_states, channel, start_year)) if history_states is not None else None
-    for i, (ax, s) in enumerate(zip(axes, scenarios)):
+    for i, (ax, s) in enumerate(zip(grid.ravel(), scenarios)):
         if hb is not None:
-            years = np.asarray(hb["year"].values)
-            ax.fill_between(years, band_values(hb, 0.05), band_values(hb, 0.95), color=HISTORY_COLOUR, alpha=0.12, linewidth=0)
-            ax.fill_between(years, band_values(hb, 0.25), band_values(hb, 0.75), color=HISTORY_COLOUR, alpha=0.25, linewidth=0)
-            ax.plot(years, band_values(hb, 0.5), color=HISTORY_COLOUR, lw=1.3)
+            _draw_history(ax, hb, 1.3)
         yrs, fb = _joined(hb, bands(fsel.sel(scenario=s)))
         _draw_band(ax, yrs, fb, POSTERIOR_COLOUR, label=display_label(labels, s))
         if ref_mid is not None and s != reference:
@@ -220,8 +212,6 @@ def fan_grid(
             ax.set_ylabel("level (sd units)")
         if i // ncols == nrows - 1:
             ax.set_xlabel("Year")
-    for ax in axes[n:]:
-        ax.set_visible(False)
     handles = [
         Patch(color=HISTORY_COLOUR, alpha=0.3, label="history (fitted latent state): median, 50%, 90%"),
         Patch(color=POSTERIOR_COLOUR, alpha=0.4, label="forecast: median, 50%, 90%"),
@@ -232,8 +222,7 @@ def fan_grid(
         handles.append(
             Line2D([], [], color="#555555", ls="--", label=f"{display_label(labels, reference)} forecast median (for comparison)")
         )
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
-    fig.suptitle(title or f"{channel_label or channel.capitalize()} ({CHANNEL_UNITS}), per scenario", fontweight="bold")
+    figure_key(fig, handles, title or f"{channel_label or channel.capitalize()} ({CHANNEL_UNITS}), per scenario")
     return fig
 
 
@@ -283,10 +272,7 @@ def indicator_fan(
     legend : bool
         Draw a legend.
 
-    Returns
-    -------
-    Figure
-        The figure holding ``ax``.
+    %(returns_ax)s
 
     """
     fig, ax = new_axes(ax, (8, 4))

@@ -7,6 +7,7 @@ trajectory classes always get the same colour, in every figure.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
@@ -72,14 +73,44 @@ STYLE = {
 }
 
 
+#: numpydoc sections that several plot functions share, written once: a line ``%(name)s`` in a
+#: plot function's docstring stands for one (its lines take that line's indentation)
+SHARED_DOCS = {
+    "returns_ax": "Returns\n-------\nFigure\n    The figure holding ``ax``.",
+    "returns_figure": "Returns\n-------\nFigure\n    The figure.",
+}
+_SLOT = re.compile(r"%\((\w+)\)s")
+
+
+def fill_shared_docs(doc: str | None) -> str | None:
+    """Return ``doc`` with each ``%(name)s`` replaced by ``SHARED_DOCS[name]``."""
+    if not doc:
+        return doc
+    out = []
+    for line in doc.split("\n"):
+        slot = _SLOT.search(line)
+        if slot is None:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        first, *rest = SHARED_DOCS[slot.group(1)].split("\n")
+        out.append(line[: slot.start()] + first + line[slot.end() :])
+        out.extend(indent + r if r else "" for r in rest)
+    return "\n".join(out)
+
+
 def styled(fn):
-    """Run a plot function inside the house style (without touching global rcParams)."""
+    """Run a plot function inside the house style (without touching global rcParams).
+
+    Its docstring's shared sections (``%(name)s`` lines, see :data:`SHARED_DOCS`) are filled in.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         with mpl.rc_context(STYLE):
             return fn(*args, **kwargs)
 
+    wrapper.__doc__ = fill_shared_docs(fn.__doc__)
     return wrapper
 
 
@@ -92,6 +123,52 @@ def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axe
         return figure_of(ax), ax
     fig = Figure(figsize=figsize, layout="constrained")
     return fig, fig.subplots()
+
+
+def panel_grid(n: int, ncols: int, panel: tuple[float, float], margin: tuple[float, float], **share: bool) -> tuple[Figure, np.ndarray]:
+    """Make a new figure of ``n`` small multiples in rows of ``ncols`` (fewer when ``n`` is smaller).
+
+    Each panel takes ``panel`` inches (width, height), the figure ``margin`` more; ``share``
+    goes to ``subplots`` (``sharex``, ``sharey``). Panels past the ``n``-th are hidden.
+    Returns the figure and its axes, rows × columns.
+    """
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    fig = Figure(figsize=(panel[0] * ncols + margin[0], panel[1] * nrows + margin[1]), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, **share)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
+def figure_key(fig: Figure, handles: Sequence, title: str) -> None:
+    """Add the legend of a figure of small multiples, in one row below the panels, and its bold title."""
+    fig.legend(handles=list(handles), loc="outside lower center", ncols=len(handles))
+    fig.suptitle(title, fontweight="bold")
+
+
+def draw_bands(
+    ax: Axes,
+    years: np.ndarray,
+    b: xr.DataArray,
+    colour: str,
+    *,
+    alphas: tuple[float, float],
+    lw: float,
+    label: str | None = None,
+    zorder: float | None = None,
+) -> None:
+    """Draw filled 90% and 50% bands (opacities ``alphas``) and the median line (width ``lw``) of the quantiles ``b``.
+
+    ``zorder``: of the bands, the median line one above (default: matplotlib's); ``label``: of the line.
+    """
+    fill = {} if zorder is None else {"zorder": zorder}
+    for (lo, hi), alpha in zip(((0.05, 0.95), (0.25, 0.75)), alphas, strict=True):
+        ax.fill_between(years, band_values(b, lo), band_values(b, hi), color=colour, alpha=alpha, linewidth=0, **fill)
+    line = {} if zorder is None else {"zorder": zorder + 1}
+    if label is not None:
+        line["label"] = label
+    ax.plot(years, band_values(b, 0.5), color=colour, lw=lw, **line)
 
 
 def bands(da: xr.DataArray, quantiles: Sequence[float] = QUANTILES) -> xr.DataArray:

@@ -19,8 +19,10 @@ Status = Literal["ok", "warn", "fail", "info"]
 
 
 class FitLike(Protocol):
-    """What the report reads from a fit: :class:`hedgecast.workbench.Fit`, or anything shaped like it
-    (e.g. a fit whose forecast was reweighted by a prior edit).
+    """What the report reads from a fit: :class:`hedgecast.workbench.Fit`, or anything shaped like it.
+
+    ``reweighting`` is None, or says how the draws were made from another fit's by a
+    reweighted prior edit (:class:`hedgecast.stress.psis.Reweighting`).
     """
 
     lens: Any
@@ -29,6 +31,7 @@ class FitLike(Protocol):
     inputs: Any
     settings: Any
     workbench: Any
+    reweighting: Any
 
     @property
     def spec(self) -> Any: ...
@@ -178,6 +181,7 @@ class Header:
     generated: str
     hedgecast_version: str
     spec_description: str
+    notes: tuple[str, ...] = ()  # shown under the lens: e.g. that the posterior is a reweighting
 
 
 @dataclass(frozen=True)

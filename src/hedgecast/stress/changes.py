@@ -26,12 +26,12 @@ def affects(spec, prior_name: str, scenario: str) -> bool:
     """Whether the forecast of ``scenario`` depends on the prior called ``prior_name``.
 
     Fitted priors and war transitions affect every scenario; a scenario probability
-    affects only the scenario whose intervention it makes uncertain.
+    affects only the scenarios whose intervention (or included part) it makes uncertain.
     """
     group = prior_name.split(".")[0]
     if group == "scenario_probability":
-        resolved = resolve(spec, scenario)
-        return resolved.probability == "lens" and resolved.name == prior_name.split(".", 1)[1]
+        target = prior_name.split(".", 1)[1]  # the scenario itself or any part it includes
+        return any(n.name == target and n.probability == "lens" for n in resolve(spec, scenario).nodes())
     return True
 
 

@@ -7,13 +7,17 @@ k̂ ≤ 0.7; a warm refit, or "unreliable", beyond; forecast-only priors re-run 
     >>> from pymc_extras.prior import Prior                                       # doctest: +SKIP
     >>> res = edit_prior(fit, fc, {"hazard_intercept": Prior("Normal", mu=-3.5, sigma=1)})  # doctest: +SKIP
     >>> res.message, res.table()                                                  # doctest: +SKIP
+    >>> res.report()    # the report of the edited lens, through the same pipeline as fit.report()  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,9 +29,10 @@ from hedgecast.forecasting.forecast import forecast as run_forecast
 from hedgecast.priors.lenses import Lens
 from hedgecast.stress.changes import EDIT_REASON, as_prior, edited_lens, is_forecast_prior, prior_record
 from hedgecast.stress.draws import headline_draws
-from hedgecast.stress.psis import K_THRESHOLD, Weights, weighted_da_quantiles, weighted_fan, weighted_mean_se
+from hedgecast.stress.psis import K_THRESHOLD, Weights, weighted_da_quantiles, weighted_fan
 from hedgecast.stress.refits import refit_lens
 from hedgecast.stress.reweight import Evaluation, Reweighter, reweighter_for
+from hedgecast.stress.reweighted import refuse_unreliable, reweighted_fit
 
 if TYPE_CHECKING:  # pragma: no cover
     from hedgecast.forecasting.forecast import Forecast
@@ -56,6 +61,7 @@ class EditResult:
     forecast: Forecast | None = None
     weights: np.ndarray | None = None  # over ``fit``'s draws (None: uniform)
     reweighted_pareto_k: float = float("nan")  # k̂ that triggered a refit
+    _reportable: tuple[Fit, Forecast] | None = field(default=None, repr=False)
 
     @property
     def reliable(self) -> bool:
@@ -95,6 +101,52 @@ class EditResult:
         if self.fit is None:
             raise ValueError("no fit (the edit was unreliable and not refitted)")
         return weighted_da_quantiles(self.fit.idata.posterior["state"], self.weights, quantiles)
+
+    def as_fit(self) -> tuple[Fit, Forecast]:
+        """Return this edit as a fit of the edited lens and its forecast, for the report (cached).
+
+        A refit is that fit; a forecast-only edit, the same draws with the edited lens and the
+        re-run forecast; a reweighted edit, the weighted draws resampled
+        (:func:`hedgecast.stress.reweighted.reweighted_fit`: the fit's ``reweighting`` says so).
+
+        Raises
+        ------
+        ReweightingRefused
+            If the edit was unreliable (k̂ > 0.7, not refitted): refit it instead.
+
+        """
+        if self._reportable is None:
+            if self.method == "unreliable":
+                refuse_unreliable(self.pareto_k)
+            if self.fit is None or self.forecast is None:
+                raise ValueError(f"a {self.method!r} edit has no fit to report")
+            if self.weights is not None:
+                edited = [k for k, v in self.changes.items() if v != self.fit.lens.priors[k].prior]
+                fitted = tuple(k for k in edited if not is_forecast_prior(k))
+                forecast_only = tuple(k for k in edited if is_forecast_prior(k))
+                weights = Weights(self.weights, self.pareto_k, self.ess)
+                self._reportable = reweighted_fit(
+                    self.fit, self.forecast, self.lens, weights, changes=fitted, forecast_changes=forecast_only
+                )
+            elif self.method == "forecast":  # the posterior is unchanged; only the forecast is the edited lens's
+                fit = dataclasses.replace(self.fit, lens=self.lens, reused_from=None, _forecasts={})
+                fit.keep_forecast(self.forecast, int(self.forecast.data.attrs.get("seed", fit.settings.seed)))
+                self._reportable = (fit, self.forecast)
+            else:  # "unchanged" or "refit": a fit of its own
+                self._reportable = (self.fit, self.forecast)
+        return self._reportable
+
+    def report(self, path: str | Path | None = None, *, compare=(), include_saved: bool = True) -> Path:
+        """Write the scenario report of the edited lens (default ``reports/<lens name>.html``); return its path.
+
+        The report of :meth:`as_fit`, by the same function as ``fit.report()`` (same
+        sections, same arguments), from this edit's forecast; a reweighted edit says so in its
+        header, headline and diagnostics. An unreliable edit (k̂ > 0.7) raises
+        :class:`~hedgecast.errors.ReweightingRefused`: refit it instead.
+        """
+        fit, fc = self.as_fit()
+        target = Path(path) if path is not None else fit.workbench.paths.reports / f"{self.lens.name}.html"
+        return fit.report(target, forecast=fc, compare=compare, include_saved=include_saved)
 
     def to_dict(self) -> dict:
         return {
@@ -152,13 +204,12 @@ def edit_prior(
     year = rw.year
     t_setup = time.perf_counter()
     base = rw.base()
+    timings: dict[str, float] = {"setup_s": t_setup - t0}
+    finish = functools.partial(_result, changes, lens, base, t0, timings)  # the result of this edit, however it was computed
     fitted = {k: v for k, v in changes.items() if not is_forecast_prior(k) and v != fit.lens.priors[k].prior}
     fchanged = {k: v for k, v in changes.items() if is_forecast_prior(k) and v != fit.lens.priors[k].prior}
-    timings: dict[str, float] = {"setup_s": t_setup - t0}
     if not fitted and not fchanged:
-        ev = base
-        method, message = "unchanged", "No prior changed: the forecast is the fitted one."
-        return _result(changes, lens, ev, base, method, message, t0, timings, fit, forecast, None)
+        return finish(base, "unchanged", "No prior changed: the forecast is the fitted one.", fit=fit, forecast=forecast)
 
     w = rw.weights(fitted) if fitted else Weights.flat(rw.n)
     timings["reweight_s"] = time.perf_counter() - t_setup
@@ -178,17 +229,14 @@ def edit_prior(
         message = f"{why} the lens was refitted ({how}) in {timings['refit_s']:.1f} s; forecast re-run in {timings['forecast_s']:.1f} s."
         if not new_fit.diagnostics.passed:
             message += " The refit's sampler diagnostics failed: " + "; ".join(new_fit.diagnostics.problems) + "."
-        res = _result(changes, lens, ev, base, "refit", message, t0, timings, new_fit, new_fc, None)
-        res.reweighted_pareto_k = k
-        res.pareto_k = float("nan")
-        return res
+        return finish(ev, "refit", message, fit=new_fit, forecast=new_fc, reweighted_pareto_k=k)
     if bool(fitted) and k > k_threshold:  # refit == "never"
         nan = xr.full_like(base.probabilities, np.nan)
         ev = Evaluation(nan, nan.copy(), k, w.ess, rw.n, "unreliable")
         message = (
             f"k̂ = {k:.2f} > {k_threshold}: the reweighted numbers are unreliable and are not shown; refit the edited lens (refit='auto')."
         )
-        return _result(changes, lens, ev, base, "unreliable", message, t0, timings, None, None, None)
+        return finish(ev, "unreliable", message)
     out_fc = forecast
     if fchanged:
         t1 = time.perf_counter()
@@ -197,17 +245,8 @@ def edit_prior(
         ind = headline_draws(out_fc, year, rw.scenarios).values
     else:
         ind = rw.indicators
-    mean, se = weighted_mean_se(ind, w.weights)
-    coords = {"quantity": rw.quantities, "scenario": rw.scenarios}
     method = "forecast" if not fitted else ("reweight+forecast" if fchanged else "reweight")
-    ev = Evaluation(
-        xr.DataArray(mean, dims=("quantity", "scenario"), coords=coords),
-        xr.DataArray(se, dims=("quantity", "scenario"), coords=coords),
-        k,
-        w.ess,
-        rw.n,
-        method,
-    )
+    ev = rw.summarise(ind, w, method)
     parts = []
     if fitted:
         parts.append(
@@ -219,16 +258,16 @@ def edit_prior(
             f"({', '.join(fchanged)}): forecast re-run (exact, no reweighting needed)"
         )
     message = _sentence("; ".join(parts))
-    return _result(changes, lens, ev, base, method, message, t0, timings, fit, out_fc, None if w.uniform else w.weights)
+    return finish(ev, method, message, fit=fit, forecast=out_fc, weights=None if w.uniform else w.weights)
 
 
 def _sentence(text: str) -> str:
     return (text[:1].upper() + text[1:] + ".") if text else ""
 
 
-def _result(changes, lens, ev: Evaluation, base: Evaluation, method, message, t0, timings, fit, forecast, weights) -> EditResult:
+def _result(changes, lens, base: Evaluation, t0: float, timings: dict, ev: Evaluation, method: str, message: str, **source) -> EditResult:
+    """Return the result of an edit: ``ev``'s numbers against ``base``'s; ``source``: the fit, forecast and weights they come from."""
     latency = time.perf_counter() - t0
-    timings = {**timings, "total_s": latency}
     return EditResult(
         changes=dict(changes),
         lens=lens,
@@ -241,8 +280,6 @@ def _result(changes, lens, ev: Evaluation, base: Evaluation, method, message, t0
         base=base.probabilities,
         message=message,
         latency_s=latency,
-        timings=timings,
-        fit=fit,
-        forecast=forecast,
-        weights=weights,
+        timings={**timings, "total_s": latency},
+        **source,
     )

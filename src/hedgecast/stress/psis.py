@@ -22,7 +22,16 @@ from hedgecast.dims import SAMPLE_DIMS
 if TYPE_CHECKING:  # pragma: no cover
     from hedgecast.forecasting.forecast import Forecast
 
-__all__ = ["K_THRESHOLD", "Weights", "psis", "weighted_da_quantiles", "weighted_fan", "weighted_mean_se", "weighted_quantiles"]
+__all__ = [
+    "K_THRESHOLD",
+    "Reweighting",
+    "Weights",
+    "psis",
+    "weighted_da_quantiles",
+    "weighted_fan",
+    "weighted_mean_se",
+    "weighted_quantiles",
+]
 
 K_THRESHOLD = 0.7
 """Above this Pareto k̂ the importance-sampling estimate is not trusted (Vehtari et al. 2024)."""
@@ -51,6 +60,45 @@ class Weights:
     @classmethod
     def flat(cls, n: int) -> Weights:
         return cls(np.full(n, 1.0 / n), float("nan"), float(n))
+
+
+@dataclass(frozen=True, eq=False)
+class Reweighting:
+    """How a fit's posterior was made from another fit's draws: PSIS weights for edited priors, then resampling.
+
+    A report of such a fit says so (header, headline, diagnostics). ``source`` holds the draws
+    that were reweighted: their sampler diagnostics are the ones that apply.
+    """
+
+    source_lens: str  # the lens whose fit's draws were reweighted
+    changes: tuple[str, ...]  # the fitted priors the weights account for
+    forecast_changes: tuple[str, ...]  # forecast-only priors changed (the forecast was re-run)
+    pareto_k: float
+    ess: float
+    n_draws: int
+    source: az.InferenceData
+
+    @property
+    def method(self) -> str:
+        """One line for the headline: how the numbers were made."""
+        s = "s" if len(self.changes) > 1 else ""
+        line = (
+            f"Method: PSIS reweighting, not a refit: lens {self.source_lens}'s {self.n_draws:,} posterior draws weighted to the "
+            f"edited prior{s} ({', '.join(self.changes)}); Pareto k̂ = {self.pareto_k:.2f} (≤ {K_THRESHOLD}), "
+            f"effective sample size {self.ess:.0f}."
+        )
+        if self.forecast_changes:
+            line += f" Forecast-only priors changed ({', '.join(self.forecast_changes)}): the forecast was re-run."
+        return line
+
+    @property
+    def summary(self) -> str:
+        """The note for the report's header: what was done and what it means for the numbers."""
+        return (
+            f"{self.method} The weighted draws were resampled to {self.n_draws:,}, so every number below is an average over "
+            f"them; Monte Carlo errors are those of about {self.ess:.0f} independent draws, and the sampler diagnostics are "
+            f"those of lens {self.source_lens}'s fit. A k̂ above {K_THRESHOLD} would not be reported: refit instead."
+        )
 
 
 def psis(log_ratio: np.ndarray, reff: float = 1.0) -> Weights:

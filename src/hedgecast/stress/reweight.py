@@ -156,7 +156,8 @@ class Reweighter:
         return psis(fitted + fprior)
 
     # ---- evaluation ----
-    def _summarise(self, indicators: np.ndarray, w: Weights, method: str) -> Evaluation:
+    def summarise(self, indicators: np.ndarray, w: Weights, method: str) -> Evaluation:
+        """Weighted means of per-draw ``indicators`` ``(quantity, scenario, draw)`` and their Monte Carlo SE, as an Evaluation."""
         mean, se = weighted_mean_se(indicators, w.weights)
         coords = {"quantity": self.quantities, "scenario": self.scenarios}
         return Evaluation(
@@ -170,7 +171,7 @@ class Reweighter:
         )
 
     def base(self) -> Evaluation:
-        return self._summarise(self.indicators, Weights.flat(self.n), "base")
+        return self.summarise(self.indicators, Weights.flat(self.n), "base")
 
     def evaluate(
         self, changes: Mapping[str, Prior], *, forecast_priors: str = "rerun", scenarios: Sequence[str] | None = None
@@ -200,7 +201,7 @@ class Reweighter:
             return self._reweight_forecast_priors(fitted, fchanges)
         w = self.weights(fitted) if fitted else Weights.flat(self.n)
         if not fchanges:
-            return self._summarise(self.indicators, w, "reweight")
+            return self.summarise(self.indicators, w, "reweight")
         lens = self.forecast_lens.derive(f"{self.forecast_lens.name}-what-if")
         for k, v in fchanges.items():
             lens = lens.with_prior(k, v, reason=EDIT_REASON)
@@ -216,7 +217,7 @@ class Reweighter:
             for j, s in enumerate(run):
                 full[:, self.scenarios.index(s)] = ind[:, j]
         method = "forecast" if w.uniform else "reweight+forecast"
-        return self._summarise(full, w, method)
+        return self.summarise(full, w, method)
 
     def scenario_weights(self, changes: Mapping[str, Prior]) -> list[tuple[list[int], Weights]]:
         """PSIS weights per group of scenarios, reweighting forecast-only priors too.

@@ -8,36 +8,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hedgecast.forecasting.scenario_words import intervention_lines
+from hedgecast.inputs.scenario_compose import compose
 from hedgecast.report.contracts import Bullets, FitLike, Heading, Paragraph, Quote, Section, Table
 from hedgecast.report.sections.common import pct, year_ranges
 
 
-def interventions(spec: Any, name: str) -> list[str]:
-    """What scenario ``name`` changes, one sentence per intervention."""
-    s = spec.scenarios[name]
-    out = []
-    if s.includes:
-        out.append(
-            "Combines " + ", ".join(spec.scenarios[i].label or i for i in s.includes if i in spec.scenarios) + " (its own settings win)."
-        )
-    for year, state in sorted(s.war.pin.items()):
-        out.append(f"War state set to “{state}” in {year}.")
-    if s.war.hold_state:
-        out.append(f"War held in state “{s.war.hold_state}” until {s.war.hold_until}.")
-    for d, iv in s.drivers.items():
-        label = spec.drivers[d].label if d in spec.drivers else d
-        sd = f" (uncertainty sd {iv.sd:g})" if iv.sd else ""
-        ramp = f", reached over {iv.ramp} years" if iv.ramp > 1 else ""
-        out.append(f"{label} ({d}) moves to {iv.to:g}{sd} from {iv.from_year}{ramp}.")
-    if not out:
-        out.append("None: every driver drifts from its 2025 value and the war follows the lens's Markov chain.")
-    return out
-
-
 def probability_text(spec: Any, name: str, forecast: Any, lens: Any) -> str:
-    p = spec.scenarios[name].probability
+    """How often the scenario is applied (its own probability; included parts say theirs in the bullets)."""
+    s = spec.scenarios[name]
+    p = s.probability
     if p is None:
-        return "Certain: applied in every simulated path."
+        parts = " (an uncertain part it includes says its own share)" if _uncertain_parts(spec, name) else ""
+        return f"Certain: applied on every simulated path{parts}."
     if p == "lens":
         prior = lens.priors.get(f"scenario_probability.{name}")
         share = ""
@@ -48,11 +31,18 @@ def probability_text(spec: Any, name: str, forecast: Any, lens: Any) -> str:
     return f"Applied with probability {float(p):.0%} per simulated path."
 
 
+def _uncertain_parts(spec: Any, name: str) -> bool:
+    tree, _ = compose(spec.scenarios, name)
+    return any(node.scenario.probability is not None for node, _ in tree.walk() if node is not tree)
+
+
 def scenarios_section(spec: Any, forecast: Any, lens: Any) -> Section:
     """Every scenario's label, description, interventions, probability and provenance."""
     blocks: list = [
         Paragraph(
-            "Scenarios are interventions on the future drivers and on the war's Markov chain. Unspecified drivers drift from their 2025 values."
+            "Scenarios are interventions on the future drivers and on the war's Markov chain. "
+            "Unspecified drivers drift from their 2025 values. An included scenario is applied first and keeps its own "
+            "probability; “to” sets a level, “by” and “factor” move the path from where it would otherwise be."
         )
     ]
     for name, s in spec.scenarios.items():
@@ -60,9 +50,13 @@ def scenarios_section(spec: Any, forecast: Any, lens: Any) -> Section:
         blocks += [
             Heading(s.label or name, code=name, note="" if name in forecast.scenarios else "(not forecast in this report)"),
             Paragraph(s.description),
-            Bullets(tuple(interventions(spec, name))),
+            Bullets(tuple(intervention_lines(spec, name, lens))),
             Paragraph("Probability: " + probability_text(spec, name, forecast, lens)),
-            Paragraph("Provenance: " + (pv.source or ("" if pv.reason else "none given"))),
+            Paragraph(
+                "Provenance: "
+                + (pv.source or ("" if pv.reason else "none given"))
+                + (" (hypothetical: no source anticipates it)" if s.hypothetical else "")
+            ),
         ]
         if pv.quote:
             blocks.append(Quote(pv.quote))

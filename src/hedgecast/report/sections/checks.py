@@ -314,7 +314,19 @@ def diagnostics_section(fit: FitLike) -> Section:
             style="strong",
         )
     blocks: list = [lead, Table(frame, marks=marks)]
-    worst = worst_parameters(fit.idata, list(fit.idata.attrs.get("free_rvs", [])))
+    sampled = fit.idata  # the draws the sampler made
+    if fit.reweighting is not None:
+        rw = fit.reweighting
+        sampled = rw.source
+        blocks.append(
+            Paragraph(
+                f"These are the diagnostics of lens {rw.source_lens}'s sampler run. This report's draws are those draws, reweighted "
+                f"for the edited priors (PSIS: k̂ = {rw.pareto_k:.2f}, effective sample size {rw.ess:.0f}) and resampled, so "
+                "R-hat and ESS are not computed on them.",
+                style="note",
+            )
+        )
+    worst = worst_parameters(sampled, list(sampled.attrs.get("free_rvs", [])))
     if len(worst):
         w = worst.rename(columns={"parameter": "Parameter", "rhat": "R-hat", "ess_bulk": "Bulk ESS", "ess_tail": "Tail ESS"}).set_index(
             "Parameter"

@@ -64,4 +64,5 @@ def header(fit: FitLike, forecast: Any, run_info: Mapping[str, Any] | None, vers
         generated=created,
         hedgecast_version=str(info.get("hedgecast", __version__)),
         spec_description=fit.spec.description,
+        notes=(fit.reweighting.summary,) if fit.reweighting is not None else (),
     )

@@ -115,6 +115,13 @@ def headline_section(fit: FitLike, forecast: Any, config: ReportConfig = DEFAULT
     events = forecast.p_rupture_event_by(years[0])
     clabels, slabels = class_labels(spec), scenario_labels(spec)
     n = n_paths(forecast)
+    reading = headline_reading(probs, events, spec, years[0], passed)
+    precision = f"Each percentage rests on {n:,} simulated paths per scenario"
+    n_eff = float(n)
+    if fit.reweighting is not None:  # a reweighted prior edit: say so first, and count only the effective draws
+        reading.insert(0, fit.reweighting.method)
+        n_eff = max(fit.reweighting.ess, 1.0)
+        precision = f"Each percentage rests on {n:,} resampled paths per scenario, worth about {n_eff:.0f} after reweighting"
     fig = MplFigure(figsize=(11, 0.42 * len(forecast.scenarios) + 2.0), layout="constrained")
     axes = fig.subplots(1, len(years), sharey=True, squeeze=False).ravel()
     for ax, y in zip(axes, years):
@@ -127,7 +134,7 @@ def headline_section(fit: FitLike, forecast: Any, config: ReportConfig = DEFAULT
         "headline",
         "Headline",
         (
-            Bullets(tuple(headline_reading(probs, events, spec, years[0], passed)), callout=True, warn=not passed),
+            Bullets(tuple(reading), callout=True, warn=not passed),
             Paragraph(
                 "Probability (%) of each trajectory class per scenario in each headline year (where the relationship is that year: "
                 "see Trajectory classes), and of at least one rupture event from the first forecast year to that year. "
@@ -135,8 +142,8 @@ def headline_section(fit: FitLike, forecast: Any, config: ReportConfig = DEFAULT
             ),
             headline_table(forecast, config),
             Paragraph(
-                f"Each percentage rests on {n:,} simulated paths per scenario; its Monte Carlo standard error is at most "
-                f"{100 * 0.5 / np.sqrt(n):.1f} points (more where the posterior draws are autocorrelated). Differences between scenarios "
+                f"{precision}; its Monte Carlo standard error is at most {100 * 0.5 / np.sqrt(n_eff):.1f} points "
+                "(more where the posterior draws are autocorrelated). Differences between scenarios "
                 "are more precise than that, because every scenario is simulated with the same random numbers: see Scenario differences vs status quo.",
                 style="note",
             ),
