@@ -9,14 +9,11 @@ import time
 import tomllib
 from pathlib import Path
 
-import numpy as np
 import pytest
 import tomli_w
-import xarray as xr
 
 from hedgecast.check import check_project
 from hedgecast.config import Paths
-from hedgecast.forecasting.trajectories import TrajectoryClass, classify
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = Paths(ROOT).seeds
@@ -242,35 +239,26 @@ def test_a_broken_incidents_file_is_reported_by_check(project: Paths):
     assert "column type" in problem.field and "did you mean 'assassination'" in problem.message
 
 
-def test_classify_follows_the_spec_channels_and_gives_every_path_one_class():
-    """Rules over a third channel classify paths exactly as a direct computation does."""
-    rng = np.random.default_rng(0)
-    channels = ["economic", "political", "security"]
-    hist_years, years = list(range(2010, 2026)), list(range(2026, 2031))
-    history = xr.DataArray(
-        rng.normal(size=(1, 50, len(hist_years), 3)),
-        dims=("chain", "draw", "year", "channel"),
-        coords={"year": hist_years, "channel": channels},
+def test_check_rejects_a_class_rule_on_a_reference_the_record_lacks(project: Paths):
+    """With trade's 2015 and 2016 values UNSOURCED (missing), a rule on its 2015–16 low could never be decided."""
+    # synthetic edit of the copy: flag the (sourced) 2015 trade total UNSOURCED, as 2016's already is
+    edit_text(project.curated / "series.csv", ',,"CONFLICT: 23.9 is the Turkish-side', ',,"UNSOURCED: flagged by a test. CONFLICT: 23.9 is the Turkish-side')
+    edit_text(
+        project.spec,
+        'rule = "rupture_events_window or russian_tourists_k <= russian_tourists_k_low_2015_16"',
+        'rule = "rupture_events_window or trade_usd_bn <= trade_usd_bn_low_2015_16"',
     )
-    states = xr.DataArray(
-        rng.normal(size=(1, 50, len(years), 3)), dims=("chain", "draw", "year", "channel"), coords={"year": years, "channel": channels}
-    )
-    crisis = xr.DataArray(rng.random((1, 50, len(years))) < 0.1, dims=("chain", "draw", "year"), coords={"year": years}).astype(int)
-    classes = [
-        TrajectoryClass("crisis", "crisis"),
-        TrajectoryClass("security_drop", "security_change < -0.5 and political_min_change < 0"),
-        TrajectoryClass("rest", "otherwise"),
-    ]
-    labels = classify(classes, states, crisis, history, [2028, 2030])
-    for year in (2028, 2030):
-        got = labels.sel(year=year).values.ravel()
-        last = history.isel(year=-1)
-        change = (states.sel(year=year) - last).values.reshape(50, 3)
-        min_change = (states.sel(year=slice(None, year)).min("year") - last).values.reshape(50, 3)
-        had_crisis = crisis.sel(year=slice(None, year)).max("year").values.ravel() > 0
-        expected = np.where(had_crisis, 0, np.where((change[:, 2] < -0.5) & (min_change[:, 1] < 0), 1, 2))
-        assert (got == expected).all()
-    assert set(np.unique(labels.values)) <= {0, 1, 2}
+    report = check_project(project.root)
+    problem = next(p for p in report.problems if p.field == "trajectories[0].rule")
+    assert problem.file == "models/turkiye_russia.toml" and problem.line
+    assert "trade_usd_bn_low_2015_16" in problem.message and "does not determine" in problem.message
+
+
+def test_check_lists_the_class_references_read_from_the_record(project: Paths):
+    report = check_project(project.root)
+    note = next(n for n in report.notes if n.startswith("class rule references"))
+    assert "russian_tourists_k_low_2015_16 = 866.3 (lowest of 2015: 3649, 2016: 866.256)" in note
+    assert "trade_usd_bn_recent = 52.98 (mean of 2021–2025: 2021: 34.6, 2022: 68.2, 2023: 56.5, 2024: 52.6)" in note
 
 
 # ------------------------------------------------------------------- scenario directions

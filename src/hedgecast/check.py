@@ -242,6 +242,37 @@ def _check_data(paths: Paths, spec, report: CheckReport) -> None:
     observed = int(history.indicators.notna().sum().sum())
     report.ok.append(f"data: {len(loaders)} files, {len(history.years)} years, {observed} observed indicator values")
     report.notes.extend(_excluded_lines(history.excluded))
+    report.problems.extend(_class_reference_problems(spec, history))
+    report.notes.append(_class_reference_note(spec, history))
+
+
+def _class_reference_note(spec, history) -> str:
+    """The reference values the class rules use, as read from the record, for a reader to check."""
+    from hedgecast.forecasting.observed import record_from_history
+    from hedgecast.forecasting.rule_variables import reference_names
+    from hedgecast.forecasting.trajectories import rule_names
+
+    record = record_from_history(spec, history)
+    refs, sources = record.references(), record.reference_sources()
+    used = reference_names(sorted({n for t in spec.trajectories for n in rule_names(t.rule)}))
+    return "class rule references from the record: " + ("; ".join(f"{n} = {refs[n]:.4g} ({sources[n]})" for n in used) or "none")
+
+
+def _class_reference_problems(spec, history) -> list[Problem]:
+    """Class rules that use a reference the observed record does not determine (with the spec's line numbers)."""
+    from hedgecast.errors import ProblemCollector
+    from hedgecast.forecasting.observed import record_from_history, reference_problems
+    from hedgecast.inputs.spec_toml import add_lines, read_toml_text
+
+    record = record_from_history(spec, history)
+    out = reference_problems(spec, record)
+    if out:
+        collector = ProblemCollector(spec.path)
+        _, text = read_toml_text(Path(spec.path), collector)
+        collector.problems = out
+        add_lines(collector, text)
+        out = collector.problems
+    return out
 
 
 def direction_warnings(spec, history) -> list[Problem]:

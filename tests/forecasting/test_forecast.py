@@ -153,7 +153,11 @@ def test_headline_and_differences(fc):
     head = fc.headline(2030)
     assert set(head) == set(fc.scenarios)
     row = head["status_quo"]
-    assert abs(sum(v for k, v in row.items() if k.startswith("P(") and "crisis" not in k) - 1) < 1e-9
+    assert abs(sum(v for k, v in row.items() if k.startswith("P(") and "rupture event" not in k) - 1) < 1e-9
+    # P(rupture event by 2030) is its own number: any event from 2026 to 2030, whatever the class in 2030
+    events = fc.data["crisis"].sel(scenario="status_quo", year=slice(2026, 2030)).max("year")
+    assert row["P(rupture event by 2030)"] == float(events.mean())
+    assert fc.p_crisis_by(2030).equals(fc.p_rupture_event_by(2030))
     diff = fc.difference("new_low", "status_quo")
     assert diff["se"] >= 0 and -1 <= diff["difference"] <= 1
 
@@ -175,8 +179,8 @@ def test_headline_years_come_from_the_spec(fc, spec, tmp_path):
     copy.write_text(text.replace("headline_years = [2030, 2035]", "headline_years = [2028, 2033]"), encoding="utf-8")
     other = Forecast(fc.data, load_spec(copy))
     head = other.headline()["status_quo"]
-    assert "P(rupture, 2028)" in head and "P(crisis by 2028)" in head and not any("2030" in k for k in head)
+    assert "P(rupture, 2028)" in head and "P(rupture event by 2028)" in head and not any("2030" in k for k in head)
     assert head == fc.headline(2028)["status_quo"]
     assert list(other.class_probabilities()["year"].values) == [2028, 2033]
     assert other.difference("status_quo", "protracted_war") == fc.difference("status_quo", "protracted_war", 2028)
-    assert [str(q) for q in headline_draws(other)["quantity"].values][-1] == "P(crisis by 2028)"
+    assert [str(q) for q in headline_draws(other)["quantity"].values][-1] == "P(rupture event by 2028)"

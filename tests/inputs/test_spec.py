@@ -18,7 +18,8 @@ import pytest
 import tomli_w
 
 from hedgecast.errors import SpecError, suggest
-from hedgecast.forecasting.trajectories import RuleError, compile_rule, rule_variable_names
+from hedgecast.forecasting.rule_variables import EVENT_VARIABLES, rule_variable_names
+from hedgecast.forecasting.trajectories import RuleError, compile_rule
 from hedgecast.inputs.spec import load_spec
 from hedgecast.inputs.spec_parts import WarIntervention
 from hedgecast.inputs.spec_toml import locate
@@ -41,9 +42,9 @@ OWN_SCENARIOS = {
     "t_combined": {"reason": "Test fixture.", "includes": ["t_hold", "t_pin"]},
 }
 OWN_TRAJECTORIES = [
-    {"name": "rupture", "rule": "crisis"},
-    {"name": "strategic_alignment", "rule": "political_change >= 1.0 and economic_change >= 0.0"},
-    {"name": "managed_erosion", "rule": "political_change <= -0.5 or economic_change <= -0.5"},
+    {"name": "rupture", "rule": "rupture_events_window"},
+    {"name": "strategic_alignment", "rule": "leader_meetings_mean_3y >= 4 and trade_usd_bn_mean_3y >= 40"},
+    {"name": "managed_erosion", "rule": "trade_usd_bn_mean_3y < 40 or unga_agreement < 0.5"},
     {"name": "transactional_equilibrium", "rule": "otherwise"},
 ]
 
@@ -400,32 +401,44 @@ def test_transition_from_unknown_state(spec_file: Path):
 
 
 # ------------------------------------------------------------------- trajectory rules
-def test_rule_with_a_missing_channel_names_the_channel(spec_file: Path):
-    problems = problems_after(spec_file, lambda d: put(d, "trajectories[1].rule", "security_change >= 1.0 and economic_change >= 0.0"))
+def test_an_unknown_rule_variable_names_the_spec_file_the_rule_and_the_valid_names(spec_file: Path):
+    problems = problems_after(spec_file, lambda d: put(d, "trajectories[1].rule", "political_change >= 1.0 and trade_usd_bn_mean_3y >= 40"))
     problem = only(problems, "trajectories[1].rule")
-    assert "no channel 'security'" in problem.message
-    assert "valid names are" in problem.message and "political_change" in problem.message
-    assert problem.line == line_of(spec_file, "security_change >= 1.0")
+    assert problem.file == str(spec_file) and problem.line == line_of(spec_file, "political_change >= 1.0")
+    assert "unknown name 'political_change'" in problem.message and "political_change >= 1.0" in problem.message
+    message = str(problem)  # what the user reads: file:line [trajectories[1].rule]: ...
+    assert message.startswith(f"{spec_file}:{problem.line} [trajectories[1].rule]") and "valid names are" in message
+    with pytest.raises(SpecError, match=r"turkiye_russia\.toml:\d+ \[trajectories\[1\]\.rule\]: rule 'political_change"):
+        load_spec(spec_file)
 
 
-def test_rule_variables_follow_the_spec_channels():
-    variables = rule_variable_names(["economic", "political", "security"])
-    assert {"security_change", "security_min_change", "security_fall_2y", "rupture_depth_security", "crisis"} <= set(variables)
-    compile_rule("security_change < -1 and not crisis", variables)
-    with pytest.raises(RuleError, match="no channel 'security'"):
-        compile_rule("security_change < -1")
+def test_rule_variables_follow_the_spec_indicators():
+    from hedgecast.inputs.spec_parts import Indicator
+
+    indicators = {"gas_share_pct": Indicator("gas_share_pct", "economic", "Gas share (%)", unit="%"), "gone": Indicator("gone", "political", in_rules=False)}
+    variables = rule_variable_names(indicators)
+    assert {"gas_share_pct", "gas_share_pct_mean_3y", "gas_share_pct_min_3y", "gas_share_pct_low_2015_16", "gas_share_pct_recent"} <= set(variables)
+    assert not any(v.startswith("gone") for v in variables) and "[%]" in variables["gas_share_pct"]
+    compile_rule("gas_share_pct_mean_3y < 0.5 * gas_share_pct_recent and not rupture_event", variables, EVENT_VARIABLES)
+    with pytest.raises(RuleError, match="unknown name 'gone_mean_3y'"):
+        compile_rule("gone_mean_3y < 1", variables, EVENT_VARIABLES)
+
+
+def test_in_rules_must_be_true_or_false(spec_file: Path):
+    problem = only(problems_after(spec_file, lambda d: put(d, "indicators.gdelt_tone.in_rules", "no")), "indicators.gdelt_tone.in_rules")
+    assert "true or false" in problem.message
 
 
 @pytest.mark.parametrize(
     ("rule", "needle"),
     [
-        ("political_change >= ", "cannot parse rule"),
-        ("political_change + 1", "not a condition"),
-        ("political_chnage < 0", "did you mean 'political_change'?"),
+        ("trade_usd_bn >= ", "cannot parse rule"),
+        ("trade_usd_bn + 1", "not a condition"),
+        ("trade_usd_bn_mean_3 < 0", "did you mean 'trade_usd_bn_mean_3y'?"),
         ("__import__('os').system('true')", "not allowed"),
-        ("political_change in [1, 2]", "comparisons are allowed"),
-        ("min(political_change) < 0", "two arguments"),
-        ("political_change\x00 < 0", "cannot parse rule"),
+        ("trade_usd_bn in [1, 2]", "comparisons are allowed"),
+        ("min(trade_usd_bn) < 0", "two arguments"),
+        ("trade_usd_bn\x00 < 0", "cannot parse rule"),
         (3, "must be text"),
     ],
 )
@@ -435,7 +448,7 @@ def test_bad_rules_are_reported(spec_file: Path, rule, needle):
 
 
 def test_paths_left_unclassified_when_last_rule_is_not_otherwise(spec_file: Path):
-    problem = only(problems_after(spec_file, lambda d: put(d, "trajectories[3].rule", "political_change > 5")), "trajectories[3].rule")
+    problem = only(problems_after(spec_file, lambda d: put(d, "trajectories[3].rule", "trade_usd_bn > 5")), "trajectories[3].rule")
     assert "every path gets a class" in problem.message
 
 

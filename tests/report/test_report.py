@@ -179,20 +179,34 @@ def test_headline_numbers_are_the_forecasts(failed_report, fitted):
     _, text, _ = failed_report
     _, fc = fitted
     probs = fc.class_probabilities((2030, 2035))
-    crisis = fc.p_crisis_by(2030)
+    events = {y: fc.p_rupture_event_by(y) for y in (2030, 2035)}
     classes = class_order(fc.spec.class_names)
     headline = _section(text, "headline")
+    assert "rupture event by then" in headline
     for s in fc.scenarios:
         label = _esc(fc.spec.scenarios[s].label)
         row = re.search(rf"<tr><th>{re.escape(label)}</th>(.*?)</tr>", headline, flags=re.S)
         assert row, s
         cells = re.findall(r"<td[^>]*>([^<]*)</td>", row.group(1))
-        expected = [f"{100 * float(probs.sel(scenario=s, year=y, trajectory=c)):.1f}" for y in (2030, 2035) for c in classes]
-        expected.append(f"{100 * float(crisis.sel(scenario=s)):.1f}")
+        expected = []
+        for y in (2030, 2035):  # each year: its four classes, then P(rupture event by that year)
+            expected += [f"{100 * float(probs.sel(scenario=s, year=y, trajectory=c)):.1f}" for c in classes]
+            expected.append(f"{100 * float(events[y].sel(scenario=s)):.1f}")
         assert cells == expected
         # each year's four classes sum to 100%
         for k in range(2):
-            assert sum(float(c) for c in cells[4 * k : 4 * k + 4]) == pytest.approx(100, abs=0.3)
+            assert sum(float(c) for c in cells[5 * k : 5 * k + 4]) == pytest.approx(100, abs=0.3)
+
+
+def test_classes_section_explains_the_rules_variables_and_references(failed_report, fitted):
+    _, text, _ = failed_report
+    _, fc = fitted
+    section = _section(text, "classes")
+    for t in fc.spec.trajectories:
+        assert _esc(t.rule) in section and _esc(t.description.split(".")[0]) in section
+    assert "russian_tourists_k_low_2015_16" in section and "2016: 866.256" in section  # read from the record
+    assert "rupture_events_window" in section and "USD bn (current)" in section  # variables with their units
+    assert "political_change" not in section and "gdelt_tone_mean_3y" not in section
 
 
 def test_differences_section_uses_paired_standard_errors(failed_report, fitted):

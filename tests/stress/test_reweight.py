@@ -19,7 +19,7 @@ from hedgecast.stress.psis import K_THRESHOLD, psis, weighted_quantiles
 from hedgecast.stress.reweight import Reweighter
 
 RUPTURE = "P(rupture, 2030)"
-CRISIS = "P(crisis by 2030)"
+CRISIS = "P(rupture event by 2030)"
 SCEN = ["status_quo", "protracted_war", "post_erdogan_2028"]
 
 

@@ -16,7 +16,7 @@ from hedgecast.stress.psis import K_THRESHOLD, Weights
 from hedgecast.stress.reweighted import resample_draws, reweighted_fit, systematic_resample
 
 SCEN = ["status_quo", "protracted_war"]
-CRISIS = "P(crisis by 2030)"
+CRISIS = "P(rupture event by 2030)"
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +35,8 @@ def crisis_edit(mock_fit, mock_fc):
 
 
 def _crisis(report) -> np.ndarray:
-    """The headline table's P(crisis by <year>) column (the last), per scenario."""
-    return report.section("headline").tables[0].frame.iloc[:, -1].to_numpy()
+    """The headline table's P(rupture event by 2030) column, per scenario."""
+    return report.section("headline").tables[0].frame[("2030", "rupture event by then")].to_numpy()
 
 
 # ---- resampling ------------------------------------------------------------------------

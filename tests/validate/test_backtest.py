@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from hedgecast.forecasting.observed import realised_class
 from hedgecast.priors.known_by import known_at
 from hedgecast.validate import backtest as bt
 from hedgecast.validate.baselines import BASELINES
@@ -15,7 +16,7 @@ from hedgecast.validate.window_scores import MODEL, ORACLE
 from hedgecast.validate.windows import WINDOWS, BacktestSettings
 
 
-def test_mock_backtest_scores_every_window_against_both_baselines(mock_backtest, spec):
+def test_mock_backtest_scores_every_window_against_both_baselines(mock_backtest, spec, workbench):
     table = mock_backtest.table()
     assert list(table.columns[:3]) == [MODEL, *BASELINES] and ORACLE not in table.columns  # the oracle is opt-in
     windows = [w.name for w in WINDOWS]
@@ -31,6 +32,11 @@ def test_mock_backtest_scores_every_window_against_both_baselines(mock_backtest,
     excluded = {(x["window"], x["target"]) for w in mock_backtest.windows for x in w["exclusions"]}
     assert (windows[0], "trajectory_class") in excluded
     assert (windows[0], "gdelt_tone") in excluded  # no GDELT data before 2018
+    # the realised class is the class rules applied to the observed record, with the cut-off's references
+    assert mock_backtest.windows[1]["classes"]["realised"] == realised_class(spec, workbench.history, 2024, as_of=2019).name
+    reasons = {x["window"]: x["reason"] for w in mock_backtest.windows for x in w["exclusions"] if x["target"] == "trajectory_class"}
+    assert "russian_tourists_k_low_2015_16" in reasons[windows[0]]  # the 2015–16 low lies after a 2014 cut-off
+    assert "realised class of 2025 is undetermined" in reasons[windows[2]]  # no 2025 visitor figure
     # crisis in 2015 is the only crisis in the test years
     crisis = mock_backtest.cells.query("target == 'crisis_year' and metric == 'log_score' and forecaster == 'climatology'")
     assert len(crisis) == 5 + 5 + 4

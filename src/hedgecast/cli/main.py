@@ -180,15 +180,16 @@ def reused_or_saved_runs(wb, fits, forecast):
 
 
 def _probability_table(fc, year: int) -> Table:
+    """P(each class) in ``year`` per scenario, and P(at least one rupture event by ``year``)."""
     probs = fc.class_probabilities((year,)).sel(year=year)
-    crisis = fc.p_crisis_by(year)
-    table = Table(title=f"P(trajectory class) in {year}", show_lines=False)
+    events = fc.p_rupture_event_by(year)
+    table = Table(title=f"P(trajectory class) in {year}, and P(rupture event by {year})", show_lines=False)
     table.add_column("scenario")
     for c in fc.spec.class_names:
         table.add_column(c, justify="right")
-    table.add_column(f"P(crisis by {year})", justify="right")
+    table.add_column(f"rupture event by {year}", justify="right")
     for s in fc.scenarios:
-        table.add_row(s, *[f"{100 * float(probs.sel(scenario=s, trajectory=c)):.1f}%" for c in fc.spec.class_names], f"{100 * float(crisis.sel(scenario=s)):.1f}%")
+        table.add_row(s, *[f"{100 * float(probs.sel(scenario=s, trajectory=c)):.1f}%" for c in fc.spec.class_names], f"{100 * float(events.sel(scenario=s)):.1f}%")
     return table
 
 
@@ -262,7 +263,7 @@ def forecast(
     sampling: Sampling,
     lens: LensOpt = None,
     scenario: Annotated[list[str] | None, typer.Option("--scenario", "-s", help="Scenario (repeatable). Default: all.")] = None,
-    year: Annotated[int | None, typer.Option(help="Year for the probability table (default: the spec's first headline year).")] = None,
+    year: Annotated[int | None, typer.Option(help="Year for the probability table (default: each of the spec's headline years).")] = None,
     allow_warnings: AllowOpt = False,
 ) -> None:
     """Fit, forecast the scenarios and print P(trajectory class) per scenario."""
@@ -277,7 +278,8 @@ def forecast(
     for f in fits:
         fc = f.forecast(scenario)
         out.print(f"[bold]Lens {f.lens.name}[/]")
-        out.print(_probability_table(fc, fc.spec.headline_year if year is None else year))
+        for y in (fc.spec.headline_years or (fc.spec.headline_year,)) if year is None else (year,):
+            out.print(_probability_table(fc, y))
     _raise_if_diagnostics_failed(fits, allow_warnings)
 
 
@@ -356,7 +358,8 @@ def report(
     write_json(wb.paths.reports / "timings.json", timings)
     if not main_fit.reused_from:
         write_json(run.path / "timings.json", timings)
-    out.print(_probability_table(fc, fc.spec.headline_year))
+    for y in fc.spec.headline_years or (fc.spec.headline_year,):
+        out.print(_probability_table(fc, y))
     out.print(f"report: [bold]{path}[/]")
     out.print("time: " + ", ".join(f"{k} {spent[k]:.1f} s" for k in ("total", "fit", "reuse", "compile", "sampling", "forecast", "report writing") if k in spent), highlight=False)
     _raise_if_diagnostics_failed([*fits, *rule_fits], allow_warnings, f" (the report at {path} says so on top)")

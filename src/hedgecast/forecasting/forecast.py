@@ -18,9 +18,12 @@ import xarray as xr
 
 from hedgecast import timing
 from hedgecast.dims import SAMPLE_DIMS
+from hedgecast.errors import SpecError
+from hedgecast.forecasting.observed import count_flags, record_from_inputs, reference_problems
+from hedgecast.forecasting.rule_variables import label_environment, path_events, path_values, rule_environment, rule_indicators
 from hedgecast.forecasting.scenarios import activations, common_noise, driver_paths, resolve, war_paths
 from hedgecast.forecasting.simulate import draw_parameters, indicator_draws, simulate_states
-from hedgecast.forecasting.trajectories import class_probabilities, label_paths, path_rule_variables
+from hedgecast.forecasting.trajectories import class_probabilities
 from hedgecast.inputs.history import to_raw_units
 from hedgecast.inputs.spec import ModelSpec
 from hedgecast.model.equations import ModelInputs
@@ -54,6 +57,11 @@ def _sample_unit(prior, rng: np.random.Generator, n: int) -> np.ndarray:
     return np.asarray(pm.draw(prior.pymc_distribution.dist(**p), draws=n, random_seed=rng))
 
 
+def rupture_event_key(year: int) -> str:
+    """The headline name of P(at least one rupture event by ``year``)."""
+    return f"P(rupture event by {year})"
+
+
 @dataclass
 class Forecast:
     """Simulated futures with named dims, and the questions analysts ask of them."""
@@ -74,10 +82,19 @@ class Forecast:
         labels.attrs["classes"] = self.spec.class_names
         return class_probabilities(labels)
 
-    def p_crisis_by(self, year: int) -> xr.DataArray:
-        """P(at least one rupture-scale crisis — an escalated incident — from the first forecast year to ``year``), per scenario."""
+    def p_rupture_event_by(self, year: int) -> xr.DataArray:
+        """P(at least one rupture event — an escalated incident — from the first forecast year to ``year``), per scenario.
+
+        A rupture event is the simulation's per-path-year ``crisis`` flag. This is a question
+        of its own, apart from the classes: a path with a rupture event in 2026 that has
+        recovered by 2030 counts here, while its 2030 class says where it is then.
+        """
         hit = self.data["crisis"].sel(year=slice(None, year)).max("year")
-        return hit.mean(SAMPLE_DIMS).rename("p_crisis")
+        return hit.mean(SAMPLE_DIMS).rename("p_rupture_event")
+
+    def p_crisis_by(self, year: int) -> xr.DataArray:
+        """The same as :meth:`p_rupture_event_by` (its name before the classes were redefined)."""
+        return self.p_rupture_event_by(year)
 
     def p_class_by_draw(self, name: str, year: int) -> xr.DataArray:
         """Indicator of class ``name`` at ``year`` per draw (for differences and reweighting)."""
@@ -85,14 +102,18 @@ class Forecast:
         return (self.data["trajectory"].sel(year=year) == idx).astype(float)
 
     def headline(self, year: int | None = None) -> dict:
-        """The numbers a report leads with, per scenario (at ``year``, default the spec's first headline year)."""
+        """The numbers a report leads with, per scenario (at ``year``, default the spec's first headline year).
+
+        ``P(<class>, <year>)`` for every class (where the relationship is in ``year``) and
+        ``P(rupture event by <year>)`` (:meth:`p_rupture_event_by`).
+        """
         year = self.spec.headline_year if year is None else year
         probs = self.class_probabilities((year,)).sel(year=year)
-        crisis = self.p_crisis_by(year)
+        events = self.p_rupture_event_by(year)
         out = {}
         for s in self.scenarios:
             out[s] = {f"P({c}, {year})": float(probs.sel(scenario=s, trajectory=c)) for c in self.spec.class_names}
-            out[s][f"P(crisis by {year})"] = float(crisis.sel(scenario=s))
+            out[s][rupture_event_key(year)] = float(events.sel(scenario=s))
         return out
 
     def fan(self, var: str = "state", quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)) -> xr.DataArray:
@@ -142,8 +163,14 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
     last_drivers = inputs.drivers[:, -1]
     start_state = spec.war_states[int(inputs.war_index[-1])]
 
-    history = post["state"].transpose("chain", "draw", "year", "channel").values.reshape(n, -1, C)
-    history_years = [int(y) for y in post["year"].values]
+    record = record_from_inputs(spec, inputs)
+    references = record.references()
+    lacking = reference_problems(spec, record)
+    if lacking:
+        raise SpecError(lacking)
+    rule_names_ = rule_indicators(spec.indicators)
+    rule_cols = [spec.indicator_names.index(i) for i in rule_names_]
+    rule_counts = count_flags(spec)
     indicator_scale = [(inputs.scaling.loc[name], spec.indicators[name].transform == "log1p") for name in spec.indicator_names]
     # one scenario at a time: the working set stays the size of one scenario, so time and
     # memory grow linearly with draws × scenarios
@@ -169,8 +196,9 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
             raw_ind[si, ..., i] = to_raw_units(z_ind[..., i], scaling)
             if counts:  # counts: expm1 can dip below 0
                 np.maximum(raw_ind[si, ..., i], 0.0, out=raw_ind[si, ..., i])
-        env = path_rule_variables(states[si], crises[si], history, history_years, np.arange(F), spec.channel_names)
-        labels[si] = label_paths(spec.trajectories, env)
+        joined, lead = path_values(raw_ind[si][..., rule_cols], record, rule_names_, rule_counts)
+        env = rule_environment(joined, rule_names_, path_events(crises[si], record, lead), lead + np.arange(F), references)
+        labels[si] = label_environment(spec.trajectories, env)
 
     def arr(a: np.ndarray, *dims: str) -> np.ndarray:
         # (scenario, n, ...) -> (chain, draw, scenario, ...)

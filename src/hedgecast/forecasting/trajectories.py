@@ -1,9 +1,17 @@
 """Trajectory classes: named regions of futures, decided by editable rules on each simulated path.
 
-A rule is a small boolean expression over per-path variables (see
-:func:`rule_variable_names`: ``<channel>_change``, ``crisis`` …, one set per channel).
-Rules are checked top to bottom and a path gets the first class whose rule holds; the
-last rule must be ``otherwise``, so every path gets exactly one class.
+A rule is a small boolean expression over per-path, per-year variables in observable terms
+(indicators in their own units over windows ending at the classified year, rupture events
+under their resolution rule, reference values read from the observed record): see
+:mod:`hedgecast.forecasting.rule_variables`. Rules are checked top to bottom and a path gets
+the first class whose rule holds; the last rule must be ``otherwise``, so every path gets
+exactly one class.
+
+Rules are evaluated in three-valued (Kleene) logic: a comparison with a missing value
+(NaN: an indicator not observed in the record) is *unknown*, ``unknown and false`` is false,
+``unknown or true`` is true. Simulated paths have no missing values, so for them this is
+ordinary logic; the observed record has gaps, and a class that depends on one is
+undetermined (:mod:`hedgecast.forecasting.observed`).
 """
 
 from __future__ import annotations
@@ -15,35 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-
-#: the per-channel rule variables before ``crisis``: name and meaning, ``{c}`` standing for the channel
-_CHANNEL_VARIABLES = (
-    ("{c}_change", "{c} level at the year minus its 2025 level"),
-    ("{c}_min_change", "lowest {c} level from 2026 to the year, minus the 2025 level"),
-    ("{c}_fall_2y", "largest {c} fall over any two consecutive years up to the year"),
-    ("{c}_level", "{c} level at the year"),
-    ("{c}_min_level", "lowest {c} level from 2026 to the year"),
-    ("{c}_trough_2015_16", "the {c} channel's low point in the 2015–16 rupture (lower of 2015 and 2016)"),
-)
-
-
-def rule_variable_names(channels: Sequence[str] = ("economic", "political")) -> dict[str, str]:
-    """Return the variables a rule may use for a model with ``channels``, with what each means.
-
-    Per channel ``c``: ``c_change``, ``c_min_change``, ``c_fall_2y``, ``c_level``,
-    ``c_min_level``, ``c_trough_2015_16`` and ``rupture_depth_c``; plus ``crisis``. A rule naming a channel the spec does not
-    have is rejected when the spec is loaded.
-    """
-    out: dict[str, str] = {}
-    for name, meaning in _CHANNEL_VARIABLES:
-        out.update({name.format(c=c): meaning.format(c=c) for c in channels})
-    out["crisis"] = "a rupture-scale crisis happened from 2026 to the year"
-    out.update({f"rupture_depth_{c}": f"how far the {c} channel fell in 2015–16" for c in channels})
-    return out
-
-
-RULE_VARIABLES = rule_variable_names()
-BOOLEAN_VARIABLES = frozenset({"crisis"})
 MAX_RULE_LENGTH = 2000
 FUNCTIONS: dict[str, Callable] = {"abs": np.abs, "min": np.minimum, "max": np.maximum}
 OTHERWISE = "otherwise"
@@ -76,10 +55,32 @@ _CMPOPS = {
     ast.Eq: np.equal,
     ast.NotEq: np.not_equal,
 }
+_TRUE, _FALSE = 1.0, 0.0
 
 
-def compile_rule(rule: str, variables: Mapping[str, str] = RULE_VARIABLES) -> Callable[[Mapping], np.ndarray]:
+def truth(value) -> np.ndarray:
+    """A rule's value as a three-valued truth array: 1.0 true, 0.0 false, NaN unknown."""
+    x = np.asarray(value, dtype=float)
+    return np.where(np.isnan(x), np.nan, (x != 0).astype(float))
+
+
+def kleene_and(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a and b``: false if either is false, else unknown if either is unknown, else true."""
+    return np.where((a == 0) | (b == 0), _FALSE, np.where(np.isnan(a) | np.isnan(b), np.nan, _TRUE))
+
+
+def kleene_or(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a or b``: true if either is true, else unknown if either is unknown, else false."""
+    return np.where((a == 1) | (b == 1), _TRUE, np.where(np.isnan(a) | np.isnan(b), np.nan, _FALSE))
+
+
+def compile_rule(rule: str, variables: Mapping[str, str], booleans: frozenset[str] = frozenset()) -> Callable[[Mapping], np.ndarray]:
     """Parse ``rule`` once and return a function of a variables mapping.
+
+    ``variables`` maps every name a rule may use to its meaning
+    (:func:`hedgecast.forecasting.rule_variables.rule_variable_names`); ``booleans`` are the
+    names that are conditions by themselves (events). The function returns a three-valued
+    truth array (1.0 true, 0.0 false, NaN unknown: see the module docstring).
 
     Raises
     ------
@@ -91,7 +92,7 @@ def compile_rule(rule: str, variables: Mapping[str, str] = RULE_VARIABLES) -> Ca
     if not isinstance(rule, str):
         raise RuleError(f"a rule must be text (a boolean expression in quotes, or 'otherwise'), got {rule!r}")
     if rule.strip() == OTHERWISE:
-        return lambda env: np.ones(np.shape(next(iter(env.values()))), dtype=bool)
+        return lambda env: np.ones(np.broadcast_shapes(*(np.shape(v) for v in env.values())))
     if len(rule) > MAX_RULE_LENGTH:
         raise RuleError(f"rule is {len(rule)} characters long; keep it under {MAX_RULE_LENGTH}")
     try:
@@ -106,26 +107,31 @@ def compile_rule(rule: str, variables: Mapping[str, str] = RULE_VARIABLES) -> Ca
             return build(node.body)
         if isinstance(node, ast.BoolOp):
             parts = [build(v) for v in node.values]
-            op = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+            op = kleene_and if isinstance(node.op, ast.And) else kleene_or
 
             def boolop(env):
-                out = np.asarray(parts[0](env), dtype=bool)
+                out = truth(parts[0](env))
                 for p in parts[1:]:
-                    out = op(out, np.asarray(p(env), dtype=bool))
+                    out = op(out, truth(p(env)))
                 return out
 
             return boolop
         if isinstance(node, ast.UnaryOp):
             inner = build(node.operand)
             if isinstance(node.op, ast.Not):
-                return lambda env: np.logical_not(inner(env))
+                return lambda env: 1.0 - truth(inner(env))
             if isinstance(node.op, ast.USub):
-                return lambda env: -np.asarray(inner(env))
+                return lambda env: -np.asarray(inner(env), dtype=float)
             if isinstance(node.op, ast.UAdd):
                 return inner
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             left, right, fn = build(node.left), build(node.right), _BINOPS[type(node.op)]
-            return lambda env: fn(left(env), right(env))
+
+            def binop(env):
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    return fn(np.asarray(left(env), dtype=float), np.asarray(right(env), dtype=float))
+
+            return binop
         if isinstance(node, ast.Compare):
             if any(type(op) not in _CMPOPS for op in node.ops):
                 raise RuleError(f"rule {rule!r}: only < <= > >= == != comparisons are allowed")
@@ -133,11 +139,11 @@ def compile_rule(rule: str, variables: Mapping[str, str] = RULE_VARIABLES) -> Ca
             rest = [(_CMPOPS[type(op)], build(c)) for op, c in zip(node.ops, node.comparators, strict=True)]
 
             def compare(env):
-                left_val, out = first(env), None
+                left_val, out = np.asarray(first(env), dtype=float), None
                 for fn, right in rest:
-                    right_val = right(env)
-                    step = fn(left_val, right_val)
-                    out = step if out is None else np.logical_and(out, step)
+                    right_val = np.asarray(right(env), dtype=float)
+                    step = np.where(np.isnan(left_val) | np.isnan(right_val), np.nan, fn(left_val, right_val).astype(float))
+                    out = step if out is None else kleene_and(out, step)
                     left_val = right_val
                 return out
 
@@ -146,12 +152,12 @@ def compile_rule(rule: str, variables: Mapping[str, str] = RULE_VARIABLES) -> Ca
             value = float(node.value)
             return lambda env: value
         if isinstance(node, ast.Constant) and isinstance(node.value, bool):
-            flag = node.value
+            flag = float(node.value)
             return lambda env: flag
         if isinstance(node, ast.Name):
             name = node.id
             if name in ("True", "False"):
-                return lambda env: name == "True"
+                return lambda env: float(name == "True")
             if name not in variables:
                 raise RuleError(_unknown_name(rule, name, variables))
             return lambda env: env[name]
@@ -160,160 +166,66 @@ def compile_rule(rule: str, variables: Mapping[str, str] = RULE_VARIABLES) -> Ca
             args = [build(a) for a in node.args]
             if node.keywords or len(args) != (1 if node.func.id == "abs" else 2):
                 raise RuleError(f"rule {rule!r}: {node.func.id}() takes {'one argument' if node.func.id == 'abs' else 'two arguments'}")
-            return lambda env: fn(*[a(env) for a in args])
+            return lambda env: fn(*[np.asarray(a(env), dtype=float) for a in args])
         raise RuleError(f"rule {rule!r}: '{ast.unparse(node)}' is not allowed in a rule")
 
     try:
         compiled = build(tree)
     except RecursionError:
         raise RuleError(f"rule {rule!r} is nested too deeply") from None
-    if not _is_condition(tree.body):
+    if not _is_condition(tree.body, booleans):
         raise RuleError(
-            f"rule {rule!r} is a number, not a condition: compare it (e.g. 'political_change <= -0.5'), "
+            f"rule {rule!r} is a number, not a condition: compare it (e.g. 'trade_usd_bn_mean_3y < 40'), "
             "combine conditions with and/or/not, or write 'otherwise'"
         )
-    return compiled
+    return lambda env: truth(compiled(env))
+
+
+def rule_names(rule: str) -> list[str]:
+    """The variable names a (valid) rule uses, in order of first use."""
+    if rule.strip() == OTHERWISE:
+        return []
+    names = [n.id for n in ast.walk(ast.parse(rule.strip(), mode="eval")) if isinstance(n, ast.Name) and n.id not in ("True", "False")]
+    return list(dict.fromkeys(names))
 
 
 def _unknown_name(rule: str, name: str, variables: Mapping[str, str]) -> str:
-    """Say what is wrong with an unknown rule name, naming a missing channel if that is the mistake."""
+    """Say what is wrong with an unknown rule name, with the closest valid names."""
     from hedgecast.errors import suggest
 
-    channels = sorted(v[: -len("_change")] for v in variables if v.endswith("_change") and not v.endswith("_min_change"))
-    channel = ""
-    for prefix, suffix in (("", "_min_change"), ("", "_change"), ("", "_fall_2y"), ("", "_min_level"), ("", "_level"), ("", "_trough_2015_16"), ("rupture_depth_", "")):
-        if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix) + len(suffix):
-            channel = name[len(prefix) : len(name) - len(suffix)]
-            break
-    if channel and channel not in channels:
-        return (
-            f"rule {rule!r} uses '{name}', but the spec has no channel '{channel}' "
-            f"(channels: {', '.join(channels) or 'none'}); {suggest(name, list(variables))}"
-        )
     return f"rule {rule!r} uses unknown name '{name}': {suggest(name, list(variables))}"
 
 
-def _is_condition(node: ast.AST) -> bool:
+def _is_condition(node: ast.AST, booleans: frozenset[str]) -> bool:
     """Whether an (already validated) rule expression is true/false rather than a number."""
     if isinstance(node, ast.Compare):
         return True
     if isinstance(node, ast.BoolOp):
-        return all(_is_condition(v) for v in node.values)
+        return all(_is_condition(v, booleans) for v in node.values)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return _is_condition(node.operand)
+        return _is_condition(node.operand, booleans)
     if isinstance(node, ast.Constant):
         return isinstance(node.value, bool)
     if isinstance(node, ast.Name):
-        return node.id in BOOLEAN_VARIABLES or node.id in ("True", "False")
+        return node.id in booleans or node.id in ("True", "False")
     return False
 
 
-def path_rule_variables(path: np.ndarray, crisis: np.ndarray, history: np.ndarray, history_years: list[int], at, channels: list[str]) -> dict[str, np.ndarray]:
-    """The rule variables as plain arrays, for every path and every year asked for at once.
-
-    ``path`` is ``(..., future year, channel)``, ``crisis`` ``(..., future year)`` and
-    ``history`` ``(..., history year, channel)`` with the same leading dims (or broadcastable);
-    ``at`` indexes the future years to judge (a path is judged from its first year to that one).
-    Every array returned is ``(..., len(at))`` or broadcastable to it.
-    """
-    at = np.asarray(at)
-    pick = slice(at[0], at[-1] + 1) if np.array_equal(at, np.arange(at[0], at[-1] + 1)) else at  # a view when contiguous
-
-    def hist(year: int) -> np.ndarray:
-        return history[..., history_years.index(year), :]
-
-    last = history[..., -1, :]
-    trough = np.minimum(hist(2015), hist(2016))
-    depth = hist(2014) - trough
-    lowest = np.minimum.accumulate(path, axis=-2)
-    # two-year falls, counting the last two history years as the start of the path
-    joined = np.concatenate([np.broadcast_to(history[..., -2:, :], (*path.shape[:-2], 2, path.shape[-1])), path], axis=-2)
-    fall = np.maximum.accumulate(joined[..., :-2, :] - joined[..., 2:, :], axis=-2)
-    hit = np.maximum.accumulate(crisis, axis=-1)[..., pick] > 0
-    env: dict[str, np.ndarray] = {}
-    for k, c in enumerate(channels):
-        env[f"{c}_change"] = path[..., pick, k] - last[..., k, None]
-    for k, c in enumerate(channels):
-        env[f"{c}_min_change"] = lowest[..., pick, k] - last[..., k, None]
-    for k, c in enumerate(channels):
-        env[f"{c}_fall_2y"] = fall[..., pick, k]
-    for k, c in enumerate(channels):
-        env[f"{c}_level"] = path[..., pick, k]
-        env[f"{c}_min_level"] = lowest[..., pick, k]
-        env[f"{c}_trough_2015_16"] = trough[..., k, None]
-    env["crisis"] = hit
-    for k, c in enumerate(channels):
-        env[f"rupture_depth_{c}"] = depth[..., k, None]
-    return env
-
-
-def label_paths(classes: list[TrajectoryClass], env: dict[str, np.ndarray]) -> np.ndarray:
-    """The index of the first class whose rule holds, path by path (int16, -1 if none)."""
-    variables = dict.fromkeys(env, "")
+def rule_truths(classes: Sequence[TrajectoryClass], env: Mapping[str, np.ndarray], variables: Mapping[str, str] | None = None, booleans: frozenset[str] = frozenset()) -> np.ndarray:
+    """Every class's rule evaluated on ``env``: ``(class, *shape)`` three-valued truths."""
+    variables = dict.fromkeys(env, "") if variables is None else variables
     shape = np.broadcast_shapes(*(np.shape(v) for v in env.values()))
-    label = np.full(shape, -1, dtype=np.int16)
-    for i, c in enumerate(classes):
-        hit = np.broadcast_to(np.asarray(compile_rule(c.rule, variables)(env), dtype=bool), shape)
-        label[(label < 0) & hit] = i
+    return np.stack([np.broadcast_to(compile_rule(c.rule, variables, booleans)(env), shape) for c in classes])
+
+
+def first_true(truths: np.ndarray) -> np.ndarray:
+    """The index of the first class whose rule is true (int16), -1 where none is, or an earlier one is unknown."""
+    label = np.full(truths.shape[1:], -1, dtype=np.int16)
+    open_ = np.ones(truths.shape[1:], dtype=bool)  # no earlier rule true or unknown
+    for i, t in enumerate(truths):
+        label[open_ & (t == 1)] = i
+        open_ &= t == 0
     return label
-
-
-def rule_variables(states: xr.DataArray, crisis: xr.DataArray, history_states: xr.DataArray, years) -> dict:
-    """Compute the rule variables for every path at each of ``years``, all years at once.
-
-    Parameters
-    ----------
-    states : DataArray
-        Forecast latent states, dims ``(..., year, channel)``, future years only.
-    crisis : DataArray
-        Forecast rupture-scale crisis indicator (0/1), dims ``(..., year)``.
-    history_states : DataArray
-        Fitted latent states, dims ``(chain, draw, year, channel)``, history years.
-    years : list of int
-        The years to classify (a path is judged over its first future year .. that year).
-
-    Returns
-    -------
-    dict
-        One array per rule variable, shape ``(*sample dims, len(years))`` (or broadcastable
-        to it), plus ``__dims__`` (the sample dims, then ``year``) and ``__coords__``.
-
-    """
-    years = [int(y) for y in years]
-    future = [int(y) for y in states["year"].values]
-    # one layout for everything: the sample dims of all three inputs, then year (and channel)
-    template = xr.broadcast(states.isel(year=0, channel=0, drop=True), crisis.isel(year=0, drop=True), history_states.isel(year=0, channel=0, drop=True))[0]
-    dims = template.dims
-
-    def aligned(a: xr.DataArray, *trailing: str) -> np.ndarray:
-        return np.asarray(xr.broadcast(a, template)[0].transpose(*dims, *trailing).values)
-
-    env = path_rule_variables(
-        aligned(states, "year", "channel"),
-        aligned(crisis, "year"),
-        aligned(history_states, "year", "channel"),
-        [int(y) for y in history_states["year"].values],
-        [future.index(y) for y in years],
-        [str(c) for c in states["channel"].values],
-    )
-    return env | {"__dims__": (*dims, "year"), "__coords__": {**{d: template[d].values for d in dims if d in template.coords}, "year": years}}
-
-
-def classify(classes: list[TrajectoryClass], states, crisis, history_states, years) -> xr.DataArray:
-    """Give every simulated path exactly one class at each of ``years``.
-
-    Returns
-    -------
-    DataArray
-        Integer class index (into ``classes``), dims ``(year, ...)`` with the
-        class names in ``attrs['classes']``.
-
-    """
-    env = rule_variables(states, crisis, history_states, years)
-    dims, coords = env.pop("__dims__"), env.pop("__coords__")
-    result = xr.DataArray(label_paths(classes, env), dims=dims, coords=coords).transpose("year", ...)
-    result.attrs["classes"] = [c.name for c in classes]
-    return result
 
 
 def class_probabilities(labels: xr.DataArray, sample_dims=("chain", "draw")) -> xr.DataArray:

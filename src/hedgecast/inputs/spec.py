@@ -15,7 +15,8 @@ from typing import Any
 
 from hedgecast.config import FIRST_YEAR, LAST_HISTORY_YEAR
 from hedgecast.errors import ProblemCollector, SpecError, suggest
-from hedgecast.forecasting.trajectories import RuleError, TrajectoryClass, compile_rule, rule_variable_names
+from hedgecast.forecasting.rule_variables import EVENT_VARIABLES, rule_variable_names
+from hedgecast.forecasting.trajectories import RuleError, TrajectoryClass, compile_rule
 from hedgecast.inputs.scenario_spec import parse_scenarios
 from hedgecast.inputs.schemas import INCLUSION_LEVELS
 from hedgecast.inputs.spec_parts import Channel, Driver, Indicator, Scenario
@@ -146,7 +147,7 @@ def parse_spec(data: dict, problems: ProblemCollector) -> dict:
     channels = _parse_channels(data, problems)
     drivers = _parse_drivers(data, problems)
     indicators = _parse_indicators(data, channels, problems)
-    trajectories = _parse_trajectories(data, list(channels), problems)
+    trajectories = _parse_trajectories(data, indicators, meta["history"], problems)
     scenarios = parse_scenarios(data, drivers, meta["forecast"], problems)
     return {
         **meta,
@@ -350,7 +351,7 @@ def _parse_indicators(data: dict, channels: dict[str, Channel], problems: Proble
     raw = check_table(data.get("indicators", {}), "indicators", problems)
     if not raw:
         problems.add("indicators", "at least one indicator per channel is required")
-    for iname, f, i in _entries(raw, "indicators", "indicator", {"channel", "label", "transform", "sign"}, problems):
+    for iname, f, i in _entries(raw, "indicators", "indicator", {"channel", "label", "transform", "sign", "unit", "in_rules"}, problems):
         ch = i.get("channel")
         if not isinstance(ch, str) or ch not in channels:
             problems.add(f"{f}.channel", f"unknown channel {ch!r}: {suggest(ch, list(channels))}")
@@ -364,12 +365,18 @@ def _parse_indicators(data: dict, channels: dict[str, Channel], problems: Proble
         if isinstance(sign, bool) or sign not in (1, -1):
             problems.add(f"{f}.sign", f"must be 1 or -1, got {sign!r}")
             sign = 1
+        in_rules = i.get("in_rules", True)
+        if not isinstance(in_rules, bool):
+            problems.add(f"{f}.in_rules", f"must be true or false, got {in_rules!r}")
+            in_rules = True
         indicators[iname] = Indicator(
             iname,
             channel=ch if isinstance(ch, str) else "",
             label=check_text(i.get("label"), f"{f}.label", problems, iname),
             transform=str(transform),
             sign=int(sign),
+            unit=check_text(i.get("unit"), f"{f}.unit", problems),
+            in_rules=in_rules,
         )
     for c in channels.values():
         if not c.anchor:
@@ -381,13 +388,13 @@ def _parse_indicators(data: dict, channels: dict[str, Channel], problems: Proble
     return indicators
 
 
-def _parse_trajectories(data: dict, channel_names: list[str], problems: ProblemCollector) -> list[TrajectoryClass]:
+def _parse_trajectories(data: dict, indicators: dict[str, Indicator], history: tuple[int, int], problems: ProblemCollector) -> list[TrajectoryClass]:
     trajectories: list[TrajectoryClass] = []
     raw = data.get("trajectories", [])
     if not isinstance(raw, list) or not raw:
         problems.add("trajectories", 'must be a non-empty list of [[trajectories]] tables, the last with rule = "otherwise"')
         raw = []
-    variables = rule_variable_names(channel_names)
+    variables = rule_variable_names(indicators, history)
     seen: set[str] = set()
     for n, t in enumerate(raw):
         f = f"trajectories[{n}]"
@@ -406,7 +413,7 @@ def _parse_trajectories(data: dict, channel_names: list[str], problems: ProblemC
             rule = "False"
         else:
             try:
-                compile_rule(rule, variables)
+                compile_rule(rule, variables, EVENT_VARIABLES)
             except RuleError as err:
                 problems.add(f"{f}.rule", str(err))
         trajectories.append(

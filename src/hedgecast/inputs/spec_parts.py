@@ -43,6 +43,10 @@ class Indicator(Part):
     channel: str
     transform: str = "identity"
     sign: int = 1
+    #: the indicator's own unit, as the trajectory rules read it (``USD bn``, ``thousand visitors`` …)
+    unit: str = ""
+    #: whether trajectory rules may use it (false for a series whose source has ended)
+    in_rules: bool = True
 
 
 #: the words a driver intervention's ``direction`` may use: up (+1) or down (−1) on the driver's

@@ -22,7 +22,7 @@ from hedgecast.inputs.provenance import Provenance
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 """Names of channels, drivers, states, indicators, classes and scenarios: they become
-dotted prior names (``beta.economic.leader_ties``) and rule variables (``economic_change``)."""
+dotted prior names (``beta.economic.leader_ties``) and rule variables (``trade_usd_bn_mean_3y``)."""
 
 
 # ---------------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def fit_sections(
     main = [
         outlook.headline_section(fit, forecast, config),
         *question_sections(fit, forecast, config),
-        outlook.classes_section(fit.spec),
+        outlook.classes_section(fit.spec, fit.inputs),
         outlook.channels_section(fit, forecast, config),
         outlook.indicators_section(fit, forecast, config),
         differences.differences_section(forecast, config),

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 
 def compare_lenses(fits, year: int | None = None, scenarios: list[str] | None = None) -> xr.Dataset:
-    """P(trajectory class) at ``year`` (default the spec's first headline year) and P(crisis by ``year``) per lens and scenario.
+    """P(trajectory class) at ``year`` (default the spec's first headline year) and P(rupture event by ``year``) per lens and scenario.
 
     Returns
     -------
@@ -27,7 +27,7 @@ def compare_lenses(fits, year: int | None = None, scenarios: list[str] | None = 
     for f in fits:
         fc = f.forecast(scenarios)
         probs.append(fc.class_probabilities((year,)).sel(year=year, drop=True))
-        crisis.append(fc.p_crisis_by(year))
+        crisis.append(fc.p_rupture_event_by(year))
     lens_dim = xr.DataArray(names, dims="lens", name="lens")
     return xr.Dataset({"probability": xr.concat(probs, dim=lens_dim), "p_crisis": xr.concat(crisis, dim=lens_dim)}, attrs={"year": year})
 

@@ -9,6 +9,7 @@ import numpy as np
 import xarray as xr
 
 from hedgecast.dims import SAMPLE_DIMS
+from hedgecast.forecasting.forecast import rupture_event_key
 from hedgecast.priors.groups import parameter_groups
 from hedgecast.priors.lenses import Lens
 
@@ -48,9 +49,9 @@ def headline_draws(forecast: Forecast, year: int | None = None, scenarios: Seque
 
     ``year`` defaults to the spec's first headline year.
 
-    Quantities: ``P(<class>, <year>)`` for every trajectory class (the class at ``year``;
-    rupture, the first class, is cumulative: a rupture by ``year``) and
-    ``P(crisis by <year>)``, named as in :meth:`Forecast.headline`.
+    Quantities: ``P(<class>, <year>)`` for every trajectory class (the class at ``year``:
+    where the relationship is then) and ``P(rupture event by <year>)`` (at least one rupture
+    event from the first forecast year to ``year``), named as in :meth:`Forecast.headline`.
     """
     year = forecast.spec.headline_year if year is None else year
     data = forecast.data if scenarios is None else forecast.data.sel(scenario=list(scenarios))
@@ -58,7 +59,7 @@ def headline_draws(forecast: Forecast, year: int | None = None, scenarios: Seque
     crisis = data["crisis"].sel(year=slice(None, year)).max("year").transpose(*SAMPLE_DIMS, "scenario").values
     n = labels.shape[0] * labels.shape[1]
     labels, crisis = labels.reshape(n, -1).T, crisis.reshape(n, -1).T  # (scenario, sample)
-    names = [f"P({c}, {year})" for c in forecast.spec.class_names] + [f"P(crisis by {year})"]
+    names = [f"P({c}, {year})" for c in forecast.spec.class_names] + [metric_name("rupture_event", year)]
     values = np.stack([(labels == i).astype(float) for i in range(len(forecast.spec.class_names))] + [(crisis > 0).astype(float)])
     return xr.DataArray(
         values, dims=("quantity", "scenario", "sample"), coords={"quantity": names, "scenario": [str(s) for s in data["scenario"].values]}
@@ -66,5 +67,6 @@ def headline_draws(forecast: Forecast, year: int | None = None, scenarios: Seque
 
 
 def metric_name(kind: str, year: int) -> str:
-    """``("rupture", 2030)`` → ``"P(rupture, 2030)"``; ``("crisis", 2030)`` → ``"P(crisis by 2030)"``."""
-    return f"P(crisis by {year})" if kind == "crisis" else f"P({kind}, {year})"
+    """``("rupture", 2030)`` → ``"P(rupture, 2030)"``; ``("rupture_event", 2030)`` → ``"P(rupture event by 2030)"``
+    (``"crisis"``, its former name, gives the same)."""
+    return rupture_event_key(year) if kind in ("rupture_event", "crisis") else f"P({kind}, {year})"

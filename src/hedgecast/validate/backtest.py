@@ -48,13 +48,16 @@ Targets and scores (all negatively oriented: **lower is better**), from
   cut-off (climatology) or after a year with the cut-off year's status (persistence);
 * **trajectory classes** at the window's last year: log score, RPS (classes ordered
   from coldest to warmest: rupture, managed erosion, transactional equilibrium,
-  strategic alignment) and Brier. The realised class is that of the realised path:
-  the posterior-mean latent path of a fit on the full record, re-expressed in the
-  training window's units, classified by the spec's rules. Only windows whose training
-  history contains 2014–2016 are scored, because the rupture rule measures depth
-  against the 2015–16 fall; in the 2014 window that fall *is* the test data.
+  strategic alignment) and Brier. The realised class is the spec's class rules applied
+  to the observed record (indicators in their own units, escalated incidents), with the
+  references a forecast made at the cut-off would use
+  (:func:`hedgecast.forecasting.observed.realised_class`). A window is not scored when
+  its training record lacks a reference the rules use (the 2015–16 lows, in the 2014
+  window: that fall *is* the test data) or when the realised class is undetermined (an
+  indicator the rules need was not observed); the exclusion says which.
   Baselines simulate channel paths: a random walk from the cut-off state
-  (persistence) or years resampled from the training path (climatology).
+  (persistence) or years resampled from the training path (climatology), read through
+  the window posterior's measurement equation into indicators.
 
 Every comparison of the model with persistence and with climatology is kept, losses
 included (:meth:`BacktestResult.comparisons`, :meth:`BacktestResult.tally`).
@@ -87,7 +90,7 @@ from hedgecast.priors.lenses import Lens
 from hedgecast.validate.baselines import BASELINES
 from hedgecast.validate.comparisons import INTERVAL_COLUMNS, comparison_table, coverage_table, tally
 from hedgecast.validate.parallel import map_tasks, task_seed, worker_count
-from hedgecast.validate.window_scores import FORECASTERS, MODEL, RUPTURE_REFERENCE_YEARS, score_window
+from hedgecast.validate.window_scores import FORECASTERS, MODEL, score_window
 from hedgecast.validate.windows import BacktestSettings, Window, backtest_fit
 
 SECTION_TITLE = "Backtests: leave-future-out forecasts against baselines"
@@ -236,19 +239,14 @@ def run_backtest(
 
     Each window is fitted and forecast with ``lens`` as known at its cut-off
     (:func:`~hedgecast.priors.known_by.known_at`); the priors that fell back are listed in
-    its ``fallbacks``. The full record is fitted too (with ``lens`` as it is) when a window
-    scores trajectory classes: it defines the realised path.
+    its ``fallbacks``. The realised classes come from the observed record
+    (:func:`hedgecast.forecasting.observed.realised_class`), not from a fit.
     """
     t0 = time.perf_counter()
     windows = list(settings.windows)
-    full_cutoff = history.years[-1]
-    need_full = any(RUPTURE_REFERENCE_YEARS <= set(range(history.years[0], w.cutoff + 1)) for w in windows)
     known = [known_at(lens, w.cutoff) for w in windows]
-    lenses = [k[0] for k in known] + ([lens] if need_full else [])
-    cutoffs = [w.cutoff for w in windows] + ([full_cutoff] if need_full else [])
-    args = [(spec, lenses[i], history, cutoff, settings.sampler_settings(i)) for i, cutoff in enumerate(cutoffs)]
+    args = [(spec, known[i][0], history, w.cutoff, settings.sampler_settings(i)) for i, w in enumerate(windows)]
     fits = map_tasks(client, backtest_fit, args, on_done=on_done, key_prefix="backtest")
-    full = fits[-1] if need_full else None
     scored = [
         score_window(
             w,
@@ -257,7 +255,6 @@ def run_backtest(
             known[i][0],
             history,
             seed=task_seed(settings.seed, 1000 + i),
-            full_fit=full,
             oracle=settings.oracle,
             fallbacks=[f.to_dict() for f in known[i][1]],
         )

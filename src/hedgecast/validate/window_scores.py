@@ -11,9 +11,12 @@ Targets (scores from :data:`hedgecast.validate.scoring.METRICS`, all lower-is-be
   window". The model's probability is the mean over draws of its probability of a rupture
   year (an escalated incident: 1 − exp(−incident rate · escalation probability));
 * **trajectory classes** at the window's last year: log score, RPS and Brier, against the
-  class of the realised path (the posterior-mean latent path of a full-record fit, in the
-  training window's units). Only windows whose training history contains 2014–2016 are
-  scored: the rupture rule measures depth against the 2015–16 fall.
+  realised class: the spec's class rules applied to the observed record
+  (:func:`hedgecast.forecasting.observed.realised_class`, with the references a forecast
+  made at the cut-off would use). A window is not scored when its training record does not
+  determine a reference the rules use (the 2015–16 lows, before 2016) or when the realised
+  class is undetermined (an indicator the rules need was not observed); the exclusion says
+  which.
 """
 
 from __future__ import annotations
@@ -24,8 +27,12 @@ import numpy as np
 import xarray as xr
 
 from hedgecast.dims import SAMPLE_DIMS
-from hedgecast.forecasting.trajectories import class_order, classify
-from hedgecast.inputs.history import History
+from hedgecast.forecasting.observed import count_flags, realised_class, record_from_history, record_from_inputs, reference_problems
+from hedgecast.forecasting.rule_variables import RuleRecord, classify
+from hedgecast.forecasting.scenarios import common_noise
+from hedgecast.forecasting.simulate import draw_parameters, indicator_draws
+from hedgecast.forecasting.trajectories import class_order
+from hedgecast.inputs.history import History, to_raw_units
 from hedgecast.inputs.spec import ModelSpec
 from hedgecast.model.equations import ModelInputs, model_inputs
 from hedgecast.priors.lenses import Lens
@@ -46,8 +53,6 @@ ORACLE = "model_conditional"
 """The same posterior with the realised drivers and war plugged in: a diagnostic, not a forecast (opt-in)."""
 FORECASTERS = (MODEL, "persistence", "climatology", ORACLE)
 """Every forecaster a window can score, in display order; the oracle only when asked for."""
-#: the years the rupture rule measures depth against: a window scores classes only if it trains on them
-RUPTURE_REFERENCE_YEARS = frozenset({2014, 2015, 2016})
 
 
 def cell(window: Window, target: str, year: int, forecaster: str, metric: str, value: float) -> dict:
@@ -60,27 +65,23 @@ def exclusion(window: Window, target: str, reason: str) -> dict:
     return {"window": window.name, "target": target, "reason": reason}
 
 
-def class_labels(spec: ModelSpec, states: xr.DataArray, crisis: xr.DataArray, history_states: xr.DataArray, year: int) -> np.ndarray:
-    """Class of every path at ``year``, as indices into the display order of the classes (:func:`class_order`)."""
-    lab = classify(spec.trajectories, states, crisis, history_states, [year]).sel(year=year)
+def class_labels(spec: ModelSpec, values: xr.DataArray, events: xr.DataArray, record: RuleRecord, year: int) -> np.ndarray:
+    """Class of every simulated path at ``year``, as indices into the display order of the classes (:func:`class_order`).
+
+    ``values`` are the simulated indicators in their own units, dims ``(..., year, indicator)``;
+    ``events`` the simulated rupture events; ``record`` the training record (references, last years).
+    """
+    lab = classify(spec.trajectories, values, events, record, [year], count_flags(spec)).sel(year=year)
     order = class_order(spec.class_names)  # ordinal: the ranked probability score depends on it
     remap = np.array([order.index(c) for c in spec.class_names])
     return remap[np.asarray(lab.values, dtype=int)]
 
 
-def realised_path(full_posterior: xr.Dataset, full_inputs: ModelInputs, train_inputs: ModelInputs, spec: ModelSpec) -> xr.DataArray:
-    """Return the posterior-mean latent path of a full-record fit, in the training window's channel units.
-
-    A channel's unit is one sd of its anchor indicator over the fitted years, so the
-    two fits' units differ; the anchor's two scalings map one onto the other.
-    """
-    mean = full_posterior["state"].mean(SAMPLE_DIMS)
-    out = []
-    for c in spec.channel_names:
-        anchor = spec.channels[c].anchor
-        f, t = full_inputs.scaling.loc[anchor], train_inputs.scaling.loc[anchor]
-        out.append((mean.sel(channel=c) * f["sd"] + f["mean"] - t["mean"]) / t["sd"])
-    return xr.concat(out, dim="channel").transpose("year", "channel")
+def own_units(z: xr.DataArray, scaling) -> xr.DataArray:
+    """Standardized indicators ``(..., indicator)`` back in their own units, with the training window's ``scaling``."""
+    names = [str(i) for i in z["indicator"].values]
+    z = z.transpose(..., "indicator")
+    return z.copy(data=np.stack([to_raw_units(z.sel(indicator=n).values, scaling.loc[n]) for n in names], axis=-1))
 
 
 def simulate_models(
@@ -197,38 +198,45 @@ def score_crises(window: Window, sims: dict, history: History, train_hist: Histo
     return cells, info
 
 
-def class_exclusion(window: Window, inputs: ModelInputs, full_fit: dict | None) -> dict | None:
+def class_exclusion(window: Window, spec: ModelSpec, history: History) -> dict | None:
     """Why the window cannot score trajectory classes, or None if it can."""
-    if not RUPTURE_REFERENCE_YEARS <= set(inputs.years):
-        reason = "the rupture rule measures depth against the 2015–16 fall, which lies in the test years"
+    lacking = reference_problems(spec, record_from_history(spec, history.truncate(window.cutoff)))
+    if lacking:
+        reason = f"the record up to {window.cutoff} does not determine the rules' references: " + "; ".join(p.message for p in lacking)
         return exclusion(window, "trajectory_class", reason)
-    if full_fit is None:
-        return exclusion(window, "trajectory_class", "no full-record fit to define the realised path")
+    real = realised_class(spec, history, window.last, as_of=window.cutoff)
+    if not real.determined:
+        return exclusion(window, "trajectory_class", f"the realised class of {window.last} is undetermined: {'; '.join(real.missing)}")
     return None
 
 
-def score_classes(
-    window: Window, sims: dict, post: xr.Dataset, spec: ModelSpec, history: History, inputs: ModelInputs, full_fit: dict, seed: int
-) -> tuple[list, dict]:
+def score_classes(window: Window, sims: dict, post: xr.Dataset, spec: ModelSpec, history: History, inputs: ModelInputs, seed: int) -> tuple[list, dict]:
     """Log score, RPS and Brier of every forecaster's class probabilities at the window's last year."""
     years = window.years
     train_hist = history.truncate(window.cutoff)
     m = post.sizes["chain"] * post.sizes["draw"]
     order = class_order(spec.class_names)  # ordinal: the ranked probability score depends on it
-    full_inputs = model_inputs(spec, history.truncate(full_fit["cutoff"]))
-    realised = realised_path(full_fit["posterior"], full_inputs, inputs, spec)
-    real_crisis = xr.DataArray(history.crisis.loc[years].to_numpy(dtype=int), dims="year", coords={"year": years})
-    real_label = int(class_labels(spec, realised.sel(year=years), real_crisis, realised.sel(year=inputs.years), window.last))
+    real = realised_class(spec, history, window.last, as_of=window.cutoff)
+    real_label = order.index(real.name)
+    record = record_from_inputs(spec, inputs)
     probs = {}
     for label, sim in sims.items():
-        lab = class_labels(spec, sim["state"], sim["crisis"], post["state"].transpose("chain", "draw", "year", "channel"), window.last)
+        lab = class_labels(spec, own_units(sim["z"], inputs.scaling), sim["crisis"], record, window.last)
         probs[label] = smoothed_probabilities(lab.reshape(-1), len(order))
     rng = np.random.default_rng([seed, 99])
     train_path = post["state"].mean(SAMPLE_DIMS).transpose("year", "channel")
+    # the baselines' channel paths, read through the window posterior's measurement equation
+    p = draw_parameters(post, spec)
+    noise = common_noise(spec, p.nu, seed, len(years))
     for label, p_c in (("persistence", crisis_persistence(train_hist.crisis)), ("climatology", crisis_climatology(train_hist.crisis))):
         paths = baseline_paths(train_path, years, m, label, rng)
+        z = xr.DataArray(
+            indicator_draws(p, spec, paths.values, noise),
+            dims=("draw", "year", "indicator"),
+            coords={"year": years, "indicator": spec.indicator_names},
+        )
         crisis = xr.DataArray((rng.random((m, len(years))) < p_c).astype(np.int8), dims=("draw", "year"), coords={"year": years})
-        lab = class_labels(spec, paths, crisis, train_path, window.last)
+        lab = class_labels(spec, own_units(z, inputs.scaling), crisis, record, window.last)
         probs[label] = smoothed_probabilities(lab.reshape(-1), len(order))
     cells = [
         cell(window, "trajectory_class", window.last, label, metric, METRICS[metric](probs[label], real_label))
@@ -238,7 +246,7 @@ def score_classes(
     ]
     classes = {
         "order": order,
-        "realised": order[real_label],
+        "realised": real.name,
         "probabilities": {k: dict(zip(order, map(float, v))) for k, v in probs.items()},
     }
     return cells, classes
@@ -252,7 +260,6 @@ def score_window(
     history: History,
     *,
     seed: int,
-    full_fit: dict | None = None,
     oracle: bool = False,
     fallbacks: list[dict] | None = None,
 ) -> dict:
@@ -271,11 +278,11 @@ def score_window(
     crisis_cells, crisis_info = score_crises(window, sims, history, train_hist)
     cells += crisis_cells
     classes: dict[str, Any] = {}
-    skip = class_exclusion(window, inputs, full_fit)
+    skip = class_exclusion(window, spec, history)
     if skip is not None:
         exclusions.append(skip)
     else:
-        class_cells, classes = score_classes(window, sims, post, spec, history, inputs, full_fit, seed)
+        class_cells, classes = score_classes(window, sims, post, spec, history, inputs, seed)
         cells += class_cells
     return {
         "window": window.name,
@@ -296,9 +303,10 @@ __all__ = [
     "MIN_TRAIN_OBS",
     "MODEL",
     "ORACLE",
+    "class_exclusion",
     "class_labels",
     "interval_rows",
-    "realised_path",
+    "own_units",
     "score_classes",
     "score_crises",
     "score_indicators",

@@ -27,7 +27,7 @@ def lenses_section(fits: Sequence[FitLike], year: int | None = None) -> Section:
         ]
     crisis = (100 * result["p_crisis"]).transpose("scenario", "lens").to_pandas().round(1)
     blocks += [
-        Heading(f"P(at least one rupture-scale crisis by {year}), %", level=4),
+        Heading(f"P(at least one rupture event by {year}), %", level=4),
         Table(crisis, formats={c: "num.1" for c in crisis.columns}),
         Heading("The lenses", level=4),
         Bullets(tuple(f"{f.lens.name}: {f.lens.summary}" for f in fits)),

@@ -10,7 +10,9 @@ import xarray as xr
 from matplotlib.figure import Figure as MplFigure
 
 from hedgecast import plots
-from hedgecast.forecasting.trajectories import class_order
+from hedgecast.forecasting.observed import record_from_inputs
+from hedgecast.forecasting.rule_variables import reference_names, rule_variable_table
+from hedgecast.forecasting.trajectories import class_order, rule_names
 from hedgecast.report.contracts import Bullets, Figure, FitLike, Heading, Paragraph, ReportConfig, Section, Table
 from hedgecast.report.sections.common import (
     DEFAULT,
@@ -26,32 +28,31 @@ from hedgecast.report.sections.common import (
     units,
 )
 
-CRISIS_COLUMN = "P(rupture-scale crisis by {year})"
-
 
 # ------------------------------------------------------------------------------------
 # headline
 # ------------------------------------------------------------------------------------
 def headline_table(forecast: Any, config: ReportConfig = DEFAULT) -> Table:
-    """P(each class) per scenario at the headline years and P(crisis by the first), most likely class marked."""
+    """P(each class) per scenario at the headline years, each year followed by P(rupture event by it); most likely class marked."""
     spec = forecast.spec
     years = headline_years(forecast, config)
     probs = forecast.class_probabilities(tuple(years)).transpose("scenario", "year", "trajectory")
-    crisis = forecast.p_crisis_by(years[0])
+    events = {y: forecast.p_rupture_event_by(y) for y in years}
     classes = class_order([str(c) for c in probs["trajectory"].values])
     clabels, slabels = class_labels(spec), scenario_labels(spec)
     colours = plots.class_colours(classes)
-    columns = [(str(y), clabels.get(c, c)) for y in years for c in classes] + [(CRISIS_COLUMN.format(year=years[0]), "")]
+    event_label = "rupture event by then"
+    columns = [col for y in years for col in [*((str(y), clabels.get(c, c)) for c in classes), (str(y), event_label)]]
     values, marks = [], []
     for s in forecast.scenarios:
         row, mark = [], []
         for y in years:
             p = probs.sel(scenario=s, year=y)
             best = str(p["trajectory"].values[int(p.argmax("trajectory"))])
-            row += [float(p.sel(trajectory=c)) for c in classes]
-            mark += ["best" if c == best else "" for c in classes]
-        values.append([*row, float(crisis.sel(scenario=s))])
-        marks.append([*mark, ""])
+            row += [float(p.sel(trajectory=c)) for c in classes] + [float(events[y].sel(scenario=s))]
+            mark += ["best" if c == best else "" for c in classes] + [""]
+        values.append(row)
+        marks.append(mark)
     index = pd.Index([slabels.get(s, s) for s in forecast.scenarios], name="Scenario")
     cols = pd.MultiIndex.from_tuples(columns)
     return Table(
@@ -63,7 +64,7 @@ def headline_table(forecast: Any, config: ReportConfig = DEFAULT) -> Table:
     )
 
 
-def headline_reading(probs: xr.DataArray, crisis: xr.DataArray, spec: Any, year: int, diagnostics_passed: bool = True) -> list[str]:
+def headline_reading(probs: xr.DataArray, events: xr.DataArray, spec: Any, year: int, diagnostics_passed: bool = True) -> list[str]:
     """Plain-language sentences generated from the headline numbers."""
     clabels, slabels = class_labels(spec), scenario_labels(spec)
     p = probs.sel(year=year)
@@ -87,16 +88,18 @@ def headline_reading(probs: xr.DataArray, crisis: xr.DataArray, spec: Any, year:
         hi_s = scenarios[int(r.argmax("scenario"))]
         lo_s = scenarios[int(r.argmin("scenario"))]
         out.append(
-            f"The risk of a rupture-class future by {year} is highest under {slabels.get(hi_s, hi_s)} "
-            f"({pct(float(r.sel(scenario=hi_s)))}%) and lowest under {slabels.get(lo_s, lo_s)} ({pct(float(r.sel(scenario=lo_s)))}%)."
+            f"The chance that the relationship is in rupture in {year} (a rupture event in {year - 2}–{year}, or Russian visitors "
+            f"at their 2015–16 low) is highest under {slabels.get(hi_s, hi_s)} ({pct(float(r.sel(scenario=hi_s)))}%) and lowest under "
+            f"{slabels.get(lo_s, lo_s)} ({pct(float(r.sel(scenario=lo_s)))}%)."
         )
-        c_hi = scenarios[int(crisis.argmax("scenario"))]
-        c_lo = scenarios[int(crisis.argmin("scenario"))]
-        rule = next((t.rule for t in spec.trajectories if t.name == "rupture"), spec.trajectories[0].rule)
+    if len(scenarios) > 1:
+        e_hi = scenarios[int(events.argmax("scenario"))]
+        e_lo = scenarios[int(events.argmin("scenario"))]
         out.append(
-            f"A rupture-scale crisis (like the 2015 shoot-down) by {year} has probability {pct(float(crisis.min()))}% "
-            f"({slabels.get(c_lo, c_lo)}) to {pct(float(crisis.max()))}% ({slabels.get(c_hi, c_hi)}). The rupture class "
-            f"is wider than the crisis alone: its rule is “{rule}” (see Trajectory classes), so its probability is at least the crisis probability."
+            f"A rupture event (an escalated incident, like the 2015 shoot-down) at some point by {year} has probability "
+            f"{pct(float(events.min()))}% ({slabels.get(e_lo, e_lo)}) to {pct(float(events.max()))}% ({slabels.get(e_hi, e_hi)}). "
+            "It is a separate question from the classes: a path with an early rupture event that recovers counts here, "
+            f"while its {year} class says where it is in {year}."
         )
     if not diagnostics_passed:
         out.append("These numbers come from a fit whose sampler diagnostics failed (see the banner above): read them as indicative only.")
@@ -104,15 +107,15 @@ def headline_reading(probs: xr.DataArray, crisis: xr.DataArray, spec: Any, year:
 
 
 def headline_section(fit: FitLike, forecast: Any, config: ReportConfig = DEFAULT) -> Section:
-    """P(each class) at the headline years, P(crisis by the first), a plain reading, a figure."""
+    """P(each class) at the headline years, P(rupture event by each), a plain reading, a figure."""
     spec = forecast.spec
     passed = bool(fit.diagnostics.passed)
     years = headline_years(forecast, config)
     probs = forecast.class_probabilities(tuple(years)).transpose("scenario", "year", "trajectory")
-    crisis = forecast.p_crisis_by(years[0])
+    events = forecast.p_rupture_event_by(years[0])
     clabels, slabels = class_labels(spec), scenario_labels(spec)
     n = n_paths(forecast)
-    reading = headline_reading(probs, crisis, spec, years[0], passed)
+    reading = headline_reading(probs, events, spec, years[0], passed)
     precision = f"Each percentage rests on {n:,} simulated paths per scenario"
     n_eff = float(n)
     if fit.reweighting is not None:  # a reweighted prior edit: say so first, and count only the effective draws
@@ -133,7 +136,8 @@ def headline_section(fit: FitLike, forecast: Any, config: ReportConfig = DEFAULT
         (
             Bullets(tuple(reading), callout=True, warn=not passed),
             Paragraph(
-                f"Probability (%) of each trajectory class per scenario, and of at least one rupture-scale crisis from 2026 to {years[0]}. "
+                "Probability (%) of each trajectory class per scenario in each headline year (where the relationship is that year: "
+                "see Trajectory classes), and of at least one rupture event from the first forecast year to that year. "
                 "The most likely class per year is in bold."
             ),
             headline_table(forecast, config),
@@ -156,26 +160,48 @@ def headline_section(fit: FitLike, forecast: Any, config: ReportConfig = DEFAULT
 # ------------------------------------------------------------------------------------
 # classes, channels, indicators
 # ------------------------------------------------------------------------------------
-def classes_section(spec: Any) -> Section:
-    """Each class's label, rule and description, in the order the rules are applied."""
+def classes_section(spec: Any, inputs: Any = None) -> Section:
+    """Each class's label, rule and description in the order the rules are applied; the variables; the record's references.
+
+    ``inputs`` (the fit's model inputs) gives the reference values the forecast used.
+    """
     frame = pd.DataFrame(
         [
             {"#": i + 1, "Class": f"{t.label or t.name} ({t.name})", "Rule": t.rule, "Meaning": t.description}
             for i, t in enumerate(spec.trajectories)
         ]
     )
-    return Section(
-        "classes",
-        "Trajectory classes",
-        (
-            Paragraph(
-                "Every simulated path gets exactly one class at each year. Rules are checked from top to bottom; a path gets the first class "
-                "whose rule holds, and the last class takes every remaining path. Changes are measured from the 2025 level in channel units "
-                "(one standard deviation of the channel's anchor indicator, 2000–2025). The rules are edited in the model spec file."
-            ),
-            Table(frame, formats={"#": "int"}, code=("Rule",), wrap=("Rule",), index=False),
-        ),
+    used = {n for t in spec.trajectories for n in rule_names(t.rule)}
+    variables = pd.DataFrame(
+        [{"Variable": n, "Meaning": m, "Unit": u} for n, m, u in rule_variable_table(spec.indicators, spec.history) if n in used]
     )
+    blocks: list = [
+        Paragraph(
+            "Every simulated path gets exactly one class in each year. Rules are checked from top to bottom; a path gets the first class "
+            "whose rule holds, and the last class takes every remaining path. A class says where the relationship is in the year (or the "
+            "three years ending there), in terms a reader can check against what happens: indicators in their own units, and rupture "
+            "events (escalated incidents, under the escalation rule of data/curated/README.md). A path that recovers from a rupture leaves "
+            "the rupture class; whether a rupture event happened by a year is the separate headline probability. The rules are edited "
+            "in the model spec file."
+        ),
+        Table(frame, formats={"#": "int"}, code=("Rule",), wrap=("Rule",), index=False),
+        Table(variables, caption="The variables the rules use", code=("Variable",), index=False, css="small"),
+    ]
+    if inputs is not None:
+        record = record_from_inputs(spec, inputs)
+        refs, sources = record.references(), record.reference_sources()
+        rows = [{"Reference": n, "Value": sig(refs[n]), "From the record": sources[n]} for n in reference_names(sorted(used))]
+        if rows:
+            blocks.append(
+                Table(
+                    pd.DataFrame(rows),
+                    caption="Reference values, read from the observed record the forecast starts from (data/curated/series.csv; UNSOURCED values are missing)",
+                    code=("Reference",),
+                    index=False,
+                    css="small",
+                )
+            )
+    return Section("classes", "Trajectory classes", tuple(blocks))
 
 
 def channels_section(fit: FitLike, forecast: Any, config: ReportConfig = DEFAULT) -> Section:
