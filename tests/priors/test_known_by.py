@@ -27,11 +27,12 @@ def test_a_prior_known_after_the_cutoff_falls_back_and_is_listed(baseline):
 
 
 def test_a_prior_without_known_by_is_taken_as_known_from_its_lens_year(baseline):
-    assert baseline.priors["hazard_intercept"].known_by is None and baseline.year == 2025
-    _, fell = known_at(baseline, 2024)
-    hazard = {f.prior: f for f in fell}["hazard_intercept"]
-    assert hazard.known_by == 2025 and not hazard.stated
-    _, fell = known_at(baseline, 2025)
+    edited = baseline.with_prior("cushion", Prior("Normal", mu=0.5, sigma=0.2), reason="an analyst's edit without known_by")
+    assert edited.priors["cushion"].known_by is None and edited.year == 2025
+    _, fell = known_at(edited, 2024)
+    unstated = {f.prior: f for f in fell}["cushion"]
+    assert unstated.known_by == 2025 and not unstated.stated
+    _, fell = known_at(edited, 2025)
     assert fell == []
 
 

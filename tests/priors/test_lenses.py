@@ -369,17 +369,13 @@ def test_with_prior_takes_a_known_by_or_the_lens_year(paths: Paths):
     assert info.value.problems[0].field == "cushion.known_by_reason"
 
 
-def test_the_shipped_lenses_state_known_by_for_every_prior_but_the_crisis_hazard():
-    """Every prior table of the shipped lenses says when its content could be known; the hazard ones are left to the
-    crisis-model rewrite and are taken as known from their lens's year."""
+def test_the_shipped_lenses_state_known_by_for_every_prior():
+    """Every prior table of the shipped lenses says when its content could be known."""
     baseline = Lens.load("baseline", SPEC, Paths(ROOT))
     for path in sorted((ROOT / "models" / "lenses").glob("*.toml")):
         lens = Lens.load(path, SPEC, Paths(ROOT))
         assert lens.year is not None, path.name
         for name, lp in lens.priors.items():
-            if name.startswith("hazard_"):
-                assert lens.known_by(name) >= 2022, (path.name, name)
-                continue
             assert lp.known_by is not None and lp.known_by_reason.strip(), (path.name, name)
             if lp != baseline.priors[name]:  # stated by this lens, not inherited: not after the lens was written
                 assert lp.known_by <= lens.year, (path.name, name)

@@ -14,4 +14,4 @@ def test_a_scenario_probability_affects_every_scenario_that_includes_it(spec):
     prior = "scenario_probability.post_erdogan_2028"
     assert affects(s, prior, "post_erdogan_2028") and affects(s, prior, "t_composed")
     assert not affects(s, prior, "status_quo") and not affects(s, prior, "new_low")
-    assert affects(s, "hazard_friction", "status_quo")  # fitted priors touch every scenario
+    assert affects(s, "incident_friction", "status_quo")  # fitted priors touch every scenario

@@ -26,10 +26,10 @@ def mock_fc(mock_fit):
 
 @pytest.fixture(scope="module")
 def crisis_edit(mock_fit, mock_fc):
-    """A higher crisis-hazard intercept (its prior mean +0.5): more crises, reweighted reliably."""
-    old = mock_fit.lens.prior("hazard_intercept")
+    """A higher escalation intercept (its prior mean +0.5): more rupture events, reweighted reliably."""
+    old = mock_fit.lens.prior("escalation_intercept")
     new = Prior("Normal", mu=float(old.parameters["mu"]) + 0.5, sigma=float(old.parameters["sigma"]))
-    res = edit_prior(mock_fit, mock_fc, {"hazard_intercept": new})
+    res = edit_prior(mock_fit, mock_fc, {"escalation_intercept": new})
     assert res.method == "reweight" and res.pareto_k <= K_THRESHOLD
     return res
 
@@ -66,7 +66,7 @@ def test_resampled_draws_keep_their_shape_and_follow_the_indices():
 # ---- the report of a reweighted edit ---------------------------------------------------
 def test_reweighted_edit_is_a_fit_of_the_edited_lens_with_the_weighted_numbers(mock_fit, crisis_edit):
     fit, fc = crisis_edit.as_fit()
-    assert fit.lens is crisis_edit.lens and fit.lens.prior("hazard_intercept") == crisis_edit.changes["hazard_intercept"]
+    assert fit.lens is crisis_edit.lens and fit.lens.prior("escalation_intercept") == crisis_edit.changes["escalation_intercept"]
     assert fit.reweighting is not None and fit.reweighting.pareto_k == crisis_edit.pareto_k
     assert fit.forecast(SCEN) is fc  # the resampled forecast is the fit's own
     for s in SCEN:  # resampled averages = weighted averages, within the resampling error
@@ -74,7 +74,7 @@ def test_reweighted_edit_is_a_fit_of_the_edited_lens_with_the_weighted_numbers(m
             float(crisis_edit.probabilities.sel(quantity=CRISIS, scenario=s)), abs=0.03
         )
     # the prior group is the edited lens's: its intercept moved up by the edit (0.5 on the prior mean)
-    shift = float(fit.idata.prior["hazard_intercept"].mean() - mock_fit.idata.prior["hazard_intercept"].mean())
+    shift = float(fit.idata.prior["escalation_intercept"].mean() - mock_fit.idata.prior["escalation_intercept"].mean())
     assert shift > 0.3
     assert {"log_prior", "log_likelihood", "posterior_predictive"} <= set(fit.idata.groups())
 
@@ -102,9 +102,9 @@ def test_reweighted_edit_report_writes_the_note_into_the_html(crisis_edit, tmp_p
 
 
 def test_unreliable_edit_is_refused_with_a_message_to_refit(mock_fit, mock_fc, tmp_path):
-    old = mock_fit.lens.prior("hazard_friction")
+    old = mock_fit.lens.prior("incident_friction")
     far = Prior("Normal", mu=float(old.parameters["mu"]) + 5 * float(old.parameters["sigma"]), sigma=0.2)
-    res = edit_prior(mock_fit, mock_fc, {"hazard_friction": far}, refit="never")
+    res = edit_prior(mock_fit, mock_fc, {"incident_friction": far}, refit="never")
     assert res.method == "unreliable" and res.pareto_k > K_THRESHOLD
     with pytest.raises(ReweightingRefused, match=r"k̂ = [\d.]+ > 0\.7.*not reported\. Refit the edited lens"):
         res.report(tmp_path / "never.html")
@@ -112,7 +112,7 @@ def test_unreliable_edit_is_refused_with_a_message_to_refit(mock_fit, mock_fc, t
     # the same refusal however the weights come: k̂ above the threshold is never resampled
     n = mock_fc.data.sizes["chain"] * mock_fc.data.sizes["draw"]
     with pytest.raises(ReweightingRefused, match="Refit"):
-        reweighted_fit(mock_fit, mock_fc, res.lens, Weights(np.full(n, 1 / n), 0.9, 50.0), changes=["hazard_friction"])
+        reweighted_fit(mock_fit, mock_fc, res.lens, Weights(np.full(n, 1 / n), 0.9, 50.0), changes=["incident_friction"])
 
 
 def test_forecast_only_edit_reports_the_edited_lens_with_its_rerun_forecast(mock_fit, mock_fc):

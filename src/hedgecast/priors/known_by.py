@@ -82,13 +82,20 @@ FALLBACKS: dict[str, FallbackRule] = {
     "crisis_effect": FallbackRule(
         _fixed("Normal", mu=-1.0, sigma=1.0), "a rupture lowers ties by definition (mean −1 sd); how far is left open (sd 1)"
     ),
-    "hazard_intercept": FallbackRule(
-        _fixed("Normal", mu=-3.0, sigma=1.5),
-        "rupture-scale crises between two partners are rare: a generic few percent a year (logit −3 ≈ 5%), "
-        "uncertain by more than an order of magnitude either way (sd 1.5)",
+    "incident_intercept": FallbackRule(
+        _fixed("Normal", mu=-1.0, sigma=1.5),
+        "serious incidents between two states whose forces meet in the same theatres: a generic one every few years "
+        "(log rate −1 ≈ 0.37 a year), uncertain by more than an order of magnitude either way (sd 1.5)",
     ),
-    "hazard_friction": FallbackRule(_fixed("Normal", mu=0.0, sigma=1.0), "a driver's effect on the crisis log-odds: no direction, sd 1"),
-    "hazard_ties": FallbackRule(_fixed("Normal", mu=0.0, sigma=1.0), "a driver's effect on the crisis log-odds: no direction, sd 1"),
+    "incident_friction": FallbackRule(_fixed("Normal", mu=0.0, sigma=1.0), "a driver's effect on the incident log rate: no direction, sd 1"),
+    "incident_war": FallbackRule(_fixed("Normal", mu=0.0, sigma=1.0), "a war state's effect on the incident log rate: no direction, sd 1"),
+    "escalation_intercept": FallbackRule(
+        _fixed("Normal", mu=-2.0, sigma=1.5),
+        "an incident between partners seldom ruptures the relationship: a generic one in eight (logit −2), "
+        "uncertain by more than an order of magnitude in odds (sd 1.5)",
+    ),
+    "escalation_ties": FallbackRule(_fixed("Normal", mu=0.0, sigma=1.0), "a driver's effect on the escalation log-odds: no direction, sd 1"),
+    "escalation_energy": FallbackRule(_fixed("Normal", mu=0.0, sigma=1.0), "a driver's effect on the escalation log-odds: no direction, sd 1"),
     "loading": FallbackRule(_fixed("LogNormal", mu=0.0, sigma=1.0), "a positive loading around 1, within a factor of about 7 either way"),
     "intercept": FallbackRule(_fixed("Normal", mu=0.0, sigma=2.0), "a standardized indicator's offset: within about two sd"),
     "noise": FallbackRule(_fixed("Gamma", alpha=2.0, beta=4.0), "measurement error of about half a sd (mean 0.5, sd 0.35), zero-avoiding"),

@@ -13,7 +13,7 @@ Refused, with :class:`~hedgecast.errors.ReweightingRefused`: a k̂ above 0.7 (th
 cover the edited posterior) and an edit that changes which variables the model samples
 (a family change in a group that mixes families). Both are reported by refitting instead.
 
-    >>> res = edit_prior(fit, fc, {"hazard_intercept": Prior("Normal", mu=-3.5, sigma=1)})  # doctest: +SKIP
+    >>> res = edit_prior(fit, fc, {"escalation_intercept": Prior("Normal", mu=-1.5, sigma=1)})  # doctest: +SKIP
     >>> res.report()               # the same sections as fit.report(), with a note on the method  # doctest: +SKIP
 """
 
