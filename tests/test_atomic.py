@@ -31,7 +31,7 @@ LENS = Lens.load(ROOT / "models" / "lenses" / "baseline.toml", SPEC, Paths(ROOT)
 @dataclass
 class Inputs:
     years: list[int] = field(default_factory=lambda: list(range(2000, 2026)))
-    inclusion: str = "main"
+    inclusion: str = "main"  # the incident inclusion rule, recorded in the manifest
 
 
 class SlowIdata:

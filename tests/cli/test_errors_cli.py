@@ -194,9 +194,9 @@ def failing_fits(monkeypatch: pytest.MonkeyPatch):
     original = Workbench.fit
 
     def fit(self, lens="baseline", settings=None, **kwargs):
-        key = getattr(lens, "name", lens)
+        key = (getattr(lens, "name", lens), kwargs.get("inclusion"))
         if key not in _MOCK_FITS:
-            _MOCK_FITS[key] = original(self, lens, settings, sampler="mock", draws=20, chains=2, tune=0)
+            _MOCK_FITS[key] = original(self, lens, settings, sampler="mock", draws=20, chains=2, tune=0, inclusion=kwargs.get("inclusion"))
         result = _MOCK_FITS[key]
         result.diagnostics = Diagnostics(
             max_rhat=1.31, min_ess_bulk=12.0, min_ess_tail=9.0, divergences=7, n_samples=40, worst={"rhat": "beta"}
@@ -249,8 +249,13 @@ def test_failed_diagnostics_still_write_the_report_then_exit_3(project: Path, fa
     assert written["path"] == out_path and out_path.is_file()
     assert out_path.read_text(encoding="utf-8").index("FAILED") < out_path.read_text(encoding="utf-8").index("<h1>")
     assert str(out_path) in err.replace("\n", "")
-    assert len(_runs(project)) == 1
-    # the run keeps where the report's time went
-    timings = json.loads((_runs(project)[0] / "timings.json").read_text())
+    # the baseline fit, and the baseline lens under the strict and the loose incident rules (the crisis model section)
+    runs = _runs(project)
+    assert len(runs) == 3
+    assert sorted(json.loads((r / "manifest.json").read_text())["inclusion"] for r in runs) == ["loose", "main", "strict"]
+    # the report's run keeps where the report's time went
+    (main,) = [r for r in runs if (r / "timings.json").is_file()]
+    assert json.loads((main / "manifest.json").read_text())["inclusion"] == "main"
+    timings = json.loads((main / "timings.json").read_text())
     assert {"report writing", "total"} <= set(timings)  # (fits here are the fixture's, made beforehand)
     assert all(0 <= v <= timings["total"] for v in timings.values()), timings

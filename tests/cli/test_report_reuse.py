@@ -36,13 +36,16 @@ def fits_and_reports(monkeypatch: pytest.MonkeyPatch):
     original, record = Workbench.fit, {"fitted": [], "manifests": []}
 
     def fit(self, lens="baseline", settings=None, **kwargs):
-        record["fitted"].append(getattr(lens, "name", lens))
-        result = original(self, lens, dataclasses.replace(settings, sampler="mock"))
+        name = getattr(lens, "name", lens)
+        inclusion = kwargs.get("inclusion")
+        record["fitted"].append(name if inclusion in (None, self.spec.crisis_inclusion) else f"{name}/{inclusion}")
+        result = original(self, lens, dataclasses.replace(settings, sampler="mock"), **kwargs)
         result.settings, result.diagnostics = settings, PASSING  # keyed as the command asked
         return result
 
     def write_report(fit, path=None, **kwargs):
         record["manifests"].append(kwargs["run_info"])
+        record.setdefault("inclusion_fits", []).append([f.inputs.inclusion for f in kwargs.get("inclusion_fits", ())])
         path = Path(path) if path is not None else fit.workbench.paths.reports / "turkiye-russia.html"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("<html></html>", encoding="utf-8")
@@ -65,17 +68,24 @@ def invoke(monkeypatch, capsys, *args) -> tuple[int, str]:
 def test_unchanged_inputs_reuse_every_fit_and_an_edited_lens_refits_only_itself(project, fits_and_reports, monkeypatch, capsys):
     code, out = invoke(monkeypatch, capsys, "--root", str(project), *ARGS)
     assert code == 0, out
-    assert fits_and_reports["fitted"] == ["baseline", "kusa_2022"]
-    assert fits_and_reports["manifests"][-1]["fits"] == {"baseline": "fitted", "kusa_2022": "fitted"}
+    # the baseline lens is also fitted to the strict and the loose incidents, for the crisis model section
+    assert fits_and_reports["fitted"] == ["baseline", "kusa_2022", "baseline/strict", "baseline/loose"]
+    assert fits_and_reports["manifests"][-1]["fits"] == {
+        "baseline": "fitted",
+        "kusa_2022": "fitted",
+        "baseline (strict incidents)": "fitted",
+        "baseline (loose incidents)": "fitted",
+    }
+    assert fits_and_reports["inclusion_fits"][-1] == ["strict", "loose"]
     runs = sorted(p.name for p in (project / "runs").iterdir())
-    assert len(runs) == 2  # both fits saved, so both can be reused
+    assert len(runs) == 4  # every fit saved, so every fit can be reused
 
     code, out = invoke(monkeypatch, capsys, "--root", str(project), *ARGS)
     assert code == 0, out
-    assert fits_and_reports["fitted"] == ["baseline", "kusa_2022"]  # nothing refitted
+    assert fits_and_reports["fitted"] == ["baseline", "kusa_2022", "baseline/strict", "baseline/loose"]  # nothing refitted
     fits = fits_and_reports["manifests"][-1]["fits"]
-    assert set(fits) == {"baseline", "kusa_2022"} and all(v.startswith("reused run ") for v in fits.values())
-    assert "Reused" in out and len(list((project / "runs").iterdir())) == 2
+    assert len(fits) == 4 and all(v.startswith("reused run ") for v in fits.values())
+    assert "Reused" in out and len(list((project / "runs").iterdir())) == 4
 
     lens = project / "models" / "lenses" / "kusa_2022.toml"
     text = lens.read_text(encoding="utf-8")
@@ -84,10 +94,11 @@ def test_unchanged_inputs_reuse_every_fit_and_an_edited_lens_refits_only_itself(
     lens.write_text(edited, encoding="utf-8")
     code, out = invoke(monkeypatch, capsys, "--root", str(project), *ARGS)
     assert code == 0, out
-    assert fits_and_reports["fitted"] == ["baseline", "kusa_2022", "kusa_2022"]
+    assert fits_and_reports["fitted"][4:] == ["kusa_2022"]
     fits = fits_and_reports["manifests"][-1]["fits"]
     assert fits["baseline"].startswith("reused run ") and fits["kusa_2022"] == "fitted"
+    assert fits["baseline (loose incidents)"].startswith("reused run ")
 
     code, out = invoke(monkeypatch, capsys, "--root", str(project), *ARGS, "--refit")
     assert code == 0, out
-    assert fits_and_reports["fitted"][-2:] == ["baseline", "kusa_2022"]
+    assert fits_and_reports["fitted"][-4:] == ["baseline", "kusa_2022", "baseline/strict", "baseline/loose"]
