@@ -62,6 +62,19 @@ def small_fit(workbench, baseline):
     return workbench.fit(baseline, draws=150, tune=300, chains=2, seed=7)
 
 
+@pytest.fixture(scope="session")
+def mock_backtest(workbench, baseline):
+    """The three default backtest windows with the mock sampler (prior draws; scores the machinery, not the model)."""
+    from hedgecast.validate.backtest import run_backtest
+    from hedgecast.validate.parallel import cluster_client
+    from hedgecast.validate.windows import BacktestSettings
+
+    settings = BacktestSettings(draws=40, chains=2, sampler="mock", seed=5)
+    # one thread worker: the mock fits use the session's model (no compile), so this is quick
+    with cluster_client(1, processes=False) as client:
+        return run_backtest(workbench.spec, baseline, workbench.history, settings, client)
+
+
 @pytest.fixture
 def project_copy(tmp_path) -> Path:
     """A writable copy of the project's inputs (models, data, pyproject) for tests that edit files."""

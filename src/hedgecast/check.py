@@ -77,6 +77,7 @@ def check_project(root: str | Path | None = None) -> CheckReport:
     spec = _check_specs(paths, report)
     _check_lenses(paths, spec, report)
     _check_data(paths, spec, report)
+    _check_questions(paths, spec, report)
     report.problems = _relative(list(dict.fromkeys(report.problems)), paths)
     report.warnings = _relative(list(dict.fromkeys(report.warnings)), paths)
     report.seconds = time.perf_counter() - start
@@ -120,7 +121,7 @@ def _check_specs(paths: Paths, report: CheckReport):
     from hedgecast.inputs.spec import load_spec
 
     spec = None
-    files = [paths.spec, *sorted(p for p in paths.models.glob("*.toml") if p != paths.spec)]
+    files = [paths.spec, *sorted(p for p in paths.models.glob("*.toml") if p not in (paths.spec, paths.questions))]
     for path in files:
         try:
             loaded = load_spec(path)
@@ -136,6 +137,28 @@ def _check_specs(paths: Paths, report: CheckReport):
     if not paths.seeds.is_dir():
         report.notes.append(f"seed quotes were not checked: the papers are not at {paths.seeds}")
     return spec
+
+
+def _check_questions(paths: Paths, spec, report: CheckReport) -> None:
+    """``models/questions.toml`` against the spec and the record (:mod:`hedgecast.inputs.questions_file`), if it exists."""
+    from hedgecast.inputs.history import load_history
+    from hedgecast.inputs.questions_file import load_questions
+
+    if not paths.questions.is_file():
+        return
+    try:
+        history = load_history(spec, paths) if spec is not None else None
+    except HedgecastError:
+        history = None
+    if history is None:
+        report.notes.append(f"{_show(paths.questions, paths)} was not checked: fix the spec and the data first")
+        return
+    try:
+        loaded = load_questions(paths.questions, spec, history)
+    except HedgecastError as err:
+        report.problems.extend(err.problems)
+        return
+    report.ok.append(f"{_show(paths.questions, paths)}: {len(loaded.questions)} questions, {len(loaded.headline)} with signposts")
 
 
 def _check_lenses(paths: Paths, spec, report: CheckReport) -> None:

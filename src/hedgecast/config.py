@@ -51,6 +51,11 @@ class Paths:
         return self.models / "turkiye_russia.toml"
 
     @property
+    def questions(self) -> Path:
+        """Forecast questions and signpost settings (:mod:`hedgecast.inputs.questions_file`)."""
+        return self.models / "questions.toml"
+
+    @property
     def data(self) -> Path:
         return self.root / "data"
 

@@ -294,6 +294,97 @@ def test_provenance_must_be_text(lens_file: Path, paths: Paths):
     assert "text" in only(problems, f"{MU}.reason").message
 
 
+# ------------------------------------------------------------------- known_by: when a prior's content could be known
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        ("2016", "remove the quotes"),
+        (2016.5, "whole number"),
+        (True, "whole number"),
+        (216, "between 1900 and 2025"),
+        (2031, "between 1900 and 2025 (the last history year"),
+    ],
+)
+def test_a_bad_known_by_names_the_file_and_the_prior(lens_file: Path, paths: Paths, value, needle):
+    name = "priors.cushion"
+    problems = problems_after(
+        lens_file, paths, lambda d: put(d, f"{name}.known_by", value), lambda d: put(d, f"{name}.known_by_reason", "x")
+    )
+    problem = only(problems, f"{name}.known_by")
+    assert needle in problem.message and problem.file == str(lens_file) and problem.line is not None
+    assert str(lens_file) in str(problem) and "priors.cushion.known_by" in str(problem)
+
+
+def test_known_by_and_its_reason_come_together(lens_file: Path, paths: Paths):
+    problems = problems_after(lens_file, paths, lambda d: put(d, "priors.cushion.known_by", 2016))
+    assert "missing" in only(problems, "priors.cushion.known_by_reason").message
+    problems = problems_after(lens_file, paths, lambda d: put(d, "priors.cushion.known_by_reason", "why"))
+    assert "missing" in only(problems, "priors.cushion.known_by").message
+
+
+def test_known_by_cannot_be_after_the_lens_year(lens_file: Path, paths: Paths):
+    def edit(d):
+        d["lens"]["year"] = 2020
+        put(d, "priors.cushion.known_by", 2022)
+        put(d, "priors.cushion.known_by_reason", "x")
+
+    problem = only(problems_after(lens_file, paths, edit), "priors.cushion.known_by")
+    assert "between 1900 and 2020 (the lens's own year" in problem.message
+    problems = problems_after(lens_file, paths, lambda d: d["lens"].update(year="2020"))
+    assert "whole number" in only(problems, "lens.year").message
+
+
+def test_known_by_is_read_inherited_and_round_trips(paths: Paths):
+    data = base()
+    data["lens"]["year"] = 2024
+    put(data, "priors.cushion.known_by", 2017)
+    put(data, "priors.cushion.known_by_reason", "Shown after 2016.")
+    put(data, "priors.scenario_probability.ceasefire_by_2027.known_by", 2024)  # within the test lens's year
+    # a group table gives its year to every element it covers
+    data["priors"]["noise"] = {"dist": "Gamma", "alpha": 6.0, "beta": 16.0, "reason": "x", "known_by": 2001, "known_by_reason": "Generic."}
+    assert "known_by" not in data["priors"]["mu"]["economic"]  # a test fixture without one
+    write(paths.lenses / "baseline.toml", data)
+    lens = Lens.load("baseline", SPEC, paths)
+    assert lens.year == 2024 and lens.known_by("cushion") == 2017
+    assert all(lens.known_by(f"noise.{name}") == 2001 for name in SPEC.indicator_names)
+    assert lens.known_by("mu.economic") == 2024  # not stated: the lens's year
+    assert lens.priors["mu.economic"].known_by is None
+    # a child without a year: its own unstated priors take the last history year, the inherited ones keep the parent's
+    own = {"mu": {"political": {"dist": "Normal", "mu": 0.1, "sigma": 1.0, "reason": "x"}}}
+    write(paths.lenses / "child.toml", {"lens": {"name": "child", "extends": "baseline"}, "priors": own})
+    child = Lens.load("child", SPEC, paths)
+    assert child.year is None and child.known_by("mu.political") == SPEC.history_years[-1] and child.known_by("mu.economic") == 2024
+    again = Lens.load(lens.save(paths.root / "copy.toml", paths), SPEC, paths)
+    assert again.year == 2024 and again.known_by("cushion") == 2017 and again.fingerprint() == lens.fingerprint()
+    assert again.priors["cushion"].known_by_reason == "Shown after 2016."
+
+
+def test_with_prior_takes_a_known_by_or_the_lens_year(paths: Paths):
+    lens = Lens.load("baseline", SPEC, paths)
+    edited = lens.with_prior("cushion", Prior("Normal", mu=0.5, sigma=0.2), reason="x", known_by=2017, known_by_reason="Shown after 2016.")
+    assert edited.known_by("cushion") == 2017 and edited.priors["cushion"].to_toml()["known_by"] == 2017
+    assert lens.with_prior("cushion", Prior("Normal", mu=0.5, sigma=0.2), reason="x").known_by("cushion") == SPEC.history_years[-1]
+    with pytest.raises(SpecError) as info:
+        lens.with_prior("cushion", Prior("Normal", mu=0.5, sigma=0.2), reason="x", known_by=2017)
+    assert info.value.problems[0].field == "cushion.known_by_reason"
+
+
+def test_the_shipped_lenses_state_known_by_for_every_prior_but_the_crisis_hazard():
+    """Every prior table of the shipped lenses says when its content could be known; the hazard ones are left to the
+    crisis-model rewrite and are taken as known from their lens's year."""
+    baseline = Lens.load("baseline", SPEC, Paths(ROOT))
+    for path in sorted((ROOT / "models" / "lenses").glob("*.toml")):
+        lens = Lens.load(path, SPEC, Paths(ROOT))
+        assert lens.year is not None, path.name
+        for name, lp in lens.priors.items():
+            if name.startswith("hazard_"):
+                assert lens.known_by(name) >= 2022, (path.name, name)
+                continue
+            assert lp.known_by is not None and lp.known_by_reason.strip(), (path.name, name)
+            if lp != baseline.priors[name]:  # stated by this lens, not inherited: not after the lens was written
+                assert lp.known_by <= lens.year, (path.name, name)
+
+
 # ------------------------------------------------------------------- extends and names
 def test_extends_unknown_lens_suggests(paths: Paths):
     write(paths.lenses / "mine.toml", {"lens": {"name": "mine", "extends": "baselin"}})

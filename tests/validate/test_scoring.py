@@ -53,3 +53,18 @@ def test_log_score_rps_and_brier_on_known_cases():
 def test_smoothed_probabilities_never_give_zero():
     probs = smoothed_probabilities(np.array([0, 0, 0, 2]), 3)
     np.testing.assert_allclose(probs, [3.5 / 5.5, 0.5 / 5.5, 1.5 / 5.5])
+
+
+def test_central_interval_and_wilson_coverage_interval_on_hand_built_cases():
+    from hedgecast.validate.scoring import central_interval, coverage_interval
+
+    lo, hi = central_interval(np.arange(11.0), 0.8)  # quantiles 0.1 and 0.9 of 0..10
+    np.testing.assert_allclose((lo, hi), (1.0, 9.0))
+    # Wilson (1927) by hand: (p + z²/2n ± z √(p(1−p)/n + z²/4n²)) / (1 + z²/n)
+    k, n, z = 7, 10, 1.959963984540054
+    p = k / n
+    centre, half = p + z**2 / (2 * n), z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    np.testing.assert_allclose(coverage_interval(k, n), ((centre - half) / (1 + z**2 / n), (centre + half) / (1 + z**2 / n)), rtol=1e-9)
+    low, high = coverage_interval(0, 4)
+    assert low == 0.0 and 0.4 < high < 0.5
+    assert np.isnan(coverage_interval(0, 0)).all()

@@ -22,6 +22,7 @@ from rich.table import Table
 from hedgecast.cli.app import STATE, app, console, out, runs_app
 from hedgecast.cli.options import check_scenarios, check_year, load_lenses, options, sampler_options, sampler_settings, shared_options
 import hedgecast.cli.scenarios  # noqa: F401 (importing it registers `hedgecast scenarios` on the app)
+import hedgecast.cli.questions  # noqa: F401 (importing it registers `hedgecast questions` and `hedgecast signposts`)
 import hedgecast.cli.validate  # noqa: F401 (importing it registers `hedgecast validate …` on the app)
 from hedgecast.errors import DiagnosticsFailed, HedgecastError
 

@@ -183,16 +183,27 @@ def sbc(
 
 @validate_app.command()
 @shared_options(ClusterRun)
-def backtest(run: ClusterRun) -> None:
-    """Leave-future-out backtests (fit ≤2014 → 2015–19, ≤2019 → 2020–24, ≤2021 → 2022–25) against persistence and climatology."""
+def backtest(
+    run: ClusterRun,
+    oracle: Annotated[
+        bool,
+        typer.Option(
+            help="Also score the model with the realised driver codings and war states of the test years plugged in "
+            "(a diagnostic, not a forecast: never counted in wins and losses)."
+        ),
+    ] = False,
+) -> None:
+    """Leave-future-out backtests (fit ≤2014 → 2015–19, ≤2019 → 2020–24, ≤2021 → 2022–25) against persistence and climatology.
+
+    Each window uses only what was known at its cut-off: priors known later fall back to vague ones (listed), and the
+    drivers and war after the cut-off are forecast, not read.
+    """
     from hedgecast.report.sections.validation import backtest_section
     from hedgecast.validate.backtest import run_backtest, save_backtest
-    from hedgecast.validate.scoring import METRICS
-    from hedgecast.validate.window_scores import FORECASTERS
     from hedgecast.validate.windows import BacktestSettings
 
     run.problems(("nutpie", "pymc", "mock")).raise_if_any(HedgecastError)
-    settings = BacktestSettings(draws=run.draws, tune=run.tune, chains=run.chains, seed=run.seed, sampler=run.sampler)
+    settings = BacktestSettings(draws=run.draws, tune=run.tune, chains=run.chains, seed=run.seed, sampler=run.sampler, oracle=oracle)
     t0 = time.perf_counter()
     n_fits = len(settings.windows) + 1
     result, target, page = run_and_save(
@@ -205,18 +216,40 @@ def backtest(run: ClusterRun) -> None:
         save_backtest,
         backtest_section,
     )
-    t = result.table()
-    table = Table(title="Backtest scores (lower is better; * = best)")
-    for col in ("window", "target", "score", *[f.replace("_", " ") for f in FORECASTERS], "n"):
+    print_backtest(result)
+    out.print(f"{time.perf_counter() - t0:.0f}s; wrote [bold]{target}[/] and {page}")
+
+
+def print_backtest(result) -> None:
+    """Print what each window could not know, every comparison with both baselines, the coverage and the totals."""
+    from hedgecast.validate.backtest import LABELS
+    from hedgecast.validate.baselines import BASELINES
+    from hedgecast.validate.scoring import METRICS
+
+    for w in result.windows:
+        fb = w.get("fallbacks", [])
+        names = ", ".join(f"{f['prior']} ({f['known_by']})" for f in fb) or "none"
+        out.print(f"[bold]{w['window']}[/]: {len(fb)} priors known only after {w['cutoff']} fell back to vague ones: {names}")
+    shown = result.forecasters
+    table = Table(title="Backtest scores (lower is better; * = winner of model, persistence, climatology)")
+    for col in ("window", "target", "score", *[LABELS[f] for f in shown], "n", *[f"vs {b}" for b in BASELINES]):
         table.add_column(col, justify="left" if col in ("window", "target", "score") else "right")
-    for (w, target_name, metric), r in t.iterrows():
-        vals = [f"{r[f]:.3f}{'*' if r['best'] == f else ''}" for f in FORECASTERS]
-        table.add_row(w, target_name, METRICS[metric].name, *vals, str(int(r["n"])))
+    for r in result.comparisons().itertuples():
+        vals = [f"{getattr(r, f):.3f}{'*' if r.winner == f else ''}" for f in shown]
+        table.add_row(r.window, r.target, METRICS[r.metric].name, *vals, str(r.n), *[getattr(r, f"vs_{b}") for b in BASELINES])
     out.print(table)
-    losses = result.losses()
-    n_loss = int((losses["model"] == "model_unconditional").sum()) if not losses.empty else 0
-    out.print(f"the unconditional model loses {n_loss} of {2 * len(t)} comparisons with a baseline; {time.perf_counter() - t0:.0f}s")
-    out.print(f"wrote [bold]{target}[/] and {page}")
+    cov = Table(title="Model coverage: held-out values inside the central 50% / 90% predictive intervals [95% Wilson interval]")
+    for col in ("window", "indicator", "n", "50%", "90%"):
+        cov.add_column(col, justify="left" if col in ("window", "indicator") else "right")
+    for _, r in result.coverage().iterrows():
+        cells = [f"{r[f'covered_{p}']}/{r['n']} [{r[f'low_{p}']:.2f}–{r[f'high_{p}']:.2f}]" if r["n"] else "–" for p in (50, 90)]
+        cov.add_row(r["window"], r["target"], str(r["n"]), *cells)
+    out.print(cov)
+    t = result.tally()
+    for scope, label in (("indicator_crps", "indicator CRPS (window × indicator)"), ("all_rows", "every scored row")):
+        c = t[scope]
+        per = "; ".join(f"{c[b]['wins']}–{c[b]['losses']} vs {b}" for b in BASELINES)
+        out.print(f"{label}: the model wins {c['wins']} and loses {c['losses']} of {c['comparisons']} comparisons with a baseline ({per})")
 
 
 def main() -> None:

@@ -1,11 +1,21 @@
 """Lens files (``models/lenses/<name>.toml``): reading one, with the lenses it extends, and writing one.
 
-A lens file has a ``[lens]`` table (name, summary, author, extends), a ``[priors]``
-table and, optionally, a ``[present]`` table: its own reading of the last history years'
-driver codings (:mod:`hedgecast.priors.lens_present`). In ``[priors]`` a table with ``dist``
-applies to every element below it, more specific tables override it, and the lens it
-extends fills the rest. Every problem is reported with
-its field and, where it can be found, its line, in one :class:`SpecError`.
+A lens file has a ``[lens]`` table (name, summary, author, extends, and ``year``: when its
+content was written, e.g. its paper's year), a ``[priors]`` table and, optionally, a
+``[present]`` table: its own reading of the last history years' driver codings
+(:mod:`hedgecast.priors.lens_present`). In ``[priors]`` a table with ``dist`` applies to
+every element below it, more specific tables override it, and the lens it extends fills the
+rest. Every problem is reported with its field and, where it can be found, its line, in one
+:class:`SpecError`.
+
+Each prior table may say when its content could first have been known: ``known_by = 2016``
+with ``known_by_reason = "…"`` (both or neither; a table with ``dist`` that applies to a whole
+group gives its year to every element it covers). **Optional**: a prior that does not say is
+taken as known from the year of the lens file that gives it (``[lens] year``; a file without
+one is taken as written in the last history year), so an unstated prior is never used by a
+backtest window whose cut-off lies before its lens was written. A ``known_by`` that is not a
+whole year, lies before 1900 or after the lens's year (or the last history year) is an error
+naming the file and the prior's field (``priors.<group>.<…>.known_by``).
 """
 
 from __future__ import annotations
@@ -25,11 +35,19 @@ from hedgecast.inputs.spec import ModelSpec
 from hedgecast.inputs.spec_toml import add_lines, read_toml_text, sort_by_line
 from hedgecast.priors.groups import parameter_groups
 from hedgecast.priors.lens_present import PresentReading, parse_present, present_toml
-from hedgecast.priors.lens_prior import LensPrior, build_prior, element_name, structure_problems
+from hedgecast.priors.lens_prior import (
+    EARLIEST_KNOWN_BY,
+    LensPrior,
+    build_prior,
+    element_name,
+    known_by_limit,
+    parse_known_by,
+    structure_problems,
+)
 
 LENS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 """A lens name: it names the file, and runs are saved under ``runs/<time>-<lens>-<random>``."""
-LENS_KEYS = ("name", "summary", "author", "extends")
+LENS_KEYS = ("name", "summary", "author", "extends", "year")
 LENS_SECTIONS = ("lens", "priors", "present")
 NAME_RULE = "must start with a letter or digit and use only letters, digits, - and _"
 
@@ -45,6 +63,7 @@ class LensFile:
     extends: str
     path: str
     present: dict[tuple[str, int], PresentReading]
+    year: int | None = None
 
 
 def find_lens(name_or_path: str | Path, paths: Paths) -> Path:
@@ -83,7 +102,10 @@ def read_lens(path: Path, spec: ModelSpec, paths: Paths, chain: tuple[str, ...] 
         if key not in LENS_KEYS:
             problems.add(f"lens.{key}", f"unknown key '{key}': {suggest(key, LENS_KEYS)}")
     text_meta = {}
+    year = lens_year(meta.get("year"), spec, problems)
     for key in LENS_KEYS:
+        if key == "year":
+            continue
         value = meta.get(key, "")
         if not isinstance(value, str):
             problems.add(f"lens.{key}", f"must be text in quotes, got {value!r}")
@@ -113,14 +135,28 @@ def read_lens(path: Path, spec: ModelSpec, paths: Paths, chain: tuple[str, ...] 
             except SpecError as err:
                 inherited = err.problems
                 parent_failed = True
-    resolved = parse_priors(data.get("priors", {}), spec, problems, base, require_all=not parent_failed)
+    resolved = parse_priors(data.get("priors", {}), spec, problems, base, require_all=not parent_failed, lens_year=year)
     problems.extend(structure_problems(resolved, str(path)))
     present = parse_present(data.get("present"), spec, problems, base_present)
     add_lines(problems, text)
     sort_by_line(problems)
     problems.problems = [*inherited, *problems.problems]
     problems.raise_if_any(SpecError)
-    return LensFile(name, resolved, text_meta["summary"], text_meta["author"], extends, str(path), present)
+    return LensFile(name, resolved, text_meta["summary"], text_meta["author"], extends, str(path), present, year)
+
+
+def lens_year(value: Any, spec: ModelSpec, problems: ProblemCollector) -> int | None:
+    """Read ``[lens] year`` (when the lens's content was written); None if absent or wrong (wrong: recorded in ``problems``)."""
+    if value is None:
+        return None
+    last = int(spec.history_years[-1])
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.add("lens.year", f"must be a year as a whole number (year = 2024), got {value!r}")
+        return None
+    if not EARLIEST_KNOWN_BY <= value <= last:
+        problems.add("lens.year", f"must lie between {EARLIEST_KNOWN_BY} and {last} (the last history year), got {value}")
+        return None
+    return value
 
 
 def lens_toml_dict(
@@ -129,11 +165,14 @@ def lens_toml_dict(
     author: str,
     priors: Mapping[str, LensPrior],
     present: Mapping[tuple[str, int], PresentReading] | None = None,
+    year: int | None = None,
 ) -> dict[str, Any]:
     """Return a lens as a TOML-ready dict: ``[lens]``, every prior written explicitly, and ``[present]`` if any."""
     meta: dict[str, Any] = {"name": name, "summary": summary}
     if author:
         meta["author"] = author
+    if year is not None:
+        meta["year"] = year
     tree: dict[str, Any] = {}
     for prior_name, lp in priors.items():
         node = tree
@@ -154,23 +193,27 @@ def lens_toml(
     extends: str,
     priors: Mapping[str, LensPrior],
     present: Mapping[tuple[str, int], PresentReading] | None = None,
+    year: int | None = None,
 ) -> str:
     """Return the text of a lens file: a header comment, then :func:`lens_toml_dict`."""
     header = f"# Lens '{name}'" + (f", derived from '{extends}'" if extends else "") + ". Written by hedgecast.\n"
-    return header + tomli_w.dumps(lens_toml_dict(name, summary, author, priors, present))
+    return header + tomli_w.dumps(lens_toml_dict(name, summary, author, priors, present, year))
 
 
 def parse_priors(
-    raw: Any, spec: ModelSpec, problems: ProblemCollector, base: dict[str, LensPrior], *, require_all: bool
+    raw: Any, spec: ModelSpec, problems: ProblemCollector, base: dict[str, LensPrior], *, require_all: bool, lens_year: int | None = None
 ) -> dict[str, LensPrior]:
     """Resolve a ``[priors]`` table against the spec's parameter groups.
 
     A table with ``dist`` applies to every element below it (a whole group, or one
     channel of a group); tables nested under it, or written separately with more
     coordinates, override it; ``base`` (the parent lens) fills the rest. Every
-    problem is recorded in ``problems`` with its dotted field.
+    problem is recorded in ``problems`` with its dotted field. ``lens_year`` is the
+    file's ``[lens] year``: the latest ``known_by`` allowed, and the year a prior that
+    states none is taken as known from (the last history year when None).
     """
     groups = parameter_groups(spec)
+    latest, latest_why = known_by_limit(spec, lens_year)
     if not isinstance(raw, dict):
         problems.add("priors", f"must be a table of prior groups ([priors.mu] …), got {raw!r}")
         return {}
@@ -201,6 +244,7 @@ def parse_priors(
                     for pfield, msg in found_problems:
                         problems.add(f"{fname}.{pfield}", msg)
                     prior = build_prior(params, fname, group, problems, n_states)
+                    year, year_reason = parse_known_by(params, fname, problems, latest, latest_why)
                     for c in coords:
                         if c[: len(prefix)] != prefix:
                             continue
@@ -210,7 +254,7 @@ def parse_priors(
                         else:
                             # a more specific entry beats a more general one, whatever the order
                             if len(prefix) >= specificity.get(key, -1):
-                                found[key] = LensPrior(prior, prov)
+                                found[key] = LensPrior(prior, prov, year, year_reason, assumed_known_by=latest)
                                 specificity[key] = len(prefix)
                 else:
                     for key in params:

@@ -3,7 +3,8 @@
 A lens holds one ``pymc_extras.prior.Prior`` per element of every group returned by
 :func:`parameter_groups` (``beta.economic.leader_ties`` …), each with its
 :class:`~hedgecast.inputs.provenance.Provenance`. :func:`build_prior` checks one prior
-table the way a lens file or an edit gives it, recording every problem under its field.
+table the way a lens file or an edit gives it, recording every problem under its field;
+:func:`parse_known_by` reads the year its content could first have been known (``known_by``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import functools
 import inspect
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -83,6 +84,10 @@ POSITIVE_PARAMETERS = frozenset({"sigma", "tau", "lam", "nu", "kappa", "b", "a",
 REAL_PARAMETERS = frozenset({("Cauchy", "alpha"), ("SkewNormal", "alpha"), ("Wald", "alpha"), ("Rice", "nu"), ("AsymmetricLaplace", "q")})
 POSITIVE_MEANS = frozenset({"Gamma", "InverseGamma", "Wald"})
 PRIOR_OPTIONS = frozenset({"dims", "centered", "transform", "core_dims"})
+KNOWN_BY_KEYS = ("known_by", "known_by_reason")
+"""Keys of a prior table that say when its content could first have been known (not parameters)."""
+EARLIEST_KNOWN_BY = 1900
+"""The earliest ``known_by`` accepted: anything earlier is a typo, not a claim about the record."""
 
 
 def element_name(group: str, coords: tuple[str, ...]) -> str:
@@ -92,14 +97,26 @@ def element_name(group: str, coords: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class LensPrior:
-    """One prior with where it came from."""
+    """One prior with where it came from and when its content could first have been known.
+
+    ``known_by`` (with ``known_by_reason``) is the first year the prior's *content* could
+    have been known — not the year of the paper that states it: a backtest fitted on the
+    record up to a cut-off uses the prior only if ``known_by`` ≤ the cut-off
+    (:mod:`hedgecast.priors.known_by`). ``None`` when the lens file does not say; then
+    ``assumed_known_by`` holds the year of the lens file that gave the prior (its
+    ``[lens] year``, or the last history year), which is never written back.
+    """
 
     prior: Prior
     provenance: Provenance
+    known_by: int | None = None
+    known_by_reason: str = ""
+    assumed_known_by: int | None = field(default=None, compare=False)
 
     def to_toml(self) -> dict[str, Any]:
         params = {k: (np.asarray(v).tolist() if isinstance(v, (np.ndarray, list, tuple)) else v) for k, v in self.prior.parameters.items()}
-        return {"dist": self.prior.distribution, **params, **self.provenance.to_dict()}
+        stated = {"known_by": self.known_by, "known_by_reason": self.known_by_reason} if self.known_by is not None else {}
+        return {"dist": self.prior.distribution, **params, **self.provenance.to_dict(), **stated}
 
     def same_as(self, other: LensPrior) -> bool:
         return self.to_toml() == other.to_toml()
@@ -165,12 +182,45 @@ def _check_parameter(dist: str, key: str, value: Any, fname: str, problems: Prob
     return True
 
 
+def parse_known_by(
+    raw: Mapping[str, Any], field_name: str, problems: ProblemCollector, latest: int, latest_why: str
+) -> tuple[int | None, str]:
+    """Read ``known_by`` and ``known_by_reason`` from one prior table; ``(None, "")`` if it gives neither.
+
+    Both or neither: a year needs its reason (why the content could be known then, not
+    when the paper appeared) and a reason needs its year. The year is a whole number from
+    :data:`EARLIEST_KNOWN_BY` to ``latest`` (``latest_why`` says what that is: the lens's own
+    year, or the last history year). Every problem is recorded under ``field_name.<key>``.
+    """
+    year, reason = raw.get("known_by"), raw.get("known_by_reason")
+    if year is None and reason is None:
+        return None, ""
+    ok = True
+    if year is None:
+        problems.add(f"{field_name}.known_by", "missing: known_by_reason is given, so give the year too (known_by = 2016)")
+        ok = False
+    elif isinstance(year, bool) or not isinstance(year, int):
+        hint = quoted_number_hint(year) if isinstance(year, str) else ""
+        problems.add(f"{field_name}.known_by", f"must be a year as a whole number (known_by = 2016), got {year!r}{hint}")
+        ok = False
+    elif not EARLIEST_KNOWN_BY <= year <= latest:
+        problems.add(f"{field_name}.known_by", f"must lie between {EARLIEST_KNOWN_BY} and {latest} ({latest_why}), got {year}")
+        ok = False
+    if reason is None:
+        problems.add(f"{field_name}.known_by_reason", "missing: say why the prior's content could be known by that year")
+        ok = False
+    elif not isinstance(reason, str) or not reason.strip():
+        problems.add(f"{field_name}.known_by_reason", f"must be text in quotes saying why it could be known by then, got {reason!r}")
+        ok = False
+    return (int(year), str(reason)) if ok else (None, "")
+
+
 def build_prior(raw: dict, field_name: str, group: str, problems: ProblemCollector, n_states: int) -> Prior | None:
-    """Validate one prior table (``dist`` plus parameters; provenance keys ignored) and build it.
+    """Validate one prior table (``dist`` plus parameters; provenance and ``known_by`` keys ignored) and build it.
 
     Every problem is recorded under ``field_name``; returns None if the prior cannot be built.
     """
-    params = {k: v for k, v in raw.items() if k not in PROVENANCE_KEYS and k != "dist"}
+    params = {k: v for k, v in raw.items() if k not in PROVENANCE_KEYS and k not in KNOWN_BY_KEYS and k != "dist"}
     dist = raw.get("dist")
     if dist is None:
         problems.add(f"{field_name}.dist", "missing: name a distribution (Normal, HalfNormal, Gamma, Beta …)")
@@ -218,11 +268,12 @@ def build_prior(raw: dict, field_name: str, group: str, problems: ProblemCollect
             problems.add(fname, f"'{key}' is not used in a lens file: give only the distribution's parameters ({', '.join(valid_params)})")
             ok = False
         elif key not in valid_params:
-            near = suggest(key, (*valid_params, *PROVENANCE_KEYS))
+            near = suggest(key, (*valid_params, *PROVENANCE_KEYS, *KNOWN_BY_KEYS))
             problems.add(
                 fname,
                 f"'{key}' is not a parameter of {dist} (its parameters are {', '.join(valid_params)}; "
-                f"provenance keys are source, quote, reason){near[near.index(';') :] if ';' in near else ''}",
+                f"provenance keys are source, quote, reason; known_by, known_by_reason say when it could be known)"
+                f"{near[near.index(';') :] if ';' in near else ''}",
             )
             ok = False
         elif not _check_parameter(dist, key, value, fname, problems):
@@ -324,18 +375,29 @@ def describe_prior(p: Prior) -> str:
 
 
 def edited_prior(
-    priors: Mapping[str, LensPrior], spec: ModelSpec, name: str, prior: Prior | dict, provenance: dict[str, str], file: str
+    priors: Mapping[str, LensPrior],
+    spec: ModelSpec,
+    name: str,
+    prior: Prior | dict,
+    provenance: dict[str, str],
+    file: str,
+    known_by: dict[str, Any] | None = None,
+    lens_year: int | None = None,
 ) -> LensPrior:
     """Validate a new prior for ``name`` against the other ``priors`` of its lens; return it with its provenance.
 
     ``prior`` is a ``pymc_extras`` Prior or a dict with ``dist`` and the parameters;
     ``provenance`` has ``source``, ``quote`` and ``reason`` (a reason, or a source and
-    quote, is required). Raises :class:`SpecError` listing every problem.
+    quote, is required); ``known_by`` may have ``known_by`` and ``known_by_reason`` (both
+    or neither; neither: the prior is taken as known from ``lens_year``, or the last
+    history year). Raises :class:`SpecError` listing every problem.
     """
     problems = ProblemCollector(file)
     prov, found = Provenance.from_table(provenance)
     for pfield, msg in found:
         problems.add(f"{name}.{pfield}", msg)
+    latest, latest_why = known_by_limit(spec, lens_year)
+    year, year_reason = parse_known_by({k: v for k, v in (known_by or {}).items() if v is not None}, name, problems, latest, latest_why)
     if isinstance(prior, Prior):
         raw = prior.to_dict()
     elif isinstance(prior, dict):
@@ -363,4 +425,14 @@ def edited_prior(
                 break
     problems.raise_if_any(SpecError)
     assert built is not None
-    return LensPrior(built, prov)
+    return LensPrior(built, prov, year, year_reason, assumed_known_by=latest)
+
+
+def known_by_limit(spec: ModelSpec, lens_year: int | None) -> tuple[int, str]:
+    """Return the latest ``known_by`` a lens may state, and why: its own year, else the last history year.
+
+    It is also the year a prior that states no ``known_by`` is taken as known from.
+    """
+    if lens_year is not None:
+        return lens_year, "the lens's own year: a lens cannot know what happened after it was written"
+    return int(spec.history_years[-1]), "the last history year: nothing after the record can be known"

@@ -50,6 +50,7 @@ from hedgecast.priors.lens_prior import (
     edited_prior,
     element_name,
     format_value,
+    known_by_limit,
 )
 
 __all__ = [
@@ -87,6 +88,8 @@ class Lens:
     """Priors changed with :meth:`with_prior` since the lens was loaded or derived, in order."""
     present: Mapping[tuple[str, int], PresentReading] = dataclasses.field(default_factory=dict)
     """The lens's own codings of recent driver years, ``(driver, year) -> PresentReading`` (read-only)."""
+    year: int | None = None
+    """When the lens's content was written (``[lens] year``, e.g. its paper's year); None: the last history year."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "priors", MappingProxyType(dict(self.priors)))
@@ -105,6 +108,7 @@ class Lens:
             self.path,
             self.changes,
             dict(self.present),
+            self.year,
         )
         return (type(self), fields)
 
@@ -122,7 +126,7 @@ class Lens:
         """
         paths = paths or Paths.discover()
         read = read_lens(find_lens(name_or_path, paths), spec, paths)
-        return cls(read.name, spec, read.priors, read.summary, read.author, read.extends, read.path, present=read.present)
+        return cls(read.name, spec, read.priors, read.summary, read.author, read.extends, read.path, present=read.present, year=read.year)
 
     @property
     def names(self) -> list[str]:
@@ -143,18 +147,43 @@ class Lens:
         self._check_name(name)
         return self.priors[name].provenance
 
+    def known_by(self, name: str) -> int:
+        """Return the first year the content of the prior ``name`` could have been known.
+
+        Its stated ``known_by``; if it states none, the year of the lens file that gave it
+        (``[lens] year``), else this lens's year, else the last history year.
+        """
+        self._check_name(name)
+        lp = self.priors[name]
+        if lp.known_by is not None:
+            return lp.known_by
+        if lp.assumed_known_by is not None:
+            return lp.assumed_known_by
+        return known_by_limit(self.spec, self.year)[0]
+
     # ---- editing: every edit returns a new lens ---------------------------------
     def with_prior(
-        self, name: str, prior: Prior | dict, *, source: str | None = None, quote: str | None = None, reason: str | None = None
+        self,
+        name: str,
+        prior: Prior | dict,
+        *,
+        source: str | None = None,
+        quote: str | None = None,
+        reason: str | None = None,
+        known_by: int | None = None,
+        known_by_reason: str | None = None,
     ) -> Lens:
         """Return a copy of this lens with the prior ``name`` replaced; this lens is unchanged.
 
-        A reason (or a source and a verbatim quote) is required. Raises
-        :class:`SpecError` if the prior or its provenance is invalid.
+        A reason (or a source and a verbatim quote) is required. ``known_by`` (with
+        ``known_by_reason``) says from which year the new prior's content could be known;
+        without it, the prior is taken as known from this lens's year (or the last history
+        year). Raises :class:`SpecError` if the prior, its provenance or its year is invalid.
         """
         self._check_name(name)
         provenance = {"source": source or "", "quote": quote or "", "reason": reason or ""}
-        new = edited_prior(self.priors, self.spec, name, prior, provenance, self.path or f"lens {self.name}")
+        when = {"known_by": known_by, "known_by_reason": known_by_reason}
+        new = edited_prior(self.priors, self.spec, name, prior, provenance, self.path or f"lens {self.name}", when, self.year)
         return dataclasses.replace(self, priors={**self.priors, name: new}, changes=(*self.changes, name))
 
     def set_prior(self, name: str, prior: Prior | dict, **provenance: Any) -> NoReturn:
@@ -173,7 +202,7 @@ class Lens:
     # ---- writing ----------------------------------------------------------------
     def to_toml_dict(self) -> dict:
         """Return the lens as a TOML-ready dict: every prior written explicitly."""
-        return lens_toml_dict(self.name, self.summary, self.author, self.priors, self.present)
+        return lens_toml_dict(self.name, self.summary, self.author, self.priors, self.present, self.year)
 
     def save(self, path: str | Path | None = None, paths: Paths | None = None) -> Path:
         """Write the lens atomically (temp file, then rename) and return the path.
@@ -185,11 +214,11 @@ class Lens:
         """
         paths = paths or Paths.discover()
         target = Path(path) if path else paths.lenses / f"{self.name}.toml"
-        return write_atomic(target, lens_toml(self.name, self.summary, self.author, self.extends, self.priors, self.present))
+        return write_atomic(target, lens_toml(self.name, self.summary, self.author, self.extends, self.priors, self.present, self.year))
 
     # ---- describing ---------------------------------------------------------------
     def table(self) -> pd.DataFrame:
-        """Every prior with its parameters and provenance, one row each."""
+        """Every prior with its parameters, provenance and the year it could first be known, one row each."""
         rows = []
         for name, lp in self.priors.items():
             params = ", ".join(f"{k}={format_value(v)}" for k, v in lp.prior.parameters.items())
@@ -200,6 +229,8 @@ class Lens:
                     "source": lp.provenance.source,
                     "quote": lp.provenance.quote,
                     "reason": lp.provenance.reason,
+                    "known_by": self.known_by(name),
+                    "known_by_reason": lp.known_by_reason or "not stated: taken as known from the year of its lens",
                 }
             )
         return pd.DataFrame(rows)

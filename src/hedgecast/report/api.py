@@ -24,6 +24,7 @@ from hedgecast.report.contracts import FitLike, ReportConfig, ReportData, Sectio
 from hedgecast.report.render import render_document
 from hedgecast.report.sections import appendices, checks, differences, header, outlook
 from hedgecast.report.sections.lenses import lenses_section
+from hedgecast.report.sections.questions import question_sections
 from hedgecast.report.sections.stress import stress_section
 from hedgecast.report.sections.validation import backtest_section, sbc_section, unreadable_section
 
@@ -42,6 +43,7 @@ def fit_sections(fit: FitLike, forecast: Any, config: ReportConfig | None = None
     config = config or ReportConfig()
     main = [
         outlook.headline_section(fit, forecast, config),
+        *question_sections(fit, forecast, config),
         outlook.classes_section(fit.spec, fit.inputs),
         outlook.channels_section(fit, forecast, config),
         outlook.indicators_section(fit, forecast, config),

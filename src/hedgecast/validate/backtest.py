@@ -5,19 +5,24 @@ Leave-future-out, with explicit windows (never "now"): :data:`WINDOWS` fits on
 Fits run in parallel on a dask cluster (:mod:`hedgecast.validate.parallel`); forecasting and
 scoring are cheap and run where the results are gathered.
 
+No look-ahead: a window uses only what was known at its cut-off. Its fit and forecast use
+the lens as known then (:func:`hedgecast.priors.known_by.known_at`): every prior whose
+content could only be known later (``known_by`` after the cut-off) is replaced by its group's
+vague fallback, and the result lists which (``fallbacks`` per window). The driver codings and
+war states after the cut-off are not read: the forecast simulates them.
+
 Forecasters scored on the same cells:
 
-``model_unconditional``
+``model_unconditional`` (the model)
     the model as used for the real forecast: drivers follow their random walk from the
     cut-off year and the war follows the lens's Markov chain from its cut-off state
     (the status-quo forecast; checked against :func:`hedgecast.forecasting.forecast.forecast`).
-``model_conditional``
+``model_conditional`` (the oracle; only with ``BacktestSettings(oracle=True)``)
     the same posterior, but the realised driver codings and war states of the test
-    years are plugged in (an oracle for the exogenous inputs: it scores the model's
-    dynamics and measurement given the drivers, not its ability to foresee them).
-    Crises, shocks and measurement noise are still simulated. Its scores flatter the
-    model: the codings were made after the fact, and a crisis year's coding partly
-    records the crisis itself (leader ties collapse and friction peaks in 2015).
+    years are plugged in (it scores the model's dynamics and measurement given the
+    drivers, not its ability to foresee them). Not a forecast, and never counted in the
+    wins and losses: the codings were made after the fact, and a crisis year's coding
+    partly records the crisis itself (leader ties collapse and friction peaks in 2015).
 ``persistence``
     the last observed value carried forward, spread as a random walk whose annual step
     is the root-mean-square of the observed year-to-year changes up to the cut-off.
@@ -30,9 +35,11 @@ Targets and scores (all negatively oriented: **lower is better**), from
 * every indicator in every test year where it was observed: **CRPS**, in the model's
   standardized space of the *training window* (the indicator transformed — log, log1p
   or identity — then z-scored with the cut-off history's mean and sd), so one unit is
-  one training-period standard deviation of the transformed series. Indicators with
-  fewer than :data:`MIN_TRAIN_OBS` observations up to the cut-off are not scored (no
-  baseline can be built for them) and are listed as exclusions;
+  one training-period standard deviation of the transformed series; and the **coverage**
+  of the central 50% and 90% predictive intervals (:meth:`BacktestResult.coverage`, with a
+  Wilson interval for the share). Indicators with fewer than :data:`MIN_TRAIN_OBS`
+  observations up to the cut-off are not scored (no baseline can be built for them) and
+  are listed as exclusions;
 * **crisis years** (a rupture-scale crisis began in that year): log score and Brier,
   per year, and for the event "at least one crisis in the window". The model's
   probability is the mean over draws of its crisis hazard (Rao-Blackwellized, never
@@ -51,10 +58,14 @@ Targets and scores (all negatively oriented: **lower is better**), from
   (persistence) or years resampled from the training path (climatology), read through
   the window posterior's measurement equation into indicators.
 
+Every comparison of the model with persistence and with climatology is kept, losses
+included (:meth:`BacktestResult.comparisons`, :meth:`BacktestResult.tally`).
+
 The pieces: :mod:`~hedgecast.validate.windows` (windows, settings, the fit and the
 simulated test years), :mod:`~hedgecast.validate.scoring` (the metric registry),
 :mod:`~hedgecast.validate.baselines`, :mod:`~hedgecast.validate.window_scores` (scoring one
-window); this module runs them and holds the result.
+window), :mod:`~hedgecast.validate.comparisons` (wins, losses and coverage); this module runs
+them and holds the result.
 """
 
 from __future__ import annotations
@@ -73,10 +84,12 @@ import pandas as pd
 from hedgecast.files import write_json
 from hedgecast.inputs.history import History
 from hedgecast.inputs.spec import ModelSpec
+from hedgecast.priors.known_by import known_at
 from hedgecast.priors.lenses import Lens
 from hedgecast.validate.baselines import BASELINES
+from hedgecast.validate.comparisons import INTERVAL_COLUMNS, comparison_table, coverage_table, tally
 from hedgecast.validate.parallel import map_tasks, task_seed, worker_count
-from hedgecast.validate.window_scores import FORECASTERS, score_window
+from hedgecast.validate.window_scores import FORECASTERS, MODEL, score_window
 from hedgecast.validate.windows import BacktestSettings, Window, backtest_fit
 
 SECTION_TITLE = "Backtests: leave-future-out forecasts against baselines"
@@ -87,16 +100,24 @@ SECTION_TITLE = "Backtests: leave-future-out forecasts against baselines"
 # ------------------------------------------------------------------------------------
 @dataclass
 class BacktestResult:
-    """Every scored cell, the aggregated score table, and what was left out and why."""
+    """Every scored cell and interval check, the aggregated tables, and what was left out, fell back, and why."""
 
     settings: BacktestSettings
     lens: str
     cells: pd.DataFrame  # window, target, year, forecaster, metric, value
-    windows: list[dict]  # per window: exclusions, crisis probabilities, class probabilities, diagnostics
+    windows: list[dict]  # per window: fallbacks, exclusions, crisis probabilities, class probabilities, diagnostics
     seconds: float = float("nan")
     workers: int = 0
     created: str = ""
     fit_seconds: dict = field(default_factory=dict)
+    intervals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INTERVAL_COLUMNS))
+    """One row per held-out indicator value, forecaster and interval level: its central interval and whether it covered the value."""
+
+    @property
+    def forecasters(self) -> list[str]:
+        """The forecasters scored, in display order (the oracle only if it was asked for)."""
+        present = set(self.cells["forecaster"]) if len(self.cells) else set()
+        return [f for f in FORECASTERS if f in present]
 
     def scores(self) -> pd.DataFrame:
         """Mean score per (window, target, metric, forecaster); indicators also pooled as ``all_indicators``."""
@@ -116,12 +137,24 @@ class BacktestResult:
         wide["best"] = wide[[f for f in FORECASTERS if f in wide.columns]].idxmin(axis=1)
         return wide
 
+    def comparisons(self) -> pd.DataFrame:
+        """Every row of :meth:`table` with the model's result against each baseline and the winner of the three (oracle excluded)."""
+        return comparison_table(self.table())
+
+    def tally(self) -> dict:
+        """Wins and losses of the model against persistence and climatology: on indicator CRPS, and on every row."""
+        return tally(self.comparisons())
+
+    def coverage(self, forecaster: str = MODEL) -> pd.DataFrame:
+        """Coverage of the 50% and 90% central intervals per window and indicator, pooled per window and overall, with Wilson intervals."""
+        return coverage_table(self.intervals, forecaster)
+
     def losses(self) -> pd.DataFrame:
-        """Rows where a model variant scores worse than a baseline: by how much."""
+        """Rows where the model (the forecast; never the oracle) scores worse than a baseline: by how much."""
         t = self.table()
         rows = []
         for idx, r in t.iterrows():
-            for model in ("model_unconditional", "model_conditional"):
+            for model in (MODEL,):
                 for base in BASELINES:
                     if np.isfinite(r[model]) and np.isfinite(r[base]) and r[model] > r[base]:
                         rows.append(
@@ -142,7 +175,7 @@ class BacktestResult:
         table = self.table().reset_index()
         return {
             "kind": "hedgecast.backtest",
-            "version": 1,
+            "version": 2,
             "created": self.created,
             "lens": self.lens,
             "settings": {**asdict(self.settings), "windows": [asdict(w) for w in self.settings.windows]},
@@ -154,9 +187,13 @@ class BacktestResult:
                 "cut-off history's mean and sd); all scores lower-is-better"
             ),
             "table": table.to_dict("records"),
+            "comparisons": self.comparisons().to_dict("records"),
+            "tally": self.tally(),
+            "coverage": self.coverage().to_dict("records"),
             "losses": self.losses().to_dict("records"),
             "windows": self.windows,
             "cells": self.cells.to_dict("records"),
+            "intervals": self.intervals.to_dict("records"),
         }
 
     @classmethod
@@ -174,6 +211,7 @@ class BacktestResult:
             data.get("workers", 0),
             data.get("created", ""),
             data.get("fit_seconds", {}),
+            pd.DataFrame(data.get("intervals", []), columns=INTERVAL_COLUMNS),  # results saved before version 2 have none
         )
 
 
@@ -196,14 +234,32 @@ def run_backtest(
     *,
     on_done: Callable[[int, dict], None] | None = None,
 ) -> BacktestResult:
-    """Run the backtest: fit every window on the dask ``client``, then forecast and score it."""
+    """Run the backtest: fit every window on the dask ``client``, then forecast and score it.
+
+    Each window is fitted and forecast with ``lens`` as known at its cut-off
+    (:func:`~hedgecast.priors.known_by.known_at`); the priors that fell back are listed in
+    its ``fallbacks``.
+    """
     t0 = time.perf_counter()
     windows = list(settings.windows)
-    cutoffs = [w.cutoff for w in windows]
-    args = [(spec, lens, history, cutoff, settings.sampler_settings(i)) for i, cutoff in enumerate(cutoffs)]
+    known = [known_at(lens, w.cutoff) for w in windows]
+    args = [(spec, known[i][0], history, w.cutoff, settings.sampler_settings(i)) for i, w in enumerate(windows)]
     fits = map_tasks(client, backtest_fit, args, on_done=on_done, key_prefix="backtest")
-    scored = [score_window(w, fits[i], spec, lens, history, seed=task_seed(settings.seed, 1000 + i)) for i, w in enumerate(windows)]
+    scored = [
+        score_window(
+            w,
+            fits[i],
+            spec,
+            known[i][0],
+            history,
+            seed=task_seed(settings.seed, 1000 + i),
+            oracle=settings.oracle,
+            fallbacks=[f.to_dict() for f in known[i][1]],
+        )
+        for i, w in enumerate(windows)
+    ]
     cells = pd.DataFrame([c for s in scored for c in s.pop("cells")])
+    intervals = pd.DataFrame([r for s in scored for r in s.pop("intervals")], columns=INTERVAL_COLUMNS)
     return BacktestResult(
         settings,
         lens.name,
@@ -213,6 +269,7 @@ def run_backtest(
         workers=worker_count(client),
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         fit_seconds={str(f["cutoff"]): f["seconds"] for f in fits},
+        intervals=intervals,
     )
 
 
@@ -220,6 +277,13 @@ def run_backtest(
 # plot; the report section is hedgecast.report.sections.validation
 # ------------------------------------------------------------------------------------
 COLORS = {"model_conditional": "#4c72b0", "model_unconditional": "#55a868", "persistence": "#c44e52", "climatology": "#8172b2"}
+LABELS = {
+    "model_unconditional": "model",
+    "persistence": "persistence",
+    "climatology": "climatology",
+    "model_conditional": "oracle (realised drivers)",
+}
+"""How each forecaster is named in tables, figures and the command line."""
 
 
 def plot_indicator_crps(result: BacktestResult):
@@ -229,21 +293,22 @@ def plot_indicator_crps(result: BacktestResult):
     s = result.scores()
     s = s[s["metric"] == "crps"]
     wins = list(dict.fromkeys(s["window"]))
+    shown = result.forecasters
     fig = Figure(figsize=(4.2 * len(wins), 3.4), layout="constrained")
     axes = fig.subplots(1, len(wins), squeeze=False)[0]
     for ax, w in zip(axes, wins):
         sw = s[s["window"] == w]
         targets = list(dict.fromkeys(sw["target"]))
         x = np.arange(len(targets))
-        width = 0.8 / len(FORECASTERS)
-        for k, f in enumerate(FORECASTERS):
+        width = 0.8 / len(shown)
+        for k, f in enumerate(shown):
             vals = [
                 float(sw[(sw["target"] == t) & (sw["forecaster"] == f)]["value"].iloc[0])
                 if ((sw["target"] == t) & (sw["forecaster"] == f)).any()
                 else np.nan
                 for t in targets
             ]
-            ax.bar(x + (k - 1.5) * width, vals, width, color=COLORS[f], label=f.replace("_", " "))
+            ax.bar(x + (k - (len(shown) - 1) / 2) * width, vals, width, color=COLORS[f], label=LABELS[f])
         ax.set_xticks(x, [t.replace("_", " ") for t in targets], rotation=35, ha="right", fontsize=7)
         ax.set_title(w, fontsize=9)
         ax.set_ylabel("CRPS (training sd units)", fontsize=8)
@@ -253,6 +318,7 @@ def plot_indicator_crps(result: BacktestResult):
 
 
 __all__ = [
+    "LABELS",
     "SECTION_TITLE",
     "BacktestResult",
     "load_backtest",

@@ -87,9 +87,14 @@ def cluster_client(
             finally:
                 client.close()
         else:
-            # no dashboard: it needs an open port and bokeh, and nobody watches it in a batch job
+            # no dashboard: it needs an open port and bokeh, and nobody watches it in a batch job. The scheduler still
+            # serves a few HTTP routes, on port 8787 unless told otherwise: a free port instead, so two clusters on one
+            # machine (two engineers' test runs) do not collide ("Port 8787 is already in use", an error under pytest)
+            quiet_http = {"dashboard_address": ":0"}
             with (
-                LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None) as cluster,
+                LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None, scheduler_kwargs=quiet_http
+                ) as cluster,
                 Client(cluster) as client,
             ):
                 yield client

@@ -3,6 +3,14 @@
 Each :class:`Metric` names a scoring rule, what kind of forecast it scores (an ensemble of
 samples, or probabilities over categories) and how; :data:`METRICS` is the registry the
 backtest looks them up in (as Prophet's ``performance_metrics`` and ArviZ's ``lfo_cv`` do).
+
+Besides the scores, the calibration of intervals: :func:`central_interval` (an ensemble's
+central predictive interval) and :func:`coverage_interval` (a binomial confidence interval
+for the share of held-out values inside it).
+
+CRPS is computed here (:func:`crps_ensemble`, the estimator of ``properscoring.crps_ensemble``);
+neither properscoring nor scoringrules is among the project's dependencies, and the
+estimator is tested against the closed-form CRPS of a Normal (:func:`crps_normal`).
 """
 
 from __future__ import annotations
@@ -103,4 +111,35 @@ def smoothed_probabilities(labels: np.ndarray, k: int) -> np.ndarray:
     return (counts + 0.5) / (labels.shape[-1] + 0.5 * k)
 
 
-__all__ = ["METRICS", "Metric", "brier", "crps_ensemble", "crps_normal", "log_score", "rps", "smoothed_probabilities"]
+INTERVAL_LEVELS = (0.5, 0.9)
+"""The central predictive intervals whose coverage the backtests check."""
+
+
+def central_interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the central ``level`` interval of ``samples`` (last axis): its ``(1 − level)/2`` and ``(1 + level)/2`` quantiles."""
+    x = np.asarray(samples, dtype=float)
+    lo, hi = np.quantile(x, [(1 - level) / 2, (1 + level) / 2], axis=-1)
+    return lo, hi
+
+
+def coverage_interval(covered: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a coverage of ``covered`` of ``n`` (SciPy's ``binomtest``); ``(nan, nan)`` when ``n`` is 0."""
+    if n == 0:
+        return float("nan"), float("nan")
+    ci = stats.binomtest(int(covered), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+__all__ = [
+    "INTERVAL_LEVELS",
+    "METRICS",
+    "Metric",
+    "brier",
+    "central_interval",
+    "coverage_interval",
+    "crps_ensemble",
+    "crps_normal",
+    "log_score",
+    "rps",
+    "smoothed_probabilities",
+]

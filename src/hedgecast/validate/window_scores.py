@@ -3,9 +3,10 @@
 Targets (scores from :data:`hedgecast.validate.scoring.METRICS`, all lower-is-better):
 
 * every indicator in every test year where it was observed: **CRPS**, in the model's
-  standardized space of the *training window*. Indicators with fewer than
-  :data:`MIN_TRAIN_OBS` observations up to the cut-off are not scored (no baseline can be
-  built for them) and are listed as exclusions;
+  standardized space of the *training window*, and whether the value fell inside each
+  forecaster's central 50% and 90% predictive intervals (:data:`INTERVAL_LEVELS`; rows of the
+  window's ``intervals``). Indicators with fewer than :data:`MIN_TRAIN_OBS` observations up
+  to the cut-off are not scored (no baseline can be built for them) and are listed as exclusions;
 * **crisis years**: log score and Brier, per year and for "at least one crisis in the
   window". The model's probability is the mean over draws of its crisis hazard;
 * **trajectory classes** at the window's last year: log score, RPS and Brier, against the
@@ -41,11 +42,16 @@ from hedgecast.validate.baselines import (
     crisis_persistence,
     persistence_ensemble,
 )
-from hedgecast.validate.scoring import METRICS, crps_ensemble, smoothed_probabilities
+from hedgecast.validate.scoring import INTERVAL_LEVELS, METRICS, central_interval, crps_ensemble, smoothed_probabilities
 from hedgecast.validate.windows import Window, simulate, standardize
 
 MIN_TRAIN_OBS = 3
-FORECASTERS = ("model_conditional", "model_unconditional", "persistence", "climatology")
+MODEL = "model_unconditional"
+"""The model's forecast: drivers and war simulated from the cut-off, as the product forecasts."""
+ORACLE = "model_conditional"
+"""The same posterior with the realised drivers and war plugged in: a diagnostic, not a forecast (opt-in)."""
+FORECASTERS = (MODEL, "persistence", "climatology", ORACLE)
+"""Every forecaster a window can score, in display order; the oracle only when asked for."""
 
 
 def cell(window: Window, target: str, year: int, forecaster: str, metric: str, value: float) -> dict:
@@ -78,12 +84,25 @@ def own_units(z: xr.DataArray, scaling) -> xr.DataArray:
 
 
 def simulate_models(
-    post: xr.Dataset, spec: ModelSpec, lens: Lens, inputs: ModelInputs, history: History, years: list[int], seed: int
+    post: xr.Dataset,
+    spec: ModelSpec,
+    lens: Lens,
+    inputs: ModelInputs,
+    history: History,
+    years: list[int],
+    seed: int,
+    *,
+    oracle: bool = False,
 ) -> dict:
-    """Simulate the test years from the window's posterior, unconditionally and with the realised drivers and war."""
-    return {
-        "model_unconditional": simulate(post, spec, lens, inputs, years, seed=seed),
-        "model_conditional": simulate(
+    """Simulate the test years from the window's posterior: the forecast, and with ``oracle`` the realised drivers and war.
+
+    The forecast reads nothing of ``history`` after the cut-off: drivers drift from their
+    cut-off values and the war follows ``lens``'s chain (as known at the cut-off). Only the
+    oracle reads the codings and war states of the test years.
+    """
+    out = {MODEL: simulate(post, spec, lens, inputs, years, seed=seed)}
+    if oracle:
+        out[ORACLE] = simulate(
             post,
             spec,
             lens,
@@ -92,17 +111,44 @@ def simulate_models(
             drivers=history.drivers.loc[years, spec.continuous_drivers].to_numpy(dtype=float).T,
             war=np.array([spec.war_states.index(s) for s in history.war.loc[years]]),
             seed=seed,
-        ),
-    }
+        )
+    return out
 
 
-def score_indicators(window: Window, sims: dict, spec: ModelSpec, history: History, inputs: ModelInputs, m: int) -> tuple[list, list]:
-    """CRPS of every forecaster for every observed indicator cell, in the training window's standardized space."""
+def interval_rows(window: Window, target: str, year: int, forecaster: str, samples: np.ndarray, observed: float) -> list[dict]:
+    """Whether ``observed`` lies inside each central predictive interval of ``samples`` (:data:`INTERVAL_LEVELS`)."""
+    rows = []
+    for level in INTERVAL_LEVELS:
+        lo, hi = central_interval(samples, level)
+        rows.append(
+            {
+                "window": window.name,
+                "target": target,
+                "year": int(year),
+                "forecaster": forecaster,
+                "level": level,
+                "lower": float(lo),
+                "upper": float(hi),
+                "observed": float(observed),
+                "covered": bool(lo <= observed <= hi),
+            }
+        )
+    return rows
+
+
+def score_indicators(
+    window: Window, sims: dict, spec: ModelSpec, history: History, inputs: ModelInputs, m: int
+) -> tuple[list, list, list]:
+    """CRPS and interval coverage of every forecaster for every observed indicator cell, in the training window's standardized space.
+
+    Returns ``(cells, exclusions, intervals)``.
+    """
     years = window.years
     truth = standardize(history, spec, inputs.scaling, years)
     train_z = inputs.standardized
     cells: list[dict] = []
     exclusions: list[dict] = []
+    intervals: list[dict] = []
     for name in spec.indicator_names:
         n_train = int(train_z[name].notna().sum())
         if n_train < MIN_TRAIN_OBS:
@@ -120,9 +166,12 @@ def score_indicators(window: Window, sims: dict, spec: ModelSpec, history: Histo
         for label, sim in sims.items():
             z = sim["z"].sel(indicator=name).stack(sample=SAMPLE_DIMS).transpose("year", "sample")
             ens[label] = {y: z.sel(year=y).values for y in years}
+        labels = [f for f in FORECASTERS if f in ens]
         for year, y in observed.items():
-            cells.extend(cell(window, name, year, label, "crps", crps_ensemble(ens[label][year], y)) for label in FORECASTERS)
-    return cells, exclusions
+            cells.extend(cell(window, name, year, label, "crps", crps_ensemble(ens[label][year], y)) for label in labels)
+            for label in labels:
+                intervals.extend(interval_rows(window, name, year, label, ens[label][year], float(y)))
+    return cells, exclusions, intervals
 
 
 def score_crises(window: Window, sims: dict, history: History, train_hist: History) -> tuple[list, dict]:
@@ -135,7 +184,8 @@ def score_crises(window: Window, sims: dict, history: History, train_hist: Histo
         p_year[label] = np.full(len(years), p)
         p_any[label] = 1 - (1 - p) ** len(years)
     cells: list[dict] = []
-    for label in FORECASTERS:
+    labels = [f for f in FORECASTERS if f in p_year]
+    for label in labels:
         probs = np.stack([1 - p_year[label], p_year[label]], axis=-1)
         for metric in ("log_score", "brier"):
             cells.extend(cell(window, "crisis_year", year, label, metric, v) for year, v in zip(years, METRICS[metric](probs, outcome)))
@@ -143,7 +193,7 @@ def score_crises(window: Window, sims: dict, history: History, train_hist: Histo
         for metric in ("log_score", "brier"):
             v = METRICS[metric](np.array([1 - p_any[label], p_any[label]]), any_outcome)
             cells.append(cell(window, "crisis_any", window.last, label, metric, v))
-    info = {label: {"p_by_year": [float(v) for v in p_year[label]], "p_any": p_any[label]} for label in FORECASTERS}
+    info = {label: {"p_by_year": [float(v) for v in p_year[label]], "p_any": p_any[label]} for label in labels}
     return cells, info
 
 
@@ -190,6 +240,7 @@ def score_classes(window: Window, sims: dict, post: xr.Dataset, spec: ModelSpec,
     cells = [
         cell(window, "trajectory_class", window.last, label, metric, METRICS[metric](probs[label], real_label))
         for label in FORECASTERS
+        if label in probs
         for metric in ("log_score", "rps", "brier")
     ]
     classes = {
@@ -208,14 +259,21 @@ def score_window(
     history: History,
     *,
     seed: int,
+    oracle: bool = False,
+    fallbacks: list[dict] | None = None,
 ) -> dict:
-    """Forecast ``window`` from its fit with every forecaster and score every target."""
+    """Forecast ``window`` from its fit with every forecaster and score every target.
+
+    ``lens`` is the lens as known at the cut-off (:func:`hedgecast.priors.known_by.known_at`),
+    the one the window was fitted with; ``fallbacks`` lists its priors that fell back, and
+    is kept with the window's result.
+    """
     train_hist = history.truncate(window.cutoff)
     inputs = model_inputs(spec, train_hist)
     post = fit["posterior"]
     m = post.sizes["chain"] * post.sizes["draw"]
-    sims = simulate_models(post, spec, lens, inputs, history, window.years, seed)
-    cells, exclusions = score_indicators(window, sims, spec, history, inputs, m)
+    sims = simulate_models(post, spec, lens, inputs, history, window.years, seed, oracle=oracle)
+    cells, exclusions, intervals = score_indicators(window, sims, spec, history, inputs, m)
     crisis_cells, crisis_info = score_crises(window, sims, history, train_hist)
     cells += crisis_cells
     classes: dict[str, Any] = {}
@@ -230,6 +288,8 @@ def score_window(
         "cutoff": window.cutoff,
         "years": window.years,
         "cells": cells,
+        "intervals": intervals,
+        "fallbacks": list(fallbacks or []),
         "exclusions": exclusions,
         "crisis": crisis_info,
         "classes": classes,
@@ -240,8 +300,11 @@ def score_window(
 __all__ = [
     "FORECASTERS",
     "MIN_TRAIN_OBS",
+    "MODEL",
+    "ORACLE",
     "class_exclusion",
     "class_labels",
+    "interval_rows",
     "own_units",
     "score_classes",
     "score_crises",

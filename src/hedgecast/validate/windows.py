@@ -1,10 +1,14 @@
 """One backtest window: its years, its fit on the record up to the cut-off, its simulated test years.
 
 Windows are explicit (never "now"): :data:`WINDOWS` fits on 2000–2014 and forecasts
-2015–2019, on 2000–2019 → 2020–2024, on 2000–2021 → 2022–2025. The test years are
-simulated by the same NumPy fast path as the product's forecast
-(:mod:`hedgecast.forecasting.simulate`), unconditionally (as the forecast does) or with the
-realised drivers and war states plugged in.
+2015–2019, on 2000–2019 → 2020–2024, on 2000–2021 → 2022–2025. A window knows only what was
+known at its cut-off: it is fitted on the record up to the cut-off with the lens as known
+then (:func:`hedgecast.priors.known_by.known_at`: priors known later fall back to vague
+ones), and its test years are simulated by the same NumPy fast path as the product's
+forecast (:mod:`hedgecast.forecasting.simulate`): the drivers drift from their cut-off
+codings and the war follows the lens's chain from its cut-off state, exactly as the forecast
+does. Only the opt-in oracle (:attr:`BacktestSettings.oracle`) plugs in the realised drivers
+and war states of the test years.
 """
 
 from __future__ import annotations
@@ -53,26 +57,33 @@ class Window:
 WINDOWS = (Window(2014, 2015, 2019), Window(2019, 2020, 2024), Window(2021, 2022, 2025))
 
 
-WINDOWS = (Window(2014, 2015, 2019), Window(2019, 2020, 2024), Window(2021, 2022, 2025))
-
-
 @dataclass(frozen=True)
 class BacktestSettings(SamplerSettings):
-    """How each backtest fit samples (:class:`SamplerSettings`, with lighter defaults), and which windows."""
+    """How each backtest fit samples (:class:`SamplerSettings`, with lighter defaults), and which windows.
+
+    ``oracle``: also score the model with the realised driver codings and war states of the
+    test years plugged in (a diagnostic of the dynamics given the drivers, not a forecast:
+    those codings were not known at the cut-off). Off by default; never counted in wins and losses.
+    """
 
     draws: int = 500
     tune: int = 1000
     target_accept: float = 0.95
     windows: tuple[Window, ...] = WINDOWS
+    oracle: bool = False
 
     def sampler_settings(self, index: int) -> SamplerSettings:
         """Return the settings of the ``index``-th fit: these, with a seed of its own."""
-        own = {f.name: getattr(self, f.name) for f in fields(SamplerSettings)}
+        own = {f.name: getattr(self, f.name) for f in fields(SamplerSettings)}  # not the windows, not the oracle
         return SamplerSettings(**{**own, "seed": task_seed(self.seed, index)})
 
 
 def backtest_fit(spec: ModelSpec, lens: Lens, history: History, cutoff: int, sampler_settings: SamplerSettings) -> dict:
-    """Fit ``lens`` on the record up to ``cutoff`` (a dask task). Returns the posterior and diagnostics."""
+    """Fit ``lens`` on the record up to ``cutoff`` (a dask task). Returns the posterior and diagnostics.
+
+    ``lens`` should be the lens as known at ``cutoff`` (:func:`hedgecast.priors.known_by.known_at`);
+    the record after ``cutoff`` is dropped here.
+    """
     t0 = time.perf_counter()
     inputs = model_inputs(spec, history.truncate(cutoff))
     with quiet_sampling_log():
