@@ -366,9 +366,12 @@ def check_at(compiled, model, logp, point: dict) -> tuple[float, float]:
     import ctypes
 
     import pytensor
+    from pytensor.compile.mode import Mode
 
     value_vars = [model.rvs_to_values[rv] for rv in model.free_RVs]
-    expected = float(pytensor.function(value_vars, logp, mode="FAST_COMPILE", on_unused_input="ignore")(*[point[v.name] for v in value_vars]))
+    # Python implementations of the graph as it is, not rewritten: 0.05 s to build, not 0.5
+    plain = pytensor.function(value_vars, logp, mode=Mode(linker="py", optimizer=None), on_unused_input="ignore")
+    expected = float(plain(*[point[v.name] for v in value_vars]))
     x = np.concatenate([np.asarray(point[v.name], dtype="float64").ravel() for v in value_vars])
     grad, value = np.zeros_like(x), np.zeros(())
     as_double = ctypes.POINTER(ctypes.c_double)
