@@ -124,3 +124,15 @@ def test_same_draws_as_nutpies_own_compile(cm, compiled, baseline):
     assert sorted(a.data_vars) == sorted(b.data_vars)
     for name in a.data_vars:
         np.testing.assert_array_equal(a[name].values, b[name].values)
+
+
+def test_a_callback_missing_from_numbas_cache_is_a_typing_error(compiled):
+    """What ``compile_nutpie`` takes as "not cached, compile it": without the PyTensor function the wrapper cannot be typed."""
+    import numba
+
+    names, _, shapes = compiled.shape_info
+    shared = list(compiled.shared_data)
+    layout = nutpie_build.Layout(n_dim=compiled.n_dim, names=list(names), shapes=[list(s) for s in shapes], logp_shared=shared, expand_shared=shared)
+    dtypes = {name: compiled.shared_data[name].dtype.name for name in shared}
+    with pytest.raises(numba.core.errors.TypingError):
+        nutpie_build.callbacks(layout, compiled.user_data, dtypes, "no-such-key")

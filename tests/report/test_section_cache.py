@@ -52,8 +52,9 @@ def test_the_key_follows_the_forecast_the_lens_and_the_fit(fit, workbench):
     assert section_key("channels", None, [fit], [forecast_keys(fit, fc)]) != key
     edited = dataclasses.replace(fit, lens=fit.lens.derive("edited"), _forecasts={})
     assert section_key("headline", None, [edited], [forecast_keys(edited, edited.forecast())]) != key
-    refitted = dataclasses.replace(fit, reused_from="run-x")
-    assert section_key("headline", None, [refitted], [forecast_keys(fit, fc)]) != key
+    reused = dataclasses.replace(fit, reused_from="run-x", notes=["completed"], idata=fit.idata.copy())
+    reused.idata.add_groups({"predictions": fc.data})
+    assert section_key("headline", None, [reused], [forecast_keys(fit, fc)]) == key, "a reused fit reads the sections its fitting left"
 
 
 def test_anything_but_a_workbench_fit_and_its_own_forecast_is_not_cached(fit, tmp_path):

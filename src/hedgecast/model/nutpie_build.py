@@ -274,7 +274,7 @@ def _shared_variables(outputs) -> dict:
     return out
 
 
-def _data(layout: Layout, shared: dict) -> tuple[dict, np.ndarray, dict]:
+def shared_values(layout: Layout, shared: dict) -> tuple[dict, np.ndarray, dict]:
     """The shared values (read-only copies, as nutpie keeps them), nutpie's user-data record, dtypes."""
     from nutpie.compile_pymc import make_user_data
 
@@ -287,7 +287,12 @@ def _data(layout: Layout, shared: dict) -> tuple[dict, np.ndarray, dict]:
     return values, user_data, {name: values[name].dtype.name for name in names}
 
 
-def _callbacks(layout: Layout, user_data: np.ndarray, dtypes: dict, key: str, logp_inner=None, expand_inner=None):
+def callbacks(layout: Layout, user_data: np.ndarray, dtypes: dict, key: str, logp_inner=None, expand_inner=None):
+    """nutpie's two C callbacks (log density with gradient, expansion) for ``layout``, cached by numba under ``key``.
+
+    Without the PyTensor functions (``*_inner=None``) only cached ones can be had: numba's
+    TypingError otherwise.
+    """
     logp = _cfunc(_logp_source(layout, user_data, dtypes), "hedgecast_logp", LOGP_SIGNATURE, logp_inner, f"{key}-logp")
     expand = _cfunc(_expand_source(layout, user_data, dtypes), "hedgecast_expand", EXPAND_SIGNATURE, expand_inner, f"{key}-expand")
     return logp, expand
@@ -399,17 +404,17 @@ def compile_nutpie(model):
     point_fn = make_initial_point_fn(model=model, default_strategy="support_point", jitter_rvs=set(model.free_RVs), return_transformed=True)
     path = _cache_file(key)
     layout = Layout(**json.loads(path.read_text())) if path.exists() else None
-    callbacks = pytensor_fns = None
+    wrappers = pytensor_fns = None
     if layout is not None:
-        values, user_data, dtypes = _data(layout, shared)
+        values, user_data, dtypes = shared_values(layout, shared)
         try:
-            callbacks = _callbacks(layout, user_data, dtypes, key)
+            wrappers = callbacks(layout, user_data, dtypes, key)
         except numba.core.errors.TypingError:  # not in numba's cache (e.g. emptied): compile below
-            callbacks = None
-    if callbacks is None:
+            wrappers = None
+    if wrappers is None:
         layout, *pytensor_fns = _compile_graphs(model, logp, value_vars, remaining, point_fn(0))
-        values, user_data, dtypes = _data(layout, shared)
-        callbacks = _callbacks(layout, user_data, dtypes, key, *(fn.vm.jit_fn for fn in pytensor_fns))
+        values, user_data, dtypes = shared_values(layout, shared)
+        wrappers = callbacks(layout, user_data, dtypes, key, *(fn.vm.jit_fn for fn in pytensor_fns))
         write_atomic(path, json.dumps(asdict(layout)))
     dims, coords = _dims_and_coords(model, layout, len(free))
     compiled = CompiledPyMCModel(
@@ -417,8 +422,8 @@ def compile_nutpie(model):
         _n_dim=layout.n_dim,
         _coords=coords,
         _shapes={name: tuple(shape) for name, shape in zip(layout.names, layout.shapes, strict=True)},
-        compiled_logp_func=callbacks[0],
-        compiled_expand_func=callbacks[1],
+        compiled_logp_func=wrappers[0],
+        compiled_expand_func=wrappers[1],
         initial_point_func=_initial_point_function(point_fn, layout, len(free)),
         shared_data=values,
         user_data=user_data,

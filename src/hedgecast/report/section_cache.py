@@ -10,7 +10,9 @@ keyed by everything the section is a function of:
   versions of the libraries that compute and draw it (matplotlib, NumPy, pandas, …);
 * for each fit it reads: its fit key (model code, data, fitted priors, sampler settings and
   seed), a digest of its posterior draws, its lens's fingerprint (priors with their
-  provenance, and its reading of the present), its diagnostics, notes and the run it reuses;
+  provenance, and its reading of the present) and its diagnostics. Not whether it was fitted
+  or reused from a saved run (no cached section says so; the header, never cached, does): a
+  report after ``--refit`` leaves the sections the next unchanged report reads;
 * for each forecast it reads: the forecast key (fit, lens, seed, scenarios, forecasting code);
 * the history in raw units (the indicator fans draw it).
 
@@ -89,11 +91,10 @@ def fit_identity(fit) -> dict | None:
     return {
         "fit": fit_key(fit.spec, fit.lens, fit.inputs, fit.settings),
         "posterior": posterior_digest(fit.idata),
-        "groups": sorted(fit.idata.groups()),
+        # the saved forecast of a reused fit is a group too: the forecasts are keyed on their own
+        "groups": sorted(g for g in fit.idata.groups() if g != "predictions"),
         "lens": [fit.lens.name, fit.lens.fingerprint(), fit.lens.summary],
         "diagnostics": fit.diagnostics.to_dict(),
-        "notes": list(fit.notes),
-        "reused_from": fit.reused_from,
     }
 
 
