@@ -60,6 +60,16 @@ class Fit:
             self._forecasts[key] = forecast(self.idata, self.spec, self.lens, self.inputs, scenarios, seed)
         return self._forecasts[key]
 
+    def forecast_key_of(self, forecast: Forecast) -> str | None:
+        """The key of ``forecast`` (:func:`hedgecast.model.fit_key.forecast_key`) if :meth:`forecast` made it; else None."""
+        from hedgecast.model.fit_key import forecast_key
+
+        fingerprint = self.lens.fingerprint()
+        for (scenarios, seed, lens_print), made in self._forecasts.items():
+            if made is forecast and lens_print == fingerprint:
+                return forecast_key(self, seed, list(scenarios) if scenarios else list(self.spec.scenarios))
+        return None
+
     def reuse_saved_forecast(self, saved_key: str | None) -> bool:
         """Take the forecast of every scenario from ``idata.predictions`` if it is the one
         :meth:`forecast` would compute now (same fit, lens, seed, scenarios and code)."""

@@ -58,8 +58,9 @@ compiled_model(wb.spec, lens, wb.inputs).nutpie_model(lens)
 
 @pytest.mark.slow
 def test_a_new_process_loads_the_compiled_model_from_disk(tmp_path, root):
-    """Compile in one process, then in another: the second loads the model's log density
-    (numba_funcified_fgraph) from PyTensor's disk cache instead of compiling it."""
+    """Compile in one process, then in another: the second loads nutpie's two callbacks (the
+    log density with its gradient, and the expansion to all variables) from the disk cache
+    instead of compiling them (hedgecast.model.nutpie_build)."""
     import os
     import subprocess
     import sys
@@ -68,6 +69,6 @@ def test_a_new_process_loads_the_compiled_model_from_disk(tmp_path, root):
     script.write_text(_COMPILE.format(root=str(root)))
     env = {**os.environ, "NUMBA_DEBUG_CACHE": "1"}
     runs = [subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, check=True) for _ in range(2)]
-    loaded = [line for line in runs[1].stdout.splitlines() if "data loaded from" in line and "numba_funcified_fgraph" in line]
-    # two graphs: the log density with its gradient, and the expansion to all variables
-    assert len(loaded) >= 2, runs[1].stdout[-2000:]
+    loaded = [line for line in runs[1].stdout.splitlines() if "data loaded from" in line and "hedgecast_" in line]
+    assert len(loaded) == 2, runs[1].stdout[-2000:]
+    assert not any("data saved to" in line for line in runs[1].stdout.splitlines()), runs[1].stdout[-2000:]

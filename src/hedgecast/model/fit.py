@@ -24,7 +24,6 @@ from pymc.backends.arviz import find_constants, find_observations
 
 from hedgecast import timing
 from hedgecast.inputs.spec import ModelSpec
-from hedgecast.model import numba_cache
 from hedgecast.model.equations import (
     DRIVER_VALUES,
     ESCALATION_COUNTS,
@@ -179,15 +178,17 @@ class CompiledModel:
                     pm.set_data({INCIDENT_COUNTS: incidents, ESCALATION_COUNTS: escalations})
 
     def nutpie_model(self, lens: Lens):
-        """The nutpie-compiled model with ``lens``'s hyperparameters and the current driver codings and
-        incident counts (compiled on first use)."""
-        import nutpie
+        """The nutpie-compiled model with ``lens``'s hyperparameters, the current driver codings and incident counts.
+
+        Compiled on first use, or loaded from the disk cache when this graph was compiled
+        before (:mod:`hedgecast.model.nutpie_build`): nutpie's own model, the same draws.
+        """
+        from hedgecast.model.nutpie_build import compile_nutpie
 
         if self._nutpie is None:
-            numba_cache.enable()
             with warnings.catch_warnings(), timing.stage("compile"):
                 ignore_known_warnings()
-                self._nutpie = nutpie.compile_pymc_model(self.model, backend="numba")
+                self._nutpie = compile_nutpie(self.model)
         return self._nutpie.with_data(
             **{
                 HYPERPARAMETERS: hyperparameter_vector(lens),

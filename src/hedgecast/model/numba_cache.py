@@ -1,16 +1,17 @@
 """Make the whole compiled model cacheable on disk, so a new process skips numba compilation.
 
-PyTensor (≥ 2.38) caches numba code for every Op that has a cache key, and caches the whole
-graph function only when *every* Op in it has one. In hedgecast's model a single Op stands in
-the way: ``Psi`` (digamma, from the gradient of the Student-t log density with respect to its
-degrees of freedom), which PyTensor implements by calling SciPy's Cython function through a
-pointer — and numba cannot cache a function that calls a pointer. Without the cache every new
-process (every ``hedgecast report``) spends a minute or more compiling the same model.
+* :func:`enable` — PyTensor (≥ 2.38) caches numba code for every Op that has a cache key, and
+  caches the whole graph function only when *every* Op in it has one. In hedgecast's model a
+  single Op stood in the way: ``Psi`` (digamma, from the gradient of the Student-t log density
+  with respect to its degrees of freedom), which PyTensor implements by calling SciPy's Cython
+  function through a pointer — and numba cannot cache a function that calls a pointer.
+  :func:`enable` registers a pure-numba digamma for ``Psi`` *with* a cache key. It is the
+  standard algorithm (recurrence up to x ≥ 10, then the asymptotic series, reflection for
+  x < 0), agrees with ``scipy.special.digamma`` to 1e-13 (tested), and is only used by the
+  numba backend.
 
-:func:`enable` registers a pure-numba digamma for ``Psi`` *with* a cache key. It is the
-standard algorithm (recurrence up to x ≥ 10, then the asymptotic series, reflection for
-x < 0), agrees with ``scipy.special.digamma`` to 1e-13 (tested), and is only used
-by the numba backend.
+* the C callbacks nutpie samples with are cached too, by :mod:`hedgecast.model.nutpie_build`
+  (keyed by a digest of the model's log-density graph, :data:`DIGAMMA_VERSION` included).
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def digamma(x: float) -> float:
     return result + math.log(x) - 0.5 * inv - series
 
 
+#: the digamma implementation's version, part of every cache key that can contain it
+DIGAMMA_VERSION = "hedgecast.model.numba_cache.digamma/1"
+
+
 def enable() -> None:
     """Register the cacheable digamma with PyTensor's numba backend (idempotent)."""
     global _ENABLED
@@ -58,6 +63,7 @@ def enable() -> None:
         def psi(x):
             return impl(x)
 
-        return numba.njit(psi), scalar_op_cache_key(op, impl="hedgecast.model.numba_cache.digamma/1")
+        return numba.njit(psi), scalar_op_cache_key(op, impl=DIGAMMA_VERSION)
 
     _ENABLED = True
+

@@ -22,6 +22,7 @@ from typing import Any
 from hedgecast.files import write_atomic
 from hedgecast.report.contracts import FitLike, ReportConfig, ReportData, Section
 from hedgecast.report.render import render_document
+from hedgecast.report.section_cache import SectionCache, forecast_keys, is_workbench_fit
 from hedgecast.report.sections import appendices, checks, differences, header, outlook
 from hedgecast.report.sections.crisis import crisis_section
 from hedgecast.report.sections.lenses import lenses_section
@@ -29,7 +30,7 @@ from hedgecast.report.sections.questions import question_sections
 from hedgecast.report.sections.stress import stress_section
 from hedgecast.report.sections.validation import backtest_section, sbc_section, unreadable_section
 
-__all__ = ["SAVED_RESULTS", "build_report", "fit_sections", "render_report", "saved_sections", "write_report"]
+__all__ = ["SAVED_RESULTS", "build_report", "comparison_section", "fit_sections", "render_report", "saved_sections", "section_cache", "write_report"]
 
 #: results other commands save under reports/, and the section each becomes (in report order)
 SAVED_RESULTS: tuple[tuple[str, Callable[[Any], Section]], ...] = (
@@ -40,25 +41,37 @@ SAVED_RESULTS: tuple[tuple[str, Callable[[Any], Section]], ...] = (
 
 
 def fit_sections(
-    fit: FitLike, forecast: Any, config: ReportConfig | None = None, inclusion_fits: Sequence[FitLike] = ()
+    fit: FitLike,
+    forecast: Any,
+    config: ReportConfig | None = None,
+    inclusion_fits: Sequence[FitLike] = (),
+    cache: SectionCache | None = None,
 ) -> tuple[list[Section], list[Section]]:
     """The sections computed from the fit and its forecast: ``(main, appendices)``.
 
     ``inclusion_fits``: the same lens fitted to the incidents of other inclusion rules (the crisis
-    model section shows the headline under each).
+    model section shows the headline under each). With ``cache``, the costly sections come from it
+    when nothing they depend on changed (:mod:`hedgecast.report.section_cache`).
     """
     config = config or ReportConfig()
+    made = forecast_keys(fit, forecast)
+
+    def cached(name: str, build: Callable[..., Section], *args: Any, with_forecast: bool = True) -> Section:
+        if cache is None:
+            return build(*args)
+        return cache.section(cache.key(name, config, [fit], [made] if with_forecast else []), lambda: build(*args))
+
     main = [
-        outlook.headline_section(fit, forecast, config),
+        cached("headline", outlook.headline_section, fit, forecast, config),
         *question_sections(fit, forecast, config),
         outlook.classes_section(fit.spec, fit.inputs),
-        outlook.channels_section(fit, forecast, config),
-        outlook.indicators_section(fit, forecast, config),
-        differences.differences_section(forecast, config),
-        checks.learning_section(fit),
+        cached("channels", outlook.channels_section, fit, forecast, config),
+        cached("indicators", outlook.indicators_section, fit, forecast, config),
+        cached("differences", differences.differences_section, forecast, config),
+        cached("learning", checks.learning_section, fit, with_forecast=False),
         crisis_section(fit, forecast, inclusion_fits, config),
-        checks.ppc_section(fit),
-        checks.diagnostics_section(fit),
+        cached("ppc", checks.ppc_section, fit, with_forecast=False),
+        cached("diagnostics", checks.diagnostics_section, fit, with_forecast=False),
     ]
     ends = [
         appendices.scenarios_section(fit.spec, forecast, fit.lens),
@@ -66,6 +79,20 @@ def fit_sections(
         appendices.data_section(fit),
     ]
     return main, ends
+
+
+def comparison_section(fits: Sequence[FitLike], cache: SectionCache | None = None) -> Section:
+    """The Lenses section of ``fits`` (the report's fit first), from ``cache`` when none of them changed."""
+    if cache is None:
+        return lenses_section(fits)
+    key = cache.key("lenses", None, list(fits), [forecast_keys(f) for f in fits])
+    return cache.section(key, lambda: lenses_section(fits))
+
+
+def section_cache(fit: FitLike) -> SectionCache | None:
+    """The project's section cache (``.cache/report-sections/``), for a fit the workbench made; else None."""
+    paths = getattr(getattr(fit, "workbench", None), "paths", None)
+    return SectionCache(paths.cache / "report-sections") if paths is not None and is_workbench_fit(fit) else None
 
 
 def saved_sections(reports: str | os.PathLike) -> list[Section]:
@@ -92,6 +119,7 @@ def build_report(
     sections: Iterable[Section] = (),
     run_info: Mapping[str, Any] | None = None,
     config: ReportConfig | None = None,
+    cache: SectionCache | None = None,
 ) -> ReportData:
     """Compute the whole report as data.
 
@@ -114,13 +142,16 @@ def build_report(
         The run record (``SavedRun.manifest``): id, seeds, versions, hashes …, shown under the title.
     config : ReportConfig, optional
         Title, headline years, reference scenario.
+    cache : SectionCache, optional
+        Take the costly sections from it when nothing they depend on changed, and keep them
+        there (:func:`write_report` uses the project's: see :func:`section_cache`).
 
     """
     config = config or ReportConfig()
     forecast = fit.forecast() if forecast is None else forecast
-    main, ends = fit_sections(fit, forecast, config, inclusion_fits)
+    main, ends = fit_sections(fit, forecast, config, inclusion_fits, cache)
     if compare:
-        main.append(lenses_section([fit, *compare]))
+        main.append(comparison_section([fit, *compare], cache))
     main.extend(sections)
     if include_saved:
         main.extend(saved_sections(fit.workbench.paths.reports))
@@ -141,10 +172,12 @@ def render_report(fit: FitLike, forecast: Any = None, **kwargs: Any) -> str:
 def write_report(fit: FitLike, path: str | os.PathLike | None = None, **kwargs: Any) -> Path:
     """Write the report to ``path`` (default ``reports/turkiye-russia.html``) atomically; return the path.
 
-    The other arguments (keyword only) are those of :func:`build_report`. A failure while
-    computing, rendering or writing leaves an existing file intact.
+    The other arguments (keyword only) are those of :func:`build_report`; ``cache`` defaults to
+    the project's section cache. A failure while computing, rendering or writing leaves an
+    existing file intact.
     """
     config = kwargs.get("config") or ReportConfig()
     target = Path(path) if path is not None else fit.workbench.paths.reports / config.report_name
+    kwargs.setdefault("cache", section_cache(fit))
     html = render_report(fit, **kwargs)
     return write_atomic(target, html)

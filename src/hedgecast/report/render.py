@@ -45,17 +45,20 @@ def embed_figure(figure: Figure | Any, dpi: int = FIGURE_DPI) -> Markup:
     Figure). A matplotlib figure is rendered, then closed; PNG bytes are embedded as they are.
     """
     fig, alt = (figure.figure, figure.alt) if isinstance(figure, Figure) else (figure, "figure")
-    if isinstance(fig, (bytes, bytearray)):
-        png = bytes(fig)
-    else:
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.08, metadata={"Software": None})
-        png = buf.getvalue()
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-    data = base64.b64encode(png).decode("ascii")
+    data = base64.b64encode(figure_png(fig, dpi)).decode("ascii")
     return Markup('<img src="data:image/png;base64,{}" alt="{}">').format(data, alt)
+
+
+def figure_png(fig: Any, dpi: int = FIGURE_DPI) -> bytes:
+    """A matplotlib figure as PNG bytes (then closed); PNG bytes are returned as they are."""
+    if isinstance(fig, (bytes, bytearray)):
+        return bytes(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.08, metadata={"Software": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return buf.getvalue()
 
 
 # ------------------------------------------------------------------------------------

@@ -1,0 +1,82 @@
+"""Cached report sections: the same report, recomputed only when something a section depends on changed."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+
+import pytest
+
+from hedgecast.report import api
+from hedgecast.report.contracts import Figure
+from hedgecast.report.render import render_document
+from hedgecast.report.section_cache import SectionCache, forecast_keys, section_key
+
+CACHED = {"headline", "channels", "indicators", "differences", "learning", "ppc", "diagnostics"}
+
+
+@pytest.fixture
+def fit(mock_fit):
+    return dataclasses.replace(mock_fit, _forecasts={})
+
+
+def _report(fit, cache, **kwargs):
+    run = {"id": "run-1", "created": "2026-01-01T00:00:00+00:00"}  # a fixed time: the header says when
+    return render_document(api.build_report(fit, include_saved=False, cache=cache, run_info=run, **kwargs))
+
+
+def test_a_second_report_reads_every_costly_section_and_is_the_same(fit, tmp_path):
+    first = SectionCache(tmp_path)
+    html = _report(fit, first)
+    assert (first.hits, first.misses) == (0, len(CACHED))
+    again = SectionCache(tmp_path)
+    assert _report(fit, again) == html
+    assert (again.hits, again.misses) == (len(CACHED), 0)
+    assert _report(fit, None) == html
+
+
+def test_cached_sections_hold_their_figures_as_png(fit, tmp_path):
+    cache = SectionCache(tmp_path)
+    sections = api.fit_sections(fit, fit.forecast(), cache=cache)[0]
+    figures = [f for s in sections if s.id in CACHED for f in s.figures]
+    assert figures and all(isinstance(f, Figure) and f.figure[:8] == b"\x89PNG\r\n\x1a\n" for f in figures)
+
+
+def test_the_key_follows_the_forecast_the_lens_and_the_fit(fit, workbench):
+    fc = fit.forecast()
+    key = section_key("headline", None, [fit], [forecast_keys(fit, fc)])
+    assert key is not None
+    assert section_key("headline", None, [fit], [forecast_keys(fit, fit.forecast())]) == key
+    other_seed = fit.forecast(seed=fit.settings.seed + 1)
+    assert section_key("headline", None, [fit], [forecast_keys(fit, other_seed)]) != key
+    assert section_key("channels", None, [fit], [forecast_keys(fit, fc)]) != key
+    edited = dataclasses.replace(fit, lens=fit.lens.derive("edited"), _forecasts={})
+    assert section_key("headline", None, [edited], [forecast_keys(edited, edited.forecast())]) != key
+    reused = dataclasses.replace(fit, reused_from="run-x", notes=["completed"], idata=fit.idata.copy())
+    reused.idata.add_groups({"predictions": fc.data})
+    assert section_key("headline", None, [reused], [forecast_keys(fit, fc)]) == key, "a reused fit reads the sections its fitting left"
+
+
+def test_anything_but_a_workbench_fit_and_its_own_forecast_is_not_cached(fit, tmp_path):
+    """A forecast the fit did not make (e.g. reweighted by a prior edit), or a fit-like object, is computed as before."""
+    fc = fit.forecast()
+    foreign = type(fc)(fc.data.copy(), fc.spec)
+    assert forecast_keys(fit, foreign) is None
+    assert section_key("headline", None, [fit], [forecast_keys(fit, foreign)]) is None
+    like = types.SimpleNamespace(**{f.name: getattr(fit, f.name) for f in dataclasses.fields(fit)})
+    assert section_key("learning", None, [like]) is None
+    cache = SectionCache(tmp_path)
+    _report(fit, cache, forecast=foreign)
+    assert {p.stem for p in tmp_path.glob("*.pkl")} and cache.misses == len(CACHED - {"headline", "channels", "indicators", "differences"})
+
+
+def test_prune_keeps_the_most_recent(tmp_path):
+    import os
+
+    cache = SectionCache(tmp_path)
+    for i in range(5):
+        path = tmp_path / f"{i}.pkl"
+        path.write_bytes(b"x")
+        os.utime(path, (i, i))
+    cache.prune(keep=2)
+    assert sorted(p.stem for p in tmp_path.glob("*.pkl")) == ["3", "4"]
