@@ -1,4 +1,4 @@
-"""The crisis model and the state equation's NumPy fast path: every posterior draw simulated forward at once.
+"""The NumPy fast path of the crisis model and the state equation: every posterior draw simulated forward at once.
 
 One definition, used by the scenario forecast (:func:`hedgecast.forecasting.forecast.forecast`)
 and the backtests (:func:`hedgecast.validate.windows.simulate`); tests/model/test_one_definition.py
@@ -97,8 +97,9 @@ def draw_parameters(post: xr.Dataset, spec: ModelSpec) -> DrawParameters:
 def poisson_quantile(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
     """The smallest ``k`` with P(Poisson(rate) ≤ k) ≥ ``u``: a Poisson draw from a uniform (inverse CDF).
 
-    ``scipy.stats.poisson.ppf`` gives the same (a test checks), ten times slower; rates here are small,
-    so the loop over ``k`` ends after a few steps.
+    ``scipy.stats.poisson.ppf`` gives the same (a test checks), about 60 times slower (8,000 draws:
+    17 ms against 0.25 ms, on every scenario-year of a forecast); rates here are small, so the loop
+    over ``k`` ends after a few steps.
     """
     u, rate = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(rate, dtype=float))
     pmf = np.exp(-rate)
@@ -174,7 +175,8 @@ def simulate_states(
             + p.shift * (post2022[t] * xt[:, ek])[:, None]
             + np.take_along_axis(p.war_full, w[:, None, t, None].repeat(C, 1).astype(int), axis=2)[..., 0]
         )
-        u = (1.0 - p.rho) * equilibrium_shift + p.crisis_effect * crisis[:, None] + p.sigma * np.exp(-p.cushion * xt[:, tk])[:, None] * noise.shock[:, t, :]
+        shock = p.sigma * np.exp(-p.cushion * xt[:, tk])[:, None] * noise.shock[:, t, :]
+        u = (1.0 - p.rho) * equilibrium_shift + p.crisis_effect * crisis[:, None] + shock
         prev = p.mu + p.rho * (prev - p.mu) + u
         out.states[:, t], out.crises[:, t], out.incidents[:, t], out.escalations[:, t] = prev, crisis, incidents, escalations
         out.incident_rate[:, t], out.escalation_p[:, t] = rate, escalation_p

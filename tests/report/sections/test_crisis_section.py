@@ -34,11 +34,11 @@ def other_rules(workbench, baseline):
 def test_every_crisis_parameter_with_exact_prior_moments_and_the_stated_flag(learned):
     table = parameter_table(learned).set_index("parameter")
     expected = [n for n in learned.lens.priors if n.split(".")[0] in CRISIS_GROUPS]
-    assert list(table.index) == expected and "incident_war.attrition" in table.index and len(expected) == 5 + len(learned.spec.effect_states)
+    assert list(table.index) == expected and "incident_war.attrition" in table.index
+    assert len(expected) == 5 + len(learned.spec.effect_states)
     prior = learned.lens.prior("escalation_ties").parameters
-    assert table.loc["escalation_ties", "prior_mean"] == pytest.approx(prior["mu"]) and table.loc["escalation_ties", "prior_sd"] == pytest.approx(
-        prior["sigma"]
-    )
+    assert table.loc["escalation_ties", "prior_mean"] == pytest.approx(prior["mu"])
+    assert table.loc["escalation_ties", "prior_sd"] == pytest.approx(prior["sigma"])
     draws = learned.idata.posterior["incident_war"].sel(war_state="attrition")
     assert table.loc["incident_war.attrition", "posterior_sd"] == pytest.approx(float(draws.std()))
     # the rule, exactly: posterior sd > 0.8 × prior sd
@@ -65,12 +65,12 @@ def test_the_section_states_the_rule_and_shows_the_headline_under_each_rule(lear
     assert f"{n_driven} of {5 + len(learned.spec.effect_states)} crisis parameters are prior-driven" in text
     headline = section.tables[-1].frame
     assert isinstance(section.tables[-1], Table)
-    assert list(headline.columns) == [(f"P(crisis by 2030)", r) for r in ("strict", "main", "loose")] + [
-        (f"P(rupture, 2030)", r) for r in ("strict", "main", "loose")
-    ]
+    rules = ("strict", "main", "loose")
+    assert list(headline.columns) == [("P(crisis by 2030)", r) for r in rules] + [("P(rupture, 2030)", r) for r in rules]
     strict = other_rules[0].forecast().p_crisis_by(2030).sel(scenario="status_quo")
     assert headline.loc["Status quo", ("P(crisis by 2030)", "strict")] == pytest.approx(float(strict))
-    assert headline.loc["Status quo", ("P(crisis by 2030)", "main")] == pytest.approx(float(fc.p_crisis_by(2030).sel(scenario="status_quo")))
+    main = float(fc.p_crisis_by(2030).sel(scenario="status_quo"))
+    assert headline.loc["Status quo", ("P(crisis by 2030)", "main")] == pytest.approx(main)
     assert headline.loc["Status quo", ("P(crisis by 2030)", "strict")] != headline.loc["Status quo", ("P(crisis by 2030)", "loose")]
     rupture = other_rules[1].forecast().class_probabilities((2030,)).sel(year=2030, trajectory="rupture", scenario="new_low")
     assert headline.loc["Failed peace and a new low", ("P(rupture, 2030)", "loose")] == pytest.approx(float(rupture))

@@ -110,8 +110,9 @@ def rule_headline(fit: FitLike, forecast: Any, others: Sequence[FitLike], year: 
 
 
 def crisis_section(fit: FitLike, forecast: Any, others: Sequence[FitLike] = (), config: ReportConfig = DEFAULT) -> Section:
-    """The crisis model section: the record by inclusion rule, prior vs posterior of every crisis parameter, and
-    the headline under the other inclusion rules (``others``: fits of the same lens counting other rules)."""
+    """Build the crisis model section: the record by inclusion rule, prior vs posterior of every crisis parameter,
+    and the headline under the other inclusion rules (``others``: fits of the same lens counting other rules).
+    """
     params = parameter_table(fit)
     rule = fit.inputs.inclusion
     record = record_table(fit)
