@@ -60,7 +60,7 @@ def test_fit_report_and_the_cli_give_the_same_sections(project_fit, tmp_path):
     )
     ids = _section_ids(mine)
     assert ids == _section_ids(theirs)
-    assert ids == ["headline", "questions", "watch", "classes", "channels", "indicators", "differences", "learning", "crisis-model", "ppc", "diagnostics"] + [
+    assert ids == ["headline", "base-rates", "questions", "watch", "classes", "channels", "indicators", "differences", "learning", "crisis-model", "ppc", "diagnostics"] + [
         "sbc",
         "unreadable-backtest",
         "scenarios",

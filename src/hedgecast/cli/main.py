@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from hedgecast.cli.app import STATE, app, console, out, runs_app
+from hedgecast.cli.tables import base_rate_table, probability_table
 from hedgecast.cli.options import check_scenarios, check_year, load_lenses, options, sampler_options, sampler_settings, shared_options
 import hedgecast.cli.scenarios  # noqa: F401 (importing it registers `hedgecast scenarios` on the app)
 import hedgecast.cli.questions  # noqa: F401 (importing it registers `hedgecast questions` and `hedgecast signposts`)
@@ -179,20 +180,6 @@ def reused_or_saved_runs(wb, fits, forecast):
     return save_run(main, forecast, wb.paths, headline=forecast.headline())
 
 
-def _probability_table(fc, year: int) -> Table:
-    """P(each class) in ``year`` per scenario, and P(at least one rupture event by ``year``)."""
-    probs = fc.class_probabilities((year,)).sel(year=year)
-    events = fc.p_rupture_event_by(year)
-    table = Table(title=f"P(trajectory class) in {year}, and P(rupture event by {year})", show_lines=False)
-    table.add_column("scenario")
-    for c in fc.spec.class_names:
-        table.add_column(c, justify="right")
-    table.add_column(f"rupture event by {year}", justify="right")
-    for s in fc.scenarios:
-        table.add_row(s, *[f"{100 * float(probs.sel(scenario=s, trajectory=c)):.1f}%" for c in fc.spec.class_names], f"{100 * float(events.sel(scenario=s)):.1f}%")
-    return table
-
-
 @app.command()
 def check() -> None:
     """Validate the model spec, every lens, and every data file, without fitting."""
@@ -279,7 +266,7 @@ def forecast(
         fc = f.forecast(scenario)
         out.print(f"[bold]Lens {f.lens.name}[/]")
         for y in (fc.spec.headline_years or (fc.spec.headline_year,)) if year is None else (year,):
-            out.print(_probability_table(fc, y))
+            out.print(probability_table(fc, y))
     _raise_if_diagnostics_failed(fits, allow_warnings)
 
 
@@ -359,7 +346,10 @@ def report(
     if not main_fit.reused_from:
         write_json(run.path / "timings.json", timings)
     for y in fc.spec.headline_years or (fc.spec.headline_year,):
-        out.print(_probability_table(fc, y))
+        out.print(probability_table(fc, y))
+    rates = base_rate_table(main_fit, fc)
+    if rates is not None:
+        out.print(rates)
     out.print(f"report: [bold]{path}[/]")
     out.print("time: " + ", ".join(f"{k} {spent[k]:.1f} s" for k in ("total", "fit", "reuse", "compile", "sampling", "forecast", "report writing") if k in spent), highlight=False)
     _raise_if_diagnostics_failed([*fits, *rule_fits], allow_warnings, f" (the report at {path} says so on top)")

@@ -24,6 +24,7 @@ from hedgecast.report.contracts import FitLike, ReportConfig, ReportData, Sectio
 from hedgecast.report.render import render_document
 from hedgecast.report.section_cache import SectionCache, forecast_keys, is_workbench_fit
 from hedgecast.report.sections import appendices, checks, differences, header, outlook
+from hedgecast.report.sections.base_rates import base_rates_section
 from hedgecast.report.sections.crisis import crisis_section
 from hedgecast.report.sections.lenses import lenses_section
 from hedgecast.report.sections.questions import question_sections
@@ -63,6 +64,7 @@ def fit_sections(
 
     main = [
         cached("headline", outlook.headline_section, fit, forecast, config),
+        cached("base-rates", base_rates_section, fit, forecast, config),
         *question_sections(fit, forecast, config),
         outlook.classes_section(fit.spec, fit.inputs),
         cached("channels", outlook.channels_section, fit, forecast, config),
