@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
+from hedgecast.config import Paths
 from hedgecast.errors import SpecError
 from hedgecast.inputs.provenance import normalise_whitespace
 from hedgecast.inputs.scenario_spec import direction_warnings
@@ -24,7 +25,7 @@ from hedgecast.inputs.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "models" / "turkiye_russia.toml"
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Paths.discover(ROOT).seeds
 BASE = tomllib.loads(SPEC.read_text(encoding="utf-8"))
 FIXTURE = {"reason": "Test fixture (synthetic)."}
 
