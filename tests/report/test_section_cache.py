@@ -12,7 +12,7 @@ from hedgecast.report.contracts import Figure
 from hedgecast.report.render import render_document
 from hedgecast.report.section_cache import SectionCache, forecast_keys, section_key
 
-CACHED = {"headline", "channels", "indicators", "differences", "learning", "ppc", "diagnostics"}
+CACHED = {"headline", "base-rates", "channels", "indicators", "differences", "learning", "ppc", "diagnostics"}
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_anything_but_a_workbench_fit_and_its_own_forecast_is_not_cached(fit, tm
     assert section_key("learning", None, [like]) is None
     cache = SectionCache(tmp_path)
     _report(fit, cache, forecast=foreign)
-    assert {p.stem for p in tmp_path.glob("*.pkl")} and cache.misses == len(CACHED - {"headline", "channels", "indicators", "differences"})
+    assert {p.stem for p in tmp_path.glob("*.pkl")} and cache.misses == len(CACHED - {"headline", "base-rates", "channels", "indicators", "differences"})
 
 
 def test_prune_keeps_the_most_recent(tmp_path):

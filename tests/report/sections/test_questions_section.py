@@ -29,7 +29,7 @@ def forecast(mock_fit):
 def test_sections_follow_the_headline(mock_fit, forecast):
     main, _ = fit_sections(mock_fit, forecast)
     ids = [s.id for s in main]
-    assert ids[:3] == ["headline", "questions", "watch"]
+    assert ids[:4] == ["headline", "base-rates", "questions", "watch"]
 
 
 def test_questions_section_has_one_row_per_question_with_its_probability(mock_fit, forecast, workbench):
