@@ -174,16 +174,25 @@ def test_notebook_executes_with_mock_draws(tmp_path):
     import papermill
 
     out = tmp_path / NOTEBOOK.name
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(out),
-        parameters={"draws": 100, "tune": 100, "chains": 2, "sampler": "mock"},
-        kernel_name="python3",
-        cwd=str(ROOT),
-        progress_bar=False,
-        request_save_on_cell_execute=False,
-        execution_timeout=600,
-    )
+    # a kernel that goes idle without answering (a lost ZMQ reply, seen on loaded machines) times a cell
+    # out: retried once in a fresh kernel, as tests/test_notebooks.py does; any other failure fails at once
+    for attempt in (1, 2):
+        try:
+            papermill.execute_notebook(
+                str(NOTEBOOK),
+                str(out),
+                parameters={"draws": 100, "tune": 100, "chains": 2, "sampler": "mock"},
+                kernel_name="python3",
+                cwd=str(ROOT),
+                progress_bar=False,
+                request_save_on_cell_execute=False,
+                execution_timeout=600,
+            )
+            break
+        except Exception as err:  # nbclient's CellTimeoutError, possibly wrapped by papermill
+            if attempt == 2 or "timeout" not in f"{type(err).__name__} {err}".lower():
+                raise
+            print(f"{NOTEBOOK.name}: a cell timed out ({type(err).__name__}); retrying once in a fresh kernel")
     nb = nbformat.read(out, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
