@@ -186,18 +186,14 @@ def lens_toml_dict(
     return out
 
 
-def lens_toml(
-    name: str,
-    summary: str,
-    author: str,
-    extends: str,
-    priors: Mapping[str, LensPrior],
-    present: Mapping[tuple[str, int], PresentReading] | None = None,
-    year: int | None = None,
-) -> str:
-    """Return the text of a lens file: a header comment, then :func:`lens_toml_dict`."""
+def lens_toml(lens_dict: Mapping[str, Any], extends: str = "") -> str:
+    """Return the text of a lens file: a header comment (its name, the lens it was derived from), then ``lens_dict``.
+
+    ``lens_dict`` is what :func:`lens_toml_dict` returns.
+    """
+    name = lens_dict["lens"]["name"]
     header = f"# Lens '{name}'" + (f", derived from '{extends}'" if extends else "") + ". Written by hedgecast.\n"
-    return header + tomli_w.dumps(lens_toml_dict(name, summary, author, priors, present, year))
+    return header + tomli_w.dumps(lens_dict)
 
 
 def parse_priors(
