@@ -97,14 +97,16 @@ def _print_changes(diff: dict) -> None:
         t.add_column(col)
     for row in diff["priors"]:
         vals = list(row.values())
-        t.add_row(*[str(v) for v in (vals + ["", "", "", ""])[:4]])
+        t.add_row(*[str(v) for v in [*vals, "", "", "", ""][:4]])
     out.print(t)
     t = Table(title="Headline probabilities")
     for col in ("scenario", "quantity", "a", "b", "change"):
         t.add_column(col)
     for row in diff["headline"]:
         if abs(row["change"]) > 0 or len(diff["headline"]) < 60:
-            t.add_row(row["scenario"], row["quantity"], f"{100 * row['a']:.1f}%", f"{100 * row['b']:.1f}%", f"{100 * row['change']:+.1f} pts")
+            t.add_row(
+                row["scenario"], row["quantity"], f"{100 * row['a']:.1f}%", f"{100 * row['b']:.1f}%", f"{100 * row['change']:+.1f} pts"
+            )
     out.print(t)
 
 
@@ -112,8 +114,12 @@ def _print_changes(diff: dict) -> None:
 def compare(
     run_a: str,
     run_b: str,
-    scenario: Annotated[list[str] | None, typer.Option("--scenario", "-s", help="Scenario to explain (repeatable; default: the status quo).")] = None,
-    explain: Annotated[bool, typer.Option("--explain/--no-explain", help="Attribute each headline change to its causes (Shapley values).")] = True,
+    scenario: Annotated[
+        list[str] | None, typer.Option("--scenario", "-s", help="Scenario to explain (repeatable; default: the status quo).")
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain/--no-explain", help="Attribute each headline change to its causes (Shapley values).")
+    ] = True,
     chart: Annotated[Path | None, typer.Option("--chart", help="Write the waterfall chart of the first headline (PNG) here.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the attribution (table, causes, cost) as JSON here.")] = None,
 ) -> None:
@@ -129,7 +135,9 @@ def compare(
         return
     from hedgecast.stress.attribution import explain_change
 
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True)
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True
+    )
     with progress:
         task = progress.add_task("Loading the two runs", total=None)
         fit_a, saved_a = _run_fit(wb, a)
@@ -139,8 +147,14 @@ def compare(
             progress.update(task, description=f"Attributing the change: {description}", completed=done, total=total)
 
         res = explain_change(
-            fit_a, fit_b, scenarios=scenario, saved_a=_covering(saved_a, scenario), saved_b=_covering(saved_b, scenario),
-            code=_code_change(a, b), labels=(a.id, b.id), progress=report,
+            fit_a,
+            fit_b,
+            scenarios=scenario,
+            saved_a=_covering(saved_a, scenario),
+            saved_b=_covering(saved_b, scenario),
+            code=_code_change(a, b),
+            labels=(a.id, b.id),
+            progress=report,
         )
     res.notes.extend(_stale_data(wb, [a, b]))
     for s in res.scenarios:

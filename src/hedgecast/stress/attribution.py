@@ -33,7 +33,7 @@ import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -50,9 +50,8 @@ from hedgecast.stress.shapley import coalitions, shapley_matrix
 
 if TYPE_CHECKING:  # pragma: no cover
     from hedgecast.forecasting.forecast import Forecast
-    from hedgecast.workbench import Fit
 
-__all__ = ["Attribution", "Draws", "REFERENCE_SCENARIO", "combination", "explain_change", "headline_values"]
+__all__ = ["REFERENCE_SCENARIO", "Attribution", "Draws", "combination", "explain_change", "headline_values"]
 
 REFERENCE_SCENARIO = "status_quo"
 """The scenario explained by default (the forecast of record), when both specs have it."""
@@ -159,22 +158,64 @@ class Attribution:
                 continue
             for q, name in enumerate(self.quantities):
                 base = {"scenario": scen, "quantity": name}
-                rows.append({**base, "cause": f"run A ({self.label_a})", "kind": "start", "change": np.nan, "mcse": np.nan, "value": self.start[q, s]})
+                rows.append(
+                    {
+                        **base,
+                        "cause": f"run A ({self.label_a})",
+                        "kind": "start",
+                        "change": np.nan,
+                        "mcse": np.nan,
+                        "value": self.start[q, s],
+                    }
+                )
                 for i in np.argsort(-np.abs(self.contributions[:, q, s]), kind="stable"):
                     p = self.players[i]
-                    rows.append({**base, "cause": p.label, "kind": p.kind, "change": self.contributions[i, q, s], "mcse": self.contribution_se[i, q, s], "value": np.nan})
-                rows.append({**base, "cause": NOISE, "kind": "noise", "change": self.residual[q, s], "mcse": self.residual_se[q, s], "value": np.nan})
-                rows.append({**base, "cause": f"run B ({self.label_b})", "kind": "end", "change": self.total[q, s], "mcse": self.total_se[q, s], "value": self.end[q, s]})
+                    rows.append(
+                        {
+                            **base,
+                            "cause": p.label,
+                            "kind": p.kind,
+                            "change": self.contributions[i, q, s],
+                            "mcse": self.contribution_se[i, q, s],
+                            "value": np.nan,
+                        }
+                    )
+                rows.append(
+                    {
+                        **base,
+                        "cause": NOISE,
+                        "kind": "noise",
+                        "change": self.residual[q, s],
+                        "mcse": self.residual_se[q, s],
+                        "value": np.nan,
+                    }
+                )
+                rows.append(
+                    {
+                        **base,
+                        "cause": f"run B ({self.label_b})",
+                        "kind": "end",
+                        "change": self.total[q, s],
+                        "mcse": self.total_se[q, s],
+                        "value": self.end[q, s],
+                    }
+                )
         return pd.DataFrame(rows)
 
     def summary(self, quantity: str | None = None, scenario: str | None = None) -> str:
         """One sentence: the change of ``quantity`` and its causes, largest first (points of probability)."""
         q, s = self._at(quantity, scenario)
-        head = f"{self.quantities[q]} ({self.scenarios[s]}): {100 * self.start[q, s]:.1f}% → {100 * self.end[q, s]:.1f}% ({100 * self.total[q, s]:+.1f} pts)"
+        moved = f"{100 * self.start[q, s]:.1f}% → {100 * self.end[q, s]:.1f}% ({100 * self.total[q, s]:+.1f} pts)"
+        head = f"{self.quantities[q]} ({self.scenarios[s]}): {moved}"
         if not self.players:
             why = "; ".join(self.changes.unattributable) if self.changes and self.changes.unattributable else "nothing differs"
-            return f"{head}: no change to attribute ({why}); the difference is Monte Carlo noise (± {100 * self.residual_se[q, s]:.1f} pts)."
-        parts = [f"{p} {100 * self.contributions[self._index(p), q, s]:+.1f} ± {100 * self.contribution_se[self._index(p), q, s]:.1f}" for p in self.ranked(self.quantities[q], self.scenarios[s])]
+            return (
+                f"{head}: no change to attribute ({why}); the difference is Monte Carlo noise (± {100 * self.residual_se[q, s]:.1f} pts)."
+            )
+        parts = [
+            f"{p} {100 * self.contributions[self._index(p), q, s]:+.1f} ± {100 * self.contribution_se[self._index(p), q, s]:.1f}"
+            for p in self.ranked(self.quantities[q], self.scenarios[s])
+        ]
         parts.append(f"{NOISE} {100 * self.residual[q, s]:+.1f} ± {100 * self.residual_se[q, s]:.1f}")
         return f"{head} = " + ", ".join(parts) + " pts."
 
@@ -193,10 +234,15 @@ class Attribution:
         from hedgecast.plots.waterfall import plot_waterfall
 
         q, s = self._at(quantity, scenario)
-        steps = [(self.players[i].label, self.contributions[i, q, s], self.contribution_se[i, q, s]) for i in np.argsort(-np.abs(self.contributions[:, q, s]), kind="stable")]
+        steps = [
+            (self.players[i].label, self.contributions[i, q, s], self.contribution_se[i, q, s])
+            for i in np.argsort(-np.abs(self.contributions[:, q, s]), kind="stable")
+        ]
         steps.append((NOISE, self.residual[q, s], self.residual_se[q, s]))
         title = f"Why {self.quantities[q]} moved ({self.scenarios[s]})"
-        return plot_waterfall(self.start[q, s], steps, ax=ax, start_label=f"run A\n{self.label_a}", end_label=f"run B\n{self.label_b}", title=title)
+        return plot_waterfall(
+            self.start[q, s], steps, ax=ax, start_label=f"run A\n{self.label_a}", end_label=f"run B\n{self.label_b}", title=title
+        )
 
     def to_dict(self) -> dict:
         return {
@@ -214,7 +260,7 @@ class Attribution:
 class _Coalitions:
     """Evaluates coalitions of changes, with caches of bases, refits and forecasts."""
 
-    def __init__(self, fit_a: Fit, fit_b: Fit, players: list[Player], scenarios, years, seed: int, progress: Progress, k_threshold: float):
+    def __init__(self, fit_a: Any, fit_b: Any, players: list[Player], scenarios, years, seed: int, progress: Progress, k_threshold: float):
         self.a, self.b, self.players = fit_a, fit_b, players
         self.scenarios, self.years, self.seed = list(scenarios), list(years), seed
         self.progress, self.k_threshold = progress, k_threshold
@@ -223,15 +269,15 @@ class _Coalitions:
         self._fc: dict = {}
         self._refits: dict = {}
         self._rw: dict = {}
-        self._base_b: Fit | None = None
+        self._base_b: Any | None = None
         self._specs: dict = {}
         self.quantities: list[str] = []
 
     @staticmethod
-    def n_draws(fit: Fit) -> int:
+    def n_draws(fit: Any) -> int:
         return fit.idata.posterior.sizes["chain"] * fit.idata.posterior.sizes["draw"]
 
-    def refit(self, lens, base: Fit, why: str) -> Fit:
+    def refit(self, lens, base: Any, why: str) -> Any:
         key = (id(base), tuple(sorted((n, repr(lp.prior)) for n, lp in lens.priors.items() if not is_forecast_prior(n))))
         if key not in self._refits:
             self.progress(f"refitting ({why})", self.cost["refits"], self.cost["refits"] + 1)
@@ -241,11 +287,19 @@ class _Coalitions:
             self.cost["refit_s"] += time.perf_counter() - t0
             self.cost["refits"] += 1
             self._refits[key] = dataclasses.replace(
-                base, lens=lens, idata=idata, diagnostics=diag, settings=self.settings, reused_from=None, reweighting=None, notes=[], _forecasts={}
+                base,
+                lens=lens,
+                idata=idata,
+                diagnostics=diag,
+                settings=self.settings,
+                reused_from=None,
+                reweighting=None,
+                notes=[],
+                _forecasts={},
             )
         return self._refits[key]
 
-    def base(self, data: bool) -> Fit:
+    def base(self, data: bool) -> Any:
         """Fit A's posterior, or (with the data) fit B's — refitted with A's sampler settings if its draw count differs."""
         if not data:
             return self.a
@@ -254,7 +308,7 @@ class _Coalitions:
             self._base_b = self.b if same else self.refit(self.b.lens, self.b, "B's data with A's draw count")
         return self._base_b
 
-    def spec_for(self, base: Fit, scenarios_from_b: bool):
+    def spec_for(self, base: Any, scenarios_from_b: bool):
         """``base``'s spec with the scenarios and class rules of run B's spec (or A's); one object per choice."""
         key = (id(base), scenarios_from_b)
         if key not in self._specs:
@@ -263,7 +317,7 @@ class _Coalitions:
             self._specs[key] = base.spec if same else dataclasses.replace(base.spec, scenarios=src.scenarios, trajectories=src.trajectories)
         return self._specs[key]
 
-    def forecast(self, post: Fit, lens, spec) -> np.ndarray:
+    def forecast(self, post: Any, lens, spec) -> np.ndarray:
         """Per-draw headline indicators of ``post`` forecast with ``lens``'s forecast-only priors under ``spec`` (cached)."""
         key = (id(post), id(spec), tuple(sorted((n, repr(lp.prior)) for n, lp in lens.priors.items() if is_forecast_prior(n))))
         if key not in self._fc:
@@ -277,7 +331,7 @@ class _Coalitions:
                 self._rw[id(post)] = Reweighter(post, fc, year=self.years[0], scenarios=self.scenarios)
         return self._fc[key]
 
-    def reweighter(self, base: Fit) -> Reweighter:
+    def reweighter(self, base: Any) -> Reweighter:
         """PSIS weights of ``base``'s draws for edited priors (a Reweighter on the forecast of ``base`` as it is)."""
         if id(base) not in self._rw:
             fc = run_forecast(base.idata, base.spec, base.lens, base.inputs, self.scenarios, self.seed)
@@ -293,7 +347,11 @@ class _Coalitions:
         base = self.base(data)
         lens = lens_for(self.a.lens, self.b.lens, edits, from_b=data)
         spec = self.spec_for(base, scen_b)
-        fitted = {n: lp.prior for n, lp in lens.priors.items() if not is_forecast_prior(n) and n in base.lens.priors and lp.prior != base.lens.priors[n].prior}
+        fitted = {
+            n: lp.prior
+            for n, lp in lens.priors.items()
+            if not is_forecast_prior(n) and n in base.lens.priors and lp.prior != base.lens.priors[n].prior
+        }
         post, method, k = base, ("B's posterior" if data else "A's posterior"), float("nan")
         n = self.n_draws(base)
         weights = np.full(n, 1.0 / n)
@@ -310,11 +368,9 @@ class _Coalitions:
         return Draws(values, weights, method, k)
 
 
-
-
 def explain_change(
-    fit_a: Fit,
-    fit_b: Fit,
+    fit_a: Any,
+    fit_b: Any,
     *,
     scenarios: Sequence[str] | None = None,
     years: Sequence[int] | None = None,
@@ -329,7 +385,7 @@ def explain_change(
 
     Parameters
     ----------
-    fit_a, fit_b : Fit
+    fit_a, fit_b : hedgecast.workbench.Fit
         The two fits (e.g. two saved runs, :meth:`Workbench.load_fit`).
     scenarios : list of str, optional
         Scenarios to explain (default: the status quo, the forecast of record, if both specs
@@ -344,6 +400,8 @@ def explain_change(
         How to name the runs (default the lens names).
     progress : callable
         ``progress(description, done, total)``, called per coalition and per refit.
+    k_threshold : float
+        Reweight while Pareto k̂ is at most this; refit beyond.
 
     Returns
     -------
@@ -393,8 +451,11 @@ def explain_change(
         contrib.append(mean)
         contrib_se.append(se)
         explained = [(1.0, evals[-1]), (-1.0, start)]
-        notes.append("code: the forecast of run A's posterior by today's code minus run A's saved forecast, taken to add to the other causes (old code cannot be re-run)")
-    total, total_se = combination([(1.0, end), (-1.0, start)])
+        notes.append(
+            "code: the forecast of run A's posterior by today's code minus run A's saved forecast, "
+            "taken to add to the other causes (old code cannot be re-run)"
+        )
+    _, total_se = combination([(1.0, end), (-1.0, start)])
     residual, residual_se = combination([(1.0, end), (-1.0, start)] + [(-c, e) for c, e in explained])
     if changes.unattributable:
         notes.append("not causes (their effect is Monte Carlo noise): " + "; ".join(changes.unattributable))
@@ -416,7 +477,10 @@ def explain_change(
         np.array(contrib_se) if contrib_se else np.zeros(shape),
         residual,
         residual_se,
-        coalitions=[{"members": [players[i].label for i in sorted(s)], "method": e.method, "pareto_k": None if np.isnan(e.pareto_k) else e.pareto_k} for s, e in zip(subsets, evals, strict=True)],
+        coalitions=[
+            {"members": [players[i].label for i in sorted(s)], "method": e.method, "pareto_k": None if np.isnan(e.pareto_k) else e.pareto_k}
+            for s, e in zip(subsets, evals, strict=True)
+        ],
         cost=cost,
         changes=changes,
         notes=notes,

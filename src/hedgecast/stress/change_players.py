@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,7 +28,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from hedgecast.inputs.spec import ModelSpec
     from hedgecast.model.equations import ModelInputs
     from hedgecast.priors.lenses import Lens
-    from hedgecast.workbench import Fit
 
 __all__ = ["MAX_GROUPS", "Changes", "Player", "changes_between", "players_of"]
 
@@ -40,7 +39,18 @@ FORECAST_SPEC_FIELDS = ("scenarios", "trajectories")
 #: the parts of the spec the fitted model is built from (a change goes with the data player)
 MODEL_SPEC_FIELDS = ("history", "forecast", "channels", "drivers", "indicators", "crisis_inclusion")
 #: ModelInputs fields that decide the fit (arrays compared exactly)
-INPUT_FIELDS = ("years", "drivers", "war_index", "incidents", "escalations", "post2022", "obs_indicator", "obs_year", "obs_value", "inclusion")
+INPUT_FIELDS = (
+    "years",
+    "drivers",
+    "war_index",
+    "incidents",
+    "escalations",
+    "post2022",
+    "obs_indicator",
+    "obs_year",
+    "obs_value",
+    "inclusion",
+)
 
 
 @dataclass(frozen=True)
@@ -94,7 +104,7 @@ def _spec_fields_differ(a: ModelSpec, b: ModelSpec, fields: Sequence[str]) -> li
     return [f for f in fields if getattr(a, f) != getattr(b, f)]
 
 
-def changes_between(fit_a: Fit, fit_b: Fit, *, code: str = "") -> Changes:
+def changes_between(fit_a: Any, fit_b: Any, *, code: str = "") -> Changes:
     """What differs from ``fit_a`` to ``fit_b``: prior edits, data, scenario definition, code (``code``: how, if it does)."""
     lens_a, lens_b = fit_a.lens, fit_b.lens
     both = [n for n in lens_a.priors if n in lens_b.priors]
@@ -114,7 +124,9 @@ def changes_between(fit_a: Fit, fit_b: Fit, *, code: str = "") -> Changes:
     if spec_a.trajectories != spec_b.trajectories:
         scenarios.append("class rules")
     sa, sb = fit_a.settings, fit_b.settings
-    unattributable = [f"sampler {k} {getattr(sa, k)} → {getattr(sb, k)}" for k in sa.__dataclass_fields__ if getattr(sa, k) != getattr(sb, k)]
+    unattributable = [
+        f"sampler {k} {getattr(sa, k)} → {getattr(sb, k)}" for k in sa.__dataclass_fields__ if getattr(sa, k) != getattr(sb, k)
+    ]
     return Changes(edited, details, data, scenarios, code, unattributable, notes)
 
 
@@ -137,7 +149,15 @@ def players_of(changes: Changes, max_groups: int = MAX_GROUPS) -> list[Player]:
             groups.setdefault(n.split(".")[0], []).append(n)
         ranked = sorted(groups.items(), key=lambda kv: -len(kv[1]))
         keep, rest = (ranked, []) if len(ranked) <= slots else (ranked[: slots - 1], ranked[slots - 1 :])
-        priors = [Player("prior", f"{g} ({len(ns)} prior edit{'s' if len(ns) > 1 else ''})", tuple(ns), "; ".join(changes.prior_details[n] for n in ns)) for g, ns in keep]
+        priors = [
+            Player(
+                "prior",
+                f"{g} ({len(ns)} prior edit{'s' if len(ns) > 1 else ''})",
+                tuple(ns),
+                "; ".join(changes.prior_details[n] for n in ns),
+            )
+            for g, ns in keep
+        ]
         if rest:
             names = tuple(n for _, ns in rest for n in ns)
             priors.append(Player("prior", f"{'other ' if keep else ''}prior edits ({len(names)})", names, ", ".join(names)))
@@ -150,5 +170,9 @@ def lens_for(lens_a: Lens, lens_b: Lens, priors: Sequence[str], *, from_b: bool)
         if not priors:
             return lens_a
         return dataclasses.replace(lens_a, name=f"{lens_a.name}+edits", priors={**lens_a.priors, **{n: lens_b.priors[n] for n in priors}})
-    back = {n: lens_a.priors[n] for n in lens_b.priors if n in lens_a.priors and n not in priors and lens_a.priors[n].prior != lens_b.priors[n].prior}
+    back = {
+        n: lens_a.priors[n]
+        for n in lens_b.priors
+        if n in lens_a.priors and n not in priors and lens_a.priors[n].prior != lens_b.priors[n].prior
+    }
     return dataclasses.replace(lens_b, name=f"{lens_b.name}-edits", priors={**lens_b.priors, **back}) if back else lens_b
