@@ -44,5 +44,5 @@ def test_compare_explains_a_two_edit_change_largest_first_with_chart_and_json(wo
     saved = json.loads(data.read_text())
     first = [r for r in saved["table"] if r["quantity"] == "P(rupture event by 2030)"]
     causes = [r for r in first if r["kind"] in ("prior", "noise")]
-    assert [r["cause"] for r in causes][0] == "escalation_intercept"
+    assert causes[0]["cause"] == "escalation_intercept"
     assert sum(r["change"] for r in causes) == pytest.approx(first[-1]["change"])  # sums to B − A

@@ -9,7 +9,8 @@ import pytest
 from pymc_extras.prior import Prior
 
 from hedgecast.forecasting.forecast import Forecast
-from hedgecast.stress.attribution import NOISE, Draws, combination, explain_change
+from hedgecast.stress.attribution import Draws, combination, explain_change
+from hedgecast.stress.attribution_result import NOISE
 from hedgecast.stress.change_players import Changes, players_of
 
 
@@ -108,3 +109,13 @@ def test_many_prior_edits_are_grouped_into_at_most_four_players():
     assert players[0].label == "beta (3 prior edits)" and sum(len(p.priors) for p in players) == len(names)
     few = players_of(Changes(names[:3], {n: "" for n in names[:3]}, data=["years"], scenarios=[]))
     assert [p.label for p in few] == [*names[:3], "data"]  # four changes in all: each its own player
+
+
+@pytest.mark.slow  # two real NUTS fits (nutpie)
+def test_a_real_two_edit_change_sums_within_mc_error_and_names_the_larger_edit_first(workbench, small_fit):
+    lens_b = shifted(shifted(small_fit.lens, "escalation_intercept", 0.5), "escalation_ties", 0.5)
+    fit_b = workbench.fit(lens_b, small_fit.settings)
+    res = small_fit.explain_change(fit_b)
+    assert res.ranked()[0] == "escalation_intercept"
+    assert abs(res.residual[0, 0]) <= 3 * res.residual_se[0, 0] + 1e-9
+    assert np.allclose(res.contributions.sum(axis=0) + res.residual, res.total)

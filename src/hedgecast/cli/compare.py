@@ -50,7 +50,7 @@ def attribution_table(res, scenario: str) -> Table:
 
 
 def _run_fit(wb, run):
-    """A saved run as a fit bound to its own copy of the spec (so a changed scenario definition shows), and its saved forecast."""
+    """Load a saved run as a fit bound to its own copy of the spec (so a changed scenario definition shows), and its saved forecast."""
     from hedgecast.forecasting.forecast import Forecast
     from hedgecast.inputs.spec import load_spec
 
@@ -123,7 +123,7 @@ def compare(
     chart: Annotated[Path | None, typer.Option("--chart", help="Write the waterfall chart of the first headline (PNG) here.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the attribution (table, causes, cost) as JSON here.")] = None,
 ) -> None:
-    """What changed between two runs (priors, data, settings, headline probabilities) and why each headline probability moved."""
+    """Show what changed between two runs (priors, data, settings, headline probabilities) and why each headline probability moved."""
     from hedgecast.files import write_json
     from hedgecast.runs import compare_runs, load_run
     from hedgecast.workbench import Workbench
@@ -175,7 +175,7 @@ def compare(
 
 
 def _covering(saved, scenarios):
-    """``saved`` if it has the scenarios asked for (None: the fit's forecast is made instead)."""
+    """Return ``saved`` if it has the scenarios asked for (None: the fit's forecast is made instead)."""
     from hedgecast.stress.attribution import REFERENCE_SCENARIO
 
     wanted = scenarios or [REFERENCE_SCENARIO]

@@ -33,7 +33,7 @@ def plot_waterfall(
     fig, ax = new_axes(ax, (8, 0.42 * len(labels) + 1.5))
     level = 100 * float(start)
     y = np.arange(len(labels))
-    right = level
+    ends = [level]
     ax.barh(0, level, color=HISTORY_COLOUR, height=0.6)
     ax.text(level, 0, f" {level:.1f}%", va="center", fontsize=8)
     for k, (name, change, se) in enumerate(steps, start=1):
@@ -44,13 +44,18 @@ def plot_waterfall(
         ax.text(max(level, level + d) + 200 * float(se), k, f" {d:+.1f} ± {100 * float(se):.1f}", va="center", fontsize=8)
         ax.plot([level + d, level + d], [k - 0.3, k + 0.7], color="#777777", lw=0.6, ls=":")
         level += d
-        right = max(right, level + 200 * float(se) + abs(d))
+        ends += [level - d - 200 * float(se), level + 200 * float(se)]
     ax.barh(len(labels) - 1, level, color=HISTORY_COLOUR, height=0.6)
     ax.text(level, len(labels) - 1, f" {level:.1f}%", va="center", fontsize=8)
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
-    ax.set_xlabel("probability, % (steps in points; whiskers ± 2 Monte Carlo s.e.)")
-    ax.set_xlim(0, 1.12 * right + 1)
+    lo, hi = min(ends), max(ends)
+    span = max(hi - lo, 1.0)
+    left = max(0.0, lo - 0.3 * span)
+    ax.set_xlim(left, hi + 0.45 * span)
+    ax.set_xlabel(
+        "probability, % (steps in points; whiskers ± 2 Monte Carlo s.e.)" + (f"; the axis starts at {left:.0f}%" if left > 0 else "")
+    )
     handles = [
         Patch(color=OKABE_ITO["vermillion"], label="raises it"),
         Patch(color=OKABE_ITO["blue"], label="lowers it"),

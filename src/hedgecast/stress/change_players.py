@@ -105,7 +105,7 @@ def _spec_fields_differ(a: ModelSpec, b: ModelSpec, fields: Sequence[str]) -> li
 
 
 def changes_between(fit_a: Any, fit_b: Any, *, code: str = "") -> Changes:
-    """What differs from ``fit_a`` to ``fit_b``: prior edits, data, scenario definition, code (``code``: how, if it does)."""
+    """Return what differs from ``fit_a`` to ``fit_b``: prior edits, data, scenario definition, code (``code``: how, if it does)."""
     lens_a, lens_b = fit_a.lens, fit_b.lens
     both = [n for n in lens_a.priors if n in lens_b.priors]
     edited = [n for n in both if lens_a.priors[n].prior != lens_b.priors[n].prior]
@@ -131,7 +131,7 @@ def changes_between(fit_a: Any, fit_b: Any, *, code: str = "") -> Changes:
 
 
 def players_of(changes: Changes, max_groups: int = MAX_GROUPS) -> list[Player]:
-    """The players of ``changes``: one per change while there are at most ``max_groups``; else prior edits grouped."""
+    """Return the players of ``changes``: one per change while there are at most ``max_groups``; else prior edits grouped."""
     others = []
     if changes.data:
         others.append(Player("data", "data", detail=", ".join(changes.data)))

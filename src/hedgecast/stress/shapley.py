@@ -35,7 +35,7 @@ def coalitions(p: int) -> list[frozenset[int]]:
 
 
 def shapley_matrix(p: int) -> np.ndarray:
-    """The ``(p, 2^p)`` matrix ``M`` with ``φ = M @ v`` for ``v`` over :func:`coalitions` ``(p)`` in that order."""
+    """Return the ``(p, 2^p)`` matrix ``M`` with ``φ = M @ v`` for ``v`` over :func:`coalitions` ``(p)`` in that order."""
     subsets = coalitions(p)
     index = {s: j for j, s in enumerate(subsets)}
     m = np.zeros((p, len(subsets)))
