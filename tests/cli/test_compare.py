@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 
@@ -23,14 +24,14 @@ def invoke(monkeypatch, capsys, *args) -> tuple[int, str]:
     return info.value.code or 0, captured.out + captured.err
 
 
-def test_compare_explains_a_two_edit_change_largest_first_with_chart_and_json(workbench, mock_fit, project_copy, monkeypatch, capsys):
+def test_compare_explains_a_two_edit_change_largest_first_with_chart_and_json(mock_fit, project_copy, monkeypatch, capsys):
     paths = Paths(project_copy)
     fc_a = mock_fit.forecast(["status_quo"])
     a = save_run(mock_fit, fc_a, paths, headline=fc_a.headline())
     lens_b = mock_fit.lens.derive("two_edits")
     lens_b = lens_b.with_prior("escalation_intercept", Prior("Normal", mu=-1.0, sigma=1.0), reason="synthetic test edit")
     lens_b = lens_b.with_prior("escalation_ties", Prior("Normal", mu=-0.8, sigma=0.75), reason="synthetic test edit")
-    fit_b = workbench.fit(lens_b, mock_fit.settings)
+    fit_b = dataclasses.replace(mock_fit, lens=lens_b, _forecasts={})  # run B: the same draws saved with the edited lens (no fit)
     fc_b = fit_b.forecast(["status_quo"])
     b = save_run(fit_b, fc_b, paths, headline=fc_b.headline())
     chart, data = project_copy / "why.png", project_copy / "why.json"
