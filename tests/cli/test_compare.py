@@ -47,3 +47,12 @@ def test_compare_explains_a_two_edit_change_largest_first_with_chart_and_json(mo
     causes = [r for r in first if r["kind"] in ("prior", "noise")]
     assert causes[0]["cause"] == "escalation_intercept"
     assert sum(r["change"] for r in causes) == pytest.approx(first[-1]["change"])  # sums to B − A
+
+
+def test_a_wrong_scenario_or_chart_path_fails_with_exit_2_before_any_run_is_loaded(project_copy, monkeypatch, capsys):
+    code, out = invoke(
+        monkeypatch, capsys, "--root", str(project_copy), "compare", "nope-a", "nope-b", "-s", "status_qo", "--chart", "x.pdf"
+    )
+    assert code == 2, out
+    assert "unknown scenario 'status_qo'" in out and "did you mean 'status_quo'" in out and "--chart x.pdf must end in .png" in out
+    assert "no run" not in out  # options are checked first

@@ -21,6 +21,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from hedgecast.cli.app import STATE, app, console, out
+from hedgecast.cli.options import check_scenarios, options
+from hedgecast.errors import HedgecastError
 
 __all__ = ["attribution_table", "compare"]
 
@@ -129,6 +131,11 @@ def compare(
     from hedgecast.workbench import Workbench
 
     wb = Workbench.load(STATE["root"])
+    problems = options()
+    check_scenarios(problems, wb.spec, scenario)
+    if chart is not None and chart.suffix.lower() != ".png":
+        problems.add("", f"--chart {chart} must end in .png")
+    problems.raise_if_any(HedgecastError)
     a, b = load_run(run_a, wb.paths), load_run(run_b, wb.paths)
     _print_changes(compare_runs(a, b))
     if not explain:
