@@ -18,7 +18,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -35,7 +35,6 @@ from hedgecast.stress.psis import K_THRESHOLD, Weights, psis, weighted_da_quanti
 
 if TYPE_CHECKING:  # pragma: no cover
     from hedgecast.forecasting.forecast import Forecast
-    from hedgecast.workbench import Fit
 
 __all__ = ["Evaluation", "Reweighter", "reweighter_for"]
 
@@ -68,7 +67,7 @@ class Reweighter:
 
     Parameters
     ----------
-    fit, forecast : Fit, Forecast
+    fit, forecast : hedgecast.workbench.Fit, Forecast
         The posterior draws and a forecast simulated from them (``fit.forecast(...)``).
     forecast_lens : Lens, optional
         The lens whose forecast-only priors the forecast used (default ``fit.lens``).
@@ -81,7 +80,7 @@ class Reweighter:
 
     def __init__(
         self,
-        fit: Fit,
+        fit: Any,
         forecast: Forecast,
         *,
         forecast_lens: Lens | None = None,
@@ -288,7 +287,7 @@ class Reweighter:
 _CACHE: dict[tuple[int, int, tuple], tuple[weakref.ref, weakref.ref, Reweighter]] = {}
 
 
-def reweighter_for(fit: Fit, forecast: Forecast, scenarios: Sequence[str] | None = None, year: int | None = None) -> Reweighter:
+def reweighter_for(fit: Any, forecast: Forecast, scenarios: Sequence[str] | None = None, year: int | None = None) -> Reweighter:
     """Return a cached :class:`Reweighter` for this fit and forecast (so repeated edits stay instant)."""
     year = forecast.spec.headline_year if year is None else year
     key = (id(fit), id(forecast), (tuple(scenarios) if scenarios else None, year))
