@@ -111,7 +111,7 @@ class SeminarResults:
     # ---- building ------------------------------------------------------------------
     @classmethod
     def from_room(cls, room: Room, title: str = "Seminar", *, synthetic: bool = False, note: str = "") -> SeminarResults:
-        """An empty record for ``room`` (add submissions with :meth:`submit`)."""
+        """Start an empty record for ``room`` (add submissions with :meth:`submit`)."""
         return cls(
             title,
             room.fit.lens.name,
@@ -253,7 +253,7 @@ def submissions_csv(results: SeminarResults, path: str | Path | None = None) -> 
 
 
 def provenance_text(participant: str, date: str, answer: Answer, assumption: Assumption) -> str:
-    """The reason a participant's prior carries: who (anonymous key), when, their justification, and what they answered."""
+    """Return the reason a participant's prior carries: who (anonymous key), when, their justification, and what they answered."""
     why = answer.justification.strip() or "(no justification given)"
     return (
         f"seminar participant {participant}, {date}: {why} "
@@ -262,7 +262,7 @@ def provenance_text(participant: str, date: str, answer: Answer, assumption: Ass
 
 
 def participant_lens(room: Room, answers: Sequence[Answer], name: str, *, participant: str | None = None, date: str | None = None) -> Lens:
-    """The room's lens with one participant's priors, each with the justification as its provenance (a reason)."""
+    """Return the room's lens with one participant's priors, each with the justification as its provenance (a reason)."""
     checked = room.validate(answers)
     priors = room.priors(checked)
     who = participant or name
@@ -282,5 +282,5 @@ def write_participant_lens(
 
 
 def submission_priors(sub: Submission) -> dict[str, Prior]:
-    """The priors a saved submission became."""
+    """Return the priors a saved submission became."""
     return {k: as_prior(v) for k, v in sub.priors.items()}
