@@ -34,8 +34,8 @@ from hedgecast.files import dumps, json_safe, write_atomic
 from hedgecast.priors.lens_prior import describe_prior
 from hedgecast.priors.lenses import Lens
 from hedgecast.seminar.answers import Answer
-from hedgecast.seminar.engine import Assumption, ParticipantForecast, Room
-from hedgecast.seminar.summary import summarise_forecasts
+from hedgecast.seminar.records import Assumption, ParticipantForecast
+from hedgecast.seminar.spread import summarise_forecasts
 from hedgecast.stress.changes import as_prior, prior_record
 
 __all__ = [
@@ -56,6 +56,8 @@ CSV_FIELDS = (
     "justification", "prior", "khat", "method",
 )  # fmt: skip
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+Room = Any  # hedgecast.seminar.engine.Room, used by attribute only: this module stays readable without the engine (the report reads it)
 
 
 @dataclass(frozen=True)
