@@ -137,6 +137,21 @@ class SeminarResults:
             self.rounds.append({"number": int(round), "opened": sub.time, "closed": None})
         return sub
 
+    def refresh(self, room: Room) -> list[str]:
+        """Replace pending forecasts by the refits the room has made since (:meth:`Room.refit_forecast`); return who was updated."""
+        done = []
+        for i, s in enumerate(self.submissions):
+            if s.forecast.pending:
+                f = room.forecast(list(s.answers))
+                if not f.pending:
+                    self.submissions[i] = Submission(s.participant, s.round, s.time, s.answers, f, s.priors)
+                    done.append(s.participant)
+        return done
+
+    def pending(self, round: int | None = None) -> dict[str, Submission]:
+        """The latest submissions (of ``round``) whose forecast waits for a refit."""
+        return {k: s for k, s in self.latest(round).items() if s.forecast.pending}
+
     def analyse(self, room: Room, round: int | None = None) -> dict:
         """Run the room's full summary on the latest answers (of ``round``) and keep its drivers and pooled prior."""
         s = room.summary(self.answers_by_participant(round))
