@@ -7,18 +7,25 @@ import re
 
 import numpy as np
 import pytest
+from mock_room import ASKED, at_baseline, open_room
 
 from hedgecast.forecasting.questions import estimate
 from hedgecast.seminar import Answer, Room, SeminarInputError
 from hedgecast.stress.psis import K_THRESHOLD
+
+
+@pytest.fixture(scope="module")
+def room(mock_fit):
+    return open_room(mock_fit)
+
 
 RUPTURE = "rupture_2027_2030"
 INCIDENT = "incident_2027"
 INTERNAL = re.compile(r"[a-z]+_[a-z_]+|\(location\)|\bbeta\b")
 
 
-def test_room_asks_what_it_was_told_in_plain_words(room, asked):
-    assert [a.id for a in room.assumptions] == asked
+def test_room_asks_what_it_was_told_in_plain_words(room):
+    assert [a.id for a in room.assumptions] == ASKED
     for a in room.assumptions:
         for text in (a.label, a.question, a.units, a.meaning):
             assert text and not INTERNAL.search(text), text
@@ -60,7 +67,7 @@ def test_validate_rejects_unknown_and_repeated(room):
     assert err.value.field == "escalation_intercept.high"
 
 
-def test_no_change_is_the_baseline(room, at_baseline):
+def test_no_change_is_the_baseline(room):
     for answers in ([], at_baseline(room)):
         f = room.forecast(answers)
         assert f.method == "reweighted" and not f.pending

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mock_room import at_baseline, open_room
 
 from hedgecast.seminar import Answer
 from hedgecast.seminar.spread import answer_spread, decompose
+
+
+@pytest.fixture(scope="module")
+def room(mock_fit):
+    return open_room(mock_fit)
+
 
 RUPTURE = "rupture_2027_2030"
 
@@ -41,7 +48,7 @@ def test_decomposition_leaves_out_pending_forecasts():
     assert d["n"] == 2 and d["pooled"] == pytest.approx(0.3)
 
 
-def test_room_summary_matches_numpy(room, at_baseline):
+def test_room_summary_matches_numpy(room):
     answers = {
         "p1": at_baseline(room),
         "p2": [Answer("escalation_intercept", 25, 8, 55, "2015")],

@@ -17,7 +17,7 @@ from hedgecast.seminar.spread import summarise_forecasts
 from hedgecast.stress.log_pool import log_pool_prior
 from hedgecast.stress.psis import K_THRESHOLD
 
-__all__ = ["drivers", "room_summary"]
+__all__ = ["drivers", "room_summary", "summarise_forecasts"]  # summarise_forecasts: from spread, kept importable here
 
 Room = Any  # the engine's Room, used by attribute only (the engine imports this module)
 
