@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -50,6 +51,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Assumption", "ParticipantForecast", "Room", "baseline_summary"]
 
 SEMINAR_REASON = "seminar participant's answer"
+CACHE_SIZE = 4096
+"""Reweighted forecasts a room keeps, by priors (a few kB each)."""
 
 
 def baseline_summary(prior: Prior, transform: str) -> dict:
@@ -98,6 +101,7 @@ class Room:
     influence: dict[str, float] = field(default_factory=dict)  # assumption id → largest swing of a question over ±1 prior sd
     question_objects: dict = field(default_factory=dict)  # question id → Question (models/questions.toml)
     _refits: dict[str, ParticipantForecast] = field(default_factory=dict, repr=False)
+    _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)  # priors key → reweighted forecast (most recent last)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -213,20 +217,23 @@ class Room:
         """Return the participant's forecast by reweighting (milliseconds); ``method="refit"`` when k̂ > 0.7.
 
         A refit already made for the same priors (:meth:`refit_forecast`) is returned; otherwise
-        the forecast is ``pending`` with NaN probabilities.
+        the forecast is ``pending`` with NaN probabilities. Forecasts are kept by priors (the
+        last :data:`CACHE_SIZE`), so identical answers — a resubmission, the room's summary —
+        cost a dictionary look-up; ``latency_s`` is that of the first computation.
         """
         t0 = time.perf_counter()
         priors = self.priors(answers)
+        key = self.key(priors)
+        done = self._refits.get(key) or self._cache.get(key)
+        if done is not None:
+            return done
         w = self.weights(priors)
         if w.pareto_k > K_THRESHOLD:
-            done = self._refits.get(self.key(priors))
-            if done is not None:
-                return done
             nan = {qid: float("nan") for qid, _ in self.questions}
             return ParticipantForecast(nan, dict(nan), w.pareto_k, "refit", True, w.ess, time.perf_counter() - t0)
         mean, se = weighted_mean_se(self.outcomes, w.weights)
         ids = [qid for qid, _ in self.questions]
-        return ParticipantForecast(
+        out = ParticipantForecast(
             dict(zip(ids, map(float, mean), strict=True)),
             dict(zip(ids, map(float, se), strict=True)),
             w.pareto_k,
@@ -235,6 +242,11 @@ class Room:
             w.ess,
             time.perf_counter() - t0,
         )
+        with self._lock:
+            self._cache[key] = out
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return out
 
     def refit_needed(self, answers: Sequence[Answer]) -> bool:
         """Whether these answers need a refit that has not been made yet."""
