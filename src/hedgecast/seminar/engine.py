@@ -51,6 +51,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Assumption", "ParticipantForecast", "Room", "baseline_summary"]
 
 SEMINAR_REASON = "seminar participant's answer"
+ROOM_GROUPS = (*STRESS_GROUPS, "rho", "sigma")
+"""Prior groups a room may be asked about: the stress-tested effects and the crisis model, each channel's persistence and shock size."""
 CACHE_SIZE = 4096
 """Reweighted forecasts a room keeps, by priors (a few kB each)."""
 
@@ -73,10 +75,10 @@ def baseline_summary(prior: Prior, transform: str) -> dict:
 
 
 def candidate_assumptions(lens: Lens) -> list[Assumption]:
-    """Every lens prior a room can be asked about: in a stress-tested group, with wording, of an elicitable family."""
+    """List every lens prior a room can be asked about: in :data:`ROOM_GROUPS`, with wording, of an elicitable family."""
     out = []
     for name, lp in lens.priors.items():
-        if name.split(".")[0] not in STRESS_GROUPS or lp.prior.distribution not in ELICITED_FAMILIES:
+        if name.split(".")[0] not in ROOM_GROUPS or lp.prior.distribution not in ELICITED_FAMILIES:
             continue
         w = wording(lens.spec, name)
         if w is None:
