@@ -1,17 +1,11 @@
-"""Helpers for the engine tests: a seminar room on the session's mock fit (prior draws dressed as a posterior: no sampler).
-
-A plain module, not a conftest: the web server's tests keep their own conftest in this folder.
-"""
+"""Plain helpers for the engine tests (the ``room`` fixture itself is in this folder's conftest.py)."""
 
 from __future__ import annotations
 
-from hedgecast.seminar import Answer, Room
+from hedgecast.seminar import Answer
 
 ASKED = ["escalation_intercept", "incident_intercept", "escalation_ties", "beta.political.leader_ties"]
-
-
-def open_room(fit) -> Room:
-    return Room.from_fit(fit, ASKED)
+"""The assumptions the conftest's room asks (kept equal to its list)."""
 
 
 def at_baseline(room, ids=None) -> list[Answer]:

@@ -7,17 +7,11 @@ import re
 
 import numpy as np
 import pytest
-from mock_room import ASKED, at_baseline, open_room
+from mock_room import ASKED, at_baseline
 
 from hedgecast.forecasting.questions import estimate
 from hedgecast.seminar import Answer, Room, SeminarInputError
 from hedgecast.stress.psis import K_THRESHOLD
-
-
-@pytest.fixture(scope="module")
-def room(mock_fit):
-    return open_room(mock_fit)
-
 
 RUPTURE = "rupture_2027_2030"
 INCIDENT = "incident_2027"

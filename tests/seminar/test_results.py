@@ -6,17 +6,10 @@ import csv
 import io
 
 import pytest
-from mock_room import open_room
 
 from hedgecast.priors.lenses import Lens
 from hedgecast.seminar import Answer
 from hedgecast.seminar.results import CSV_FIELDS, SeminarResults, participant_lens, submissions_csv, write_participant_lens
-
-
-@pytest.fixture(scope="module")
-def room(mock_fit):
-    return open_room(mock_fit)
-
 
 WHY = 'Escalated in 2015 within a week; "quoted", with a comma'
 

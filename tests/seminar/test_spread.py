@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mock_room import at_baseline, open_room
+from mock_room import at_baseline
 
 from hedgecast.seminar import Answer
 from hedgecast.seminar.spread import answer_spread, decompose
-
-
-@pytest.fixture(scope="module")
-def room(mock_fit):
-    return open_room(mock_fit)
-
 
 RUPTURE = "rupture_2027_2030"
 

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from mock_room import open_room
 
 from hedgecast.seminar.spread import answer_spread
 from hedgecast.seminar.synthetic import synthetic_seminar
-
-
-@pytest.fixture(scope="module")
-def room(mock_fit):
-    return open_room(mock_fit)
 
 
 def test_synthetic_seminar_is_labelled_and_moves_toward_the_median(room):
