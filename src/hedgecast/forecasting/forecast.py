@@ -135,6 +135,13 @@ class Forecast:
         diff = pa - pb
         return {"difference": float(diff.mean()), "se": float(diff.std(ddof=1) / np.sqrt(len(diff)))}
 
+    def rupture_event_difference(self, a: str, b: str, year: int | None = None) -> dict:
+        """P(rupture event by ``year``) under ``a`` minus under ``b``, with its paired Monte Carlo SE."""
+        year = self.spec.headline_year if year is None else year
+        hit = self.data["crisis"].sel(year=slice(None, year)).max("year").astype(float)
+        diff = (hit.sel(scenario=a) - hit.sel(scenario=b)).values.ravel()
+        return {"difference": float(diff.mean()), "se": float(diff.std(ddof=1) / np.sqrt(len(diff)))}
+
 
 @timing.timed("forecast")
 def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: ModelInputs, scenarios: list[str] | None = None, seed: int = 2026) -> Forecast:
