@@ -103,7 +103,7 @@ def crisis_text(spec: Any, c: CrisisIntervention) -> str:
         return f"a rupture event (an incident that escalates) pinned in {c.year} on every path it applies to"
     what = "the rate of serious incidents" if c.target == "incident_rate" else "the probability that an incident escalates (capped at 1)"
     when = f", only on the paths where {trigger_text(spec, c.when)}, from the year after it first does" if c.when else ""
-    start = f" from {c.from_year}" if c.from_year else ""
+    start = f" from {c.from_year}" if c.from_year and (not c.when or c.from_year > spec.forecast[0]) else ""
     return f"{what} multiplied by {c.factor:g}{start}{when}"
 
 

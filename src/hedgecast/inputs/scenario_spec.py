@@ -9,10 +9,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import tomllib
 from collections.abc import Mapping
 from typing import Any
 
-from hedgecast.errors import ProblemCollector, suggest
+from hedgecast.errors import ProblemCollector, SpecError, suggest
 from hedgecast.inputs.scenario_conditions import mixture_problems, parse_branches, parse_crisis, parse_joint, parse_trigger
 from hedgecast.inputs.scenario_compose import compose, composition_problems, include_cycles, reaches_cycle
 from hedgecast.inputs.spec_parts import (
@@ -26,6 +27,7 @@ from hedgecast.inputs.spec_parts import (
     WarIntervention,
 )
 from hedgecast.inputs.spec_toml import (
+    add_lines,
     check_keys,
     check_name,
     check_number,
@@ -236,8 +238,13 @@ def direction_warnings(
 
 
 def parse_scenarios(
-    data: dict, drivers: Mapping[str, Driver], forecast: tuple[int, int], problems: ProblemCollector
+    data: dict,
+    drivers: Mapping[str, Driver],
+    forecast: tuple[int, int],
+    problems: ProblemCollector,
+    known: Mapping[str, Scenario] | None = None,
 ) -> dict[str, Scenario]:
+    """Every ``[scenarios.X]`` of ``data``; ``known`` scenarios (already valid) may be included or branched to."""
     scenarios: dict[str, Scenario] = {}
     discrete = [d for d in drivers.values() if d.kind == "discrete"]
     war = discrete[0] if len(discrete) == 1 else None
@@ -336,25 +343,51 @@ def parse_scenarios(
         )
     if not scenarios:
         problems.add("scenarios", "at least one scenario is required (e.g. a status_quo with no interventions)")
+    everything = {**(known or {}), **scenarios}
     for sc in scenarios.values():
         for inc in sc.includes:
-            if inc not in scenarios:
-                problems.add(f"scenarios.{sc.name}.includes", f"unknown scenario '{inc}': {suggest(inc, list(scenarios))}")
-    for where, message in mixture_problems(scenarios):
+            if inc not in everything:
+                problems.add(f"scenarios.{sc.name}.includes", f"unknown scenario '{inc}': {suggest(inc, list(everything))}")
+    for where, message in mixture_problems(everything):
         problems.add(where, message)
-    cycles = include_cycles(scenarios)
+    cycles = include_cycles(everything)
     for cycle in cycles:
         problems.add(
             f"scenarios.{cycle[0]}.includes",
             f"includes itself through {' → '.join(cycle)}: a scenario cannot include itself, directly or through others",
         )
-    blocked = reaches_cycle(scenarios, cycles)
+    blocked = reaches_cycle(everything, cycles)
     for name in scenarios:
         if name in blocked:
             continue
-        tree, twice = compose(scenarios, name)
+        tree, twice = compose(everything, name)
         for message in twice:
             problems.add(f"scenarios.{name}.includes", message)
         for where, message in composition_problems(tree, drivers):
             problems.add(where, message)
     return scenarios
+
+
+def add_scenarios(spec: Any, text: str, where: str = "<scenarios written in a notebook>") -> Any:
+    """``spec`` (a :class:`~hedgecast.inputs.spec.ModelSpec`) with the ``[scenarios.X]`` tables of TOML ``text`` added.
+
+    The same grammar and checks as the spec file; the new scenarios may include, or branch to,
+    the spec's own. A mistake raises one :class:`~hedgecast.errors.SpecError` naming ``where``,
+    the line and the field. Probabilities must be numbers here: ``"lens"`` needs a prior in the lens file.
+    """
+    problems = ProblemCollector(where)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        problems.add("", f"TOML syntax error: {err}")
+        problems.raise_if_any(SpecError)
+        raise
+    new = parse_scenarios(data, spec.drivers, spec.forecast, problems, known=spec.scenarios)
+    for name, s in new.items():
+        if name in spec.scenarios:
+            problems.add(f"scenarios.{name}", f"the spec already has a scenario '{name}': choose another name")
+        if s.probability == "lens" or s.branch_probabilities == "lens":
+            problems.add(f"scenarios.{name}", '"lens" probabilities need a prior in a lens file; give numbers here')
+    add_lines(problems, text)
+    problems.raise_if_any(SpecError)
+    return dataclasses.replace(spec, scenarios={**spec.scenarios, **new})
