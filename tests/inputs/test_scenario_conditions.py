@@ -45,6 +45,7 @@ def at(found: list, field: str):
     assert len(hits) == 1, f"expected one problem at {field}; got {[str(p) for p in found]}"
     return hits[0]
 
+
 UNCERTAIN = {"a": {**FIXTURE, "probability": 0.4, "drivers": {"nato_pressure": {"by": 0.1}}}, "b": {**FIXTURE, "probability": 0.5}}
 
 
@@ -65,9 +66,20 @@ def test_triggers_crisis_interventions_mixtures_and_joint_tables_parse(tmp_path:
                     ]
                 },
                 **UNCERTAIN,
-                "ab": {"includes": ["a", "b"], "joint": {"events": ["a", "b"], "outcomes": [
-                    {"happen": ["a", "b"], "p": 0.3}, {"happen": ["a"], "p": 0.1}, {"happen": ["b"], "p": 0.2}, {"happen": [], "p": 0.4}]}},
-                "x": {}, "y": {},
+                "ab": {
+                    "includes": ["a", "b"],
+                    "joint": {
+                        "events": ["a", "b"],
+                        "outcomes": [
+                            {"happen": ["a", "b"], "p": 0.3},
+                            {"happen": ["a"], "p": 0.1},
+                            {"happen": ["b"], "p": 0.2},
+                            {"happen": [], "p": 0.4},
+                        ],
+                    },
+                },
+                "x": {},
+                "y": {},
                 "mix": {"branches": ["x", "y"], "branch_probabilities": [0.7, 0.3]},
             },
         )
@@ -76,7 +88,11 @@ def test_triggers_crisis_interventions_mixtures_and_joint_tables_parse(tmp_path:
     assert [c.intervention.driver for c in s.conditional] == ["sanctions_enforcement", "leader_ties", "nato_pressure"]
     assert s.conditional[0].when.war_state == ("frozen",) and s.conditional[1].when.rupture_event
     assert s.conditional[2].when.below == 0.3 and s.conditional[2].when.year == 2027
-    assert [(c.target, c.factor, c.year) for c in s.crisis] == [("incident_rate", 1.5, 0), ("escalation", 2.0, 0), ("rupture_event", 1.0, 2028)]
+    assert [(c.target, c.factor, c.year) for c in s.crisis] == [
+        ("incident_rate", 1.5, 0),
+        ("escalation", 2.0, 0),
+        ("rupture_event", 1.0, 2028),
+    ]
     assert s.drivers["energy_leverage"].by == 0.1  # a plain intervention in the list is an ordinary one
     assert spec.scenarios["mix"].branches == ("x", "y") and spec.scenarios["mix"].branch_probabilities == (0.7, 0.3)
     assert spec.scenarios["ab"].joint_events == ("a", "b") and len(spec.scenarios["ab"].joint) == 4
@@ -132,6 +148,9 @@ def test_a_branch_with_its_own_probability_and_a_lens_event_in_a_joint_table_are
     found = problems(tmp_path, {**UNCERTAIN, "m": {"branches": ["a", "status_quo"], "branch_probabilities": [0.5, 0.5]}})
     assert "has a probability of its own" in at(found, "scenarios.m.branches").message
     lens_event = {"c": {"probability": "lens"}, "b": UNCERTAIN["b"]}
-    joint = {"includes": ["c", "b"], "joint": {"events": ["c", "b"], "outcomes": [{"happen": ["c", "b"], "p": 0.5}, {"happen": [], "p": 0.5}]}}
+    joint = {
+        "includes": ["c", "b"],
+        "joint": {"events": ["c", "b"], "outcomes": [{"happen": ["c", "b"], "p": 0.5}, {"happen": [], "p": 0.5}]},
+    }
     found = problems(tmp_path, {**lens_event, "cb": joint})
     assert any("takes its probability from the lens" in p.message for p in found if p.field == "scenarios.cb.joint.events")

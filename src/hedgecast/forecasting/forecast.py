@@ -20,8 +20,8 @@ from hedgecast import timing
 from hedgecast.dims import SAMPLE_DIMS
 from hedgecast.errors import SpecError
 from hedgecast.forecasting.observed import count_flags, record_from_inputs, reference_problems
-from hedgecast.forecasting.rule_variables import label_environment, path_events, path_values, rule_environment, rule_indicators
 from hedgecast.forecasting.path_control import PathBefore, path_control
+from hedgecast.forecasting.rule_variables import label_environment, path_events, path_values, rule_environment, rule_indicators
 from hedgecast.forecasting.scenarios import activations, branch_key, common_noise, driver_paths, resolve, war_paths
 from hedgecast.forecasting.simulate import draw_parameters, indicator_draws, simulate_states
 from hedgecast.forecasting.trajectories import class_probabilities

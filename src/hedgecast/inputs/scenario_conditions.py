@@ -57,9 +57,7 @@ PROBABILITY_TOLERANCE = 1e-6
 """How far branch probabilities or a joint table may sum from 1 (and a marginal from its event's probability)."""
 
 
-def parse_trigger(
-    raw: Any, g: str, drivers: Mapping[str, Driver], forecast: tuple[int, int], problems: ProblemCollector
-) -> Trigger | None:
+def parse_trigger(raw: Any, g: str, drivers: Mapping[str, Driver], forecast: tuple[int, int], problems: ProblemCollector) -> Trigger | None:
     """One ``when = {…}`` table; None (with problems recorded) if it is wrong or can never fire."""
     first, last = forecast
     when = check_table(raw, g, problems)
@@ -77,7 +75,7 @@ def parse_trigger(
         raw_states = when["war_state"]
         given = [raw_states] if isinstance(raw_states, str) else raw_states
         if not isinstance(given, list) or not given or not all(isinstance(s, str) for s in given):
-            problems.add(f"{g}.war_state", f'must be a war state in quotes or a list of them, got {raw_states!r}')
+            problems.add(f"{g}.war_state", f"must be a war state in quotes or a list of them, got {raw_states!r}")
         elif discrete is not None:
             for s in given:
                 if s not in discrete.states:
@@ -92,9 +90,11 @@ def parse_trigger(
     if "driver" in when or "below" in when or "above" in when:
         name = when.get("driver", "")
         if not isinstance(name, str) or not name:
-            problems.add(f"{g}.driver", "missing: below/above need driver = \"<name>\" (the driver whose level is tested)")
+            problems.add(f"{g}.driver", 'missing: below/above need driver = "<name>" (the driver whose level is tested)')
         elif name not in drivers or drivers[name].kind != "continuous":
-            problems.add(f"{g}.driver", f"unknown driver '{name}': {suggest(name, [d for d, v in drivers.items() if v.kind == 'continuous'])}")
+            problems.add(
+                f"{g}.driver", f"unknown driver '{name}': {suggest(name, [d for d, v in drivers.items() if v.kind == 'continuous'])}"
+            )
         else:
             levels = [k for k in ("below", "above") if k in when]
             if len(levels) != 1:
@@ -168,7 +168,7 @@ def parse_branches(s: dict, f: str, problems: ProblemCollector) -> tuple[tuple[s
         return (), ()
     if not raw:
         if "branch_probabilities" in s:
-            problems.add(f"{f}.branch_probabilities", "only a mixture has branch probabilities: give branches = [\"…\", …] too")
+            problems.add(f"{f}.branch_probabilities", 'only a mixture has branch probabilities: give branches = ["…", …] too')
         return (), ()
     if len(raw) < 2:
         problems.add(f"{f}.branches", "a mixture needs at least two branches")
@@ -177,7 +177,10 @@ def parse_branches(s: dict, f: str, problems: ProblemCollector) -> tuple[tuple[s
         problems.add(f"{f}.branches", f"lists {', '.join(dupes)} more than once")
     probs = s.get("branch_probabilities")
     if probs is None:
-        problems.add(f"{f}.branch_probabilities", f'missing: "lens" (a Dirichlet prior branch_probability.{f.split(".")[-1]} in the lens) or one probability per branch')
+        problems.add(
+            f"{f}.branch_probabilities",
+            f'missing: "lens" (a Dirichlet prior branch_probability.{f.split(".")[-1]} in the lens) or one probability per branch',
+        )
         return tuple(raw), ()
     if probs == "lens":
         return tuple(raw), "lens"
@@ -192,7 +195,9 @@ def parse_branches(s: dict, f: str, problems: ProblemCollector) -> tuple[tuple[s
         return tuple(raw), ()
     total = math.fsum(probs)
     if abs(total - 1.0) > PROBABILITY_TOLERANCE:
-        problems.add(f"{f}.branch_probabilities", f"branch probabilities must sum to 1, got {total:.6g} ({' + '.join(f'{p:g}' for p in probs)})")
+        problems.add(
+            f"{f}.branch_probabilities", f"branch probabilities must sum to 1, got {total:.6g} ({' + '.join(f'{p:g}' for p in probs)})"
+        )
         return tuple(raw), ()
     return tuple(raw), tuple(float(p) for p in probs)
 
@@ -270,7 +275,9 @@ def mixture_problems(scenarios: Mapping[str, Scenario]) -> list[tuple[str, str]]
             elif b == s.name:
                 out.append((f"{f}.branches", "a mixture cannot be its own branch"))
             elif scenarios[b].probability is not None:
-                out.append((f"{f}.branches", f"branch '{b}' has a probability of its own; the mixture chooses its branches, so remove it there"))
+                out.append(
+                    (f"{f}.branches", f"branch '{b}' has a probability of its own; the mixture chooses its branches, so remove it there")
+                )
         if not s.joint:
             continue
         for e in s.joint_events:
@@ -284,7 +291,10 @@ def mixture_problems(scenarios: Mapping[str, Scenario]) -> list[tuple[str, str]]
                 out.append((f"{f}.joint.events", f"'{e}' is certain (it has no probability): a joint table is for uncertain events"))
             elif p == "lens":
                 out.append(
-                    (f"{f}.joint.events", f"'{e}' takes its probability from the lens; a joint table needs each event's fixed probability (a number)")
+                    (
+                        f"{f}.joint.events",
+                        f"'{e}' takes its probability from the lens; a joint table needs each event's fixed probability (a number)",
+                    )
                 )
             elif abs(marginal(s.joint, e) - float(p)) > PROBABILITY_TOLERANCE:
                 out.append(

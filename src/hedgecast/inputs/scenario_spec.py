@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from hedgecast.errors import ProblemCollector, SpecError, suggest
-from hedgecast.inputs.scenario_conditions import mixture_problems, parse_branches, parse_crisis, parse_joint, parse_trigger
 from hedgecast.inputs.scenario_compose import compose, composition_problems, include_cycles, reaches_cycle
+from hedgecast.inputs.scenario_conditions import mixture_problems, parse_branches, parse_crisis, parse_joint, parse_trigger
 from hedgecast.inputs.spec_parts import (
     DIRECTIONS,
     INTERVENTION_KINDS,
