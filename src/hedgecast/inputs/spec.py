@@ -111,6 +111,10 @@ class ModelSpec:
         """Scenarios whose probability comes from the lens."""
         return [s.name for s in self.scenarios.values() if s.probability == "lens"]
 
+    def lens_mixtures(self) -> list[str]:
+        """Mixture scenarios whose branch probabilities come from the lens (a Dirichlet prior each)."""
+        return [s.name for s in self.scenarios.values() if s.branches and s.branch_probabilities == "lens"]
+
 
 # ---------------------------------------------------------------------------------------
 # Loading a spec

@@ -55,6 +55,11 @@ def _war_row(coords: tuple[str, ...], spec: ModelSpec) -> Prior:
     return Prior("Dirichlet", a=[float(k) if s == coords[0] else 1.0 for s in states])
 
 
+def _branch_weights(coords: tuple[str, ...], spec: ModelSpec) -> Prior:
+    """Dirichlet with weight 1 on every branch of the mixture: any split equally likely."""
+    return Prior("Dirichlet", a=[1.0] * len(spec.scenarios[coords[0]].branches))
+
+
 NO_EFFECT = "no direction, and room for an effect as large as a channel's whole spread (sd 1 on the standardized scale)"
 
 VAGUE_PRIORS: tuple[tuple[str, dict[str, float], dict[str, str]], ...] = (
@@ -134,6 +139,7 @@ FALLBACKS: dict[str, FallbackRule] = {
         "what anyone knows of a war's states without this war's history: a state tends to last (weight K on staying, "
         "P(stay) ≈ 0.56 with 5 states) and every other next state is equally likely",
     ),
+    "branch_probability": FallbackRule(_branch_weights, "any split of the paths between a mixture's branches equally likely"),
 }
 """The vague fallback of every prior group, with why it is vague."""
 

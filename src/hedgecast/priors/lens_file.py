@@ -244,7 +244,8 @@ def parse_priors(
                     prov, found_problems = Provenance.from_table(params)
                     for pfield, msg in found_problems:
                         problems.add(f"{fname}.{pfield}", msg)
-                    prior = build_prior(params, fname, group, problems, n_states)
+                    n_weights = len(spec.scenarios[prefix[0]].branches) if group == "branch_probability" and prefix else n_states
+                    prior = build_prior(params, fname, group, problems, n_weights)
                     year, year_reason = parse_known_by(params, fname, problems, latest, latest_why)
                     for c in coords:
                         if c[: len(prefix)] != prefix:
@@ -306,6 +307,8 @@ def replaced_groups_message(found: list[str]) -> str:
 
 
 def _unknown_coordinate(group: str, dim: str, key: str, valid: list[str], spec: ModelSpec) -> str:
+    if group == "branch_probability" and key in spec.scenarios:
+        return f"scenario '{key}' is not a mixture with branch_probabilities = \"lens\" ({', '.join(valid) or 'none is'})"
     if group == "scenario_probability" and key in spec.scenarios:
         return (
             f"scenario '{key}' is not uncertain: only scenarios with probability = \"lens\" in the spec "

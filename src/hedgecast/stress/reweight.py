@@ -26,6 +26,7 @@ from pymc_extras.prior import Prior
 
 from hedgecast.forecasting.forecast import forecast as run_forecast
 from hedgecast.forecasting.forecast import forecast_priors
+from hedgecast.forecasting.scenarios import branch_key
 from hedgecast.priors import families
 from hedgecast.priors.groups import FIT_GROUPS
 from hedgecast.priors.lenses import Lens
@@ -110,6 +111,8 @@ class Reweighter:
                 self._draws[name] = element_draws(self.fit.idata.posterior, self.lens, name)
             elif group == "scenario_probability":
                 self._draws[name] = self._fdraws()[1][name.split(".", 1)[1]]
+            elif group == "branch_probability":
+                self._draws[name] = self._fdraws()[1][branch_key(name.split(".", 1)[1])]
             elif group == "war_transition":
                 state = name.split(".", 1)[1]
                 self._draws[name] = self._fdraws()[0][:, self.lens.spec.future_war_states.index(state), :]
