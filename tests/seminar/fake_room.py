@@ -116,20 +116,6 @@ class FakeRoom:
         out["pooled_prior"] = None
         return out
 
-    def participant_lens(self, answers, name: str):
-        return _FakeLens(name, {a.assumption_id: {"most_likely": a.most_likely, "reason": a.justification} for a in answers})
-
-    def report_section_html(self, answers_by_participant) -> str:
-        return f"<section><h2>Seminar</h2><p>{len(answers_by_participant)} participants</p></section>"
-
-
-class _FakeLens:
-    def __init__(self, name: str, priors: dict):
-        self.name, self.priors = name, priors
-
-    def to_toml_dict(self) -> dict:
-        return {"name": self.name, "priors": self.priors}
-
 
 def _wording(a: Assumption):
     from hedgecast.seminar.wording import Wording

@@ -224,10 +224,10 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
             raise _Refused(404, f"no answers from {who[:12]!r}")
         return Response(text, media_type="application/toml; charset=utf-8", headers=_download(f"seminar-{seminar.join_code}-{who}.toml"))
 
-    async def export_section(request: Request) -> Response:
+    async def export_results(request: Request) -> Response:
         facilitator(request)
-        html = await _thread(seminar.export_section)
-        return HTMLResponse(html, headers=_download(f"seminar-{seminar.join_code}.html"))
+        text, _ = await _thread(seminar.save_results)
+        return Response(text, media_type="application/json", headers=_download(f"seminar-{seminar.join_code}.json"))
 
     async def refused(request: Request, exc: _Refused) -> Response:
         if wants_json(request) or request.url.path.endswith(("/state", "/events")):
@@ -246,7 +246,7 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
         Route("/facilitator/state", fac_state),
         Route("/facilitator/events", fac_events),
         Route("/facilitator/export.csv", export_csv),
-        Route("/facilitator/export/section.html", export_section),
+        Route("/facilitator/export/seminar.json", export_results),
         Route("/facilitator/export/lens/{participant}", export_lens),
         Route("/facilitator/{action}", fac_action, methods=["POST"]),
     ]

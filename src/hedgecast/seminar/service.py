@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from hedgecast.seminar.answers import Answer
 from hedgecast.seminar.live import Broker, InlineRunner, RefitQueue, refit_key
@@ -66,9 +67,10 @@ class Seminar:
         room_factory: Callable[[list[str]], object] | None = None,
         candidates: Callable[[], list] | None = None,
         new_session: bool = False,
+        results_path: Path | None = None,
     ):
         self.room, self.store, self.lens, self.token = room, store, lens, token
-        self.room_factory, self._candidates = room_factory, candidates
+        self.room_factory, self._candidates, self.results_path = room_factory, candidates, results_path
         ids = [a.id for a in room.assumptions]
         session = None if new_session else store.latest_session(lens)
         if session is not None and list(session.assumptions) != ids:
@@ -378,12 +380,15 @@ class Seminar:
         }
 
     def export_csv(self) -> str:
-        """Every submission (who, when, what, why, the resulting prior, k̂, method, forecast) as CSV."""
+        """Every submission (who, when, what, why, the resulting prior, k̂, method, forecast) as CSV.
+
+        Participants by their anonymous label: display names never leave the facilitator's screen.
+        """
         qids = [q for q, _ in self.room.questions]
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(
-            ["submission", "participant", "display_name", "round", "time_utc", "assumption", "most_likely", "low", "high", "justification"]
+            ["submission", "participant", "round", "time_utc", "assumption", "most_likely", "low", "high", "justification"]
             + ["prior", "khat", "method"]
             + [f"p_{q}" for q in qids]
         )
@@ -391,7 +396,7 @@ class Seminar:
             probs = (s.forecast or {}).get("probabilities", {})
             when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s.created))
             w.writerow(
-                [s.id, label(s.participant_number), s.display_name, s.round, when, s.assumption_id, s.most_likely, s.low, s.high]
+                [s.id, label(s.participant_number), s.round, when, s.assumption_id, s.most_likely, s.low, s.high]
                 + [_csv_safe(s.justification), s.prior or "", "" if s.khat is None else f"{s.khat:.3f}", s.method or ""]
                 + ["" if probs.get(q) is None else f"{probs[q]:.4f}" for q in qids]
             )
@@ -403,22 +408,57 @@ class Seminar:
         return {label(numbers[pid]): self.answers_of(subs) for pid, subs in self.store.current(self.sid).items() if subs}
 
     def export_lens(self, who: str) -> str | None:
-        """Participant ``who``'s answers as a lens file (TOML), their justifications as the priors' reasons; None: no answers."""
-        import tomli_w
+        """Participant ``who``'s answers as a lens file (TOML; the justifications are the priors' reasons); None: no answers."""
+        from hedgecast.priors.lens_file import lens_toml
+        from hedgecast.seminar.results import participant_lens
 
         answers = self.answers_by_participant().get(who)
         if not answers:
             return None
-        lens = self.room.participant_lens(answers, name=f"seminar_{self.join_code.lower()}_{who.lower()}")
-        return tomli_w.dumps(lens.to_toml_dict())
+        with self._engine:
+            lens = participant_lens(self.room, answers, f"seminar_{self.join_code.lower()}_{who.lower()}", participant=who)
+        return lens_toml(lens.name, lens.summary, lens.author, lens.extends, lens.priors, lens.present, lens.year)
 
-    def export_section(self) -> str:
-        """The seminar section of the report (the engine's), as a standalone HTML page."""
-        answers, _ = self._forecasts()
-        return self.room.report_section_html(answers)
+    def results(self):
+        """The seminar as the engine records it (:class:`~hedgecast.seminar.results.SeminarResults`): every submission
+        with the participant's full set of answers at that moment, the rounds, and the latest analysis."""
+        from hedgecast.seminar.engine import ParticipantForecast
+        from hedgecast.seminar.results import SeminarResults
+        from hedgecast.seminar.results import Submission as Record
+        from hedgecast.stress.changes import prior_record
+
+        res = SeminarResults(
+            f"Seminar {self.join_code}", self.lens, list(self.room.assumptions), list(self.room.questions), self.room.baseline
+        )
+        res.created = _iso(min((s.created for s in self.store.submissions(self.sid)), default=time.time()))
+        held: dict[int, dict[str, Submission]] = {}
+        for s in self.store.submissions(self.sid):
+            held.setdefault(s.participant_id, {})[s.assumption_id] = s
+            answers = self.answers_of(held[s.participant_id])
+            with self._engine:
+                priors = {k: prior_record(v) for k, v in self.room.priors(answers).items()}
+            stored = s.forecast or {"probabilities": {q: None for q, _ in self.room.questions}}
+            fc = ParticipantForecast.from_dict({**stored, "method": s.method or "reweighted", "pending": s.method == PENDING})
+            res.submissions.append(Record(label(s.participant_number), s.round, _iso(s.created), tuple(answers), fc, priors))
+        res.rounds = [{"number": r["number"], "opened": _iso(r["opened"]), "closed": r["closed"] and _iso(r["closed"])} for r in self.store.rounds(self.sid)]
+        analysis = self.analysis()
+        res.drivers, res.pooled_prior = list(analysis.get("drivers", [])), analysis.get("pooled_prior")
+        return res
+
+    def save_results(self) -> tuple[str, Path | None]:
+        """The record as JSON text, also saved to ``results_path`` (where ``hedgecast report`` finds it) when set."""
+        from hedgecast.files import dumps, json_safe
+
+        res = self.results()
+        path = None if self.results_path is None else res.save(self.results_path)
+        return dumps(json_safe(res.to_dict()), allow_nan=False) + "\n", path
 
     def close(self) -> None:
         self.refits.close()
+
+
+def _iso(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(t))
 
 
 def _csv_safe(text: str) -> str:

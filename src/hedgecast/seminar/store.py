@@ -216,6 +216,9 @@ class Store:
         with self._tx() as db:
             db.execute("UPDATE rounds SET closed = ? WHERE session_id = ? AND closed IS NULL", (time.time(), sid))
 
+    def rounds(self, sid: int) -> list[sqlite3.Row]:
+        return self._all("SELECT number, opened, closed FROM rounds WHERE session_id = ? ORDER BY number", sid)
+
     # ------------------------------------------------------------------ participants
     def add_participant(self, sid: int, secret: str, display_name: str = "") -> Participant:
         with self._tx() as db:
