@@ -25,6 +25,7 @@ from hedgecast.cli.options import check_scenarios, check_year, load_lenses, opti
 import hedgecast.cli.scenarios  # noqa: F401 (importing it registers `hedgecast scenarios` on the app)
 import hedgecast.cli.questions  # noqa: F401 (importing it registers `hedgecast questions` and `hedgecast signposts`)
 import hedgecast.cli.validate  # noqa: F401 (importing it registers `hedgecast validate …` on the app)
+import hedgecast.cli.seminar  # noqa: F401 (importing it registers `hedgecast seminar`)
 from hedgecast.errors import DiagnosticsFailed, HedgecastError
 
 LensOpt = Annotated[list[str] | None, typer.Option("--lens", "-l", help="Lens name or path (repeatable). Default: baseline.")]

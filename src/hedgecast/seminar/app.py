@@ -166,6 +166,10 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
 
     async def fac_page(request: Request) -> Response:
         facilitator(request)
+        if "token" in request.query_params:  # keep the token out of the address bar and history: a cookie from now on
+            response = RedirectResponse("/facilitator", status_code=303, headers=_NO_STORE)
+            response.set_cookie(FACILITATOR_COOKIE, seminar.token, httponly=True, samesite="strict", secure=secure_cookies)
+            return response
         state = await _thread(seminar.facilitator_state)
         response = page(
             "facilitator.html",
