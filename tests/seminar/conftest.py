@@ -1,21 +1,46 @@
-"""A seminar on the fake room, served by Starlette's TestClient, and helpers to join and answer."""
+"""A seminar room on the session's mock fit (prior draws dressed as a posterior: no sampler), and a seminar web app on the fake room."""
 
 from __future__ import annotations
 
 import pytest
 from fake_room import FakeRoom, make_room
-from starlette.testclient import TestClient
+from web_helpers import TOKEN
 
+from hedgecast.seminar import Answer, Room
 from hedgecast.seminar.app import create_app
-from hedgecast.seminar.security import CSRF_COOKIE
 from hedgecast.seminar.service import Seminar
 from hedgecast.seminar.store import Store
 
-TOKEN = "facilitator-token-for-tests-0123456789abcdef"
+ASKED = ["escalation_intercept", "incident_intercept", "escalation_ties", "beta.political.leader_ties"]
+
+
+@pytest.fixture(scope="module")
+def asked():
+    return list(ASKED)
+
+
+@pytest.fixture(scope="module")
+def room(mock_fit):
+    return Room.from_fit(mock_fit, ASKED)
+
+
+@pytest.fixture
+def at_baseline():
+    """Answers that restate the lens's own priors (for the given room)."""
+
+    def make(room, ids=None):
+        return [
+            Answer(a.id, a.baseline["most_likely"], a.baseline["low"], a.baseline["high"], "the lens's prior")
+            for a in room.assumptions
+            if ids is None or a.id in ids
+        ]
+
+    return make
 
 
 @pytest.fixture
 def seminar(tmp_path):
+    """A seminar on the fake room (see fake_room.py), recorded in a temporary SQLite file."""
     store = Store(tmp_path / "seminar.sqlite3")
     s = Seminar(FakeRoom(refit_delay=0.05), store, lens="baseline", token=TOKEN, room_factory=make_room, candidates=lambda: FakeRoom().assumptions)
     yield s
@@ -26,40 +51,6 @@ def seminar(tmp_path):
 @pytest.fixture
 def app(seminar):
     return create_app(seminar)
-
-
-def client(app) -> TestClient:
-    return TestClient(app, base_url="http://testserver")
-
-
-def csrf(c: TestClient) -> str:
-    if not c.cookies.get(CSRF_COOKIE):
-        c.get("/join")
-    return c.cookies.get(CSRF_COOKIE)
-
-
-def facilitator(app) -> TestClient:
-    c = client(app)
-    assert c.get(f"/facilitator?token={TOKEN}").status_code == 200
-    return c
-
-
-def fac_post(c: TestClient, action: str, **data):
-    return c.post(f"/facilitator/{action}", data={"csrf": csrf(c), **data}, headers={"Accept": "application/json"})
-
-
-def join(app, seminar, name: str = "") -> TestClient:
-    c = client(app)
-    r = c.post("/join", data={"csrf": csrf(c), "code": seminar.join_code, "name": name}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-    return c
-
-
-def answer(c: TestClient, key: str, assumption: str = "beta.political.leader_ties", json: bool = True, **fields):
-    data = {"csrf": csrf(c), "key": key, "assumption": assumption, "most_likely": "0.6", "low": "0.1", "high": "1.2", "justification": "ties held in 2016"}
-    data.update(fields)
-    headers = {"Accept": "application/json"} if json else {}
-    return c.post("/room/answer", data=data, headers=headers, follow_redirects=False)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import TOKEN, answer, client, csrf, fac_post, facilitator, join
+from web_helpers import TOKEN, answer, client, csrf, fac_post, facilitator, join
 
 LEADER = "beta.political.leader_ties"
 

@@ -1,22 +1,15 @@
-"""The web app on the real engine (a Room on the mock sampler's fit): forecasts, prior record, lens export, analysis."""
+"""The web app on the real engine (conftest's Room on the mock sampler's fit): forecasts, prior record, lens export, analysis."""
 
 from __future__ import annotations
 
 import time
 
 import pytest
-from conftest import TOKEN, answer, fac_post, facilitator, join
+from web_helpers import TOKEN, answer, fac_post, facilitator, join
 
 from hedgecast.seminar.app import create_app
 from hedgecast.seminar.service import Seminar
 from hedgecast.seminar.store import Store
-
-
-@pytest.fixture(scope="module")
-def room(mock_fit):
-    from hedgecast.seminar.engine import Room
-
-    return Room.from_fit(mock_fit, ["incident_intercept", "escalation_ties", "beta.political.leader_ties"])
 
 
 @pytest.fixture

@@ -34,8 +34,8 @@ from hedgecast.files import dumps, json_safe, write_atomic
 from hedgecast.priors.lens_prior import describe_prior
 from hedgecast.priors.lenses import Lens
 from hedgecast.seminar.answers import Answer
-from hedgecast.seminar.engine import Assumption, ParticipantForecast, Room
-from hedgecast.seminar.summary import summarise_forecasts
+from hedgecast.seminar.records import Assumption, ParticipantForecast
+from hedgecast.seminar.spread import summarise_forecasts
 from hedgecast.stress.changes import as_prior, prior_record
 
 __all__ = [
@@ -56,6 +56,8 @@ CSV_FIELDS = (
     "justification", "prior", "khat", "method",
 )  # fmt: skip
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+Room = Any  # hedgecast.seminar.engine.Room, used by attribute only: this module stays readable without the engine (the report reads it)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,21 @@ class SeminarResults:
         if not any(r.get("number") == int(round) for r in self.rounds):
             self.rounds.append({"number": int(round), "opened": sub.time, "closed": None})
         return sub
+
+    def refresh(self, room: Room) -> list[str]:
+        """Replace pending forecasts by the refits the room has made since (:meth:`Room.refit_forecast`); return who was updated."""
+        done = []
+        for i, s in enumerate(self.submissions):
+            if s.forecast.pending:
+                f = room.forecast(list(s.answers))
+                if not f.pending:
+                    self.submissions[i] = Submission(s.participant, s.round, s.time, s.answers, f, s.priors)
+                    done.append(s.participant)
+        return done
+
+    def pending(self, round: int | None = None) -> dict[str, Submission]:
+        """The latest submissions (of ``round``) whose forecast waits for a refit."""
+        return {k: s for k, s in self.latest(round).items() if s.forecast.pending}
 
     def analyse(self, room: Room, round: int | None = None) -> dict:
         """Run the room's full summary on the latest answers (of ``round``) and keep its drivers and pooled prior."""

@@ -227,7 +227,7 @@ class Seminar:
     # ------------------------------------------------------------------ what pages see
     def _forecasts(self) -> tuple[dict[str, list], dict]:
         """Every participant's current answers and stored forecast, by anonymous label."""
-        from hedgecast.seminar.engine import ParticipantForecast
+        from hedgecast.seminar.records import ParticipantForecast
 
         numbers = {p.id: p.number for p in self.store.participants(self.sid)}
         answers, forecasts = {}, {}
@@ -245,7 +245,7 @@ class Seminar:
         Cached per change. The slower analysis (which assumption drives the disagreement, the
         pooled prior's forecast) is :meth:`analysis`, computed in the background.
         """
-        from hedgecast.seminar.summary import summarise_forecasts
+        from hedgecast.seminar.spread import summarise_forecasts
 
         version = self._data_version
         cached = self._summary
@@ -422,7 +422,7 @@ class Seminar:
     def results(self):
         """The seminar as the engine records it (:class:`~hedgecast.seminar.results.SeminarResults`): every submission
         with the participant's full set of answers at that moment, the rounds, and the latest analysis."""
-        from hedgecast.seminar.engine import ParticipantForecast
+        from hedgecast.seminar.records import ParticipantForecast
         from hedgecast.seminar.results import SeminarResults
         from hedgecast.seminar.results import Submission as Record
         from hedgecast.stress.changes import prior_record
