@@ -55,8 +55,11 @@ def same_secret(given: str | None, expected: str) -> bool:
 
 
 def csrf_ok(form_value: str | None, cookie_value: str | None, origin: str | None, host: str | None) -> bool:
-    """A form post is genuine: its CSRF field equals the CSRF cookie, and it came from this site (when the browser says)."""
-    if origin and host and origin.split("://", 1)[-1].rstrip("/") != host:
+    """A form post is genuine: its CSRF field equals the CSRF cookie, and it came from this site (when the browser says).
+
+    ``Origin: null`` (a browser withholding the origin) says nothing either way: the token decides.
+    """
+    if origin and origin != "null" and host and origin.split("://", 1)[-1].rstrip("/") != host:
         return False
     return bool(cookie_value) and same_secret(form_value, cookie_value)
 
