@@ -155,7 +155,14 @@ async def run_load(base: str, printed: dict, n: int, window: float, seed: int) -
     labels = [p["label"] for p in state["participants"]][-n:]
     room = await people[0].get("/room")
     ids = re.findall(r'data-assumption="([^"]+)"', room.text)
-    baselines = {a["id"]: a["baseline"] for a in json.loads(re.search(r'<script id="assumptions" type="application/json">(.*?)</script>', (await fac.get("/facilitator")).text, re.S).group(1))}
+    baselines = {
+        a["id"]: a["baseline"]
+        for a in json.loads(
+            re.search(r'<script id="assumptions" type="application/json">(.*?)</script>', (await fac.get("/facilitator")).text, re.S).group(
+                1
+            )
+        )
+    }
 
     watcher = Watcher(base, printed["token"])
     stop = asyncio.Event()
@@ -170,7 +177,14 @@ async def run_load(base: str, printed: dict, n: int, window: float, seed: int) -
         b = baselines[aid]
         width = b["high"] - b["low"]
         ml = b["most_likely"] + float(rng.uniform(-0.15, 0.15)) * width
-        data = {"csrf": people[i].cookies["hc_csrf"], "key": f"{k}", "assumption": aid, "low": b["low"], "most_likely": ml, "high": b["high"]}
+        data = {
+            "csrf": people[i].cookies["hc_csrf"],
+            "key": f"{k}",
+            "assumption": aid,
+            "low": b["low"],
+            "most_likely": ml,
+            "high": b["high"],
+        }
         data["justification"] = f"benchmark participant {i}, answer {k}"
         started[(labels[i], k)] = time.perf_counter()
         r = await people[i].post("/room/answer", data=data, headers={"Accept": "application/json"})
@@ -225,10 +239,19 @@ def main() -> None:
     reweighted = sum(m == "reweighted" for m in res["methods"])
     print(f"seminar load benchmark: {n} participants over loopback, {'fake room' if args.quick else 'real engine, 4×2000 draws'}")
     print(f"{'':34}{'p50 (s)':>10}{'p95 (s)':>10}{'max (s)':>10}")
-    print(f"{'Poisson arrivals within ' + format(window, 'g') + ' s':34}{p['poisson'][0]:10.3f}{p['poisson'][1]:10.3f}{max(res['poisson']):10.3f}")
+    print(
+        f"{'Poisson arrivals within ' + format(window, 'g') + ' s':34}"
+        f"{p['poisson'][0]:10.3f}{p['poisson'][1]:10.3f}{max(res['poisson']):10.3f}"
+    )
     print(f"{'burst of ' + str(n) + ' at once':34}{p['burst'][0]:10.3f}{p['burst'][1]:10.3f}{max(res['burst']):10.3f}")
-    print(f"server peak RSS: {peak:.0f} MB; server start-up (room included) {startup:.0f} s; {reweighted}/{len(res['methods'])} answers reweighted")
-    print(f"room state fetches by the watcher: {res['fetches']}; load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 cores)")
+    print(
+        f"server peak RSS: {peak:.0f} MB; server start-up (room included) {startup:.0f} s; "
+        f"{reweighted}/{len(res['methods'])} answers reweighted"
+    )
+    print(
+        f"room state fetches by the watcher: {res['fetches']}; "
+        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 cores)"
+    )
     print(
         f"RESULT seminar_p50_s={p['poisson'][0]:.3f} seminar_p95_s={p['poisson'][1]:.3f} burst_p50_s={p['burst'][0]:.3f} "
         f"burst_p95_s={p['burst'][1]:.3f} server_peak_rss_mb={peak:.0f} participants={n} load1={load_before[0]:.2f}"

@@ -33,7 +33,9 @@ def invoke(monkeypatch, capsys, *args: str) -> tuple[int, str, str, dict]:
 
 
 def test_prints_links_code_and_qr_and_serves_on_loopback(monkeypatch, capsys, tmp_path):
-    code, out, err, served = invoke(monkeypatch, capsys, "--root", str(tmp_path), "seminar", "--test-room", f"{FAKE}:make_room", "--port", "8799")
+    code, out, err, served = invoke(
+        monkeypatch, capsys, "--root", str(tmp_path), "seminar", "--test-room", f"{FAKE}:make_room", "--port", "8799"
+    )
     assert code == 0, err
     token = re.search(r"http://127\.0\.0\.1:8799/facilitator\?token=([A-Za-z0-9_-]+)", out).group(1)
     assert len(token) >= 43  # 32 random bytes, URL-safe: 256 bits
@@ -46,11 +48,15 @@ def test_prints_links_code_and_qr_and_serves_on_loopback(monkeypatch, capsys, tm
 
 
 def test_another_host_warns_that_the_token_travels_unencrypted(monkeypatch, capsys, tmp_path):
-    code, out, err, served = invoke(monkeypatch, capsys, "--root", str(tmp_path), "seminar", "--test-room", f"{FAKE}:make_room", "--host", "0.0.0.0")
+    code, out, err, served = invoke(
+        monkeypatch, capsys, "--root", str(tmp_path), "seminar", "--test-room", f"{FAKE}:make_room", "--host", "0.0.0.0"
+    )
     assert code == 0 and served["host"] == "0.0.0.0"
     assert "warning" in err and "unencrypted" in err and "TLS" in err
 
 
 def test_a_bad_port_exits_2(monkeypatch, capsys, tmp_path):
-    code, _, err, served = invoke(monkeypatch, capsys, "--root", str(tmp_path), "seminar", "--test-room", f"{FAKE}:make_room", "--port", "70000")
+    code, _, err, served = invoke(
+        monkeypatch, capsys, "--root", str(tmp_path), "seminar", "--test-room", f"{FAKE}:make_room", "--port", "70000"
+    )
     assert code == 2 and "--port" in err and not served

@@ -42,7 +42,9 @@ def at_baseline():
 def seminar(tmp_path):
     """A seminar on the fake room (see fake_room.py), recorded in a temporary SQLite file."""
     store = Store(tmp_path / "seminar.sqlite3")
-    s = Seminar(FakeRoom(refit_delay=0.05), store, lens="baseline", token=TOKEN, room_factory=make_room, candidates=lambda: FakeRoom().assumptions)
+    s = Seminar(
+        FakeRoom(refit_delay=0.05), store, lens="baseline", token=TOKEN, room_factory=make_room, candidates=lambda: FakeRoom().assumptions
+    )
     yield s
     s.close()
     store.close()

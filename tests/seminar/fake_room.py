@@ -117,7 +117,14 @@ class FakeRoom:
         forecasts = {k: self.forecast(v) for k, v in answers_by_participant.items()}
         out = summarise_forecasts(self.assumptions, self.questions, answers_by_participant, forecasts)
         out["drivers"] = [
-            {"question": q, "assumption": self.assumptions[0].id, "label": self.assumptions[0].label, "variance": 0.01, "share": 0.8, "explained": 0.9}
+            {
+                "question": q,
+                "assumption": self.assumptions[0].id,
+                "label": self.assumptions[0].label,
+                "variance": 0.01,
+                "share": 0.8,
+                "explained": 0.9,
+            }
             for q, _ in self.questions
         ]
         out["pooled_prior"] = None
@@ -136,4 +143,4 @@ def make_room(assumption_ids: list[str] | None = None) -> FakeRoom:
     return FakeRoom(assumption_ids)
 
 
-__all__ = ["ASSUMPTIONS", "FakeRoom", "QUESTIONS", "make_room"]
+__all__ = ["ASSUMPTIONS", "QUESTIONS", "FakeRoom", "make_room"]

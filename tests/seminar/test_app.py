@@ -104,7 +104,9 @@ def test_participants_never_see_other_participants_names_or_answers(opened, semi
 def test_forms_without_the_csrf_token_are_refused(opened, seminar):
     c = join(opened, seminar)
     assert answer(c, "k1", csrf="forged").status_code == 403
-    r = c.post("/room/answer", data={"key": "k2", "assumption": LEADER, "most_likely": "0.5", "low": "0", "high": "1", "justification": "x"})
+    r = c.post(
+        "/room/answer", data={"key": "k2", "assumption": LEADER, "most_likely": "0.5", "low": "0", "high": "1", "justification": "x"}
+    )
     assert r.status_code == 403
     cross = answer(c, "k3")  # a genuine token, but posted from another site
     assert cross.status_code == 200
@@ -208,7 +210,7 @@ def test_facilitator_controls_and_exports(opened, seminar):
 
 def test_csv_export_neutralises_formulas(opened, seminar):
     c = join(opened, seminar)
-    answer(c, "k1", justification="=HYPERLINK(\"http://x\")")
+    answer(c, "k1", justification='=HYPERLINK("http://x")')
     text = seminar.export_csv()
     assert "'=HYPERLINK" in text
 

@@ -108,7 +108,9 @@ def test_a_seminar_in_four_browsers(server, tmp_path):
             errors = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(f"{base}/room")
-            sync_api.expect(page.locator(f"form[data-assumption='{LEADER}'] input[name=most_likely]")).to_have_value("0.9")  # back after a reload
+            sync_api.expect(page.locator(f"form[data-assumption='{LEADER}'] input[name=most_likely]")).to_have_value(
+                "0.9"
+            )  # back after a reload
             assert errors == []
         finally:
             browser.close()

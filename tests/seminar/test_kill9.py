@@ -46,7 +46,11 @@ def test_kill_minus_9_loses_no_acknowledged_submission(tmp_path, clients):
             people.append(c)
         acked = []
         ids = ["beta.political.leader_ties", "beta.economic.energy_leverage", "incident_intercept"]
-        values = {"beta.political.leader_ties": (0.1, 0.5, 0.9), "beta.economic.energy_leverage": (-0.1, 0.3, 0.7), "incident_intercept": (0.5, 1, 2)}
+        values = {
+            "beta.political.leader_ties": (0.1, 0.5, 0.9),
+            "beta.economic.energy_leverage": (-0.1, 0.3, 0.7),
+            "incident_intercept": (0.5, 1, 2),
+        }
         for k, aid in enumerate(ids):
             for i, c in enumerate(people):
                 low, ml, high = values[aid]

@@ -26,7 +26,15 @@ def test_real_room_answers_become_priors_forecasts_and_a_lens(real, room):
     seminar, app = real
     a = room.by_id["incident_intercept"]
     c = join(app, seminar)
-    r = answer(c, "k1", assumption=a.id, low=str(a.baseline["low"]), most_likely=str(a.baseline["most_likely"] * 1.1), high=str(a.baseline["high"]), justification="the Black Sea is busier")
+    r = answer(
+        c,
+        "k1",
+        assumption=a.id,
+        low=str(a.baseline["low"]),
+        most_likely=str(a.baseline["most_likely"] * 1.1),
+        high=str(a.baseline["high"]),
+        justification="the Black Sea is busier",
+    )
     assert r.status_code == 200, r.text
     state = r.json()["state"]
     assert state["method"] == "reweighted" and 0 <= state["khat"] < 0.7

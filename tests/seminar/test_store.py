@@ -15,13 +15,32 @@ def test_everything_written_is_there_for_a_new_connection(tmp_path):
     assert set(session.join_code) <= set(JOIN_ALPHABET) and len(session.join_code) == 6
     assert a.open_round(session.id) == 1
     p = a.add_participant(session.id, "secret-1", "Ayşe")
-    sid, created = a.add_submission(session.id, p.id, 1, "key", Answer("x", 1, 0, 2, "why"), prior="Normal(mu=1)", khat=0.2, method="reweighted", forecast={"probabilities": {"q": 0.3}})
+    sid, created = a.add_submission(
+        session.id,
+        p.id,
+        1,
+        "key",
+        Answer("x", 1, 0, 2, "why"),
+        prior="Normal(mu=1)",
+        khat=0.2,
+        method="reweighted",
+        forecast={"probabilities": {"q": 0.3}},
+    )
     assert created
-    again, created = a.add_submission(session.id, p.id, 1, "key", Answer("x", 5, 0, 9, "other"), prior=None, khat=None, method=None, forecast=None)
+    again, created = a.add_submission(
+        session.id, p.id, 1, "key", Answer("x", 5, 0, 9, "other"), prior=None, khat=None, method=None, forecast=None
+    )
     assert (again, created) == (sid, False)
     b = Store(path)  # another connection (as after a restart), before the first is closed
     (s,) = b.submissions(session.id)
-    assert (s.most_likely, s.justification, s.prior, s.khat, s.method, s.forecast) == (1.0, "why", "Normal(mu=1)", 0.2, "reweighted", {"probabilities": {"q": 0.3}})
+    assert (s.most_likely, s.justification, s.prior, s.khat, s.method, s.forecast) == (
+        1.0,
+        "why",
+        "Normal(mu=1)",
+        0.2,
+        "reweighted",
+        {"probabilities": {"q": 0.3}},
+    )
     assert b.latest_session("baseline").round_open and b.participant(session.id, "secret-1").display_name == "Ayşe"
     assert b.participant(session.id, "secret-2") is None
     with sqlite3.connect(path) as raw:

@@ -37,7 +37,15 @@ def join(app, seminar, name: str = "") -> TestClient:
 
 
 def answer(c: TestClient, key: str, assumption: str = "beta.political.leader_ties", json: bool = True, **fields):
-    data = {"csrf": csrf(c), "key": key, "assumption": assumption, "most_likely": "0.6", "low": "0.1", "high": "1.2", "justification": "ties held in 2016"}
+    data = {
+        "csrf": csrf(c),
+        "key": key,
+        "assumption": assumption,
+        "most_likely": "0.6",
+        "low": "0.1",
+        "high": "1.2",
+        "justification": "ties held in 2016",
+    }
     data.update(fields)
     headers = {"Accept": "application/json"} if json else {}
     return c.post("/room/answer", data=data, headers=headers, follow_redirects=False)

@@ -41,13 +41,16 @@ class Sampling(sampler_options()):
 def seminar(
     sampling: Sampling,
     lens: Annotated[str, typer.Option("--lens", "-l", help="The lens whose priors the room answers about.")] = "baseline",
-    host: Annotated[str, typer.Option(help="Address to serve on. Anything but 127.0.0.1 shares the room on that network (without TLS).")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to serve on. Anything but 127.0.0.1 shares the room on that network (without TLS).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8765,
     scheduler: Annotated[
         str | None, typer.Option(help="Address of an existing dask scheduler (tcp://host:8786) for refits, instead of a local worker.")
     ] = None,
     assumption: Annotated[
-        list[str] | None, typer.Option("--assumption", "-a", help="A lens prior to put to the room (repeatable, 3–6). Default: the most influential ones.")
+        list[str] | None,
+        typer.Option("--assumption", "-a", help="A lens prior to put to the room (repeatable, 3–6). Default: the most influential ones."),
     ] = None,
     new_session: Annotated[bool, typer.Option("--new-session", help="Start a new session instead of resuming the open one.")] = False,
     test_room: Annotated[str | None, typer.Option(hidden=True, help="Tests only: FILE.py:FUNCTION returning a room.")] = None,
@@ -153,7 +156,7 @@ def _test_room(spec: str, assumption: list[str] | None):
 
 def _shown_host(host: str) -> str:
     """The address to print: the machine's own address when serving on every interface."""
-    if host in ("0.0.0.0", "::"):
+    if host in ("0.0.0.0", "::"):  # noqa: S104 (recognising the address, not binding to it)
         try:
             return socket.gethostbyname(socket.gethostname())
         except OSError:

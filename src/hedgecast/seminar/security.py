@@ -6,7 +6,8 @@
   compared in constant time), and a cross-site ``Origin`` is refused.
 * Each participant may submit at most once per :data:`MIN_INTERVAL` seconds (HTTP 429).
 * Every field is read here, as text, into numbers and strings with limits; anything else is a
-  :class:`FormError` naming the field (the engine then checks the values, ``Room.validate``). Nothing a user types is ever evaluated, and pages show
+  :class:`FormError` naming the field (the engine then checks the values, ``Room.validate``).
+  Nothing a user types is ever evaluated, and pages show
   it only through Jinja2's autoescaping.
 """
 

@@ -25,6 +25,8 @@ from hedgecast.seminar.security import FormError, RateLimiter, read_answer
 from hedgecast.seminar.store import Participant, Store, Submission
 
 PENDING = "pending"
+#: seconds the background analysis waits after a change, so that a burst of answers is analysed once
+ANALYSIS_DELAY = 0.3
 
 
 class RoundClosed(Exception):
@@ -268,14 +270,15 @@ class Seminar:
 
     def _analyse(self) -> None:
         while True:
+            time.sleep(ANALYSIS_DELAY)  # let a burst of answers settle: one analysis for all of them
             with self._analysis_lock:
                 version = self._analysis_wanted
                 if self._analysis is not None and self._analysis[0] >= version:
                     self._analysis_thread = None
                     return
             answers, _ = self._forecasts()
-            with self._engine:
-                result = self.room.summary(answers) if answers else {}
+            # not under the engine lock: the room's data are read-only, and a submission must not wait for this
+            result = self.room.summary(answers) if answers else {}
             with self._analysis_lock:
                 self._analysis = (version, result)
             self.broker.publish("analysis")
@@ -326,7 +329,13 @@ class Seminar:
         for aid, s in mine.items():
             g = groups.get(aid)
             outside = g is not None and g["n"] > 1 and not g["q1"] <= s.most_likely <= g["q3"]
-            answers[aid] = {"most_likely": s.most_likely, "low": s.low, "high": s.high, "justification": s.justification, "outside": outside}
+            answers[aid] = {
+                "most_likely": s.most_likely,
+                "low": s.low,
+                "high": s.high,
+                "justification": s.justification,
+                "outside": outside,
+            }
         return {
             "version": self.broker.version,
             "round": session.round,
@@ -352,7 +361,13 @@ class Seminar:
         current = self.store.current(self.sid)
         answers = {
             a.id: [
-                {"participant": label(p.number), "most_likely": s.most_likely, "low": s.low, "high": s.high, "justification": s.justification}
+                {
+                    "participant": label(p.number),
+                    "most_likely": s.most_likely,
+                    "low": s.low,
+                    "high": s.high,
+                    "justification": s.justification,
+                }
                 for p in people
                 if (s := current.get(p.id, {}).get(a.id)) is not None
             ]
@@ -365,9 +380,7 @@ class Seminar:
             "round_open": session.round_open,
             "revealed": session.revealed,
             "submissions": self.store.count(self.sid),
-            "participants": [
-                {"label": label(p.number), "name": p.display_name, "answered": len(current.get(p.id, {}))} for p in people
-            ],
+            "participants": [{"label": label(p.number), "name": p.display_name, "answered": len(current.get(p.id, {}))} for p in people],
             "answers": answers,
             "room": pooled(summary),
             "groups": group_stats(summary),
@@ -420,8 +433,11 @@ class Seminar:
         return lens_toml(lens.name, lens.summary, lens.author, lens.extends, lens.priors, lens.present, lens.year)
 
     def results(self):
-        """The seminar as the engine records it (:class:`~hedgecast.seminar.results.SeminarResults`): every submission
-        with the participant's full set of answers at that moment, the rounds, and the latest analysis."""
+        """Return the seminar as the engine records it (:class:`~hedgecast.seminar.results.SeminarResults`).
+
+        Every submission with the participant's full set of answers at that moment, the rounds,
+        and the latest analysis.
+        """
         from hedgecast.seminar.records import ParticipantForecast
         from hedgecast.seminar.results import SeminarResults
         from hedgecast.seminar.results import Submission as Record
@@ -440,7 +456,10 @@ class Seminar:
             stored = s.forecast or {"probabilities": {q: None for q, _ in self.room.questions}}
             fc = ParticipantForecast.from_dict({**stored, "method": s.method or "reweighted", "pending": s.method == PENDING})
             res.submissions.append(Record(label(s.participant_number), s.round, _iso(s.created), tuple(answers), fc, priors))
-        res.rounds = [{"number": r["number"], "opened": _iso(r["opened"]), "closed": r["closed"] and _iso(r["closed"])} for r in self.store.rounds(self.sid)]
+        res.rounds = [
+            {"number": r["number"], "opened": _iso(r["opened"]), "closed": r["closed"] and _iso(r["closed"])}
+            for r in self.store.rounds(self.sid)
+        ]
         analysis = self.analysis()
         res.drivers, res.pooled_prior = list(analysis.get("drivers", [])), analysis.get("pooled_prior")
         return res
@@ -488,4 +507,4 @@ def driver_table(analysis: dict) -> list[dict]:
     return list(best.values())
 
 
-__all__ = ["Outcome", "PENDING", "RoundClosed", "Seminar", "TooFast", "driver_table", "forecast_dict", "group_stats", "label", "pooled"]
+__all__ = ["PENDING", "Outcome", "RoundClosed", "Seminar", "TooFast", "driver_table", "forecast_dict", "group_stats", "label", "pooled"]
