@@ -92,6 +92,7 @@ class Seminar:
         self._analysis_wanted = 0
         self._analysis_lock = threading.Lock()
         self._analysis_thread: threading.Thread | None = None
+        self._closing = threading.Event()
         self.refits = RefitQueue(runner or InlineRunner(), self._refit_done)
         self._requeue_pending()
 
@@ -270,7 +271,8 @@ class Seminar:
 
     def _analyse(self) -> None:
         while True:
-            time.sleep(ANALYSIS_DELAY)  # let a burst of answers settle: one analysis for all of them
+            if self._closing.wait(ANALYSIS_DELAY):  # let a burst of answers settle: one analysis for all of them
+                return
             with self._analysis_lock:
                 version = self._analysis_wanted
                 if self._analysis is not None and self._analysis[0] >= version:
@@ -473,6 +475,11 @@ class Seminar:
         return dumps(json_safe(res.to_dict()), allow_nan=False) + "\n", path
 
     def close(self) -> None:
+        """Stop the background work (the analysis, the refit queue); the store stays open."""
+        self._closing.set()
+        thread = self._analysis_thread
+        if thread is not None:
+            thread.join(timeout=30)
         self.refits.close()
 
 
