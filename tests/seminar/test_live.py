@@ -83,3 +83,24 @@ def test_broker_fans_out_and_keeps_only_the_latest_for_slow_readers():
 
     got, listeners = asyncio.run(scenario())
     assert got[-1] == 40 and len(got) <= 16 and listeners == 1
+
+
+def test_dask_runner_sends_the_refit_to_the_scheduler_with_the_run_to_rebuild_the_room(monkeypatch):
+    from types import SimpleNamespace
+
+    from distributed import Client, LocalCluster
+
+    import hedgecast.seminar.live as live
+
+    def fake_worker_refit(root, run_id, ids, answers):  # what the worker was sent (the task comes back by value)
+        return (root, run_id, ids, [a.assumption_id for a in answers])
+
+    monkeypatch.setattr(live, "worker_refit", fake_worker_refit)
+    room = SimpleNamespace(assumptions=[SimpleNamespace(id="x"), SimpleNamespace(id="y")])
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, Client(cluster):
+        runner = live.DaskRunner("/project", "run-123", cluster.scheduler_address)
+        try:
+            sent = runner(room, [Answer("x", 1.0, 0.0, 2.0, "why")])
+        finally:
+            runner.close()
+    assert sent == ("/project", "run-123", ("x", "y"), ["x"])
