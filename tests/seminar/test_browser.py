@@ -76,7 +76,7 @@ def test_a_seminar_in_four_browsers(server, tmp_path):
                 sync_api.expect(form.locator(".saved")).to_be_visible()
                 sync_api.expect(form.locator("button")).to_have_text("Revise")
             # live: the first participant's page learns of the others without a reload
-            sync_api.expect(people[0][1].locator(".question .nums").first).to_contain_text("(3 answered)")
+            sync_api.expect(people[0][1].locator(".question .nums").first).to_contain_text("(3 in the pool)")
             sync_api.expect(fac.locator("#counts")).to_have_text("3 joined, 3 answers")
             assert fac.locator(".question .dot").count() == 3 * 2  # three anonymous dots on each of the two questions
             sync_api.expect(fac.locator("#participants")).to_contain_text("<b>Ayşe</b>")  # shown as text, not markup
