@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from mock_room import ASKED, at_baseline
 
 from hedgecast.forecasting.questions import estimate
 from hedgecast.seminar import Answer, Room, SeminarInputError
@@ -17,8 +18,8 @@ INCIDENT = "incident_2027"
 INTERNAL = re.compile(r"[a-z]+_[a-z_]+|\(location\)|\bbeta\b")
 
 
-def test_room_asks_what_it_was_told_in_plain_words(room, asked):
-    assert [a.id for a in room.assumptions] == asked
+def test_room_asks_what_it_was_told_in_plain_words(room):
+    assert [a.id for a in room.assumptions] == ASKED
     for a in room.assumptions:
         for text in (a.label, a.question, a.units, a.meaning):
             assert text and not INTERNAL.search(text), text
@@ -60,7 +61,7 @@ def test_validate_rejects_unknown_and_repeated(room):
     assert err.value.field == "escalation_intercept.high"
 
 
-def test_no_change_is_the_baseline(room, at_baseline):
+def test_no_change_is_the_baseline(room):
     for answers in ([], at_baseline(room)):
         f = room.forecast(answers)
         assert f.method == "reweighted" and not f.pending
@@ -99,3 +100,31 @@ def test_room_lens_carries_the_answers(room):
     lens = room.lens([Answer("escalation_ties", 0.5, 0.3, 0.9, "ties restrain less than thought")])
     p = lens.priors["escalation_ties"].prior
     assert p.distribution == "Normal" and p.parameters["mu"] == pytest.approx(np.log(0.5))
+
+
+def test_every_candidate_is_worded_and_its_baseline_answer_is_valid(room):
+    from hedgecast.seminar.engine import candidate_assumptions
+
+    cands = candidate_assumptions(room.fit.lens)
+    groups = {c.id.split(".")[0] for c in cands}
+    assert {"rho", "sigma", "escalation_ties", "beta", "war_effect"} <= groups
+    for c in cands:
+        for text in (c.label, c.question, c.units, c.meaning):
+            assert not INTERNAL.search(text), text
+        ans = Answer(c.id, c.baseline["most_likely"], c.baseline["low"], c.baseline["high"])
+        from hedgecast.seminar.answers import answer_prior, check_answer
+
+        prior = answer_prior(check_answer(ans, c.wording), c.wording, c.family, room.fit.lens.priors[c.id].prior)
+        assert prior.distribution == c.family
+
+
+def test_persistence_is_asked_as_a_percentage(room):
+    from hedgecast.seminar.engine import candidate_assumptions
+
+    rho = next(c for c in candidate_assumptions(room.fit.lens) if c.id == "rho.political")
+    assert rho.units.startswith("%") and 0 < rho.baseline["low"] < rho.baseline["high"] < 100
+    with pytest.raises(SeminarInputError) as err:
+        from hedgecast.seminar.answers import check_answer
+
+        check_answer(Answer("rho.political", 50, 20, 120), rho.wording)
+    assert err.value.field == "rho.political.high"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mock_room import at_baseline
 
 from hedgecast.seminar import Answer
 from hedgecast.seminar.spread import answer_spread, decompose
@@ -41,7 +42,7 @@ def test_decomposition_leaves_out_pending_forecasts():
     assert d["n"] == 2 and d["pooled"] == pytest.approx(0.3)
 
 
-def test_room_summary_matches_numpy(room, at_baseline):
+def test_room_summary_matches_numpy(room):
     answers = {
         "p1": at_baseline(room),
         "p2": [Answer("escalation_intercept", 25, 8, 55, "2015")],

@@ -21,11 +21,12 @@ scale first; the transforms are monotone, so the 90% range maps onto the 90% ran
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 from pymc_extras.prior import Prior
-from scipy import optimize, stats
+from scipy import optimize, special
 
 from hedgecast.errors import HedgecastError, Problem, SpecError
 from hedgecast.priors.elicit import INTERVAL_FAMILIES, STUDENT_T_NU, from_interval
@@ -132,16 +133,20 @@ def check_answer(answer: Answer, wording: Wording, units: str = "") -> Answer:
     return Answer(a, ml, lo, hi, text)
 
 
-def _location_scale(mu: float, lo: float, hi: float, dist) -> float:
-    """Return the scale putting mass :data:`MASS` in ``[lo, hi]`` for a location-scale ``dist`` centred at ``mu``."""
+def _location_scale(mu: float, lo: float, hi: float, cdf, ppf) -> float:
+    """Return the scale putting mass :data:`MASS` in ``[lo, hi]`` for a standard location-scale ``cdf`` centred at ``mu``.
+
+    ``cdf`` and ``ppf`` are the standardised family's (SciPy's special functions: microseconds, so a
+    room's answer becomes a prior in well under a millisecond).
+    """
     tail = (1.0 - MASS) / 2.0
-    z = dist.ppf(1.0 - tail)
+    z = ppf(1.0 - tail)
     if math.isclose(mu - lo, hi - mu, rel_tol=1e-12, abs_tol=1e-15):
         return (hi - lo) / (2.0 * z)
 
     def mass(log_s: float) -> float:
         s = math.exp(log_s)
-        return dist.cdf((hi - mu) / s) - dist.cdf((lo - mu) / s) - MASS
+        return float(cdf((hi - mu) / s) - cdf((lo - mu) / s)) - MASS
 
     # the mass falls from 1 to 0 as the scale grows: bracket between a scale that is surely too small and one surely too big
     near, far = min(mu - lo, hi - mu), max(mu - lo, hi - mu)
@@ -163,10 +168,11 @@ def answer_prior(answer: Answer, wording: Wording, family: str, base: Prior | No
     a = answer.assumption_id
     lo, ml, hi = (to_model_scale(x, wording.transform) for x in (answer.low, answer.most_likely, answer.high))
     if family == "Normal":
-        return Prior("Normal", mu=ml, sigma=_location_scale(ml, lo, hi, stats.norm))
+        return Prior("Normal", mu=ml, sigma=_location_scale(ml, lo, hi, special.ndtr, special.ndtri))
     if family == "StudentT":
         nu = float(base.parameters.get("nu", STUDENT_T_NU)) if base is not None else STUDENT_T_NU
-        return Prior("StudentT", nu=nu, mu=ml, sigma=_location_scale(ml, lo, hi, stats.t(nu)))
+        cdf, ppf = functools.partial(special.stdtr, nu), functools.partial(special.stdtrit, nu)
+        return Prior("StudentT", nu=nu, mu=ml, sigma=_location_scale(ml, lo, hi, cdf, ppf))
     if family in ELICITED_FAMILIES:
         try:
             return from_interval(lo, hi, MASS, family).prior

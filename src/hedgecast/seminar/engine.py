@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -50,6 +51,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Assumption", "ParticipantForecast", "Room", "baseline_summary"]
 
 SEMINAR_REASON = "seminar participant's answer"
+ROOM_GROUPS = (*STRESS_GROUPS, "rho", "sigma")
+"""Prior groups a room may be asked about: the stress-tested effects and the crisis model, each channel's persistence and shock size."""
+CACHE_SIZE = 4096
+"""Reweighted forecasts a room keeps, by priors (a few kB each)."""
 
 
 def baseline_summary(prior: Prior, transform: str) -> dict:
@@ -70,10 +75,10 @@ def baseline_summary(prior: Prior, transform: str) -> dict:
 
 
 def candidate_assumptions(lens: Lens) -> list[Assumption]:
-    """Every lens prior a room can be asked about: in a stress-tested group, with wording, of an elicitable family."""
+    """List every lens prior a room can be asked about: in :data:`ROOM_GROUPS`, with wording, of an elicitable family."""
     out = []
     for name, lp in lens.priors.items():
-        if name.split(".")[0] not in STRESS_GROUPS or lp.prior.distribution not in ELICITED_FAMILIES:
+        if name.split(".")[0] not in ROOM_GROUPS or lp.prior.distribution not in ELICITED_FAMILIES:
             continue
         w = wording(lens.spec, name)
         if w is None:
@@ -98,6 +103,7 @@ class Room:
     influence: dict[str, float] = field(default_factory=dict)  # assumption id → largest swing of a question over ±1 prior sd
     question_objects: dict = field(default_factory=dict)  # question id → Question (models/questions.toml)
     _refits: dict[str, ParticipantForecast] = field(default_factory=dict, repr=False)
+    _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)  # priors key → reweighted forecast (most recent last)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -213,20 +219,23 @@ class Room:
         """Return the participant's forecast by reweighting (milliseconds); ``method="refit"`` when k̂ > 0.7.
 
         A refit already made for the same priors (:meth:`refit_forecast`) is returned; otherwise
-        the forecast is ``pending`` with NaN probabilities.
+        the forecast is ``pending`` with NaN probabilities. Forecasts are kept by priors (the
+        last :data:`CACHE_SIZE`), so identical answers — a resubmission, the room's summary —
+        cost a dictionary look-up; ``latency_s`` is that of the first computation.
         """
         t0 = time.perf_counter()
         priors = self.priors(answers)
+        key = self.key(priors)
+        done = self._refits.get(key) or self._cache.get(key)
+        if done is not None:
+            return done
         w = self.weights(priors)
         if w.pareto_k > K_THRESHOLD:
-            done = self._refits.get(self.key(priors))
-            if done is not None:
-                return done
             nan = {qid: float("nan") for qid, _ in self.questions}
             return ParticipantForecast(nan, dict(nan), w.pareto_k, "refit", True, w.ess, time.perf_counter() - t0)
         mean, se = weighted_mean_se(self.outcomes, w.weights)
         ids = [qid for qid, _ in self.questions]
-        return ParticipantForecast(
+        out = ParticipantForecast(
             dict(zip(ids, map(float, mean), strict=True)),
             dict(zip(ids, map(float, se), strict=True)),
             w.pareto_k,
@@ -235,6 +244,11 @@ class Room:
             w.ess,
             time.perf_counter() - t0,
         )
+        with self._lock:
+            self._cache[key] = out
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return out
 
     def refit_needed(self, answers: Sequence[Answer]) -> bool:
         """Whether these answers need a refit that has not been made yet."""

@@ -8,6 +8,7 @@ the report's seminar section read them without the engine.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -34,7 +35,13 @@ class Assumption:
 
     @property
     def wording(self) -> Wording:
-        return Wording(self.label, self.question, self.units, self.meaning, self.transform)
+        """The words and scale of the question (an answer's support narrowed to the family's when asked on the prior's own scale)."""
+        bounds = None
+        if self.transform == "identity" and self.family in ("Gamma", "LogNormal", "Lognormal"):
+            bounds = (0.0, math.inf)
+        elif self.transform == "identity" and self.family == "Beta":
+            bounds = (0.0, 1.0)
+        return Wording(self.label, self.question, self.units, self.meaning, self.transform, bounds)
 
     def to_dict(self) -> dict:
         return {

@@ -149,7 +149,7 @@ class SeminarResults:
         return done
 
     def pending(self, round: int | None = None) -> dict[str, Submission]:
-        """The latest submissions (of ``round``) whose forecast waits for a refit."""
+        """Return the latest submissions (of ``round``) whose forecast waits for a refit."""
         return {k: s for k, s in self.latest(round).items() if s.forecast.pending}
 
     def analyse(self, room: Room, round: int | None = None) -> dict:

@@ -17,7 +17,7 @@ from hedgecast.seminar.spread import summarise_forecasts
 from hedgecast.stress.log_pool import log_pool_prior
 from hedgecast.stress.psis import K_THRESHOLD
 
-__all__ = ["drivers", "room_summary"]
+__all__ = ["drivers", "room_summary", "summarise_forecasts"]  # summarise_forecasts: from spread, kept importable here
 
 Room = Any  # the engine's Room, used by attribute only (the engine imports this module)
 
@@ -61,9 +61,9 @@ def drivers(room: Room, answers: Mapping[str, Sequence[Answer]], questions: list
         rows = {}
         for k, ans in answers.items():
             mine = [x for x in ans if x.assumption_id == a.id]  # none: the lens prior (the baseline's forecast)
-            w = room.weights(room.priors(mine))
-            if not w.pareto_k > K_THRESHOLD:
-                rows[k] = room.outcomes @ w.weights
+            f = room.forecast(mine)  # cached by priors: a participant's answer is weighed once
+            if not f.pending:
+                rows[k] = np.array([f.probabilities[q] for q, _ in room.questions])
         one_at_a_time[a.id] = rows
     out = []
     for i, q in enumerate(questions):

@@ -26,7 +26,7 @@ SYNTHETIC_NOTE = (
 
 
 def synthetic_answers(room, rng: np.random.Generator, *, spread: float = 0.6, who: str = "") -> list:
-    """One synthetic participant's answers to every assumption of ``room`` (see the module docstring)."""
+    """Make one synthetic participant's answers to every assumption of ``room`` (see the module docstring)."""
     from scipy import stats
 
     z = stats.norm.ppf(0.5 + MASS / 2)
@@ -40,12 +40,13 @@ def synthetic_answers(room, rng: np.random.Generator, *, spread: float = 0.6, wh
         half = z * sd * rng.uniform(0.45, 1.0)
         lo, hi = (from_model_scale(x, a.transform) for x in (ml - half, ml + half))
         mid = from_model_scale(ml, a.transform)
-        out.append(Answer(a.id, float(f"{mid:.4g}"), float(f"{lo:.4g}"), float(f"{hi:.4g}"), f"synthetic participant {who}: generated at random"))
+        why = f"synthetic participant {who}: generated at random"
+        out.append(Answer(a.id, float(f"{mid:.4g}"), float(f"{lo:.4g}"), float(f"{hi:.4g}"), why))
     return out
 
 
 def synthetic_seminar(room, n: int = 8, *, seed: int = 2026, rounds: int = 2, spread: float = 0.6) -> SeminarResults:
-    """A SYNTHETIC seminar of ``n`` made-up participants on ``room`` over ``rounds`` rounds (1 or 2)."""
+    """Make a SYNTHETIC seminar of ``n`` made-up participants on ``room`` over ``rounds`` rounds (1 or 2)."""
     rng = np.random.default_rng(seed)
     res = SeminarResults.from_room(room, "SYNTHETIC example seminar", synthetic=True, note=SYNTHETIC_NOTE)
     first = {}

@@ -8,7 +8,8 @@ that scale maps onto the prior's scale (``transform``):
 * ``identity`` — the answer is on the model's scale (effects in standard deviations of a channel);
 * ``log`` — the answer is a positive multiplier or rate (incidents a year, "× 1.5"), the model's
   parameter its logarithm;
-* ``logit%`` — the answer is a percentage, the model's parameter its log-odds.
+* ``logit%`` — the answer is a percentage, the model's parameter its log-odds;
+* ``percent`` — the answer is a percentage, the model's parameter the same share (0–1).
 
 The words are built from the spec's labels and descriptions (channels, drivers, war states) and
 the equations of :mod:`hedgecast.model.equations`; no internal name is shown. Groups without
@@ -24,7 +25,7 @@ import numpy as np
 
 __all__ = ["TRANSFORMS", "Wording", "from_model_scale", "to_model_scale", "wording"]
 
-TRANSFORMS = ("identity", "log", "logit%")
+TRANSFORMS = ("identity", "log", "logit%", "percent")
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,14 @@ class Wording:
     units: str  # units of the answer
     meaning: str  # what a larger answer does to the forecast
     transform: str = "identity"  # answer scale → model scale (see the module docstring)
+    bounds: tuple[float, float] | None = None  # the answer's support when the prior's family is narrower than the transform's
 
     @property
     def support(self) -> tuple[float, float]:
         """The open interval an answer must lie in (on the answer's scale)."""
-        return {"identity": (-math.inf, math.inf), "log": (0.0, math.inf), "logit%": (0.0, 100.0)}[self.transform]
+        if self.bounds is not None:
+            return self.bounds
+        return {"identity": (-math.inf, math.inf), "log": (0.0, math.inf), "logit%": (0.0, 100.0), "percent": (0.0, 100.0)}[self.transform]
 
 
 def to_model_scale(x, transform: str):
@@ -53,6 +57,8 @@ def to_model_scale(x, transform: str):
     elif transform == "logit%":
         p = x / 100.0
         out = np.log(p) - np.log1p(-p)
+    elif transform == "percent":
+        out = x / 100.0
     else:
         raise ValueError(f"unknown transform {transform!r}; known: {', '.join(TRANSFORMS)}")
     return float(out) if out.ndim == 0 else out
@@ -67,6 +73,8 @@ def from_model_scale(x, transform: str):
         out = np.exp(x)
     elif transform == "logit%":
         out = 100.0 / (1.0 + np.exp(-x))
+    elif transform == "percent":
+        out = 100.0 * x
     else:
         raise ValueError(f"unknown transform {transform!r}; known: {', '.join(TRANSFORMS)}")
     return float(out) if out.ndim == 0 else out
@@ -108,6 +116,26 @@ def _channel(spec, name: str) -> tuple[str, str]:
 def wording(spec, prior_name: str) -> Wording | None:
     """Return the wording of the prior called ``prior_name`` (e.g. ``escalation_ties``), or None if a room is not asked about it."""
     group, *coords = prior_name.split(".")
+    if group == "rho" and len(coords) == 1:
+        ch, _ = _channel(spec, coords[0])
+        return Wording(
+            f"Persistence of {ch}",
+            f"Of a rise or fall in {_lower(ch)} this year (beyond what the drivers explain), what share is still there a year later?",
+            "% carried over to the next year",
+            f"A higher share makes {_lower(ch)} slow to return to its long-run level: today's level weighs more in the forecast "
+            "and the drivers' pull acts more slowly.",
+            "percent",
+        )
+    if group == "sigma" and len(coords) == 1:
+        ch, anchor = _channel(spec, coords[0])
+        return Wording(
+            f"Yearly surprises in {ch}",
+            f"In a typical year, how large is the move in {_lower(ch)} that neither its drivers nor the war explain?",
+            f"standard deviations of {_lower(anchor)}",
+            "Larger surprises widen every forecast range and make sharp falls (and rises) likelier.",
+            "identity",
+            (0.0, math.inf),
+        )
     if group == "beta" and len(coords) == 2:
         (ch, anchor), (drv, rng) = _channel(spec, coords[0]), _driver(spec, coords[1])
         return Wording(
