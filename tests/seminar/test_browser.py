@@ -43,6 +43,7 @@ def test_a_seminar_in_four_browsers(server, tmp_path):
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's Chromium is not installed (apt-get install chromium)")
     base, printed = server
+    sync_api.expect.set_options(timeout=20_000)  # a loaded two-core machine: live updates may take seconds
     shots = Path(os.environ.get("SEMINAR_SHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as pw:

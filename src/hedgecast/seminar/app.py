@@ -30,6 +30,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from hedgecast.errors import HedgecastError
+from hedgecast.seminar import exports
 from hedgecast.seminar.security import (
     CSRF_COOKIE,
     FACILITATOR_COOKIE,
@@ -217,20 +218,20 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
 
     async def export_csv(request: Request) -> Response:
         facilitator(request)
-        text = await _thread(seminar.export_csv)
+        text = await _thread(exports.submissions_csv, seminar)
         return Response(text, media_type="text/csv; charset=utf-8", headers=_download(f"seminar-{seminar.join_code}.csv"))
 
     async def export_lens(request: Request) -> Response:
         facilitator(request)
         who = request.path_params["participant"]
-        text = await _thread(seminar.export_lens, who)
+        text = await _thread(exports.participant_lens_toml, seminar, who)
         if text is None:
             raise _Refused(404, f"no answers from {who[:12]!r}")
         return Response(text, media_type="application/toml; charset=utf-8", headers=_download(f"seminar-{seminar.join_code}-{who}.toml"))
 
     async def export_results(request: Request) -> Response:
         facilitator(request)
-        text, _ = await _thread(seminar.save_results)
+        text, _ = await _thread(exports.save_results, seminar)
         return Response(text, media_type="application/json", headers=_download(f"seminar-{seminar.join_code}.json"))
 
     async def refused(request: Request, exc: _Refused) -> Response:

@@ -11,8 +11,6 @@ group answers, disagreement) is recomputed once per change, not once per page.
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 import time
 from collections.abc import Callable
@@ -85,7 +83,7 @@ class Seminar:
         self.sid = session.id
         self.broker = Broker()
         self.rates = RateLimiter()
-        self._engine = threading.Lock()
+        self.engine_lock = threading.Lock()
         self._data_version = 0  # bumped by every change of answers or forecasts (the summary's cache key)
         self._summary: tuple[int, dict] | None = None
         self._analysis: tuple[int, dict] | None = None
@@ -116,7 +114,7 @@ class Seminar:
             raise FormError("assumptions", f"choose 3 to 6 assumptions (got {len(ids)})")
         if self.room_factory is None:
             raise FormError("assumptions", "this room cannot change its assumptions")
-        with self._engine:
+        with self.engine_lock:
             self.room = self.room_factory(ids)
         self.store.set_assumptions(self.sid, [a.id for a in self.room.assumptions])
         self._changed("assumptions")
@@ -166,12 +164,12 @@ class Seminar:
         if not session.round_open:
             raise RoundClosed("the round is closed: wait for the facilitator to open the next one")
         answer = Answer(**vars(read_answer(form, session.assumptions)))
-        with self._engine:
+        with self.engine_lock:
             answer = self.room.validate([answer])[0]
         if not self.rates.allow(p.id):  # after the checks: a typo corrected at once is not "too fast"
             raise TooFast("one answer a second, please: wait a moment and submit again")
         current = dict(self.store.current(self.sid).get(p.id, {}))
-        with self._engine:
+        with self.engine_lock:
             others = [a for a in self.answers_of(current) if a.assumption_id != answer.assumption_id]
             answers = [*others, answer]
             t0 = time.perf_counter()
@@ -394,86 +392,6 @@ class Seminar:
             "refits_queued": len(self.refits),
         }
 
-    def export_csv(self) -> str:
-        """Every submission (who, when, what, why, the resulting prior, k̂, method, forecast) as CSV.
-
-        Participants by their anonymous label: display names never leave the facilitator's screen.
-        """
-        qids = [q for q, _ in self.room.questions]
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(
-            ["submission", "participant", "round", "time_utc", "assumption", "most_likely", "low", "high", "justification"]
-            + ["prior", "khat", "method"]
-            + [f"p_{q}" for q in qids]
-        )
-        for s in self.store.submissions(self.sid):
-            probs = (s.forecast or {}).get("probabilities", {})
-            when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s.created))
-            w.writerow(
-                [s.id, label(s.participant_number), s.round, when, s.assumption_id, s.most_likely, s.low, s.high]
-                + [_csv_safe(s.justification), s.prior or "", "" if s.khat is None else f"{s.khat:.3f}", s.method or ""]
-                + ["" if probs.get(q) is None else f"{probs[q]:.4f}" for q in qids]
-            )
-        return buf.getvalue()
-
-    def answers_by_participant(self) -> dict[str, list]:
-        """Every participant's current answers, by anonymous label (for the engine's exports)."""
-        numbers = {p.id: p.number for p in self.store.participants(self.sid)}
-        return {label(numbers[pid]): self.answers_of(subs) for pid, subs in self.store.current(self.sid).items() if subs}
-
-    def export_lens(self, who: str) -> str | None:
-        """Participant ``who``'s answers as a lens file (TOML; the justifications are the priors' reasons); None: no answers."""
-        from hedgecast.priors.lens_file import lens_toml
-        from hedgecast.seminar.results import participant_lens
-
-        answers = self.answers_by_participant().get(who)
-        if not answers:
-            return None
-        with self._engine:
-            lens = participant_lens(self.room, answers, f"seminar_{self.join_code.lower()}_{who.lower()}", participant=who)
-        return lens_toml(lens.name, lens.summary, lens.author, lens.extends, lens.priors, lens.present, lens.year)
-
-    def results(self):
-        """Return the seminar as the engine records it (:class:`~hedgecast.seminar.results.SeminarResults`).
-
-        Every submission with the participant's full set of answers at that moment, the rounds,
-        and the latest analysis.
-        """
-        from hedgecast.seminar.records import ParticipantForecast
-        from hedgecast.seminar.results import SeminarResults
-        from hedgecast.seminar.results import Submission as Record
-        from hedgecast.stress.changes import prior_record
-
-        res = SeminarResults(
-            f"Seminar {self.join_code}", self.lens, list(self.room.assumptions), list(self.room.questions), self.room.baseline
-        )
-        res.created = _iso(min((s.created for s in self.store.submissions(self.sid)), default=time.time()))
-        held: dict[int, dict[str, Submission]] = {}
-        for s in self.store.submissions(self.sid):
-            held.setdefault(s.participant_id, {})[s.assumption_id] = s
-            answers = self.answers_of(held[s.participant_id])
-            with self._engine:
-                priors = {k: prior_record(v) for k, v in self.room.priors(answers).items()}
-            stored = s.forecast or {"probabilities": {q: None for q, _ in self.room.questions}}
-            fc = ParticipantForecast.from_dict({**stored, "method": s.method or "reweighted", "pending": s.method == PENDING})
-            res.submissions.append(Record(label(s.participant_number), s.round, _iso(s.created), tuple(answers), fc, priors))
-        res.rounds = [
-            {"number": r["number"], "opened": _iso(r["opened"]), "closed": r["closed"] and _iso(r["closed"])}
-            for r in self.store.rounds(self.sid)
-        ]
-        analysis = self.analysis()
-        res.drivers, res.pooled_prior = list(analysis.get("drivers", [])), analysis.get("pooled_prior")
-        return res
-
-    def save_results(self) -> tuple[str, Path | None]:
-        """The record as JSON text, also saved to ``results_path`` (where ``hedgecast report`` finds it) when set."""
-        from hedgecast.files import dumps, json_safe
-
-        res = self.results()
-        path = None if self.results_path is None else res.save(self.results_path)
-        return dumps(json_safe(res.to_dict()), allow_nan=False) + "\n", path
-
     def close(self) -> None:
         """Stop the background work (the analysis, the refit queue); the store stays open."""
         self._closing.set()
@@ -481,15 +399,6 @@ class Seminar:
         if thread is not None:
             thread.join(timeout=30)
         self.refits.close()
-
-
-def _iso(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(t))
-
-
-def _csv_safe(text: str) -> str:
-    """Text that a spreadsheet will not run as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def pooled(summary: dict) -> dict:
