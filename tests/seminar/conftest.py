@@ -1,10 +1,15 @@
-"""A seminar room on the session's mock fit (prior draws dressed as a posterior: no sampler)."""
+"""A seminar room on the session's mock fit (prior draws dressed as a posterior: no sampler), and a seminar web app on the fake room."""
 
 from __future__ import annotations
 
 import pytest
+from fake_room import FakeRoom, make_room
+from web_helpers import TOKEN
 
 from hedgecast.seminar import Answer, Room
+from hedgecast.seminar.app import create_app
+from hedgecast.seminar.service import Seminar
+from hedgecast.seminar.store import Store
 
 ASKED = ["escalation_intercept", "incident_intercept", "escalation_ties", "beta.political.leader_ties"]
 
@@ -31,3 +36,27 @@ def at_baseline():
         ]
 
     return make
+
+
+@pytest.fixture
+def seminar(tmp_path):
+    """A seminar on the fake room (see fake_room.py), recorded in a temporary SQLite file."""
+    store = Store(tmp_path / "seminar.sqlite3")
+    s = Seminar(
+        FakeRoom(refit_delay=0.05), store, lens="baseline", token=TOKEN, room_factory=make_room, candidates=lambda: FakeRoom().assumptions
+    )
+    yield s
+    s.close()
+    store.close()
+
+
+@pytest.fixture
+def app(seminar):
+    return create_app(seminar)
+
+
+@pytest.fixture
+def opened(app, seminar):
+    """The app with round 1 open."""
+    seminar.open_round()
+    return app

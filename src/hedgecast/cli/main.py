@@ -26,6 +26,7 @@ import hedgecast.cli.scenarios  # noqa: F401 (importing it registers `hedgecast 
 import hedgecast.cli.questions  # noqa: F401 (importing it registers `hedgecast questions` and `hedgecast signposts`)
 import hedgecast.cli.compare  # noqa: F401 (importing it registers `hedgecast compare`)
 import hedgecast.cli.validate  # noqa: F401 (importing it registers `hedgecast validate …` on the app)
+import hedgecast.cli.seminar  # noqa: F401 (importing it registers `hedgecast seminar`)
 from hedgecast.errors import DiagnosticsFailed, HedgecastError
 
 LensOpt = Annotated[list[str] | None, typer.Option("--lens", "-l", help="Lens name or path (repeatable). Default: baseline.")]
