@@ -58,7 +58,7 @@ def participant_lens_toml(seminar: Seminar, who: str) -> str | None:
         return None
     with seminar.engine_lock:
         lens = participant_lens(seminar.room, answers, f"seminar_{seminar.join_code.lower()}_{who.lower()}", participant=who)
-    return lens_toml(lens.name, lens.summary, lens.author, lens.extends, lens.priors, lens.present, lens.year)
+    return lens_toml(lens.to_toml_dict(), lens.extends)
 
 
 def seminar_results(seminar: Seminar):

@@ -320,6 +320,7 @@ class Seminar:
 
         Never another participant's name, answer or justification: only the group's median and quartiles.
         """
+        version = self.broker.version  # read before the data: a state built while an answer lands is older than its event
         session = self.session
         mine = self.store.current(self.sid).get(p.id, {})
         newest = max(mine.values(), key=lambda s: s.id) if mine else None
@@ -337,7 +338,7 @@ class Seminar:
                 "outside": outside,
             }
         return {
-            "version": self.broker.version,
+            "version": version,
             "round": session.round,
             "round_open": session.round_open,
             "revealed": session.revealed,
@@ -354,6 +355,7 @@ class Seminar:
 
     def facilitator_state(self) -> dict:
         """The facilitator's view: who joined (names), every answer and justification, the pool, the disagreement."""
+        version = self.broker.version  # read before the data (see participant_state)
         session = self.session
         summary = self.summary()
         analysis = self.analysis()
@@ -374,7 +376,7 @@ class Seminar:
             for a in self.room.assumptions
         }
         return {
-            "version": self.broker.version,
+            "version": version,
             "join_code": session.join_code,
             "round": session.round,
             "round_open": session.round_open,
