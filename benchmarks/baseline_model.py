@@ -1,6 +1,7 @@
 """The benchmark's baseline: the same model written the straightforward way a PyMC user would.
 
-Same likelihood, same priors (as constants), same data — but the latent states are built
+Same likelihood (tested against hedgecast's model in ``tests/test_benchmarks.py``), same
+priors (as constants), same data — but the latent states are built
 with ``pytensor.scan`` from non-centered Student-t innovations, and it is sampled with
 PyMC's default NUTS (C backend). hedgecast's own path differs in three ways: a centered
 latent path scored in one vectorized expression (no scan), prior hyperparameters held as
@@ -56,7 +57,10 @@ def build_baseline_model(spec, lens, inputs) -> pm.Model:
         order = [ref] + [i for i in range(len(spec.war_states)) if i != ref]
         war_full = war_full[:, np.argsort(order)]
         eps = pm.StudentT("eps", nu=p["nu"], mu=0, sigma=1, dims=("channel", "shock_year"))
-        shift = pt.dot(p["beta"], x[:, 1:]) + p["leverage_shift"][:, None] * (inputs.post2022 * x[ek])[None, 1:] + war_full[:, inputs.war_index[1:]]
+        # long-run effects and the crisis model act on drivers centred on their means (as in hedgecast's model);
+        # the leverage term and the shock scale use the uncentred codings
+        xc = x - x.mean(axis=1, keepdims=True)
+        shift = pt.dot(p["beta"], xc[:, 1:]) + p["leverage_shift"][:, None] * (inputs.post2022 * x[ek])[None, 1:] + war_full[:, inputs.war_index[1:]]
         scale = p["sigma"][:, None] * pt.exp(-p["cushion"] * x[tk][None, 1:])
         crisis = (inputs.escalations > 0).astype(float)  # a rupture year: at least one escalated incident
         impulse = p["crisis_effect"][:, None] * crisis[None, 1:]
@@ -72,8 +76,7 @@ def build_baseline_model(spec, lens, inputs) -> pm.Model:
         intercept = pt.set_subtensor(pt.zeros(len(sign))[~is_anchor], p["intercept"][free_pos[~is_anchor]])
         mean = intercept[:, None] + (sign * loading)[:, None] * state[channel_of, :]
         pm.Normal("y", mu=mean[inputs.obs_indicator, inputs.obs_year], sigma=p["noise"][inputs.obs_indicator], observed=inputs.obs_value)
-        # the crisis model: incidents per year and their escalation, on drivers centred on their means
-        xc = x - x.mean(axis=1, keepdims=True)
+        # the crisis model: incidents per year and their escalation, on the centred drivers
         incident_war = pt.concatenate([pt.zeros(1), p["incident_war"]])[np.argsort(order)]
         log_rate = p["incident_intercept"] + p["incident_friction"] * xc[fk] + incident_war[inputs.war_index]
         incidents = pm.Poisson("incidents", mu=pt.exp(log_rate), observed=inputs.incidents)

@@ -215,7 +215,7 @@ def bench_report(quick: bool, cold: bool = True):
 
     Each report's own stage timings (``reports/timings.json``) are kept beside its wall time.
     """
-    args = [str(ROOT / ".venv" / "bin" / "hedgecast"), "report", "--allow-warnings", "--out"]
+    args = [sys.executable, "-m", "hedgecast", "report", "--allow-warnings", "--out"]  # this interpreter's hedgecast
     extra = ["--draws", "300", "--tune", "500", "--chains", "2"] if quick else []
     out = {}
     with tempfile.TemporaryDirectory() as cache:

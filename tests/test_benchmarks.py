@@ -105,3 +105,39 @@ def test_the_pymc_docs_baseline_has_the_same_crisis_likelihood(monkeypatch, work
             logps.append(float(model.compile_logp(vars=[model["incidents"], model["escalations"]])(point)))
         assert logps[0] == pytest.approx(logps[1], rel=1e-10)
         values = {g: v + rng.normal(0.0, 0.5, size=np.shape(v)) for g, v in values.items()}
+
+
+def test_the_pymc_docs_baseline_has_the_same_state_equation_and_likelihood(monkeypatch, workbench, baseline):
+    """The scan baseline's latent path, built from innovations, is the path hedgecast's model scores:
+
+    at random parameters and innovations, hedgecast's path log-density at the baseline's states minus
+    the baseline's innovation log-density is the same for every draw of the innovations (the log of the
+    shock scales, a function of the parameters only: it would move with them if the states differed),
+    and the indicators' log-likelihood at those states is the same in both models.
+    """
+    import numpy as np
+
+    from hedgecast.model.equations import build_model
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import importlib
+
+    theirs = importlib.import_module("baseline_model").build_baseline_model(workbench.spec, baseline, workbench.inputs)
+    ours = build_model(workbench.spec, baseline, workbench.inputs)
+    state = theirs.compile_fn(theirs.replace_rvs_by_values([theirs["state"]])[0], inputs=theirs.value_vars, on_unused_input="ignore")
+    path_logp = ours.compile_logp(vars=[ours["path"]], sum=True)
+    eps_logp = theirs.compile_logp(vars=[theirs["eps"]], sum=True)
+    y_ours, y_theirs = ours.compile_logp(vars=[ours["y"]]), theirs.compile_logp(vars=[theirs["y"]])
+    rng = np.random.default_rng(5)
+    start = ours.initial_point()
+    for _ in range(2):  # two parameter points
+        params = {k: v + rng.normal(0.0, 0.3, size=np.shape(v)) for k, v in start.items() if k != "path"}
+        gaps = []
+        for _ in range(3):  # three draws of the innovations at the same parameters
+            eps = rng.standard_t(5.0, size=theirs.initial_point()["eps"].shape)
+            point_theirs = {**params, "eps": eps}
+            states = state(point_theirs)
+            point_ours = {**params, "path": states[:, 1:]}
+            gaps.append(float(path_logp(point_ours)) - float(eps_logp(point_theirs)))
+            assert float(y_ours(point_ours)) == pytest.approx(float(y_theirs(point_theirs)), rel=1e-9)
+        assert gaps == pytest.approx([gaps[0]] * len(gaps), rel=1e-9, abs=1e-9)

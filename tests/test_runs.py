@@ -140,3 +140,16 @@ def test_a_saved_run_holds_the_full_inference_data_and_the_forecast(mock_fit, pa
         assert group in idata.groups(), group
     assert list(idata.predictions["scenario"].values) == ["status_quo"]
     assert list(idata.observed_data["obs_indicator"].values) == list(mock_fit.idata.observed_data["obs_indicator"].values)
+
+
+def test_a_run_records_its_posterior_digest_and_a_reused_fit_carries_it_without_reading_its_draws(mock_fit, paths):
+    from hedgecast.model.fit_key import posterior_digest
+    from hedgecast.workbench import Workbench
+
+    run = save_run(mock_fit, mock_fit.forecast(scenarios=["status_quo"]), paths, headline={})
+    assert run.manifest["posterior_sha256"] == posterior_digest(mock_fit.idata)
+    assert json.loads((run.path / "manifest.json").read_text())["posterior_sha256"] == posterior_digest(mock_fit.idata)
+    fit = Workbench.load(paths.root).load_fit(run.id)
+    assert fit.posterior_sha256 == posterior_digest(mock_fit.idata)
+    assert fit.idata.opened() == [], "loading a complete run opens none of its groups"
+    assert posterior_digest(fit.idata) == fit.posterior_sha256, "the saved draws are the fitted ones"

@@ -25,7 +25,7 @@ import arviz as az
 
 from hedgecast.config import Paths
 from hedgecast.errors import RunError, SpecError, suggest
-from hedgecast.model.fit_key import fit_key, forecast_key
+from hedgecast.model.fit_key import fit_key, forecast_key, posterior_digest
 
 PACKAGES = ("hedgecast", "pymc", "pytensor", "nutpie", "arviz", "numpy", "pandas", "xarray", "scipy", "pymc-extras")
 MANIFEST = "manifest.json"
@@ -83,7 +83,10 @@ class SavedRun:
     manifest: dict
 
     def idata(self) -> az.InferenceData:
-        return az.from_netcdf(self.path / "idata.nc")
+        """The run's InferenceData, each group opened from ``idata.nc`` when first used (:mod:`hedgecast.idata_file`)."""
+        from hedgecast.idata_file import open_idata
+
+        return open_idata(self.path / "idata.nc")
 
     @property
     def lens_path(self) -> Path:
@@ -139,6 +142,7 @@ def save_run(fit, forecast, paths: Paths, *, headline: dict, extra: dict | None 
             "data": data_hashes(paths),
             "settings": fit.settings.__dict__,
             "fit_key": fit_key(fit.spec, fit.lens, fit.inputs, fit.settings),
+            "posterior_sha256": posterior_digest(fit.idata),
             "forecast_key": None if forecast is None else forecast_key(fit, forecast.data.attrs["seed"], forecast.scenarios),
             "history_years": [fit.inputs.years[0], fit.inputs.years[-1]],
             "inclusion": fit.inputs.inclusion,
@@ -203,17 +207,18 @@ def complete_saved_run(run: SavedRun, spec, lens, inputs, idata: az.InferenceDat
     are not changed) and the returned note says so. A run whose posterior does not fit the
     current model cannot be completed: the error names the run and what to do.
     """
+    from hedgecast.idata_file import variable_names
     from hedgecast.model.fit import COMPLETE_GROUPS, compiled_model, complete_inference_data
     from hedgecast.priors.groups import REPLACED_GROUPS
 
-    replaced = [g for g in REPLACED_GROUPS if g in idata.posterior]
+    replaced = [g for g in REPLACED_GROUPS if g in variable_names(idata, "posterior")]
     if replaced:
         raise replaced_model_error(run, replaced)
     missing = [g for g in COMPLETE_GROUPS if g not in idata.groups()]
     if not missing:
         return []
     cm = compiled_model(spec, lens, inputs)
-    lacking = sorted({rv.name for rv in cm.model.free_RVs} - set(idata.posterior.data_vars))
+    lacking = sorted({rv.name for rv in cm.model.free_RVs} - set(variable_names(idata, "posterior")))
     made_by = run.manifest.get("hedgecast", "an unknown version")
     if lacking:
         raise RunError(

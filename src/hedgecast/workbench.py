@@ -46,6 +46,7 @@ class Fit:
     notes: list[str] = field(default_factory=list)  # e.g. what a run saved by an older version lacked
     reused_from: str | None = None  # the saved run this fit was loaded from instead of refitting
     reweighting: Reweighting | None = None  # set when the draws are another fit's, reweighted for this lens (a prior edit)
+    posterior_sha256: str | None = None  # digest of the draws as the saved run recorded it (fit_key.posterior_digest)
     _forecasts: dict = field(default_factory=dict)
 
     @property
@@ -257,7 +258,7 @@ class Workbench:
         idata = run.idata()
         idata.attrs["free_rvs"] = list(idata.attrs.get("free_rvs", [])) or [v for v in idata.posterior.data_vars if v != "state"]
         notes = complete_saved_run(run, self.spec, lens, inputs, idata, settings.seed)
-        return Fit(lens, idata, diag, inputs, settings, self, notes=notes)
+        return Fit(lens, idata, diag, inputs, settings, self, notes=notes, posterior_sha256=manifest.get("posterior_sha256"))
 
     def inputs_for(self, lens: Lens, history: History | None = None, *, inclusion: str | None = None) -> ModelInputs:
         """The model inputs a fit of ``lens`` uses: the history (or ``history``) with the lens's reading of the present.

@@ -12,7 +12,9 @@ from hedgecast.report.contracts import Figure
 from hedgecast.report.render import render_document
 from hedgecast.report.section_cache import SectionCache, forecast_keys, section_key
 
-CACHED = {"headline", "base-rates", "channels", "indicators", "differences", "learning", "ppc", "diagnostics"}
+CACHED = {"headline", "base-rates", "questions", "channels", "indicators", "differences", "learning", "ppc", "diagnostics"}
+#: values kept beside the sections: the headline against its base rates (the Base rates section and the command's table)
+VALUES = {"headline-rates"}
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def _report(fit, cache, **kwargs):
 def test_a_second_report_reads_every_costly_section_and_is_the_same(fit, tmp_path):
     first = SectionCache(tmp_path)
     html = _report(fit, first)
-    assert (first.hits, first.misses) == (0, len(CACHED))
+    assert (first.hits, first.misses) == (0, len(CACHED) + len(VALUES))
     again = SectionCache(tmp_path)
     assert _report(fit, again) == html
     assert (again.hits, again.misses) == (len(CACHED), 0)
@@ -67,7 +69,7 @@ def test_anything_but_a_workbench_fit_and_its_own_forecast_is_not_cached(fit, tm
     assert section_key("learning", None, [like]) is None
     cache = SectionCache(tmp_path)
     _report(fit, cache, forecast=foreign)
-    assert {p.stem for p in tmp_path.glob("*.pkl")} and cache.misses == len(CACHED - {"headline", "base-rates", "channels", "indicators", "differences"})
+    assert {p.stem for p in tmp_path.glob("*.pkl")} and cache.misses == len(CACHED - {"headline", "base-rates", "questions", "channels", "indicators", "differences"})
 
 
 def test_prune_keeps_the_most_recent(tmp_path):
@@ -80,3 +82,39 @@ def test_prune_keeps_the_most_recent(tmp_path):
         os.utime(path, (i, i))
     cache.prune(keep=2)
     assert sorted(p.stem for p in tmp_path.glob("*.pkl")) == ["3", "4"]
+
+
+def test_the_headline_under_other_inclusion_rules_is_kept_and_their_forecasts_are_not_recomputed(fit, workbench, tmp_path):
+    others = [workbench.fit(fit.lens, fit.settings, inclusion=level) for level in ("strict", "loose")]
+    html = _report(fit, SectionCache(tmp_path), inclusion_fits=others)
+    fresh = [dataclasses.replace(f, _forecasts={}) for f in others]
+    again = SectionCache(tmp_path)
+    assert _report(fit, again, inclusion_fits=fresh) == html
+    assert again.misses == 0 and all(f._forecasts == {} for f in fresh), "no other rule's fit was forecast again"
+    assert _report(fit, None, inclusion_fits=others) == html
+    assert "The headline under other inclusion rules" in html and "loose" in html
+
+
+def test_a_reused_fit_is_keyed_by_the_digest_its_run_recorded_and_a_fit_derived_from_it_by_its_draws(fit):
+    from hedgecast.model.fit_key import posterior_digest
+    from hedgecast.report.section_cache import fit_identity
+
+    reused = dataclasses.replace(fit, reused_from="run-x", posterior_sha256="recorded-by-the-run")
+    assert fit_identity(reused)["posterior"] == "recorded-by-the-run"
+    derived = dataclasses.replace(reused, reused_from=None)  # e.g. a prior edit of it, reweighted
+    assert fit_identity(derived)["posterior"] == posterior_digest(fit.idata) == fit_identity(fit)["posterior"]
+
+
+def test_the_questions_key_follows_the_questions_file_and_the_data(project_copy):
+    from hedgecast.config import Paths
+    from hedgecast.report.section_cache import project_files_digest
+
+    paths = Paths(project_copy)
+    before = project_files_digest(paths)
+    assert project_files_digest(paths) == before
+    paths.questions.write_text(paths.questions.read_text(encoding="utf-8") + "\n# an analyst's note\n", encoding="utf-8")
+    after_questions = project_files_digest(paths)
+    assert after_questions != before
+    incidents = paths.curated / "incidents.csv"
+    incidents.write_text(incidents.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert project_files_digest(paths) != after_questions

@@ -315,6 +315,7 @@ def report(
     """
     from hedgecast import timing
     from hedgecast.files import write_json
+    from hedgecast.report import api
 
     settings = sampling.settings()
     t0, before = time.perf_counter(), timing.totals()
@@ -349,7 +350,7 @@ def report(
         write_json(run.path / "timings.json", timings)
     for y in fc.spec.headline_years or (fc.spec.headline_year,):
         out.print(probability_table(fc, y))
-    rates = base_rate_table(main_fit, fc)
+    rates = base_rate_table(main_fit, fc, lambda fit, fc, years: api.cached_headline_rates(fit, fc, years, api.section_cache(fit)))
     if rates is not None:
         out.print(rates)
     out.print(f"report: [bold]{path}[/]")

@@ -7,13 +7,17 @@ from rich.table import Table
 __all__ = ["base_rate_table", "probability_table"]
 
 
-def base_rate_table(fit, fc) -> Table | None:
-    """The headline (status quo) beside its base rate and prior-only value, with the plain flags (None without status quo)."""
+def base_rate_table(fit, fc, rates=None) -> Table | None:
+    """The headline (status quo) beside its base rate and prior-only value, with the plain flags (None without status quo).
+
+    ``rates(fit, fc, years)`` computes the table (default :func:`~hedgecast.forecasting.headline_rates.headline_rates`;
+    ``hedgecast report`` passes the report's cached one).
+    """
     from hedgecast.forecasting.headline_rates import REFERENCE, headline_rates
 
     if REFERENCE not in fc.scenarios:
         return None
-    frame = headline_rates(fit, fc, list(fc.spec.headline_years or (fc.spec.headline_year,)))
+    frame = (rates or headline_rates)(fit, fc, list(fc.spec.headline_years or (fc.spec.headline_year,)))
     table = Table(title="Headline (status quo) against base rates", caption=frame.attrs["rules"], show_lines=False)
     for col in ("headline", "base rate (90% interval)", "prior only", "posterior", "odds ×"):
         table.add_column(col, justify="left" if col == "headline" else "right")

@@ -59,6 +59,22 @@ def fit_key(spec, lens, inputs, settings) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+def posterior_digest(idata) -> str:
+    """SHA-256 of the posterior draws (every variable's name, dims and values): which draws a fit holds.
+
+    Saved runs record it (``posterior_sha256`` in the manifest), so a fit loaded from a run
+    knows it without reading its draws (:attr:`hedgecast.workbench.Fit.posterior_sha256`).
+    """
+    import numpy as np
+
+    h = hashlib.sha256()
+    for name in sorted(idata.posterior.data_vars):
+        da = idata.posterior[name]
+        h.update(f"{name}{da.dims}{da.shape}".encode())
+        h.update(np.ascontiguousarray(da.values).tobytes())
+    return h.hexdigest()
+
+
 def forecast_key(fit, seed: int, scenarios) -> str:
     """The key of a forecast: the fit's key, the whole lens (its forecast-only priors included),
     the seed, the scenarios (by name, in order) and the forecasting code."""

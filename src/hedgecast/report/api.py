@@ -22,17 +22,18 @@ from typing import Any
 from hedgecast.files import write_atomic
 from hedgecast.report.contracts import FitLike, ReportConfig, ReportData, Section
 from hedgecast.report.render import render_document
-from hedgecast.report.section_cache import SectionCache, forecast_keys, is_workbench_fit
+from hedgecast.report.section_cache import SectionCache, forecast_keys, is_workbench_fit, project_files_digest
 from hedgecast.report.sections import appendices, checks, differences, header, outlook
 from hedgecast.report.sections.base_rates import base_rates_section
-from hedgecast.report.sections.crisis import crisis_section
+from hedgecast.report.sections.common import headline_years
+from hedgecast.report.sections.crisis import crisis_section, rule_headline
 from hedgecast.report.sections.lenses import lenses_section
 from hedgecast.report.sections.questions import question_sections
 from hedgecast.report.sections.seminar import seminar_section
 from hedgecast.report.sections.stress import stress_section
 from hedgecast.report.sections.validation import backtest_section, sbc_section, unreadable_section
 
-__all__ = ["SAVED_RESULTS", "build_report", "comparison_section", "fit_sections", "render_report", "saved_sections", "section_cache", "write_report"]
+__all__ = ["SAVED_RESULTS", "build_report", "cached_headline_rates", "comparison_section", "fit_sections", "render_report", "saved_sections", "section_cache", "write_report"]
 
 #: results other commands save under reports/, and the section each becomes (in report order)
 SAVED_RESULTS: tuple[tuple[str, Callable[[Any], Section]], ...] = (
@@ -64,16 +65,27 @@ def fit_sections(
             return build(*args)
         return cache.section(cache.key(name, config, [fit], [made] if with_forecast else []), lambda: build(*args))
 
+    rules = None
+    if cache is None:
+        questions = question_sections(fit, forecast, config)
+    else:
+        # the questions read models/questions.toml and the record; the rule headline forecasts every other rule's fit
+        files = {"files": project_files_digest(fit.workbench.paths)}
+        questions = cache.sections(cache.key("questions", config, [fit], [made], extra=files), lambda: question_sections(fit, forecast, config))
+        if inclusion_fits:
+            year = headline_years(forecast, config)[0]
+            key = cache.key("crisis-rules", config, [fit, *inclusion_fits], [made, *(forecast_keys(f) for f in inclusion_fits)], extra={"year": year})
+            rules = cache.value(key, lambda: rule_headline(fit, forecast, inclusion_fits, year))
     main = [
         cached("headline", outlook.headline_section, fit, forecast, config),
-        cached("base-rates", base_rates_section, fit, forecast, config),
-        *question_sections(fit, forecast, config),
+        cached("base-rates", base_rates_section, fit, forecast, config, lambda years: cached_headline_rates(fit, forecast, years, cache)),
+        *questions,
         outlook.classes_section(fit.spec, fit.inputs),
         cached("channels", outlook.channels_section, fit, forecast, config),
         cached("indicators", outlook.indicators_section, fit, forecast, config),
         cached("differences", differences.differences_section, forecast, config),
         cached("learning", checks.learning_section, fit, with_forecast=False),
-        crisis_section(fit, forecast, inclusion_fits, config),
+        crisis_section(fit, forecast, inclusion_fits, config, rules),
         cached("ppc", checks.ppc_section, fit, with_forecast=False),
         cached("diagnostics", checks.diagnostics_section, fit, with_forecast=False),
     ]
@@ -83,6 +95,19 @@ def fit_sections(
         appendices.data_section(fit),
     ]
     return main, ends
+
+
+def cached_headline_rates(fit: FitLike, forecast: Any, years: Sequence[int], cache: SectionCache | None = None) -> Any:
+    """:func:`~hedgecast.forecasting.headline_rates.headline_rates` of ``fit`` and ``forecast``, from ``cache`` when
+    nothing it reads changed (the fit with its prior draws, the forecast, the record's files); ``hedgecast report``
+    prints the same table the Base rates section shows, so an unchanged report forecasts the prior draws for neither."""
+    from hedgecast.forecasting.headline_rates import headline_rates
+
+    if cache is None:
+        return headline_rates(fit, forecast, list(years))
+    extra = {"files": project_files_digest(fit.workbench.paths), "years": [int(y) for y in years]}
+    key = cache.key("headline-rates", None, [fit], [forecast_keys(fit, forecast)], extra=extra)
+    return cache.value(key, lambda: headline_rates(fit, forecast, list(years)))
 
 
 def comparison_section(fits: Sequence[FitLike], cache: SectionCache | None = None) -> Section:

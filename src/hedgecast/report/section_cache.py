@@ -9,7 +9,8 @@ keyed by everything the section is a function of:
 * the section's name, the report configuration, the source of every hedgecast module and the
   versions of the libraries that compute and draw it (matplotlib, NumPy, pandas, …);
 * for each fit it reads: its fit key (model code, data, fitted priors, sampler settings and
-  seed), a digest of its posterior draws, its lens's fingerprint (priors with their
+  seed), a digest of its posterior draws (:func:`hedgecast.model.fit_key.posterior_digest`,
+  recorded in a saved run's manifest so a reused fit's draws are not read for it), its lens's fingerprint (priors with their
   provenance, and its reading of the present) and its diagnostics. Not whether it was fitted
   or reused from a saved run (no cached section says so; the header, never cached, does): a
   report after ``--refit`` leaves the sections the next unchanged report reads;
@@ -28,13 +29,12 @@ import hashlib
 import importlib.metadata
 import json
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from hedgecast.files import write_atomic
@@ -61,16 +61,6 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
-def posterior_digest(idata) -> str:
-    """SHA-256 of the posterior draws (every variable's name, dims and values)."""
-    h = hashlib.sha256()
-    for name in sorted(idata.posterior.data_vars):
-        da = idata.posterior[name]
-        h.update(f"{name}{da.dims}{da.shape}".encode())
-        h.update(np.ascontiguousarray(da.values).tobytes())
-    return h.hexdigest()
-
-
 def history_digest(history) -> str:
     """SHA-256 of the raw-unit indicators (values, years and names)."""
     frame = history.indicators
@@ -84,13 +74,16 @@ def is_workbench_fit(fit) -> bool:
 
 def fit_identity(fit) -> dict | None:
     """What a section can read of ``fit``, as keys; None for anything but a workbench fit."""
-    from hedgecast.model.fit_key import fit_key
+    from hedgecast.model.fit_key import fit_key, posterior_digest
 
     if not is_workbench_fit(fit):
         return None
+    # a fit reused from a saved run carries the digest its run recorded (its draws are not read for it);
+    # a fit derived from it (a prior edit, reweighted) is no longer "reused" and is digested afresh
+    recorded = getattr(fit, "posterior_sha256", None) if getattr(fit, "reused_from", None) else None
     return {
         "fit": fit_key(fit.spec, fit.lens, fit.inputs, fit.settings),
-        "posterior": posterior_digest(fit.idata),
+        "posterior": recorded or posterior_digest(fit.idata),
         # the saved forecast of a reused fit is a group too: the forecasts are keyed on their own
         "groups": sorted(g for g in fit.idata.groups() if g != "predictions"),
         "lens": [fit.lens.name, fit.lens.fingerprint(), fit.lens.summary],
@@ -110,16 +103,24 @@ def forecast_keys(fit, forecast=None) -> str | None:
     return fit.forecast_key_of(forecast)
 
 
-def section_key(name: str, config: ReportConfig | None, fits: Sequence, forecasts: Sequence[str | None] = (), identities: dict | None = None) -> str | None:
+def section_key(
+    name: str,
+    config: ReportConfig | None,
+    fits: Sequence,
+    forecasts: Sequence[str | None] = (),
+    identities: dict | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> str | None:
     """The key of section ``name`` computed from ``fits`` and the forecasts of keys ``forecasts``.
 
     None when a fit is not a workbench fit or a forecast has no key (:func:`forecast_keys`): not
-    cached. ``identities`` memoizes :func:`fit_identity` by fit (within one report).
+    cached. ``identities`` memoizes :func:`fit_identity` by fit (within one report); ``extra``: what
+    else the section reads (e.g. :func:`project_files_digest`).
     """
     if any(key is None for key in forecasts):
         return None
     identities = {} if identities is None else identities
-    parts: dict[str, Any] = {"section": name, "config": repr(config), "code": code_digest(), "fits": [], "forecasts": list(forecasts)}
+    parts: dict[str, Any] = {"section": name, "config": repr(config), "code": code_digest(), "fits": [], "forecasts": list(forecasts), "extra": dict(extra or {})}
     for fit in fits:
         if id(fit) not in identities:
             identities[id(fit)] = (fit, fit_identity(fit))  # the fit is kept so its id is not reused
@@ -129,6 +130,16 @@ def section_key(name: str, config: ReportConfig | None, fits: Sequence, forecast
         parts["fits"].append(identity)
     parts["history"] = history_digest(fits[0].workbench.history) if fits else None
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def project_files_digest(paths) -> str:
+    """SHA-256 of every curated and raw data file and of ``models/questions.toml`` (the Questions sections read them)."""
+    from hedgecast.runs import data_hashes, file_sha256
+
+    files = data_hashes(paths)
+    if paths.questions.is_file():
+        files["questions"] = file_sha256(paths.questions)
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
 
 
 def rendered(section: Section) -> Section:
@@ -145,26 +156,39 @@ class SectionCache:
         self.hits = self.misses = 0
         self.identities: dict = {}
 
-    def key(self, name: str, config: ReportConfig | None, fits: Sequence, forecasts: Sequence[str | None] = ()) -> str | None:
+    def key(self, name: str, config: ReportConfig | None, fits: Sequence, forecasts: Sequence[str | None] = (), extra: Mapping[str, Any] | None = None) -> str | None:
         """:func:`section_key`, each fit's identity computed once per cache object."""
-        return section_key(name, config, fits, forecasts, self.identities)
+        return section_key(name, config, fits, forecasts, self.identities, extra)
 
     def section(self, key: str | None, build: Callable[[], Section]) -> Section:
         """The section of ``key`` from disk, or ``build()`` (rendered, then saved); ``key=None`` just builds."""
+        return self.value(key, build, rendered)
+
+    def sections(self, key: str | None, build: Callable[[], list[Section]]) -> list[Section]:
+        """Like :meth:`section`, for a list of sections built together."""
+        return self.value(key, build, lambda sections: [rendered(s) for s in sections])
+
+    def value(self, key: str | None, build: Callable[[], Any], prepare: Callable[[Any], Any] | None = None) -> Any:
+        """The value of ``key`` from disk, or ``build()`` (``prepare``-d, then saved); ``key=None`` just builds.
+
+        For a section's costly part that is not a section (a table several sections share, or one
+        whose section also says something that is not in its key, such as which runs were reused).
+        """
         if key is None:
             return build()
         path = self.folder / f"{key}.pkl"
         if path.is_file():
             with path.open("rb") as fh:
-                section = pickle.load(fh)
+                value = pickle.load(fh)
             path.touch()
             self.hits += 1
-            return section
-        section = rendered(build())
-        write_atomic(path, pickle.dumps(section, protocol=pickle.HIGHEST_PROTOCOL))
+            return value
+        value = build()
+        value = prepare(value) if prepare is not None else value
+        write_atomic(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         self.misses += 1
         self.prune()
-        return section
+        return value
 
     def prune(self, keep: int = KEEP) -> None:
         """Remove all but the ``keep`` most recently used sections."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import pandas as pd
 
 from hedgecast.forecasting.headline_rates import REFERENCE, headline_rates
 from hedgecast.report.contracts import Bullets, FitLike, Paragraph, ReportConfig, Section, Table
@@ -11,12 +14,16 @@ from hedgecast.report.sections.common import DEFAULT, headline_years
 __all__ = ["base_rates_section"]
 
 
-def base_rates_section(fit: FitLike, forecast: Any, config: ReportConfig = DEFAULT) -> Section:
-    """The headline's probabilities (status quo) with base rate, prior only, posterior and plain flags."""
+def base_rates_section(fit: FitLike, forecast: Any, config: ReportConfig = DEFAULT, rates: Callable[[list[int]], pd.DataFrame] | None = None) -> Section:
+    """The headline's probabilities (status quo) with base rate, prior only, posterior and plain flags.
+
+    ``rates(years)``: :func:`~hedgecast.forecasting.headline_rates.headline_rates` of this fit and forecast, if the
+    caller keeps it (the report shares it with the table ``hedgecast report`` prints).
+    """
     if REFERENCE not in forecast.scenarios:
         return Section("base-rates", "Headline against base rates", (Paragraph(f"No '{REFERENCE}' scenario in this forecast: no base rates shown.", "note"),))
     years = headline_years(forecast, config)
-    frame = headline_rates(fit, forecast, years)
+    frame = headline_rates(fit, forecast, years) if rates is None else rates(years)
     shown = frame.drop(columns=["flags", "base-rate source"]).copy()
     shown["base-rate interval"] = [f"{100 * lo:.1f}–{100 * hi:.1f}%" for lo, hi in frame["base-rate interval"]]
     flags = [s for row in frame["flags"] for s in row]

@@ -109,9 +109,14 @@ def rule_headline(fit: FitLike, forecast: Any, others: Sequence[FitLike], year: 
     return pd.DataFrame([values[s] for s in scenarios], index=index, columns=pd.MultiIndex.from_tuples(columns))
 
 
-def crisis_section(fit: FitLike, forecast: Any, others: Sequence[FitLike] = (), config: ReportConfig = DEFAULT) -> Section:
+def crisis_section(
+    fit: FitLike, forecast: Any, others: Sequence[FitLike] = (), config: ReportConfig = DEFAULT, rules: pd.DataFrame | None = None
+) -> Section:
     """Build the crisis model section: the record by inclusion rule, prior vs posterior of every crisis parameter,
     and the headline under the other inclusion rules (``others``: fits of the same lens counting other rules).
+
+    ``rules``: :func:`rule_headline` of these fits at the first headline year, if already computed
+    (the report keeps it in its section cache: it forecasts every other rule's fit).
     """
     params = parameter_table(fit)
     rule = fit.inputs.inclusion
@@ -177,7 +182,7 @@ def crisis_section(fit: FitLike, forecast: Any, others: Sequence[FitLike] = (), 
     blocks.append(Heading(f"The headline under other inclusion rules ({year})", level=4))
     status = "info"
     if others:
-        table = rule_headline(fit, forecast, others, year)
+        table = rule_headline(fit, forecast, others, year) if rules is None else rules
         fitted = ", ".join(
             f"{f.inputs.inclusion}: " + (f"reused run {f.reused_from}" if getattr(f, "reused_from", None) else "fitted")
             + ("" if f.diagnostics.passed else " (diagnostics failed)")
