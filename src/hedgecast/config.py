@@ -56,6 +56,11 @@ class Paths:
         return self.models / "questions.toml"
 
     @property
+    def ledger(self) -> Path:
+        """Issued forecasts, one file each, and the analyst's resolutions (:mod:`hedgecast.forecasting.ledger`)."""
+        return self.root / "ledger"
+
+    @property
     def data(self) -> Path:
         return self.root / "data"
 
