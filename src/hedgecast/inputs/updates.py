@@ -15,8 +15,8 @@ fitted record automatically (:func:`extend_to_data`, called by
   the forecast are kept (else the default ones). Questions keep their own dated windows:
   window years that are now observed are read from the record, not simulated
   (:func:`hedgecast.forecasting.questions.path_values`);
-* a **partial year** — one not over yet, or one in which an indicator observed in the year
-  before has no value yet — is accepted only if its ``war_states.csv`` row says so: a note
+* a **partial year** — one not over yet, or one in which an indicator observed in any of the
+  three years before has no value yet (or only a ``PARTIAL:`` one) — is accepted only if its ``war_states.csv`` row says so: a note
   starting ``PARTIAL:`` (e.g. ``PARTIAL: trade and visitors published, the rest pending``).
   Otherwise loading fails (exit 2) naming the file, the year and the indicators still missing.
   :func:`new_year_status` says, for every new year, which indicators are still missing (shown by
@@ -34,10 +34,14 @@ import pandas as pd
 from hedgecast.config import Paths
 from hedgecast.errors import DataError, Problem
 from hedgecast.inputs.curated import CURATED, load_driver_codings, load_war_states
-from hedgecast.inputs.flags import PARTIAL, excluded_cells, flag_of, today
+from hedgecast.inputs import flags
+from hedgecast.inputs.flags import PARTIAL, excluded_cells, flag_of
 from hedgecast.inputs.processed import build_indicators
 from hedgecast.inputs.spec import ModelSpec, default_headline_years
 from hedgecast.inputs.table import display_path
+
+LOOKBACK = 3
+"""An indicator observed in any of the 3 years before a new year is expected in it: "still missing" until it has a value."""
 
 __all__ = ["NewYear", "extend_to_data", "last_data_year", "new_year_status", "with_history_end"]
 
@@ -47,7 +51,7 @@ class NewYear:
     """A year after the spec's history that the data cover, and what it still lacks."""
 
     year: int
-    missing: tuple[str, ...]  # indicators observed the year before, without a (complete) value in this year
+    missing: tuple[str, ...]  # indicators observed in the LOOKBACK years before, without a (complete) value in this year
     declared_partial: bool  # its war_states.csv row's note starts with PARTIAL:
     not_over: bool  # the calendar year is not over yet
 
@@ -57,7 +61,7 @@ class NewYear:
 
     def describe(self) -> str:
         if not self.partial:
-            return f"{self.year}: every indicator observed in {self.year - 1} has a value"
+            return f"{self.year}: every indicator observed in {self.year - LOOKBACK}–{self.year - 1} has a value"
         why = []
         if self.not_over:
             why.append("the year is not over")
@@ -97,18 +101,18 @@ def new_year_status(spec: ModelSpec, paths: Paths) -> list[NewYear]:
     end, last = spec.centring_period[1], last_data_year(spec, paths)
     if last <= end:
         return []
-    years = list(range(end, last + 1))
+    years = list(range(end - LOOKBACK + 1, last + 1))
     indicators = build_indicators(paths, years)[spec.indicator_names]
     excluded = excluded_cells(paths, spec.indicator_names)
     for indicator, year in zip(excluded["indicator"], excluded["year"], strict=True):
         if year in indicators.index:
             indicators.loc[year, indicator] = np.nan
     wars = load_war_states(paths).set_index("year")
-    now = today()
+    now = flags.today()
     out = []
-    for year in years[1:]:
-        before, this = indicators.loc[year - 1], indicators.loc[year]
-        missing = tuple(i for i in spec.indicator_names if np.isfinite(before[i]) and not np.isfinite(this[i]))
+    for year in range(end + 1, last + 1):
+        before, this = indicators.loc[year - LOOKBACK : year - 1], indicators.loc[year]
+        missing = tuple(i for i in spec.indicator_names if before[i].notna().any() and not np.isfinite(this[i]))
         note = wars.loc[year, "note"] if year in wars.index else ""
         declared = flag_of(note if isinstance(note, str) else "") == "partial"
         out.append(NewYear(year, missing, declared, year >= now.year))

@@ -29,6 +29,7 @@ from hedgecast.report.sections.crisis import crisis_section
 from hedgecast.report.sections.lenses import lenses_section
 from hedgecast.report.sections.questions import question_sections
 from hedgecast.report.sections.stress import stress_section
+from hedgecast.report.sections.track_record import track_record_sections
 from hedgecast.report.sections.validation import backtest_section, sbc_section, unreadable_section
 
 __all__ = ["SAVED_RESULTS", "build_report", "comparison_section", "fit_sections", "render_report", "saved_sections", "section_cache", "write_report"]
@@ -63,6 +64,7 @@ def fit_sections(
         return cache.section(cache.key(name, config, [fit], [made] if with_forecast else []), lambda: build(*args))
 
     main = [
+        *track_record_sections(fit),  # how the issued forecasts did, once ledgered questions have resolved
         cached("headline", outlook.headline_section, fit, forecast, config),
         cached("base-rates", base_rates_section, fit, forecast, config),
         *question_sections(fit, forecast, config),
