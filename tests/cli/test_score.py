@@ -55,7 +55,9 @@ def test_score_on_a_synthetic_future(project, synthetic_future, workbench, mock_
     from hedgecast.forecasting.question_sheet import question_sheet
 
     sheet = question_sheet(workbench, {"baseline": (mock_fit.forecast(), "run-1")}, issued_at="2026-11-27T23:00:00+00:00")
-    entry = ledger_entry(sheet, run_id="run-1", issued_at="2026-11-27T23:00:00+00:00", hashes={"spec": "", "lenses": {}, "data": {}}, history=(2000, 2025))
+    entry = ledger_entry(
+        sheet, run_id="run-1", issued_at="2026-11-27T23:00:00+00:00", hashes={"spec": "", "lenses": {}, "data": {}}, history=(2000, 2025)
+    )
     write_entry(project / "ledger", entry)
     monkeypatch.setattr(flags, "today", lambda: dt.date(2028, 3, 1))
     synthetic_future(project)

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,9 @@ def sheet(workbench, mock_fit):
 
 
 def _entry(sheet, issued="2026-11-27T23:00:00+00:00", run="run-x"):
-    return ledger_entry(sheet, run_id=run, issued_at=issued, hashes={"spec": "s", "lenses": {"baseline": "l"}, "data": {}}, history=(2000, 2025))
+    return ledger_entry(
+        sheet, run_id=run, issued_at=issued, hashes={"spec": "s", "lenses": {"baseline": "l"}, "data": {}}, history=(2000, 2025)
+    )
 
 
 def test_an_entry_round_trips_and_is_never_overwritten(tmp_path, sheet):

@@ -69,7 +69,9 @@ def test_a_synthetic_year_extends_the_history_and_the_ledgered_forecast_is_score
     assert cal["n"].sum() == len(record) and len(cal) == 10
     top = surprises(scored)
     assert (top["entry_run_id"] == "run-2").all() and top["log"].is_monotonic_decreasing
-    assert top.set_index("id").loc["meetings_2027_at_least_2", "hit"] == bool(top.set_index("id").loc["meetings_2027_at_least_2", "probability"] < 0.5)
+    assert top.set_index("id").loc["meetings_2027_at_least_2", "hit"] == bool(
+        top.set_index("id").loc["meetings_2027_at_least_2", "probability"] < 0.5
+    )
 
 
 def test_premises_and_analyst_resolutions(future):
@@ -88,6 +90,12 @@ def test_premises_and_analyst_resolutions(future):
 
 def test_nothing_resolves_before_the_close_dates(future):
     forecasts = ledger_forecasts(load_ledger(future.paths.ledger))
-    resolved = resolve(project_questions(future), future.history, data.load_incidents(future.paths), load_resolutions(future.paths.ledger), dt.date(2027, 1, 1))
+    resolved = resolve(
+        project_questions(future),
+        future.history,
+        data.load_incidents(future.paths),
+        load_resolutions(future.paths.ledger),
+        dt.date(2027, 1, 1),
+    )
     assert (resolved["status"] == "open").all()
     assert not score_forecasts(forecasts, resolved, load_resolutions(future.paths.ledger))["scored"].any()

@@ -57,7 +57,9 @@ def issue_report(wb, fits, forecast, run_id: str) -> Path:
 @app.command()
 def score(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Resolve the questions closed by this date (default: today).")] = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Write the calibration plot here (PNG). Default: reports/calibration.png")] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write the calibration plot here (PNG). Default: reports/calibration.png")
+    ] = None,
 ) -> None:
     """Resolve the questions whose close date has passed and score every ledgered forecast (Brier, log score).
 
@@ -109,7 +111,15 @@ def score(
         for col in (by, "n", "Brier", "log", "Brier base rate", "Brier earliest", "skill vs base rate"):
             t.add_column(col)
         for key, r in summary.iterrows():
-            t.add_row(str(key), str(int(r["n"])), _num(r["brier"]), _num(r["log"]), _num(r["base_brier"]), _num(r["earliest_brier"]), _num(r["skill_vs_base"], 2))
+            t.add_row(
+                str(key),
+                str(int(r["n"])),
+                _num(r["brier"]),
+                _num(r["log"]),
+                _num(r["base_brier"]),
+                _num(r["earliest_brier"]),
+                _num(r["skill_vs_base"], 2),
+            )
         out.print(t)
     unscored = scored[~scored["scored"]]
     if len(unscored):

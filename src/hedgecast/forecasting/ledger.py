@@ -75,9 +75,16 @@ def ledger_entry(sheet: pd.DataFrame, *, run_id: str, issued_at: str, hashes: di
     """
     forecasts = [
         {
-            "id": r["id"], "lens": r["lens"], "scenario": r["scenario"], "probability": r["probability"], "mc_se": r["mc_se"],
-            "n_paths": int(r["n_paths"]), "of_record": bool(r["of_record"]), "close_date": r["close_date"],
-            "base_rate": r["base_rate"], "run_id": r["run_id"],
+            "id": r["id"],
+            "lens": r["lens"],
+            "scenario": r["scenario"],
+            "probability": r["probability"],
+            "mc_se": r["mc_se"],
+            "n_paths": int(r["n_paths"]),
+            "of_record": bool(r["of_record"]),
+            "close_date": r["close_date"],
+            "base_rate": r["base_rate"],
+            "run_id": r["run_id"],
         }  # fmt: skip
         for _, r in sheet.iterrows()
     ]
@@ -87,7 +94,12 @@ def ledger_entry(sheet: pd.DataFrame, *, run_id: str, issued_at: str, hashes: di
 
 
 def issue(
-    workbench: Any, forecasts: dict[str, tuple[Any, str]], run_id: str, *, lens_hashes: dict[str, str] | None = None, issued_at: str | None = None
+    workbench: Any,
+    forecasts: dict[str, tuple[Any, str]],
+    run_id: str,
+    *,
+    lens_hashes: dict[str, str] | None = None,
+    issued_at: str | None = None,
 ) -> Path:
     """Record the question probabilities of ``forecasts`` (lens → ``(Forecast, run id)``) as one new ledger entry.
 
@@ -230,7 +242,9 @@ def load_resolutions(folder: str | Path) -> Resolutions:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise LedgerError(Problem(shown, "", f"not readable TOML ({err})")) from None
-    problems: list[Problem] = [Problem(shown, k, "unknown table: use [[resolutions]] or [[premises]]") for k in data if k not in ("resolutions", "premises")]
+    problems: list[Problem] = [
+        Problem(shown, k, "unknown table: use [[resolutions]] or [[premises]]") for k in data if k not in ("resolutions", "premises")
+    ]
     outcomes: dict[str, Resolution] = {}
     premises: dict[str, Premise] = {}
     for n, t in enumerate(data.get("resolutions", [])):
@@ -258,7 +272,11 @@ def load_resolutions(folder: str | Path) -> Resolutions:
 def _table_problems(t: Any, shown: str, f: str, required: dict[str, type], optional: set[str]) -> list[Problem]:
     if not isinstance(t, dict):
         return [Problem(shown, f, "must be a table")]
-    out = [Problem(shown, f"{f}.{k}", f"unknown key; known: {', '.join([*required, *sorted(optional)])}") for k in t if k not in required and k not in optional]
+    out = [
+        Problem(shown, f"{f}.{k}", f"unknown key; known: {', '.join([*required, *sorted(optional)])}")
+        for k in t
+        if k not in required and k not in optional
+    ]
     for k, kind in required.items():
         if k not in t:
             out.append(Problem(shown, f"{f}.{k}", "missing"))

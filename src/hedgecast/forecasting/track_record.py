@@ -47,7 +47,9 @@ BINS = np.linspace(0.0, 1.0, 11)
 """Calibration bins: ten of width 0.1."""
 
 
-def resolve(qset: QuestionSet, history: History, incidents: pd.DataFrame, resolutions: Resolutions, as_of: dt.date, ids: Iterable[str] = ()) -> pd.DataFrame:
+def resolve(
+    qset: QuestionSet, history: History, incidents: pd.DataFrame, resolutions: Resolutions, as_of: dt.date, ids: Iterable[str] = ()
+) -> pd.DataFrame:
     """One row per question (of ``qset`` and any other id in ``ids``): ``id, close_date, status, outcome, how``.
 
     ``status`` is ``open``, ``resolved`` or ``unresolved``; ``outcome`` 1.0 (YES), 0.0 (NO) or NaN.

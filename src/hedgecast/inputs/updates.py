@@ -33,8 +33,8 @@ import pandas as pd
 
 from hedgecast.config import Paths
 from hedgecast.errors import DataError, Problem
-from hedgecast.inputs.curated import CURATED, load_driver_codings, load_war_states
 from hedgecast.inputs import flags
+from hedgecast.inputs.curated import CURATED, load_driver_codings, load_war_states
 from hedgecast.inputs.flags import PARTIAL, excluded_cells, flag_of
 from hedgecast.inputs.processed import build_indicators
 from hedgecast.inputs.spec import ModelSpec, default_headline_years

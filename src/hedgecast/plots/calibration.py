@@ -19,7 +19,14 @@ def calibration_plot(table: pd.DataFrame, ax: Axes | None = None) -> Figure:
     fig, ax = new_axes(ax, (5.0, 4.6))
     ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="perfectly calibrated")
     full = table[table["n"] > 0]
-    ax.scatter(full["mean_p"], full["observed"], s=30 + 12 * np.sqrt(full["n"]), color=OKABE_ITO["sky_blue"], zorder=3, label="forecasts (area ∝ count)")
+    ax.scatter(
+        full["mean_p"],
+        full["observed"],
+        s=30 + 12 * np.sqrt(full["n"]),
+        color=OKABE_ITO["sky_blue"],
+        zorder=3,
+        label="forecasts (area ∝ count)",
+    )
     for _, r in full.iterrows():
         ax.annotate(f"n={int(r['n'])}", (r["mean_p"], r["observed"]), textcoords="offset points", xytext=(6, -10), fontsize=8)
     centres = (table["low"] + table["high"]) / 2

@@ -161,7 +161,7 @@ def build_report(
         main.extend(saved_sections(fit.workbench.paths.reports))
     info = dict(run_info or {})
     return ReportData(
-        title=config.title,
+        title=config.title.replace("2026–2035", "{}–{}".format(*fit.spec.forecast)),  # the horizon follows the data
         verdict=header.verdict(fit),
         header=header.header(fit, forecast, info, info.get("versions") or {}),
         sections=tuple(main + ends),

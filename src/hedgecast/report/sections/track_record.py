@@ -19,7 +19,7 @@ from hedgecast.forecasting.questions import RECORD_LENS, RECORD_SCENARIO
 from hedgecast.forecasting.track_record import calibration, resolve, score_forecasts, summarize, surprises
 from hedgecast.inputs import data, flags
 from hedgecast.plots.calibration import calibration_plot
-from hedgecast.report.contracts import Bullets, FitLike, Figure, Paragraph, Section, Table
+from hedgecast.report.contracts import Bullets, Figure, FitLike, Paragraph, Section, Table
 from hedgecast.report.sections.common import num, pct
 
 __all__ = ["track_record_sections"]
@@ -38,7 +38,14 @@ def track_record_sections(fit: FitLike, as_of: dt.date | None = None) -> list[Se
         qset = project_questions(wb)
     except HedgecastError as err:
         items = tuple(str(p) for p in err.problems)
-        return [Section("track-record", "Track record", (Paragraph("The ledger could not be read:", style="warn"), Bullets(items, warn=True)), status="warn")]
+        return [
+            Section(
+                "track-record",
+                "Track record",
+                (Paragraph("The ledger could not be read:", style="warn"), Bullets(items, warn=True)),
+                status="warn",
+            )
+        ]
     when = as_of or flags.today()
     forecasts = ledger_forecasts(entries)
     resolved = resolve(qset, wb.history, data.load_incidents(wb.paths), resolutions, when, forecasts["id"].unique())
@@ -80,9 +87,22 @@ def _section(entries: list[dict], resolved: pd.DataFrame, scored: pd.DataFrame, 
         )
     by_scenario = summarize(scored, "scenario")
     if len(by_scenario) > 1:
-        blocks.append(Table(by_scenario[["n", "brier", "log", "base_brier"]], caption="Mean scores per scenario (premises that held only)", formats={"brier": "num.3", "log": "num.2", "base_brier": "num.3"}, css="small"))
+        blocks.append(
+            Table(
+                by_scenario[["n", "brier", "log", "base_brier"]],
+                caption="Mean scores per scenario (premises that held only)",
+                formats={"brier": "num.3", "log": "num.2", "base_brier": "num.3"},
+                css="small",
+            )
+        )
     cal = calibration(scored)
-    blocks.append(Figure(calibration_plot(cal), alt="Calibration of the forecasts of record", caption="Forecast probability against the share that came true, with the number of forecasts in each bin"))
+    blocks.append(
+        Figure(
+            calibration_plot(cal),
+            alt="Calibration of the forecasts of record",
+            caption="Forecast probability against the share that came true, with the number of forecasts in each bin",
+        )
+    )
     blocks.append(
         Paragraph(
             "Resolved against the data (or the analyst's recorded resolutions, ledger/resolutions.toml); scenario forecasts are scored only "

@@ -19,7 +19,9 @@ def test_no_section_without_resolved_questions(workbench):
 
 def test_the_section_after_a_synthetic_future(project_copy, synthetic_future, workbench, mock_fit, monkeypatch):
     sheet = question_sheet(workbench, {"baseline": (mock_fit.forecast(), "run-1")}, issued_at="2026-11-27T23:00:00+00:00")
-    entry = ledger_entry(sheet, run_id="run-1", issued_at="2026-11-27T23:00:00+00:00", hashes={"spec": "", "lenses": {}, "data": {}}, history=(2000, 2025))
+    entry = ledger_entry(
+        sheet, run_id="run-1", issued_at="2026-11-27T23:00:00+00:00", hashes={"spec": "", "lenses": {}, "data": {}}, history=(2000, 2025)
+    )
     write_entry(project_copy / "ledger", entry)
     fake = SimpleNamespace(workbench=Workbench.load(project_copy))
     assert track_record_sections(fake, dt.date(2028, 2, 1)) == []  # the real record has no 2027: nothing resolves
