@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hedgecast.config import Paths
+from hedgecast.config import LAST_HISTORY_YEAR, Paths
 from hedgecast.errors import DataError, Problem
 from hedgecast.inputs import flags
 from hedgecast.inputs.curated import CURATED, load_driver_codings, load_war_states
@@ -72,8 +72,14 @@ class NewYear:
 
 
 def last_data_year(spec: ModelSpec, paths: Paths) -> int:
-    """The last year with a coding of every continuous driver and a war state, every year before it too (≥ the spec's history end)."""
+    """The last year with a coding of every continuous driver and a war state, every year before it too (≥ the spec's history end).
+
+    Only a spec whose history ends with the base record (:data:`~hedgecast.config.LAST_HISTORY_YEAR`,
+    2025) is extended: one that stops earlier (e.g. for a test) keeps its history.
+    """
     end = spec.centring_period[1]
+    if end < LAST_HISTORY_YEAR:
+        return end
     codings = load_driver_codings(paths)
     wars = load_war_states(paths)
     coded = {int(y) for y in wars["year"]}
