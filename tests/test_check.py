@@ -300,6 +300,24 @@ def test_contradicting_parts_fail_the_check(project: Paths):
     assert "move it in opposite directions" in problem.message
 
 
+def test_a_bad_trigger_fails_the_check_with_file_line_and_field(project: Paths):
+    edit_text(project.spec, "when = { rupture_event = true }", "when = { rupture_evnt = true }")
+    report = check_project(project.root)
+    trigger = next(p for p in report.problems if p.field.endswith(".when.rupture_evnt"))
+    assert trigger.file == "models/turkiye_russia.toml" and trigger.line is not None
+    assert trigger.field == "scenarios.rupture_cools_ties.interventions[0].when.rupture_evnt"
+    assert "unknown trigger 'rupture_evnt'" in trigger.message and "rupture_event" in trigger.message
+    text = (project.spec).read_text(encoding="utf-8").splitlines()
+    assert "rupture_evnt" in text[trigger.line - 1]
+
+
+def test_a_branch_prior_of_the_wrong_length_fails_the_check(project: Paths):
+    edit_text(project.lenses / "baseline.toml", "a = [4.0, 3.0, 3.0]", "a = [4.0, 3.0]")
+    report = check_project(project.root)
+    branch = next(p for p in report.problems if p.field.startswith("priors.branch_probability.erdogan_succession"))
+    assert branch.file == "models/lenses/baseline.toml" and "one weight per branch of the mixture (3)" in branch.message
+
+
 def test_new_years_of_data_are_listed_and_an_undeclared_partial_year_is_a_problem(project_copy, synthetic_future, monkeypatch):
     import datetime as dt
 

@@ -118,6 +118,22 @@ class Fit:
             run_info={"versions": package_versions()},
         )
 
+    def explain_change(self, other: Fit, **options):
+        """Why the headline probabilities moved from this fit to ``other``: each cause's additive share.
+
+        Exact Shapley values over the prior edits, the data and the scenario definition (each
+        prior edit its own player while there are at most four changes), from PSIS reweighting
+        (k̂ ≤ 0.7), refits and re-run forecasts with common random numbers; every contribution
+        has a Monte Carlo error and the table sums to the total change. ``options`` go to
+        :func:`hedgecast.stress.attribution.explain_change` (``scenarios``, ``years``, ``progress``, …).
+
+        >>> res = fit.explain_change(other)          # doctest: +SKIP
+        >>> res.summary(), res.table(), res.waterfall()   # doctest: +SKIP
+        """
+        from hedgecast.stress.attribution import explain_change
+
+        return explain_change(self, other, **options)
+
     def posterior_predictive(self) -> xr.DataArray:
         """Replicated indicators (standardized) for every year, observed or not: dims ``(chain, draw, indicator, year)``.
 

@@ -69,3 +69,24 @@ def test_a_lens_probability_shows_the_prior_mean(spec, baseline):
     mean = prior["alpha"] / (prior["alpha"] + prior["beta"])
     assert text == f"applied on a share of paths: P(post_erdogan_2028) from the lens (prior mean {100 * mean:.0f}%)"
     assert share_text(spec, ["status_quo"]) == ""
+
+
+def test_triggers_crisis_interventions_branches_and_joint_tables_read_in_words(spec, baseline):
+    lines = intervention_lines(spec, "freeze_eases_sanctions")
+    assert lines == [
+        "Western sanctions enforcement (sanctions_enforcement) eases by -0.2 (sd 0.05), over 2 years: only on the paths where "
+        "the war is “frozen” or “settlement”, from the year after it first does to the end of the horizon"
+    ]
+    assert intervention_lines(spec, "black_sea_spillover")[1] == "The rate of serious incidents multiplied by 1.5 from 2026"
+    assert "pinned in 2027" in intervention_lines(spec, "black_sea_rupture_2027")[0]
+    mixture = intervention_lines(spec, "erdogan_succession", baseline)
+    assert mixture[0].startswith(
+        "Each path follows exactly one branch: succession_runs_again (40%), succession_continuity_2028 (30%), succession_opposition_2028 (30%)"
+    )
+    assert any(line.endswith("(in branch succession_opposition_2028)") for line in mixture)
+    from hedgecast.inputs.spec_parts import JointOutcome
+
+    a, b = Scenario("a", probability=0.4), Scenario("b", probability=0.5)
+    outcomes = (JointOutcome(frozenset({"a", "b"}), 0.3), JointOutcome(frozenset({"a"}), 0.1), JointOutcome(frozenset(), 0.6))
+    s = only(spec, a, b, Scenario("ab", includes=("a", "b"), joint_events=("a", "b"), joint=outcomes))
+    assert "A, b are drawn together from a joint table: a and b 30%; a only 10%; none 60%" in intervention_lines(s, "ab")

@@ -263,3 +263,23 @@ def test_the_scenarios_meant_to_tighten_enforcement_do():
     for name in ("eu_ends_russian_gas", "us_turkiye_realignment"):
         iv = REAL.scenarios[name].drivers["sanctions_enforcement"]
         assert (iv.kind, iv.direction) == ("by", "tighten") and iv.amount > 0, name
+
+
+def test_scenarios_written_in_a_notebook_are_added_with_the_same_checks():
+    from hedgecast.inputs.scenario_spec import add_scenarios
+
+    spec = load_spec(SPEC)
+    text = """
+[scenarios.mine]
+reason = "Test fixture (synthetic)."
+branches = ["succession_runs_again", "succession_opposition_2028"]
+branch_probabilities = [0.6, 0.4]
+"""
+    added = add_scenarios(spec, text)
+    assert added.scenarios["mine"].branches == ("succession_runs_again", "succession_opposition_2028")
+    assert set(added.scenarios) == set(spec.scenarios) | {"mine"} and "mine" not in spec.scenarios
+    with pytest.raises(SpecError) as info:
+        add_scenarios(spec, text.replace("[0.6, 0.4]", "[0.6, 0.6]"), where="cell 3")
+    (problem,) = info.value.problems
+    assert problem.file == "cell 3" and problem.field == "scenarios.mine.branch_probabilities" and problem.line == 5
+    assert "must sum to 1, got 1.2" in problem.message

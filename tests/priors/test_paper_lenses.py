@@ -217,7 +217,25 @@ def test_baev_attrition_is_stickiest(lenses, spec):
     assert max(stay, key=stay.get) == "baev_2025", stay
     relapse = {n: _dirichlet_share(lenses[n], "frozen", "attrition", spec) for n in ALL_LENSES}
     assert relapse["baev_2025"] > relapse["baseline"], relapse
-    assert _mean(lenses["baev_2025"], "incident_friction") > _mean(lenses["baseline"], "incident_friction")
+
+
+def test_baev_crisis_priors_are_only_what_003_says(lenses):
+    """Quote review (data/curated/quote_review.md): 003's 'new low' is conditional on future events and its Syrian
+    proxy offensive produced no bilateral incident, so Baev keeps the baseline's escalation intercept and incident
+    friction; his reading enters through slackened ties (present reading) times a stronger escalation_ties."""
+    for group in ("escalation_intercept", "incident_friction"):
+        baev, base = lenses["baev_2025"], lenses["baseline"]
+        assert baev.prior(group).parameters == base.prior(group).parameters, group
+        assert baev.provenance(group) == base.provenance(group), group
+    assert _mean(lenses["baev_2025"], "escalation_ties") < _mean(lenses["baseline"], "escalation_ties")
+
+
+def test_paper_lens_values_read_from_later_events_are_known_only_then(lenses):
+    """A stronger value read from post-2019 events is not available to a backtest before them (quote review)."""
+    assert lenses["carnegie_2024"].known_by("escalation_intercept") == 2020  # the 2017 and Feb 2020 deadly encounters
+    assert lenses["carnegie_2024"].known_by("escalation_energy") == 2022  # 'has become more important for Russia'
+    assert lenses["baev_2025"].known_by("escalation_energy") == 2023  # the post-2022 oil 'corridor'
+    assert lenses["baseline"].known_by("escalation_energy") == 2003
 
 
 def test_transactional_equilibrium_lenses_are_persistent(lenses):

@@ -159,45 +159,14 @@ def test_metric_names_are_the_forecast_headline_names(mock_fit):
 
 
 # ---- the seminar notebook ---------------------------------------------------------------
-def test_notebook_declares_its_parameters_and_drives_its_widgets():
+# Notebook 05 is the facilitator's companion of `hedgecast seminar` (it runs in tests/test_notebooks.py).
+
+
+def test_seminar_notebook_reads_saved_seminars_and_has_no_widget_form():
     import papermill
 
     declared = papermill.inspect_notebook(str(NOTEBOOK))
-    assert {"draws", "tune", "chains", "seed", "sampler"} <= set(declared)
+    assert {"results_path", "draws", "tune", "chains", "seed", "sampler", "lens_dir"} <= set(declared)
     src = "\n".join(c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code")
-    assert "ipywidgets" in src and ".observe(update" in src
-    assert "s0.value = " in src and "submit_button.click()" in src  # the notebook moves its own sliders and submits the form
-
-
-def test_notebook_executes_with_mock_draws(tmp_path):
-    """The whole notebook on a real kernel with prior draws instead of NUTS (the full run is in test_notebooks)."""
-    import papermill
-
-    out = tmp_path / NOTEBOOK.name
-    # a kernel that goes idle without answering (a lost ZMQ reply, seen on loaded machines) times a cell
-    # out: retried once in a fresh kernel, as tests/test_notebooks.py does; any other failure fails at once
-    for attempt in (1, 2):
-        try:
-            papermill.execute_notebook(
-                str(NOTEBOOK),
-                str(out),
-                parameters={"draws": 100, "tune": 100, "chains": 2, "sampler": "mock"},
-                kernel_name="python3",
-                cwd=str(ROOT),
-                progress_bar=False,
-                request_save_on_cell_execute=False,
-                execution_timeout=600,
-            )
-            break
-        except Exception as err:  # nbclient's CellTimeoutError, possibly wrapped by papermill
-            if attempt == 2 or "timeout" not in f"{type(err).__name__} {err}".lower():
-                raise
-            print(f"{NOTEBOOK.name}: a cell timed out ({type(err).__name__}); retrying once in a fresh kernel")
-    nb = nbformat.read(out, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
-    assert "Pareto k̂" in text  # a slider move was reweighted and said so
-    assert "refitted" in text  # the large move took the refit path, and said so
-    assert "Ayşe" in text and "Boris" in text  # the room view pooled both participants
-    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3
+    assert "SeminarResults" in src  # opens a saved seminar (or the labelled synthetic example)
+    assert "ipywidgets" not in src  # the old one-screen form, whose errors only reached the log console, is gone

@@ -59,3 +59,12 @@ def test_small_real_sbc_shows_no_gross_miscalibration(workbench, baseline, tmp_p
     # 20 simulations detect only gross failures; a wrong likelihood (e.g. data not swapped) fails this
     assert s["worst_ecdf_p_bonferroni"] > 0.001, result.statistics.sort_values("ecdf_p").head()
     sbc.save_sbc(result, tmp_path / "sbc.json")
+
+
+def test_sbc_refits_sample_with_the_products_target_accept():
+    """SBC checks the inference the report uses: its refits take the product's target_accept, only lighter draws."""
+    from hedgecast.model.fit import SamplerSettings
+
+    settings = SBCSettings()
+    assert settings.target_accept == SamplerSettings().target_accept == 0.995
+    assert (settings.draws, settings.tune) == (250, 500)

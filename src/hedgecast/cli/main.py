@@ -25,7 +25,9 @@ from hedgecast.cli.options import check_scenarios, check_year, load_lenses, opti
 import hedgecast.cli.scenarios  # noqa: F401 (importing it registers `hedgecast scenarios` on the app)
 import hedgecast.cli.questions  # noqa: F401 (importing it registers `hedgecast questions` and `hedgecast signposts`)
 from hedgecast.cli.score import issue_report  # importing it registers `hedgecast score`
+import hedgecast.cli.compare  # noqa: F401 (importing it registers `hedgecast compare`)
 import hedgecast.cli.validate  # noqa: F401 (importing it registers `hedgecast validate …` on the app)
+import hedgecast.cli.seminar  # noqa: F401 (importing it registers `hedgecast seminar`)
 from hedgecast.errors import DiagnosticsFailed, HedgecastError
 
 LensOpt = Annotated[list[str] | None, typer.Option("--lens", "-l", help="Lens name or path (repeatable). Default: baseline.")]
@@ -451,31 +453,3 @@ def runs_reproduce(run_id: str) -> None:
     for d in differences:
         out.print(f"  - {d}", highlight=False)
     raise HedgecastError(f"run {run.id} did not reproduce: {len(differences)} differences (listed above)")
-
-
-@app.command()
-def compare(run_a: str, run_b: str) -> None:
-    """What changed between two runs: priors, data, settings and headline probabilities."""
-    from hedgecast.config import Paths
-    from hedgecast.runs import compare_runs, load_run
-
-    paths = Paths.discover(STATE["root"])
-    diff = compare_runs(load_run(run_a, paths), load_run(run_b, paths))
-    out.print(f"[bold]{diff['a']}[/] → [bold]{diff['b']}[/]")
-    out.print(f"spec changed: {diff['spec_changed']}; data files changed: {', '.join(diff['data']) or 'none'}")
-    if diff["settings"]:
-        out.print(f"settings: {diff['settings']}")
-    t = Table(title="Priors that differ")
-    for col in ("prior", "a", "b", "why"):
-        t.add_column(col)
-    for row in diff["priors"]:
-        vals = list(row.values())
-        t.add_row(*[str(v) for v in (vals + ["", "", "", ""])[:4]])
-    out.print(t)
-    t = Table(title="Headline probabilities")
-    for col in ("scenario", "quantity", "a", "b", "change"):
-        t.add_column(col)
-    for row in diff["headline"]:
-        if abs(row["change"]) > 0 or len(diff["headline"]) < 60:
-            t.add_row(row["scenario"], row["quantity"], f"{100 * row['a']:.1f}%", f"{100 * row['b']:.1f}%", f"{100 * row['change']:+.1f} pts")
-    out.print(t)

@@ -20,8 +20,9 @@ from hedgecast import timing
 from hedgecast.dims import SAMPLE_DIMS
 from hedgecast.errors import SpecError
 from hedgecast.forecasting.observed import count_flags, record_from_inputs, reference_problems
+from hedgecast.forecasting.path_control import PathBefore, path_control
 from hedgecast.forecasting.rule_variables import label_environment, path_events, path_values, rule_environment, rule_indicators
-from hedgecast.forecasting.scenarios import activations, common_noise, driver_paths, resolve, war_paths
+from hedgecast.forecasting.scenarios import activations, branch_key, common_noise, driver_paths, resolve, war_paths
 from hedgecast.forecasting.simulate import draw_parameters, indicator_draws, simulate_states
 from hedgecast.forecasting.trajectories import class_probabilities
 from hedgecast.inputs.history import to_raw_units
@@ -31,7 +32,7 @@ from hedgecast.priors.lenses import Lens
 
 
 def forecast_priors(lens: Lens, n: int, seed: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Draw the forecast-only priors: war transitions ``(n, from, to)`` and scenario probabilities."""
+    """Draw the forecast-only priors: war transitions ``(n, from, to)``, scenario probabilities, and mixtures' branch probabilities."""
     spec = lens.spec
     rng = np.random.default_rng([seed, 1])
     rows = []
@@ -43,6 +44,9 @@ def forecast_priors(lens: Lens, n: int, seed: int) -> tuple[np.ndarray, dict[str
     for name in spec.uncertain_scenarios():
         prior = lens.prior(f"scenario_probability.{name}")
         probs[name] = _sample_unit(prior, rng, n)
+    for name in spec.lens_mixtures():  # each draw's branch probabilities of a mixture: (n, branch)
+        a = np.asarray(lens.prior(f"branch_probability.{name}").parameters["a"], dtype=float)
+        probs[branch_key(name)] = rng.dirichlet(a, size=n)
     return transitions, probs
 
 
@@ -131,6 +135,13 @@ class Forecast:
         diff = pa - pb
         return {"difference": float(diff.mean()), "se": float(diff.std(ddof=1) / np.sqrt(len(diff)))}
 
+    def rupture_event_difference(self, a: str, b: str, year: int | None = None) -> dict:
+        """P(rupture event by ``year``) under ``a`` minus under ``b``, with its paired Monte Carlo SE."""
+        year = self.spec.headline_year if year is None else year
+        hit = self.data["crisis"].sel(year=slice(None, year)).max("year").astype(float)
+        diff = (hit.sel(scenario=a) - hit.sel(scenario=b)).values.ravel()
+        return {"difference": float(diff.mean()), "se": float(diff.std(ddof=1) / np.sqrt(len(diff)))}
+
 
 @timing.timed("forecast")
 def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: ModelInputs, scenarios: list[str] | None = None, seed: int = 2026) -> Forecast:
@@ -162,6 +173,13 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
     transitions, scen_probs = forecast_priors(lens, n, seed)
     last_drivers = inputs.drivers[:, -1]
     start_state = spec.war_states[int(inputs.war_index[-1])]
+    last_year = PathBefore(
+        inputs.years[-1],
+        np.broadcast_to(last_drivers, (n, K)),
+        np.full(n, int(inputs.war_index[-1])),
+        np.full(n, int(inputs.incidents[-1])),
+        np.full(n, int(inputs.escalations[-1])),
+    )
 
     record = record_from_inputs(spec, inputs)
     references = record.references()
@@ -188,7 +206,8 @@ def forecast(idata: az.InferenceData, spec: ModelSpec, lens: Lens, inputs: Model
         active = parts[sc.name]
         x = driver_paths(spec, sc, last_drivers, noise, active, years, parts)
         w = war_paths(spec, sc, start_state, transitions, noise, active, years, parts)
-        sim = simulate_states(p, spec, x, w, noise, inputs.driver_means, years)
+        control = path_control(spec, sc, active, parts, noise, years, last_year)  # triggers and crisis interventions
+        sim = simulate_states(p, spec, x, w, noise, inputs.driver_means, years, control)
         states[si], crises[si], incidents[si] = sim.states, sim.crises, sim.incidents
         drivers[si], wars[si], actives[si] = x, w, active
         z_ind = indicator_draws(p, spec, states[si], noise)

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from hedgecast.inputs.scenario_compose import Composition, compose
-from hedgecast.inputs.spec_parts import DriverIntervention
+from hedgecast.inputs.spec_parts import ConditionalIntervention, CrisisIntervention, DriverIntervention, Trigger
 
 #: how a declared direction reads as a verb (no direction: by the sign of the move)
 VERBS = {"tighten": "tightens", "ease": "eases", "raise": "rises", "lower": "falls"}
@@ -66,6 +66,76 @@ def intervention_text(spec: Any, iv: DriverIntervention) -> str:
     return f"{label} {move}{sd} from {iv.from_year}{ramp}"
 
 
+def trigger_text(spec: Any, when: Trigger) -> str:
+    """A trigger's conditions as a clause: "the war is “frozen” or “settlement” and a rupture event happened"."""
+    parts = []
+    if when.war_state:
+        parts.append("the war is " + " or ".join(f"“{s}”" for s in when.war_state))
+    if when.driver:
+        drv = spec.drivers.get(when.driver)
+        label = drv.label or when.driver if drv is not None else when.driver
+        parts.append(f"{label} is {'below' if when.below is not None else 'above'} {when.below if when.below is not None else when.above:g}")
+    if when.incident:
+        parts.append("a serious incident happened")
+    if when.rupture_event:
+        parts.append("a rupture event (an escalated incident) happened")
+    if when.year:
+        parts.append(f"the year is {when.year} or later")
+    return " and ".join(parts)
+
+
+def conditional_text(spec: Any, c: ConditionalIntervention) -> str:
+    """A triggered intervention: what it does, and on which paths from when."""
+    move = intervention_text(spec, c.intervention).rsplit(f" from {c.intervention.from_year}", 1)
+    ramp = move[1] if len(move) > 1 else ""
+    start = f" (not before {c.intervention.from_year})" if c.intervention.from_year > spec.forecast[0] else ""
+    return (
+        f"{move[0]}{ramp}: only on the paths where {trigger_text(spec, c.when)}, "
+        f"from the year after it first does{start} to the end of the horizon"
+    )
+
+
+def crisis_text(spec: Any, c: CrisisIntervention) -> str:
+    """A crisis-model intervention as a phrase."""
+    if c.target == "incident":
+        return f"a serious incident pinned in {c.year} on every path it applies to"
+    if c.target == "rupture_event":
+        return f"a rupture event (an incident that escalates) pinned in {c.year} on every path it applies to"
+    what = "the rate of serious incidents" if c.target == "incident_rate" else "the probability that an incident escalates (capped at 1)"
+    when = f", only on the paths where {trigger_text(spec, c.when)}, from the year after it first does" if c.when else ""
+    start = f" from {c.from_year}" if c.from_year and (not c.when or c.from_year > spec.forecast[0]) else ""
+    return f"{what} multiplied by {c.factor:g}{start}{when}"
+
+
+def _branch_shares(spec: Any, name: str, lens: Any) -> list[float] | None:
+    s = spec.scenarios[name]
+    if s.branch_probabilities != "lens":
+        return list(s.branch_probabilities) or None
+    entry = getattr(lens, "priors", {}).get(f"branch_probability.{name}") if lens is not None else None
+    if entry is None:
+        return None
+    a = [float(x) for x in entry.prior.parameters["a"]]
+    return [x / sum(a) for x in a]
+
+
+def branch_text(spec: Any, name: str, lens: Any = None) -> str:
+    """How a mixture splits its paths: "Each path follows one branch: a (40%), b (30%), c (30%) …"."""
+    s = spec.scenarios[name]
+    shares = _branch_shares(spec, name, lens)
+    listed = ", ".join(f"{b} ({_pct(p)})" if shares else b for b, p in zip(s.branches, shares or [0.0] * len(s.branches), strict=True))
+    if s.branch_probabilities == "lens":
+        how = f"shares drawn per path from the lens's Dirichlet prior branch_probability.{name}" + (" (prior means shown)" if shares else "")
+    else:
+        how = "fixed shares"
+    return f"Each path follows exactly one branch: {listed}; {how}"
+
+
+def joint_text(s: Any) -> str:
+    """A joint table as a sentence: which included events happen together, and how often."""
+    rows = "; ".join(f"{' and '.join(sorted(o.happen)) + (' only' if len(o.happen) < len(s.joint_events) else '') if o.happen else 'none'} {_pct(o.probability)}" for o in s.joint)
+    return f"{', '.join(s.joint_events)} are drawn together from a joint table: {rows}"
+
+
 def _war_texts(node: Composition, held_above: bool) -> list[str]:
     war = node.scenario.war
     out = []
@@ -95,10 +165,19 @@ def intervention_lines(spec: Any, name: str, lens: Any = None) -> list[str]:
             more = [part.name] if part.scenario.probability is not None else []
             walk(part, gates + more, replaced_below, held_above or bool(own.war.hold_state))
         where = "" if node is tree else f" (from {node.name})"
+        if any(node in b.branches for b, _ in tree.walk()):
+            where = f" (in branch {node.name})"
         share = share_text(spec, gates, lens)
         texts = _war_texts(node, held_above) + [intervention_text(spec, iv) for d, iv in own.drivers.items() if d not in replaced]
+        texts += [conditional_text(spec, c) for c in own.conditional] + [crisis_text(spec, c) for c in own.crisis]
+        if own.joint:
+            texts.append(joint_text(own))
         for text in texts:
             lines.append(text[0].upper() + text[1:] + where + (f"; {share}" if share else ""))
+        if own.branches:
+            lines.append(branch_text(spec, own.name, lens) + where)
+            for branch in node.branches:
+                walk(branch, gates, replaced_below, held_above or bool(own.war.hold_state))
 
     walk(tree, [name], set(), False)
     if len(lines) == (1 if tree.scenario.includes else 0):
@@ -106,4 +185,15 @@ def intervention_lines(spec: Any, name: str, lens: Any = None) -> list[str]:
     return lines
 
 
-__all__ = ["VERBS", "intervention_lines", "intervention_text", "lens_share", "share_text"]
+__all__ = [
+    "VERBS",
+    "branch_text",
+    "conditional_text",
+    "crisis_text",
+    "intervention_lines",
+    "intervention_text",
+    "joint_text",
+    "lens_share",
+    "share_text",
+    "trigger_text",
+]

@@ -14,7 +14,7 @@ import numpy as np
 from hedgecast.errors import SpecError, suggest
 from hedgecast.inputs.scenario_compose import Composition, compose
 from hedgecast.inputs.spec import ModelSpec
-from hedgecast.inputs.spec_parts import DriverIntervention, WarIntervention
+from hedgecast.inputs.spec_parts import ConditionalIntervention, CrisisIntervention, DriverIntervention, JointOutcome, WarIntervention
 
 
 def stable_key(name: str) -> int:
@@ -39,10 +39,26 @@ class ResolvedScenario:
     drivers: dict[str, DriverIntervention] = field(default_factory=dict)
     transition: dict[str, dict[str, float]] = field(default_factory=dict)
     parts: tuple[ResolvedScenario, ...] = ()
+    conditional: tuple[ConditionalIntervention, ...] = ()
+    crisis: tuple[CrisisIntervention, ...] = ()
+    branches: tuple[ResolvedScenario, ...] = ()
+    branch_probabilities: tuple[float, ...] | str = ()
+    joint_events: tuple[str, ...] = ()
+    joint: tuple[JointOutcome, ...] = ()
+
+    @property
+    def children(self) -> tuple[ResolvedScenario, ...]:
+        """The included parts, then a mixture's branches (each applied only on its own paths)."""
+        return self.parts + self.branches
 
     def nodes(self) -> list[ResolvedScenario]:
-        """Return the scenario and every part below it, depth first, parts before their includer."""
-        return [n for p in self.parts for n in p.nodes()] + [self]
+        """Return the scenario and every part (and branch) below it, depth first, parts before their includer."""
+        return [n for p in self.children for n in p.nodes()] + [self]
+
+    @property
+    def reads_path(self) -> bool:
+        """Whether this scenario or a part has triggers or crisis interventions (simulated year by year)."""
+        return any(n.conditional or n.crisis for n in self.nodes())
 
     @property
     def uncertain_parts(self) -> tuple[str, ...]:
@@ -65,6 +81,12 @@ def _resolved(node: Composition) -> ResolvedScenario:
         dict(s.drivers),
         dict(s.war.transition),
         tuple(_resolved(p) for p in node.parts),
+        s.conditional,
+        s.crisis,
+        tuple(_resolved(b) for b in node.branches),
+        s.branch_probabilities,
+        s.joint_events,
+        s.joint,
     )
 
 
@@ -119,27 +141,63 @@ def activation(spec: ModelSpec, scenario: ResolvedScenario, probabilities: dict[
     return u < prob
 
 
+def branch_key(name: str) -> str:
+    """The key of a mixture's Dirichlet draws in the forecast's scenario probabilities."""
+    return f"branches.{name}"
+
+
+def branch_choice(scenario: ResolvedScenario, probabilities: dict[str, np.ndarray], seed: int, n: int) -> np.ndarray:
+    """Per draw, the index of the branch a mixture's path follows.
+
+    Each draw's branch probabilities are the lens's Dirichlet draw (``probabilities``, under
+    :func:`branch_key`) or the spec's fixed numbers; the branch is picked with a uniform keyed
+    by the mixture's name (the same whatever else is forecast).
+    """
+    k = len(scenario.branches)
+    if scenario.branch_probabilities == "lens":
+        weights = probabilities[branch_key(scenario.name)]
+    else:
+        weights = np.broadcast_to(np.asarray(scenario.branch_probabilities, dtype=float), (n, k))
+    u = np.random.default_rng([seed, stable_key(branch_key(scenario.name))]).random(n)
+    return np.minimum((u[:, None] > np.cumsum(weights, axis=1)).sum(axis=1), k - 1)
+
+
+def joint_draw(scenario: ResolvedScenario, seed: int, n: int) -> dict[str, np.ndarray]:
+    """Per draw, whether each event of a scenario's joint table happens: one outcome (row) per draw."""
+    u = np.random.default_rng([seed, stable_key(f"joint.{scenario.name}")]).random(n)
+    cum = np.cumsum([o.probability for o in scenario.joint])
+    row = np.minimum((u[:, None] > cum[None, :]).sum(axis=1), len(scenario.joint) - 1)
+    return {e: np.isin(row, [i for i, o in enumerate(scenario.joint) if e in o.happen]) for e in scenario.joint_events}
+
+
 def activations(
     spec: ModelSpec, scenario: ResolvedScenario, probabilities: dict[str, np.ndarray], seed: int, n: int
 ) -> dict[str, np.ndarray]:
-    """Per draw, whether the scenario and each of its parts is applied.
+    """Per draw, whether the scenario and each of its parts and branches is applied.
 
     A part is applied where its includer is and its own draw (:func:`activation`, drawn
     independently per part) says it happens: an uncertain part keeps its probability, and
-    the includer's multiplies on top.
+    the includer's multiplies on top. Events of a joint table are drawn together instead
+    (:func:`joint_draw`), and a mixture's branches by :func:`branch_choice`.
     """
     out: dict[str, np.ndarray] = {}
 
-    def walk(node: ResolvedScenario, above: np.ndarray) -> None:
-        out[node.name] = above & activation(spec, node, probabilities, seed, n)
+    def walk(node: ResolvedScenario, above: np.ndarray, forced: np.ndarray | None = None) -> None:
+        own = activation(spec, node, probabilities, seed, n) if forced is None else forced
+        out[node.name] = above & own
+        joint = joint_draw(node, seed, n) if node.joint else {}
         for part in node.parts:
-            walk(part, out[node.name])
+            walk(part, out[node.name], joint.get(part.name))
+        if node.branches:
+            pick = branch_choice(node, probabilities, seed, n)
+            for i, branch in enumerate(node.branches):
+                walk(branch, out[node.name], pick == i)
 
     walk(scenario, np.ones(n, dtype=bool))
     return out
 
 
-def _masks(scenario: ResolvedScenario, active: np.ndarray, parts: Mapping[str, np.ndarray] | None) -> dict[str, np.ndarray]:
+def scenario_masks(scenario: ResolvedScenario, active: np.ndarray, parts: Mapping[str, np.ndarray] | None) -> dict[str, np.ndarray]:
     """Per node, the draws it is applied on (``parts`` from :func:`activations`; certain parts follow ``active``)."""
     out: dict[str, np.ndarray] = {}
 
@@ -148,11 +206,11 @@ def _masks(scenario: ResolvedScenario, active: np.ndarray, parts: Mapping[str, n
             out[node.name] = above
         elif parts is not None and node.name in parts:
             out[node.name] = above & parts[node.name]
-        elif node.probability is None:
+        elif node.probability is None and not any(node in p.branches for p in scenario.nodes()):
             out[node.name] = above
         else:
             raise ValueError(f"scenario '{scenario.name}' includes the uncertain '{node.name}': pass parts=activations(...)")
-        for part in node.parts:
+        for part in node.children:
             walk(part, out[node.name])
 
     walk(scenario, active)
@@ -196,7 +254,7 @@ def driver_paths(
     paths = last[None, :, None] + walk
     lo = np.array([spec.drivers[d].range[0] for d in spec.continuous_drivers])
     hi = np.array([spec.drivers[d].range[1] for d in spec.continuous_drivers])
-    masks = _masks(scenario, active, parts) if any(n.drivers for n in scenario.nodes()) else {}
+    masks = scenario_masks(scenario, active, parts) if any(n.drivers for n in scenario.nodes()) else {}
     for k, name in enumerate(spec.continuous_drivers):
         if scenario.touches(name):
             bounds = (lo[k], hi[k])
@@ -215,7 +273,7 @@ def _move(
     years: list[int],
 ) -> np.ndarray:
     """How far ``node`` and its parts move driver ``name``'s paths ``walk`` (n, year), per draw and year."""
-    below = sum((_move(p, name, walk, last, z, bounds, masks, years) for p in node.parts), np.zeros_like(walk))
+    below = sum((_move(p, name, walk, last, z, bounds, masks, years) for p in node.children), np.zeros_like(walk))
     iv = node.drivers.get(name)
     if iv is None:
         return below
@@ -236,7 +294,7 @@ def _war_settings(scenario: ResolvedScenario) -> list[ResolvedScenario]:
     out: list[ResolvedScenario] = []
 
     def walk(node: ResolvedScenario, held_above: bool) -> None:
-        for part in node.parts:
+        for part in node.children:
             walk(part, held_above or bool(node.hold_state))
         out.append(node if not held_above or not node.hold_state else dataclasses.replace(node, hold_state="", hold_until=0))
 
@@ -267,7 +325,7 @@ def war_paths(
     to_global = np.array([states.index(s) for s in future])
     n = transitions.shape[0]
     nodes = [node for node in _war_settings(scenario) if node.pins or node.hold_state or node.transition]
-    masks = _masks(scenario, active, parts) if nodes else {}
+    masks = scenario_masks(scenario, active, parts) if nodes else {}
     if any(node.transition for node in nodes):  # fixed rows replace the lens's draws where the scenario is applied
         transitions = transitions.copy()
         for node in nodes:
@@ -305,9 +363,13 @@ __all__ = [
     "WarIntervention",
     "activation",
     "activations",
+    "branch_choice",
+    "branch_key",
     "common_noise",
     "driver_paths",
     "ramp_weight",
+    "joint_draw",
     "resolve",
+    "scenario_masks",
     "war_paths",
 ]

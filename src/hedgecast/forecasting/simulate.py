@@ -14,6 +14,7 @@ import xarray as xr
 from scipy import stats
 
 from hedgecast.dims import SAMPLE_DIMS
+from hedgecast.forecasting.path_control import PathControl
 from hedgecast.forecasting.scenarios import CommonNoise
 from hedgecast.inputs.history import rupture_indicator
 from hedgecast.inputs.spec import ModelSpec
@@ -145,7 +146,14 @@ class SimulatedYears:
 
 
 def simulate_states(
-    p: DrawParameters, spec: ModelSpec, x: np.ndarray, w: np.ndarray, noise: CommonNoise, driver_means: np.ndarray, years: list[int]
+    p: DrawParameters,
+    spec: ModelSpec,
+    x: np.ndarray,
+    w: np.ndarray,
+    noise: CommonNoise,
+    driver_means: np.ndarray,
+    years: list[int],
+    control: PathControl | None = None,
 ) -> SimulatedYears:
     """The crisis model and the state equation, year by year, vectorized over draws.
 
@@ -153,6 +161,10 @@ def simulate_states(
     incidents from the Poisson rate and their escalations from the Binomial with the common
     noise's uniforms (inverse CDF); a year with an escalation is a rupture year, which hits the
     channels with ``crisis_effect``.
+
+    ``control`` (a scenario's triggers and crisis interventions) may move the year's drivers in
+    ``x`` (in place) after reading year t−1, scale the year's rate and escalation probability, and
+    pin its incidents and escalations; without it the equations are the model's as they are.
     """
     n, F, C = x.shape[0], len(years), p.mu.shape[1]
     ek, tk, fk = (spec.continuous_drivers.index(d) for d in ("energy_leverage", "leader_ties", "regional_friction"))
@@ -162,13 +174,19 @@ def simulate_states(
     rows = np.arange(n)
     prev = p.last_state
     for t in range(F):
+        if control is not None:
+            control.before_year(t, x, w, out.incidents, out.escalations)
         xt = x[:, :, t]
         xc = xt - driver_means[None, :]  # effects and the crisis model act on drivers centred on the fitted years' means
         rate = np.exp(p.incident_intercept + p.incident_friction * xc[:, fk] + p.incident_war[rows, w[:, t].astype(int)])
         logit = p.escalation_intercept + p.escalation_ties * xc[:, tk] + p.escalation_energy * xc[:, ek]
         escalation_p = 1.0 / (1.0 + np.exp(-logit))
+        if control is not None:
+            rate, escalation_p = control.scale(t, rate, escalation_p)
         incidents = poisson_quantile(noise.incident_uniform[:, t], rate)
         escalations = binomial_quantile(noise.escalation_uniform[:, t], incidents, escalation_p)
+        if control is not None:
+            incidents, escalations = control.pin(t, incidents, escalations)
         crisis = rupture_indicator(escalations)
         equilibrium_shift = (
             np.einsum("nck,nk->nc", p.beta, xc)

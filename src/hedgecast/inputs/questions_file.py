@@ -32,17 +32,15 @@ from typing import Any
 
 import numpy as np
 
-from hedgecast.errors import ProblemCollector, SpecError, suggest
+from hedgecast.errors import ProblemCollector, suggest
 from hedgecast.inputs.schemas import INCLUSION_LEVELS
 from hedgecast.inputs.spec_toml import (
-    add_lines,
     check_keys,
     check_name,
     check_number,
     check_table,
     check_text,
-    read_toml_text,
-    sort_by_line,
+    load_toml_file,
 )
 
 EVENTS = {
@@ -174,14 +172,7 @@ def load_questions(path: str | Path, spec: Any, history: Any) -> QuestionSet:
     :class:`~hedgecast.inputs.history.History`) the record values that thresholds refer to.
     """
     path = Path(path)
-    problems = ProblemCollector(path)
-    data, text = read_toml_text(path, problems)
-    problems.raise_if_any(SpecError)
-    assert data is not None
-    out = parse_questions(data, spec, history, problems)
-    add_lines(problems, text)
-    sort_by_line(problems)
-    problems.raise_if_any(SpecError)
+    out, _ = load_toml_file(path, lambda data, problems: parse_questions(data, spec, history, problems))
     return QuestionSet(out["questions"], out["ended"], out["signposts"], str(path))
 
 

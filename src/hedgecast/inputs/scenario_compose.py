@@ -14,6 +14,8 @@ driver always overlap.
 
 An included scenario keeps its own probability: it is applied on that share of the
 paths on which its includer is applied (see :func:`hedgecast.forecasting.scenarios.activations`).
+A mixture's branches (``branches``) are alternatives, not siblings: each path follows
+exactly one, so they are never checked against each other (nor against the includes).
 A scenario reached twice (through two includes) is applied once; reaching it through
 parts that make it uncertain differently is an error, since "once" would be ambiguous.
 """
@@ -32,6 +34,7 @@ class Composition:
 
     scenario: Scenario
     parts: tuple[Composition, ...] = ()
+    branches: tuple[Composition, ...] = ()  # a mixture's branches: each path follows exactly one
 
     @property
     def name(self) -> str:
@@ -48,11 +51,14 @@ class Composition:
             own = (part.name,) if part.scenario.probability is not None else ()
             for node, gates in part.walk():
                 yield node, own + gates
+        for branch in self.branches:
+            for node, gates in branch.walk():
+                yield node, (f"{self.name}:{branch.name}", *gates)
 
 
 def include_cycles(scenarios: Mapping[str, Scenario]) -> list[list[str]]:
     """Every cycle through ``includes`` once, from its first member in file order back to it."""
-    graph = {name: tuple(i for i in s.includes if i in scenarios) for name, s in scenarios.items()}
+    graph = {name: tuple(i for i in (*s.includes, *s.branches) if i in scenarios) for name, s in scenarios.items()}
     cycles: list[list[str]] = []
     seen: set[frozenset[str]] = set()
     for start in graph:
@@ -76,7 +82,7 @@ def reaches_cycle(scenarios: Mapping[str, Scenario], cycles: list[list[str]]) ->
     while changed:
         changed = False
         for name, s in scenarios.items():
-            if name not in bad and any(i in bad for i in s.includes):
+            if name not in bad and any(i in bad for i in (*s.includes, *s.branches)):
                 bad.add(name)
                 changed = True
     return bad
@@ -92,12 +98,13 @@ def compose(scenarios: Mapping[str, Scenario], name: str) -> tuple[Composition, 
     problems: list[str] = []
 
     def build(s: Scenario, gates: tuple[str, ...], via: str) -> Composition:
-        parts = []
-        for inc in s.includes:
+        parts, branches = [], []
+        for inc in (*s.includes, *s.branches):
             if inc not in scenarios:
                 continue
             part = scenarios[inc]
-            route = gates + ((inc,) if part.probability is not None else ())
+            is_branch = inc in s.branches
+            route = gates + ((inc,) if part.probability is not None else ()) + ((f"{s.name}:{inc}",) if is_branch else ())
             if inc in first:
                 seen_gates, seen_via = first[inc]
                 if set(seen_gates) != set(route):
@@ -108,8 +115,8 @@ def compose(scenarios: Mapping[str, Scenario], name: str) -> tuple[Composition, 
                     )
                 continue
             first[inc] = (route, s.name)
-            parts.append(build(part, route, s.name))
-        return Composition(s, tuple(parts))
+            (branches if is_branch else parts).append(build(part, route, s.name))
+        return Composition(s, tuple(parts), tuple(branches))
 
     return build(scenarios[name], (), name), problems
 

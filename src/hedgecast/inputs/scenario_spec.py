@@ -9,13 +9,25 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import tomllib
 from collections.abc import Mapping
 from typing import Any
 
-from hedgecast.errors import ProblemCollector, suggest
+from hedgecast.errors import ProblemCollector, SpecError, suggest
 from hedgecast.inputs.scenario_compose import compose, composition_problems, include_cycles, reaches_cycle
-from hedgecast.inputs.spec_parts import DIRECTIONS, INTERVENTION_KINDS, Driver, DriverIntervention, Scenario, WarIntervention
+from hedgecast.inputs.scenario_conditions import mixture_problems, parse_branches, parse_crisis, parse_joint, parse_trigger
+from hedgecast.inputs.spec_parts import (
+    DIRECTIONS,
+    INTERVENTION_KINDS,
+    ConditionalIntervention,
+    CrisisIntervention,
+    Driver,
+    DriverIntervention,
+    Scenario,
+    WarIntervention,
+)
 from hedgecast.inputs.spec_toml import (
+    add_lines,
     check_keys,
     check_name,
     check_number,
@@ -27,7 +39,22 @@ from hedgecast.inputs.spec_toml import (
     quoted_number_hint,
 )
 
-SCENARIO_KEYS = {"label", "description", "includes", "probability", "war", "drivers", "source", "quote", "reason", "hypothetical"}
+SCENARIO_KEYS = {
+    "label",
+    "description",
+    "includes",
+    "probability",
+    "war",
+    "drivers",
+    "interventions",
+    "branches",
+    "branch_probabilities",
+    "joint",
+    "source",
+    "quote",
+    "reason",
+    "hypothetical",
+}
 """The keys a ``[scenarios.X]`` table may have."""
 
 ROW_SUM_TOLERANCE = 1e-6
@@ -133,6 +160,55 @@ def _parse_intervention(
     return out
 
 
+def _parse_interventions(
+    raw: Any,
+    f: str,
+    drivers: Mapping[str, Driver],
+    forecast: tuple[int, int],
+    unconditional: dict[str, DriverIntervention],
+    problems: ProblemCollector,
+) -> tuple[tuple[ConditionalIntervention, ...], tuple[CrisisIntervention, ...]]:
+    """``[[scenarios.X.interventions]]``: driver interventions (with a trigger, or plain) and crisis ones.
+
+    A plain driver intervention (no ``when``) joins ``unconditional`` (the ``[drivers]`` table's).
+    """
+    if not isinstance(raw, list) or not all(isinstance(iv, dict) for iv in raw):
+        problems.add(f"{f}.interventions", f"must be tables [[scenarios.X.interventions]] (each with driver = … or crisis = …), got {raw!r}")
+        return (), ()
+    conditional: list[ConditionalIntervention] = []
+    crisis: list[CrisisIntervention] = []
+    pinned: dict[tuple[str, int], str] = {}
+    for i, iv in enumerate(raw):
+        g = f"{f}.interventions[{i}]"
+        if ("driver" in iv) == ("crisis" in iv):
+            problems.add(f"{g}.driver", 'give exactly one of driver = "<driver>" or crisis = "incident_rate" | "escalation" | "incident" | "rupture_event"')
+            continue
+        if "crisis" in iv:
+            parsed = parse_crisis(iv, g, drivers, forecast, problems)
+            if parsed is not None:
+                if parsed.is_pin and (parsed.target, parsed.year) in pinned:
+                    problems.add(f"{g}.year", f"{parsed.target} is already pinned in {parsed.year} by {pinned[parsed.target, parsed.year]}")
+                pinned[parsed.target, parsed.year] = g
+                crisis.append(parsed)
+            continue
+        dname = iv["driver"]
+        if not isinstance(dname, str):
+            problems.add(f"{g}.driver", f"must be a driver name in quotes, got {dname!r}")
+            continue
+        body = {k: v for k, v in iv.items() if k not in ("driver", "when")}
+        parsed_iv = _parse_intervention(dname, body, g, drivers, forecast, problems)
+        if "when" not in iv:
+            if parsed_iv is not None and dname in unconditional:
+                problems.add(f"{g}.driver", f"{dname} is already moved by this scenario without a trigger; give each driver one plain intervention")
+            elif parsed_iv is not None:
+                unconditional[dname] = parsed_iv
+            continue
+        when = parse_trigger(iv["when"], f"{g}.when", drivers, forecast, problems)
+        if parsed_iv is not None and when is not None:
+            conditional.append(ConditionalIntervention(parsed_iv, when))
+    return tuple(conditional), tuple(crisis)
+
+
 def direction_warnings(
     scenarios: Mapping[str, Scenario], drivers: Mapping[str, Driver], current: Mapping[str, float], year: int
 ) -> list[tuple[str, str]]:
@@ -162,8 +238,13 @@ def direction_warnings(
 
 
 def parse_scenarios(
-    data: dict, drivers: Mapping[str, Driver], forecast: tuple[int, int], problems: ProblemCollector
+    data: dict,
+    drivers: Mapping[str, Driver],
+    forecast: tuple[int, int],
+    problems: ProblemCollector,
+    known: Mapping[str, Scenario] | None = None,
 ) -> dict[str, Scenario]:
+    """Every ``[scenarios.X]`` of ``data``; ``known`` scenarios (already valid) may be included or branched to."""
     scenarios: dict[str, Scenario] = {}
     discrete = [d for d in drivers.values() if d.kind == "discrete"]
     war = discrete[0] if len(discrete) == 1 else None
@@ -226,6 +307,10 @@ def parse_scenarios(
             if parsed is not None:
                 interventions[dname] = parsed
 
+        conditional, crisis = _parse_interventions(s.get("interventions", []), f, drivers, forecast, interventions, problems)
+        branches, branch_probabilities = parse_branches(s, f, problems)
+        joint_events, joint = parse_joint(s.get("joint", {}), f, problems)
+
         includes = s.get("includes", [])
         if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
             problems.add(f"{f}.includes", f"must be a list of scenario names in quotes, got {includes!r}")
@@ -249,26 +334,60 @@ def parse_scenarios(
             drivers=interventions,
             provenance=prov,
             hypothetical=hypothetical,
+            conditional=conditional,
+            crisis=crisis,
+            branches=branches,
+            branch_probabilities=branch_probabilities,
+            joint_events=joint_events,
+            joint=joint,
         )
     if not scenarios:
         problems.add("scenarios", "at least one scenario is required (e.g. a status_quo with no interventions)")
+    everything = {**(known or {}), **scenarios}
     for sc in scenarios.values():
         for inc in sc.includes:
-            if inc not in scenarios:
-                problems.add(f"scenarios.{sc.name}.includes", f"unknown scenario '{inc}': {suggest(inc, list(scenarios))}")
-    cycles = include_cycles(scenarios)
+            if inc not in everything:
+                problems.add(f"scenarios.{sc.name}.includes", f"unknown scenario '{inc}': {suggest(inc, list(everything))}")
+    for where, message in mixture_problems(everything):
+        problems.add(where, message)
+    cycles = include_cycles(everything)
     for cycle in cycles:
         problems.add(
             f"scenarios.{cycle[0]}.includes",
             f"includes itself through {' → '.join(cycle)}: a scenario cannot include itself, directly or through others",
         )
-    blocked = reaches_cycle(scenarios, cycles)
+    blocked = reaches_cycle(everything, cycles)
     for name in scenarios:
         if name in blocked:
             continue
-        tree, twice = compose(scenarios, name)
+        tree, twice = compose(everything, name)
         for message in twice:
             problems.add(f"scenarios.{name}.includes", message)
         for where, message in composition_problems(tree, drivers):
             problems.add(where, message)
     return scenarios
+
+
+def add_scenarios(spec: Any, text: str, where: str = "<scenarios written in a notebook>") -> Any:
+    """``spec`` (a :class:`~hedgecast.inputs.spec.ModelSpec`) with the ``[scenarios.X]`` tables of TOML ``text`` added.
+
+    The same grammar and checks as the spec file; the new scenarios may include, or branch to,
+    the spec's own. A mistake raises one :class:`~hedgecast.errors.SpecError` naming ``where``,
+    the line and the field. Probabilities must be numbers here: ``"lens"`` needs a prior in the lens file.
+    """
+    problems = ProblemCollector(where)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        problems.add("", f"TOML syntax error: {err}")
+        problems.raise_if_any(SpecError)
+        raise
+    new = parse_scenarios(data, spec.drivers, spec.forecast, problems, known=spec.scenarios)
+    for name, s in new.items():
+        if name in spec.scenarios:
+            problems.add(f"scenarios.{name}", f"the spec already has a scenario '{name}': choose another name")
+        if s.probability == "lens" or s.branch_probabilities == "lens":
+            problems.add(f"scenarios.{name}", '"lens" probabilities need a prior in a lens file; give numbers here')
+    add_lines(problems, text)
+    problems.raise_if_any(SpecError)
+    return dataclasses.replace(spec, scenarios={**spec.scenarios, **new})

@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from hedgecast.config import FIRST_YEAR, LAST_HISTORY_YEAR
-from hedgecast.errors import ProblemCollector, SpecError, suggest
+from hedgecast.errors import ProblemCollector, suggest
 from hedgecast.forecasting.rule_variables import EVENT_VARIABLES, rule_variable_names
 from hedgecast.forecasting.trajectories import RuleError, TrajectoryClass, compile_rule
 from hedgecast.inputs.scenario_spec import parse_scenarios
 from hedgecast.inputs.schemas import INCLUSION_LEVELS
 from hedgecast.inputs.spec_parts import Channel, Driver, Indicator, Scenario
 from hedgecast.inputs.spec_toml import (
-    add_lines,
     check_keys,
     check_name,
     check_number,
@@ -29,8 +28,7 @@ from hedgecast.inputs.spec_toml import (
     check_text,
     close_hint,
     is_finite_number,
-    read_toml_text,
-    sort_by_line,
+    load_toml_file,
 )
 
 TRANSFORMS = ("identity", "log", "log1p")
@@ -122,6 +120,10 @@ class ModelSpec:
         """Scenarios whose probability comes from the lens."""
         return [s.name for s in self.scenarios.values() if s.probability == "lens"]
 
+    def lens_mixtures(self) -> list[str]:
+        """Mixture scenarios whose branch probabilities come from the lens (a Dirichlet prior each)."""
+        return [s.name for s in self.scenarios.values() if s.branches and s.branch_probabilities == "lens"]
+
 
 # ---------------------------------------------------------------------------------------
 # Loading a spec
@@ -129,14 +131,7 @@ class ModelSpec:
 def load_spec(path: str | Path) -> ModelSpec:
     """Read and validate a model spec; raise one :class:`SpecError` listing every problem."""
     path = Path(path)
-    problems = ProblemCollector(path)
-    data, text = read_toml_text(path, problems)
-    problems.raise_if_any(SpecError)
-    assert data is not None
-    spec = parse_spec(data, problems)
-    add_lines(problems, text)
-    sort_by_line(problems)
-    problems.raise_if_any(SpecError)
+    spec, text = load_toml_file(path, parse_spec)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
     try:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()

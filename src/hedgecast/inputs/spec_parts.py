@@ -133,6 +133,75 @@ class WarIntervention:
     transition: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
+#: what a trigger (``when = {…}``) may test, in the year before the intervention switches on
+TRIGGER_KEYS = ("war_state", "driver", "below", "above", "incident", "rupture_event", "year")
+
+#: crisis-model targets: scaled by a ``factor`` (``incident_rate``, ``escalation``) or pinned in a ``year``
+CRISIS_FACTORS = ("incident_rate", "escalation")
+CRISIS_PINS = ("incident", "rupture_event")
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A condition on the simulated path, read in year t−1; every condition given must hold together.
+
+    * ``war_state``: the war is in one of these states;
+    * ``driver`` with ``below`` or ``above``: the driver's simulated value is below / above the level;
+    * ``incident``: at least one serious incident happened;
+    * ``rupture_event``: at least one incident escalated to a rupture;
+    * ``year``: the year is ``year`` or later.
+
+    A trigger latches: once its condition has held in some year, its intervention is on from
+    the next year (and no earlier than the intervention's ``from``) to the end of the horizon.
+    """
+
+    war_state: tuple[str, ...] = ()
+    driver: str = ""
+    below: float | None = None
+    above: float | None = None
+    incident: bool = False
+    rupture_event: bool = False
+    year: int = 0
+
+
+@dataclass(frozen=True)
+class ConditionalIntervention:
+    """A driver intervention that switches on where, and when, its trigger fires (per path)."""
+
+    intervention: DriverIntervention
+    when: Trigger
+
+
+@dataclass(frozen=True)
+class CrisisIntervention:
+    """An intervention on the crisis model.
+
+    ``target`` is ``incident_rate`` or ``escalation`` (the Poisson rate of serious incidents, or
+    the probability that an incident escalates, multiplied by ``factor`` from ``from_year`` on;
+    a probability is capped at 1), or ``incident`` / ``rupture_event`` (pinned in ``year``: at
+    least one serious incident that year, or one that escalates). ``when`` makes a factor
+    conditional, as for drivers.
+    """
+
+    target: str
+    from_year: int = 0
+    factor: float = 1.0
+    year: int = 0
+    when: Trigger | None = None
+
+    @property
+    def is_pin(self) -> bool:
+        return self.target in CRISIS_PINS
+
+
+@dataclass(frozen=True)
+class JointOutcome:
+    """One row of a joint probability table: the events that happen together, and how likely that is."""
+
+    happen: frozenset[str]
+    probability: float
+
+
 @dataclass(frozen=True)
 class Scenario(Part):
     """An intervention on future drivers (possibly composed, possibly uncertain).
@@ -148,3 +217,14 @@ class Scenario(Part):
     drivers: dict[str, DriverIntervention] = field(default_factory=dict)
     provenance: Provenance = field(default_factory=Provenance)
     hypothetical: bool = False
+    #: driver interventions that switch on when their trigger fires on a path
+    conditional: tuple[ConditionalIntervention, ...] = ()
+    #: interventions on the crisis model (rates, escalation, pinned events)
+    crisis: tuple[CrisisIntervention, ...] = ()
+    #: a mixture: each path follows exactly one of these scenarios
+    branches: tuple[str, ...] = ()
+    #: the branches' probabilities: fixed numbers in branch order, or "lens" (a Dirichlet lens prior)
+    branch_probabilities: tuple[float, ...] | str = ()
+    #: dependent events: included uncertain scenarios drawn together from a joint probability table
+    joint_events: tuple[str, ...] = ()
+    joint: tuple[JointOutcome, ...] = ()

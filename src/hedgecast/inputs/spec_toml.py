@@ -6,6 +6,7 @@ validators for the values read.
 Every validator records a problem in a :class:`~hedgecast.errors.ProblemCollector`
 under its dotted field and returns a usable fallback, so one pass reports every
 mistake; :func:`add_lines` then gives each problem the line of its field.
+:func:`load_toml_file` does the whole round for a file read as one piece.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import dataclasses
 import math
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from hedgecast.errors import ProblemCollector, suggest
+from hedgecast.errors import ProblemCollector, SpecError, suggest
 from hedgecast.inputs.provenance import Provenance
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -181,6 +183,27 @@ def sort_by_line(problems: ProblemCollector, start: int = 0) -> None:
     """Order the problems recorded since ``start`` by line, so they read top to bottom."""
     tail = problems.problems[start:]
     problems.problems[start:] = sorted(tail, key=lambda p: (p.line is None, p.line or 0))
+
+
+Parsed = TypeVar("Parsed")
+
+
+def load_toml_file(path: Path, parse: Callable[[dict[str, Any], ProblemCollector], Parsed]) -> tuple[Parsed, str]:
+    """Read the TOML file ``path`` and validate it with ``parse(data, problems)``; return its result and the file's text.
+
+    A file that cannot be read or parsed raises at once; otherwise every problem ``parse``
+    records gets the line of its field, and they are raised together, top to bottom, as
+    one :class:`SpecError`.
+    """
+    problems = ProblemCollector(path)
+    data, text = read_toml_text(path, problems)
+    problems.raise_if_any(SpecError)
+    assert data is not None
+    out = parse(data, problems)
+    add_lines(problems, text)
+    sort_by_line(problems)
+    problems.raise_if_any(SpecError)
+    return out, text
 
 
 # ---------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import inspect
 import json
 import pickle
 import sys
+import textwrap
 import threading
 from dataclasses import asdict, dataclass
 from importlib import metadata
@@ -190,17 +191,40 @@ def _arguments(names: list[str], user_data: np.ndarray, dtypes: dict[str, str]) 
     return n_words, ", ".join(args)
 
 
+_CALLBACK = """
+def {name}({arguments}):
+{size_checks}    try:
+        u = numba.carray(user_data_, ({n_words},), np.uint64)
+        x = numba.carray(x_, ({n},))
+        out = numba.carray(out_, ({n_out},))
+{body}    except Exception:
+        return {on_error}
+    return 0
+"""
+"""The frame of both C callbacks: the sizes nuts-rs passes are checked (-1 when wrong), the raw
+pointers are viewed as arrays (``u``: the user-data words, ``x``: the point, ``out``: the result),
+the callback's own ``body`` runs, and an exception returns ``on_error``."""
+
+
+def _callback_source(name: str, arguments: str, sizes: dict[str, int], n_words: int, n_out: int, body: str, on_error: int) -> str:
+    """Fill :data:`_CALLBACK`: ``sizes`` maps each size argument to its required value (``dim`` first)."""
+    size_checks = "".join(f"    if {arg} != {size}:\n        return -1\n" for arg, size in sizes.items())
+    return _CALLBACK.format(
+        name=name,
+        arguments=arguments,
+        size_checks=size_checks,
+        n_words=n_words,
+        n=sizes["dim"],
+        n_out=n_out,
+        body=textwrap.indent(textwrap.dedent(body).lstrip("\n"), " " * 8),
+        on_error=on_error,
+    )
+
+
 def _logp_source(layout: Layout, user_data: np.ndarray, dtypes: dict[str, str]) -> str:
     n_words, args = _arguments(layout.logp_shared, user_data, dtypes)
     n = layout.n_dim
-    return f"""
-def hedgecast_logp(dim, x_, out_, logp_, user_data_):
-    if dim != {n}:
-        return -1
-    try:
-        u = numba.carray(user_data_, ({n_words},), np.uint64)
-        x = numba.carray(x_, ({n},))
-        out = numba.carray(out_, ({n},))
+    body = f"""
         logp = numba.carray(logp_, ())
         logp_val, grad = inner(x, {args})
         logp[()] = logp_val
@@ -209,31 +233,20 @@ def hedgecast_logp(dim, x_, out_, logp_, user_data_):
             return 3
         if not np.isfinite(logp_val):
             return 4
-    except Exception:
-        return 1
-    return 0
-"""
+    """
+    return _callback_source("hedgecast_logp", "dim, x_, out_, logp_, user_data_", {"dim": n}, n_words, n, body, on_error=1)
 
 
 def _expand_source(layout: Layout, user_data: np.ndarray, dtypes: dict[str, str]) -> str:
     n_words, args = _arguments(layout.expand_shared, user_data, dtypes)
     n, m = layout.n_dim, layout.n_expanded
-    return f"""
-def hedgecast_expand(dim, expanded, x_, out_, user_data_):
-    if dim != {n}:
-        return -1
-    if expanded != {m}:
-        return -1
-    try:
-        u = numba.carray(user_data_, ({n_words},), np.uint64)
-        x = numba.carray(x_, ({n},))
-        out = numba.carray(out_, ({m},))
+    body = f"""
         (values,) = inner(x, {args})
         out[...] = values
-    except Exception:
-        return -2
-    return 0
-"""
+    """
+    return _callback_source(
+        "hedgecast_expand", "dim, expanded, x_, out_, user_data_", {"dim": n, "expanded": m}, n_words, m, body, on_error=-2
+    )
 
 
 def _cfunc(source: str, name: str, signature, inner, key: str):

@@ -51,7 +51,7 @@ FIT_GROUPS = (
 )
 """Groups in the fitted (PyMC) model, in the order the model declares them."""
 
-FORECAST_GROUPS = ("war_transition", "scenario_probability")
+FORECAST_GROUPS = ("war_transition", "scenario_probability", "branch_probability")
 """Groups only the forecast uses (drawn per posterior draw from the lens; never fitted)."""
 
 EFFECT_GROUPS = (
@@ -113,4 +113,5 @@ def parameter_groups(spec: ModelSpec) -> dict[str, tuple[tuple[str, ...], list[t
         "noise": (("indicator",), grid(spec.indicator_names)),
         "war_transition": (("war_state",), grid(spec.future_war_states)),
         "scenario_probability": (("scenario",), grid(spec.uncertain_scenarios())),
+        "branch_probability": (("scenario",), grid(spec.lens_mixtures())),
     }

@@ -30,7 +30,7 @@ from hedgecast.priors.groups import FIT_GROUPS
 from hedgecast.priors.lens_prior import POSITIVE_SUPPORT, UNIT_SUPPORT, LensPrior, describe_prior
 from hedgecast.priors.lenses import Lens
 
-__all__ = ["BACKTEST_GROUPS", "FALLBACKS", "Fallback", "FallbackRule", "fallback_prior", "known_at"]
+__all__ = ["BACKTEST_GROUPS", "FALLBACKS", "VAGUE_PRIORS", "Fallback", "FallbackRule", "fallback_prior", "known_at"]
 
 BACKTEST_GROUPS = (*FIT_GROUPS, "war_transition")
 """Groups a backtest uses: the fitted ones and the war's Markov chain (scenario probabilities are not used)."""
@@ -55,56 +55,91 @@ def _war_row(coords: tuple[str, ...], spec: ModelSpec) -> Prior:
     return Prior("Dirichlet", a=[float(k) if s == coords[0] else 1.0 for s in states])
 
 
+def _branch_weights(coords: tuple[str, ...], spec: ModelSpec) -> Prior:
+    """Dirichlet with weight 1 on every branch of the mixture: any split equally likely."""
+    return Prior("Dirichlet", a=[1.0] * len(spec.scenarios[coords[0]].branches))
+
+
 NO_EFFECT = "no direction, and room for an effect as large as a channel's whole spread (sd 1 on the standardized scale)"
 
+VAGUE_PRIORS: tuple[tuple[str, dict[str, float], dict[str, str]], ...] = (
+    (
+        "Normal",
+        {"mu": 0.0, "sigma": 2.0},
+        {
+            "initial": "a standardized channel's first level: within about two sd of the window's mean, no direction",
+            "mu": "a standardized channel's long-run level: within about two sd, no direction",
+            "intercept": "a standardized indicator's offset: within about two sd",
+        },
+    ),
+    (
+        "Normal",
+        {"mu": 0.0, "sigma": 1.0},
+        {
+            "beta": f"a driver's effect: {NO_EFFECT}",
+            "cushion": "whether leader ties damp or amplify shocks: no direction, sd 1",
+            "war_effect": f"a war state's effect: {NO_EFFECT}",
+            "incident_friction": "a driver's effect on the incident log rate: no direction, sd 1",
+            "incident_war": "a war state's effect on the incident log rate: no direction, sd 1",
+            "escalation_ties": "a driver's effect on the escalation log-odds: no direction, sd 1",
+            "escalation_energy": "a driver's effect on the escalation log-odds: no direction, sd 1",
+        },
+    ),
+    (
+        "Normal",
+        {"mu": 0.0, "sigma": 0.1},
+        {
+            "leverage_shift": "before 2022 nobody modelled a break in energy's effect, so the post-2022 term is all but switched "
+            "off (sd 0.1: proper and sampleable); a wide prior here would put extra spread on exactly the years a later reader "
+            "knows the break came, which is hindsight too",
+        },
+    ),
+    (
+        "Normal",
+        {"mu": -1.0, "sigma": 1.0},
+        {"crisis_effect": "a rupture lowers ties by definition (mean −1 sd); how far is left open (sd 1)"},
+    ),
+    (
+        "Normal",
+        {"mu": -1.0, "sigma": 1.5},
+        {
+            "incident_intercept": "serious incidents between two states whose forces meet in the same theatres: "
+            "a generic one every few years (log rate −1 ≈ 0.37 a year), uncertain by more than an order of magnitude either way (sd 1.5)",
+        },
+    ),
+    (
+        "Normal",
+        {"mu": -2.0, "sigma": 1.5},
+        {
+            "escalation_intercept": "an incident between partners seldom ruptures the relationship: a generic one in eight (logit −2), "
+            "uncertain by more than an order of magnitude in odds (sd 1.5)",
+        },
+    ),
+    ("LogNormal", {"mu": 0.0, "sigma": 1.0}, {"loading": "a positive loading around 1, within a factor of about 7 either way"}),
+    (
+        "Beta",
+        {"alpha": 2.0, "beta": 2.0},
+        {"rho": "persistence anywhere in (0, 1), centred on 0.5: no claim about how lasting the ties are"},
+    ),
+    ("Beta", {"alpha": 1.0, "beta": 1.0}, {"scenario_probability": "any probability equally likely"}),
+    ("Gamma", {"alpha": 2.0, "beta": 2.0}, {"sigma": "yearly shocks of about one channel sd (mean 1, sd 0.71), zero-avoiding"}),
+    (
+        "Gamma",
+        {"alpha": 2.0, "beta": 0.1},
+        {"nu": "the common default for Student-t degrees of freedom (Juárez and Steel 2010): mean 20, tails left open"},
+    ),
+    ("Gamma", {"alpha": 2.0, "beta": 4.0}, {"noise": "measurement error of about half a sd (mean 0.5, sd 0.35), zero-avoiding"}),
+)
+"""The fixed vague priors, each written once: ``(family, parameters, {group: why it is vague})``."""
+
 FALLBACKS: dict[str, FallbackRule] = {
-    "initial": FallbackRule(
-        _fixed("Normal", mu=0.0, sigma=2.0), "a standardized channel's first level: within about two sd of the window's mean, no direction"
-    ),
-    "mu": FallbackRule(_fixed("Normal", mu=0.0, sigma=2.0), "a standardized channel's long-run level: within about two sd, no direction"),
-    "rho": FallbackRule(
-        _fixed("Beta", alpha=2.0, beta=2.0), "persistence anywhere in (0, 1), centred on 0.5: no claim about how lasting the ties are"
-    ),
-    "sigma": FallbackRule(_fixed("Gamma", alpha=2.0, beta=2.0), "yearly shocks of about one channel sd (mean 1, sd 0.71), zero-avoiding"),
-    "nu": FallbackRule(
-        _fixed("Gamma", alpha=2.0, beta=0.1),
-        "the common default for Student-t degrees of freedom (Juárez and Steel 2010): mean 20, tails left open",
-    ),
-    "beta": FallbackRule(_fixed("Normal", mu=0.0, sigma=1.0), f"a driver's effect: {NO_EFFECT}"),
-    "leverage_shift": FallbackRule(
-        _fixed("Normal", mu=0.0, sigma=0.1),
-        "before 2022 nobody modelled a break in energy's effect, so the post-2022 term is all but switched off "
-        "(sd 0.1: proper and sampleable); a wide prior here would put extra spread on exactly the years a later reader "
-        "knows the break came, which is hindsight too",
-    ),
-    "cushion": FallbackRule(_fixed("Normal", mu=0.0, sigma=1.0), "whether leader ties damp or amplify shocks: no direction, sd 1"),
-    "war_effect": FallbackRule(_fixed("Normal", mu=0.0, sigma=1.0), f"a war state's effect: {NO_EFFECT}"),
-    "crisis_effect": FallbackRule(
-        _fixed("Normal", mu=-1.0, sigma=1.0), "a rupture lowers ties by definition (mean −1 sd); how far is left open (sd 1)"
-    ),
-    "incident_intercept": FallbackRule(
-        _fixed("Normal", mu=-1.0, sigma=1.5),
-        "serious incidents between two states whose forces meet in the same theatres: a generic one every few years "
-        "(log rate −1 ≈ 0.37 a year), uncertain by more than an order of magnitude either way (sd 1.5)",
-    ),
-    "incident_friction": FallbackRule(_fixed("Normal", mu=0.0, sigma=1.0), "a driver's effect on the incident log rate: no direction, sd 1"),
-    "incident_war": FallbackRule(_fixed("Normal", mu=0.0, sigma=1.0), "a war state's effect on the incident log rate: no direction, sd 1"),
-    "escalation_intercept": FallbackRule(
-        _fixed("Normal", mu=-2.0, sigma=1.5),
-        "an incident between partners seldom ruptures the relationship: a generic one in eight (logit −2), "
-        "uncertain by more than an order of magnitude in odds (sd 1.5)",
-    ),
-    "escalation_ties": FallbackRule(_fixed("Normal", mu=0.0, sigma=1.0), "a driver's effect on the escalation log-odds: no direction, sd 1"),
-    "escalation_energy": FallbackRule(_fixed("Normal", mu=0.0, sigma=1.0), "a driver's effect on the escalation log-odds: no direction, sd 1"),
-    "loading": FallbackRule(_fixed("LogNormal", mu=0.0, sigma=1.0), "a positive loading around 1, within a factor of about 7 either way"),
-    "intercept": FallbackRule(_fixed("Normal", mu=0.0, sigma=2.0), "a standardized indicator's offset: within about two sd"),
-    "noise": FallbackRule(_fixed("Gamma", alpha=2.0, beta=4.0), "measurement error of about half a sd (mean 0.5, sd 0.35), zero-avoiding"),
+    **{group: FallbackRule(_fixed(dist, **params), why) for dist, params, whys in VAGUE_PRIORS for group, why in whys.items()},
     "war_transition": FallbackRule(
         _war_row,
         "what anyone knows of a war's states without this war's history: a state tends to last (weight K on staying, "
         "P(stay) ≈ 0.56 with 5 states) and every other next state is equally likely",
     ),
-    "scenario_probability": FallbackRule(_fixed("Beta", alpha=1.0, beta=1.0), "any probability equally likely"),
+    "branch_probability": FallbackRule(_branch_weights, "any split of the paths between a mixture's branches equally likely"),
 }
 """The vague fallback of every prior group, with why it is vague."""
 

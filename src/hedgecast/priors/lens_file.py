@@ -186,18 +186,14 @@ def lens_toml_dict(
     return out
 
 
-def lens_toml(
-    name: str,
-    summary: str,
-    author: str,
-    extends: str,
-    priors: Mapping[str, LensPrior],
-    present: Mapping[tuple[str, int], PresentReading] | None = None,
-    year: int | None = None,
-) -> str:
-    """Return the text of a lens file: a header comment, then :func:`lens_toml_dict`."""
+def lens_toml(lens_dict: Mapping[str, Any], extends: str = "") -> str:
+    """Return the text of a lens file: a header comment (its name, the lens it was derived from), then ``lens_dict``.
+
+    ``lens_dict`` is what :func:`lens_toml_dict` returns.
+    """
+    name = lens_dict["lens"]["name"]
     header = f"# Lens '{name}'" + (f", derived from '{extends}'" if extends else "") + ". Written by hedgecast.\n"
-    return header + tomli_w.dumps(lens_toml_dict(name, summary, author, priors, present, year))
+    return header + tomli_w.dumps(lens_dict)
 
 
 def parse_priors(
@@ -248,7 +244,8 @@ def parse_priors(
                     prov, found_problems = Provenance.from_table(params)
                     for pfield, msg in found_problems:
                         problems.add(f"{fname}.{pfield}", msg)
-                    prior = build_prior(params, fname, group, problems, n_states)
+                    n_weights = len(spec.scenarios[prefix[0]].branches) if group == "branch_probability" and prefix else n_states
+                    prior = build_prior(params, fname, group, problems, n_weights)
                     year, year_reason = parse_known_by(params, fname, problems, latest, latest_why)
                     for c in coords:
                         if c[: len(prefix)] != prefix:
@@ -310,6 +307,8 @@ def replaced_groups_message(found: list[str]) -> str:
 
 
 def _unknown_coordinate(group: str, dim: str, key: str, valid: list[str], spec: ModelSpec) -> str:
+    if group == "branch_probability" and key in spec.scenarios:
+        return f"scenario '{key}' is not a mixture with branch_probabilities = \"lens\" ({', '.join(valid) or 'none is'})"
     if group == "scenario_probability" and key in spec.scenarios:
         return (
             f"scenario '{key}' is not uncertain: only scenarios with probability = \"lens\" in the spec "

@@ -79,6 +79,8 @@ POSITIVE_SUPPORT = frozenset(
 UNIT_SUPPORT = frozenset({"Beta", "Kumaraswamy", "LogitNormal", "Uniform", "TruncatedNormal"})
 POSITIVE_GROUPS = ("sigma", "noise", "nu", "loading")
 UNIT_GROUPS = ("rho", "scenario_probability")
+DIRICHLET_GROUPS = ("war_transition", "branch_probability")
+"""Groups whose priors are Dirichlet weights (``a`` = one weight per state or branch)."""
 POSITIVE_PARAMETERS = frozenset({"sigma", "tau", "lam", "nu", "kappa", "b", "a", "alpha", "beta", "s", "scale", "m", "phi"})
 """Scale and shape parameters: must be > 0 (except the pairs in REAL_PARAMETERS)."""
 REAL_PARAMETERS = frozenset({("Cauchy", "alpha"), ("SkewNormal", "alpha"), ("Wald", "alpha"), ("Rice", "nu"), ("AsymmetricLaplace", "q")})
@@ -228,10 +230,12 @@ def build_prior(raw: dict, field_name: str, group: str, problems: ProblemCollect
     if not isinstance(dist, str):
         problems.add(f"{field_name}.dist", f"must be a distribution name in quotes, got {dist!r}")
         return None
-    allowed = {"Dirichlet"} if group == "war_transition" else SCALAR_DISTRIBUTIONS
+    allowed = {"Dirichlet"} if group in DIRICHLET_GROUPS else SCALAR_DISTRIBUTIONS
     if dist not in allowed:
         if group == "war_transition":
             problems.add(f"{field_name}.dist", f"war transitions must be Dirichlet (weights over next year's state), got '{dist}'")
+        elif group == "branch_probability":
+            problems.add(f"{field_name}.dist", f"branch probabilities must be Dirichlet (weights over the mixture's branches), got '{dist}'")
         elif dist in ("Dirichlet", "MvNormal", "Multinomial", "MvStudentT"):
             problems.add(f"{field_name}.dist", f"{dist} is only for war_transition; {group} needs a univariate distribution")
         elif dist in ("Flat", "HalfFlat"):
@@ -278,14 +282,15 @@ def build_prior(raw: dict, field_name: str, group: str, problems: ProblemCollect
             ok = False
         elif not _check_parameter(dist, key, value, fname, problems):
             ok = False
-    if ok and group == "war_transition":
+    if ok and group in DIRICHLET_GROUPS:
         a = params.get("a")
+        what = "future war state" if group == "war_transition" else "branch of the mixture"
         if not isinstance(a, list) or len(a) != n_states:
-            problems.add(f"{field_name}.a", f"needs one weight per future war state ({n_states}), got {a!r}")
+            problems.add(f"{field_name}.a", f"needs one weight per {what} ({n_states}), got {a!r}")
             ok = False
         extra = sorted(set(params) - {"a"})
         if extra:
-            problems.add(f"{field_name}.{extra[0]}", "a war-transition Dirichlet takes only a = [weights]")
+            problems.add(f"{field_name}.{extra[0]}", f"a {group.replace('_', '-')} Dirichlet takes only a = [weights]")
             ok = False
     if not ok:
         return None

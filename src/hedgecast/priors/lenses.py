@@ -217,7 +217,7 @@ class Lens:
         """
         paths = paths or Paths.discover()
         target = Path(path) if path else paths.lenses / f"{self.name}.toml"
-        return write_atomic(target, lens_toml(self.name, self.summary, self.author, self.extends, self.priors, self.present, self.year))
+        return write_atomic(target, lens_toml(self.to_toml_dict(), self.extends))
 
     # ---- describing ---------------------------------------------------------------
     def table(self) -> pd.DataFrame:

@@ -4,8 +4,8 @@
 :func:`render_report` lays them out (:mod:`hedgecast.report.render`), :func:`write_report`
 writes the file atomically. ``Fit.report()`` and ``hedgecast report`` both call
 :func:`write_report`, so they give the same sections; saved results of ``hedgecast stress``
-and ``hedgecast validate`` (``reports/stress.json``, ``sbc.json``, ``backtest.json``) are
-included whenever they exist.
+and ``hedgecast validate`` (``reports/stress.json``, ``sbc.json``, ``backtest.json``) and a saved
+seminar (``reports/seminar.json``, :mod:`hedgecast.seminar.results`) are included whenever they exist.
 
     >>> fit.report()                                      # doctest: +SKIP
     >>> from hedgecast.report import write_report
@@ -28,6 +28,7 @@ from hedgecast.report.sections.base_rates import base_rates_section
 from hedgecast.report.sections.crisis import crisis_section
 from hedgecast.report.sections.lenses import lenses_section
 from hedgecast.report.sections.questions import question_sections
+from hedgecast.report.sections.seminar import seminar_section
 from hedgecast.report.sections.stress import stress_section
 from hedgecast.report.sections.track_record import track_record_sections
 from hedgecast.report.sections.validation import backtest_section, sbc_section, unreadable_section
@@ -39,6 +40,7 @@ SAVED_RESULTS: tuple[tuple[str, Callable[[Any], Section]], ...] = (
     ("stress.json", stress_section),
     ("sbc.json", sbc_section),
     ("backtest.json", backtest_section),
+    ("seminar.json", seminar_section),
 )
 
 

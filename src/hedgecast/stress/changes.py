@@ -32,6 +32,9 @@ def affects(spec, prior_name: str, scenario: str) -> bool:
     if group == "scenario_probability":
         target = prior_name.split(".", 1)[1]  # the scenario itself or any part it includes
         return any(n.name == target and n.probability == "lens" for n in resolve(spec, scenario).nodes())
+    if group == "branch_probability":  # only the mixture (or a scenario that includes it)
+        target = prior_name.split(".", 1)[1]
+        return any(n.name == target and n.branch_probabilities == "lens" for n in resolve(spec, scenario).nodes())
     return True
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -26,6 +26,7 @@ from pymc_extras.prior import Prior
 
 from hedgecast.forecasting.forecast import forecast as run_forecast
 from hedgecast.forecasting.forecast import forecast_priors
+from hedgecast.forecasting.scenarios import branch_key
 from hedgecast.priors import families
 from hedgecast.priors.groups import FIT_GROUPS
 from hedgecast.priors.lenses import Lens
@@ -35,7 +36,6 @@ from hedgecast.stress.psis import K_THRESHOLD, Weights, psis, weighted_da_quanti
 
 if TYPE_CHECKING:  # pragma: no cover
     from hedgecast.forecasting.forecast import Forecast
-    from hedgecast.workbench import Fit
 
 __all__ = ["Evaluation", "Reweighter", "reweighter_for"]
 
@@ -68,7 +68,7 @@ class Reweighter:
 
     Parameters
     ----------
-    fit, forecast : Fit, Forecast
+    fit, forecast : hedgecast.workbench.Fit, Forecast
         The posterior draws and a forecast simulated from them (``fit.forecast(...)``).
     forecast_lens : Lens, optional
         The lens whose forecast-only priors the forecast used (default ``fit.lens``).
@@ -81,7 +81,7 @@ class Reweighter:
 
     def __init__(
         self,
-        fit: Fit,
+        fit: Any,
         forecast: Forecast,
         *,
         forecast_lens: Lens | None = None,
@@ -111,6 +111,8 @@ class Reweighter:
                 self._draws[name] = element_draws(self.fit.idata.posterior, self.lens, name)
             elif group == "scenario_probability":
                 self._draws[name] = self._fdraws()[1][name.split(".", 1)[1]]
+            elif group == "branch_probability":
+                self._draws[name] = self._fdraws()[1][branch_key(name.split(".", 1)[1])]
             elif group == "war_transition":
                 state = name.split(".", 1)[1]
                 self._draws[name] = self._fdraws()[0][:, self.lens.spec.future_war_states.index(state), :]
@@ -288,7 +290,7 @@ class Reweighter:
 _CACHE: dict[tuple[int, int, tuple], tuple[weakref.ref, weakref.ref, Reweighter]] = {}
 
 
-def reweighter_for(fit: Fit, forecast: Forecast, scenarios: Sequence[str] | None = None, year: int | None = None) -> Reweighter:
+def reweighter_for(fit: Any, forecast: Forecast, scenarios: Sequence[str] | None = None, year: int | None = None) -> Reweighter:
     """Return a cached :class:`Reweighter` for this fit and forecast (so repeated edits stay instant)."""
     year = forecast.spec.headline_year if year is None else year
     key = (id(fit), id(forecast), (tuple(scenarios) if scenarios else None, year))

@@ -86,7 +86,7 @@ class SBCSettings(SamplerSettings):
 
     draws: int = 250
     tune: int = 500
-    target_accept: float = 0.95
+    # target_accept: the product's (SamplerSettings), so SBC calibrates the inference the report uses
     sampler: str = "nutpie"  # or "mock": prior draws dressed as a posterior (ranks exactly uniform; for tests)
     sims: int = 100
     thin_to: int = 99

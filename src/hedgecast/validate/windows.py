@@ -68,7 +68,7 @@ class BacktestSettings(SamplerSettings):
 
     draws: int = 500
     tune: int = 1000
-    target_accept: float = 0.95
+    # target_accept: the product's (SamplerSettings), so a backtest scores the inference the report uses
     windows: tuple[Window, ...] = WINDOWS
     oracle: bool = False
 

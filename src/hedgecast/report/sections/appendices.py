@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hedgecast.forecasting.scenario_words import intervention_lines
+from hedgecast.forecasting.scenario_words import branch_text, intervention_lines
 from hedgecast.inputs.scenario_compose import compose
 from hedgecast.report.contracts import Bullets, FitLike, Heading, Paragraph, Quote, Section, Table
 from hedgecast.report.sections.common import pct, year_ranges
@@ -18,6 +18,8 @@ def probability_text(spec: Any, name: str, forecast: Any, lens: Any) -> str:
     """How often the scenario is applied (its own probability; included parts say theirs in the bullets)."""
     s = spec.scenarios[name]
     p = s.probability
+    if s.branches and p is None:
+        return f"A mixture. {branch_text(spec, name, lens)}."
     if p is None:
         parts = " (an uncertain part it includes says its own share)" if _uncertain_parts(spec, name) else ""
         return f"Certain: applied on every simulated path{parts}."
@@ -42,7 +44,11 @@ def scenarios_section(spec: Any, forecast: Any, lens: Any) -> Section:
         Paragraph(
             "Scenarios are interventions on the future drivers and on the war's Markov chain. "
             f"Unspecified drivers drift from their {spec.history[1]} values. An included scenario is applied first and keeps its own "
-            "probability; “to” sets a level, “by” and “factor” move the path from where it would otherwise be."
+            "probability; “to” sets a level, “by” and “factor” move the path from where it would otherwise be. "
+            "A conditional intervention switches on, path by path, the year after its trigger (a war state, a driver "
+            "level, an incident or rupture event, a year) is first met; crisis interventions scale the rate of serious "
+            "incidents or the chance one escalates, or pin one in a year; a mixture sends each path down one of its "
+            "branches, with the lens's probabilities."
         )
     ]
     for name, s in spec.scenarios.items():

@@ -15,7 +15,7 @@ from hedgecast.report.sections.common import DEFAULT, class_labels, reference, s
 def scenario_difference_table(forecast: Any, ref: str, year: int | None = None) -> pd.DataFrame:
     """Paired differences from ``ref`` (long format: scenario, measure, estimate, lower, upper, unit, kind).
 
-    Class probabilities: estimate ± 2 Monte Carlo standard errors (paired, common
+    Class probabilities and P(rupture event by ``year``): estimate ± 2 Monte Carlo standard errors (paired, common
     random numbers). Channel levels: the mean per-draw difference and its 5–95%
     posterior interval.
     """
@@ -36,6 +36,12 @@ def scenario_difference_table(forecast: Any, ref: str, year: int | None = None) 
                 {"scenario": s, "measure": label, "estimate": est, "lower": est - 2 * se, "upper": est + 2 * se, "se": se}
                 | {"unit": "percentage points", "kind": "probability"}
             )
+        d = forecast.rupture_event_difference(s, ref, year=year)
+        est, se = 100 * d["difference"], 100 * d["se"]
+        rows.append(
+            {"scenario": s, "measure": f"P(rupture event by {year})", "estimate": est, "lower": est - 2 * se, "upper": est + 2 * se, "se": se}
+            | {"unit": "percentage points", "kind": "probability"}
+        )
         for ch in forecast.data["channel"].values:
             diff = (state.sel(scenario=s, channel=ch) - state.sel(scenario=ref, channel=ch)).values.ravel()
             lo, hi = np.quantile(diff, [0.05, 0.95])

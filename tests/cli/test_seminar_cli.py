@@ -1,0 +1,62 @@
+"""``hedgecast seminar``: the links, join code and QR code it prints, the warning off loopback, and bad options (exit 2).
+
+The server itself is not started here (``uvicorn.run`` is replaced); tests/seminar/test_kill9.py
+and test_browser.py run the real process.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from hedgecast.cli import main as cli
+
+FAKE = Path(__file__).resolve().parents[1] / "seminar" / "fake_room.py"
+
+
+def invoke(monkeypatch, capsys, *args: str) -> tuple[int, str, str, dict]:
+    served: dict = {}
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    monkeypatch.setattr(sys, "argv", ["hedgecast", *args])
+    monkeypatch.setenv("COLUMNS", "400")
+    with pytest.raises(SystemExit) as info:
+        cli.run()
+        raise SystemExit(0)
+    captured = capsys.readouterr()
+    code = info.value.code
+    return (code if isinstance(code, int) else 0), captured.out, captured.err, served
+
+
+def test_prints_links_code_and_qr_and_serves_on_loopback(monkeypatch, capsys, tmp_path):
+    code, out, err, served = invoke(
+        monkeypatch, capsys, "--root", str(tmp_path), "seminar", "--test-room", f"{FAKE}:make_room", "--port", "8799"
+    )
+    assert code == 0, err
+    token = re.search(r"http://127\.0\.0\.1:8799/facilitator\?token=([A-Za-z0-9_-]+)", out).group(1)
+    assert len(token) >= 43  # 32 random bytes, URL-safe: 256 bits
+    join = re.search(r"Join code:\s+([A-Z0-9]{6})", out).group(1)
+    assert f"http://127.0.0.1:8799/join?code={join}" in out
+    assert "▀" in out or "█" in out  # the QR code, drawn in the terminal
+    assert served["host"] == "127.0.0.1" and served["port"] == 8799 and "warning" not in err
+    assert served["app"].state.qr_svg.startswith("<svg")
+    assert (tmp_path / "seminars" / "seminar.sqlite3").exists()
+
+
+def test_another_host_warns_that_the_token_travels_unencrypted(monkeypatch, capsys, tmp_path):
+    code, out, err, served = invoke(
+        monkeypatch, capsys, "--root", str(tmp_path), "seminar", "--test-room", f"{FAKE}:make_room", "--host", "0.0.0.0"
+    )
+    assert code == 0 and served["host"] == "0.0.0.0"
+    assert "warning" in err and "unencrypted" in err and "TLS" in err
+
+
+def test_a_bad_port_exits_2(monkeypatch, capsys, tmp_path):
+    code, _, err, served = invoke(
+        monkeypatch, capsys, "--root", str(tmp_path), "seminar", "--test-room", f"{FAKE}:make_room", "--port", "70000"
+    )
+    assert code == 2 and "--port" in err and not served
