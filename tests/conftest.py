@@ -83,3 +83,47 @@ def project_copy(tmp_path) -> Path:
     (tmp_path / "data" / "processed").mkdir()
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     return tmp_path
+
+
+SYNTHETIC = "SYNTHETIC test value, not a real-world observation (tests only)"
+
+
+def add_synthetic_future(root: Path, years=(2026, 2027), *, declare_partial: bool = True, series: dict | None = None, escalated_in=(2027,)) -> None:
+    """Append made-up rows for ``years`` to a copy's curated files, every one labelled synthetic.
+
+    Driver codings carry the 2025 value forward; the war stays in 2025's state; ``series`` maps a
+    ``series.csv`` name to ``{year: value}``; one escalated serious incident (main rule) in each of
+    ``escalated_in``. With ``declare_partial`` each new war-state row's note starts ``PARTIAL:``
+    (the synthetic years lack the UNGA and GDELT indicators).
+    """
+    import csv
+
+    import pandas as pd
+
+    cur = root / "data" / "curated"
+    drivers = pd.read_csv(cur / "drivers.csv")
+    last = drivers[drivers["year"] == 2025]
+    wars = pd.read_csv(cur / "war_states.csv")
+    state = wars.loc[wars["year"] == 2025, "state"].iloc[0]
+    series = series if series is not None else {"trade_total_usd_bn": {2026: 41.0, 2027: 28.0}, "leader_meetings": {2026: 2, 2027: 1}}
+
+    def append(name: str, rows: list[list]) -> None:
+        with open(cur / name, "a", newline="", encoding="utf-8") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(rows)
+
+    for y in years:
+        append("drivers.csv", [[r.driver, y, r.value, "synthetic: 2025 carried forward", SYNTHETIC, "", SYNTHETIC] for r in last.itertuples()])
+        note = ("PARTIAL: " if declare_partial else "") + SYNTHETIC
+        append("war_states.csv", [[y, state, "synthetic: 2025 state carried forward", SYNTHETIC, "", note]])
+    units = {"trade_total_usd_bn": "USD bn", "leader_meetings": "count", "russian_tourists_k": "thousand"}
+    append("series.csv", [[name, y, v, units.get(name, "unit"), SYNTHETIC, "", SYNTHETIC] for name, by_year in series.items() for y, v in by_year.items()])
+    append(
+        "incidents.csv",
+        [[f"{y}_synthetic_rupture", f"{y}-06-01", "airspace_clash", f"{SYNTHETIC}: an incident followed by state measures", 0, "true", "main", f"{SYNTHETIC} (a) | {SYNTHETIC} (b)", SYNTHETIC] for y in escalated_in],
+    )
+
+
+@pytest.fixture
+def synthetic_future():
+    """The function that writes a synthetic 2026–27 into a project copy (see :func:`add_synthetic_future`)."""
+    return add_synthetic_future

@@ -316,3 +316,23 @@ def test_a_branch_prior_of_the_wrong_length_fails_the_check(project: Paths):
     report = check_project(project.root)
     branch = next(p for p in report.problems if p.field.startswith("priors.branch_probability.erdogan_succession"))
     assert branch.file == "models/lenses/baseline.toml" and "one weight per branch of the mixture (3)" in branch.message
+
+
+def test_new_years_of_data_are_listed_and_an_undeclared_partial_year_is_a_problem(project_copy, synthetic_future, monkeypatch):
+    import datetime as dt
+
+    from hedgecast.inputs import flags
+
+    monkeypatch.setattr(flags, "today", lambda: dt.date(2028, 3, 1))
+    synthetic_future(project_copy)
+    report = check_project(project_copy)
+    notes = [n for n in report.notes if n.startswith("new year of data")]
+    assert notes == [
+        "new year of data: 2026 (declared PARTIAL): still missing: russian_tourists_k, gdelt_tone",
+        "new year of data: 2027 (declared PARTIAL): still missing: russian_tourists_k",
+    ]
+    assert any("28 years" in line for line in report.ok)
+    text = (project_copy / "data" / "curated" / "war_states.csv").read_text(encoding="utf-8").replace("PARTIAL: SYNTHETIC", "SYNTHETIC")
+    (project_copy / "data" / "curated" / "war_states.csv").write_text(text, encoding="utf-8")
+    problems = [str(p) for p in check_project(project_copy).problems]
+    assert any("war_states.csv" in p and "year 2026" in p and "PARTIAL:" in p for p in problems), problems

@@ -141,13 +141,13 @@ def _check_specs(paths: Paths, report: CheckReport):
 
 def _check_questions(paths: Paths, spec, report: CheckReport) -> None:
     """``models/questions.toml`` against the spec and the record (:mod:`hedgecast.inputs.questions_file`), if it exists."""
-    from hedgecast.inputs.history import load_history
     from hedgecast.inputs.questions_file import load_questions
+    from hedgecast.inputs.updates import load_record
 
     if not paths.questions.is_file():
         return
     try:
-        history = load_history(spec, paths) if spec is not None else None
+        spec, history = load_record(spec, paths) if spec is not None else (spec, None)
     except HedgecastError:
         history = None
     if history is None:
@@ -203,7 +203,7 @@ def _check_lenses(paths: Paths, spec, report: CheckReport) -> None:
 def _check_data(paths: Paths, spec, report: CheckReport) -> None:
     """Each curated and raw file on its own, then the record as the spec reads it."""
     from hedgecast.inputs import data, flags
-    from hedgecast.inputs.history import load_history
+    from hedgecast.inputs.updates import load_record, new_year_status
 
     loaders = (
         *(data.load_series, data.load_events, data.load_driver_codings, data.load_war_states, data.load_incidents),  # curated/
@@ -234,10 +234,11 @@ def _check_data(paths: Paths, spec, report: CheckReport) -> None:
     if consistency:
         return
     try:
-        history = load_history(spec, paths)
+        spec, history = load_record(spec, paths)
     except HedgecastError as err:
         report.problems.extend(err.problems)
         return
+    report.notes.extend(f"new year of data: {y.describe()}" for y in new_year_status(spec, paths))
     report.warnings.extend(direction_warnings(spec, history))
     observed = int(history.indicators.notna().sum().sum())
     report.ok.append(f"data: {len(loaders)} files, {len(history.years)} years, {observed} observed indicator values")

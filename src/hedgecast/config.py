@@ -56,6 +56,11 @@ class Paths:
         return self.models / "questions.toml"
 
     @property
+    def ledger(self) -> Path:
+        """Issued forecasts, one file each, and the analyst's resolutions (:mod:`hedgecast.forecasting.ledger`)."""
+        return self.root / "ledger"
+
+    @property
     def data(self) -> Path:
         return self.root / "data"
 
@@ -95,3 +100,6 @@ class Paths:
 FIRST_YEAR = 2000
 LAST_HISTORY_YEAR = 2025
 HISTORY_YEARS = tuple(range(FIRST_YEAR, LAST_HISTORY_YEAR + 1))
+LAST_DATA_YEAR = LAST_HISTORY_YEAR + 10
+"""The last year a data file may hold: years after the spec's history (up to the end of its forecast) are
+new observations that extend the fitted history (:mod:`hedgecast.inputs.updates`)."""

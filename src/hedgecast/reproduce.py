@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 from hedgecast.errors import RunError
-from hedgecast.inputs.history import load_history
+from hedgecast.inputs.updates import load_record
 from hedgecast.inputs.spec import load_spec
 from hedgecast.model.equations import model_inputs
 from hedgecast.model.fit import SamplerSettings
@@ -44,7 +44,7 @@ def refit_inputs(run: SavedRun, workbench: Workbench) -> tuple[Workbench, Lens, 
     history = workbench.history
     if made.get("sha256") != spec.sha256:  # same version, edited file: use the run's own copy
         spec = load_spec(run.spec_path)
-        history = load_history(spec, workbench.paths)
+        spec, history = load_record(spec, workbench.paths)
     saved_settings = manifest.get("settings", {})
     unknown = sorted(set(saved_settings) - set(SamplerSettings.__dataclass_fields__))
     if unknown:

@@ -21,8 +21,9 @@ from hedgecast import timing
 from hedgecast.config import Paths
 from hedgecast.dims import SAMPLE_DIMS
 from hedgecast.forecasting.forecast import Forecast, forecast
-from hedgecast.inputs.history import History, load_history
+from hedgecast.inputs.history import History
 from hedgecast.inputs.spec import ModelSpec, load_spec
+from hedgecast.inputs.updates import load_record
 from hedgecast.model.equations import ModelInputs, model_inputs
 from hedgecast.model.fit import Diagnostics, SamplerSettings, diagnose, sample_posterior, show_progress
 from hedgecast.priors.groups import EFFECT_GROUPS
@@ -183,8 +184,7 @@ class Workbench:
     def load(cls, root: str | Path | None = None, spec_path: str | Path | None = None) -> Workbench:
         """Read and validate the model spec and the data (raises a clear error on bad input)."""
         paths = Paths.discover(root)
-        spec = load_spec(spec_path or paths.spec)
-        history = load_history(spec, paths)
+        spec, history = load_record(load_spec(spec_path or paths.spec), paths)  # to the last year the data cover
         return cls(spec, history, paths, model_inputs(spec, history))
 
     def lens(self, name_or_path: str | Path = "baseline") -> Lens:

@@ -338,7 +338,7 @@ def test_not_utf8_and_missing_file(project):
 
 def test_seed_source_needs_a_quote_and_all_problems_are_collected(project):
     _edit(project, SERIES, "from 5.2 to 11.3 million tons in coal,", ",", count=2)  # both coal rows lose their quote
-    _edit(project, SERIES, "trade_total_usd_bn,2019,26.309,", "trade_total_usd_bn,2031,26.309,")
+    _edit(project, SERIES, "trade_total_usd_bn,2019,26.309,", "trade_total_usd_bn,2041,26.309,")
     err = _raises(project, data.load_series, SERIES, "column quote", "quote is empty", "column year")
     assert len(err.problems) == 3
 

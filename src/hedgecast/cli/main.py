@@ -24,6 +24,7 @@ from hedgecast.cli.tables import base_rate_table, probability_table
 from hedgecast.cli.options import check_scenarios, check_year, load_lenses, options, sampler_options, sampler_settings, shared_options
 import hedgecast.cli.scenarios  # noqa: F401 (importing it registers `hedgecast scenarios` on the app)
 import hedgecast.cli.questions  # noqa: F401 (importing it registers `hedgecast questions` and `hedgecast signposts`)
+from hedgecast.cli.score import issue_report  # importing it registers `hedgecast score`
 import hedgecast.cli.compare  # noqa: F401 (importing it registers `hedgecast compare`)
 import hedgecast.cli.validate  # noqa: F401 (importing it registers `hedgecast validate …` on the app)
 import hedgecast.cli.seminar  # noqa: F401 (importing it registers `hedgecast seminar`)
@@ -308,6 +309,7 @@ def report(
     out_path: Annotated[Path | None, typer.Option("--out", help="Report path. Default: reports/turkiye-russia.html")] = None,
     allow_warnings: AllowOpt = False,
     refit: Annotated[bool, typer.Option("--refit", help="Refit every lens, even when a saved run with the same inputs could be reused.")] = False,
+    issue: Annotated[bool, typer.Option("--issue", help="Issue this forecast: record its question probabilities as one new file in ledger/ (hedgecast score scores them).")] = False,
 ) -> None:
     """The main job: fit, forecast every scenario, compare the lenses, save the run, write the HTML report.
 
@@ -356,6 +358,8 @@ def report(
     out.print(f"report: [bold]{path}[/]")
     out.print("time: " + ", ".join(f"{k} {spent[k]:.1f} s" for k in ("total", "fit", "reuse", "compile", "sampling", "forecast", "report writing") if k in spent), highlight=False)
     _raise_if_diagnostics_failed([*fits, *rule_fits], allow_warnings, f" (the report at {path} says so on top)")
+    if issue:  # only a forecast whose diagnostics passed (or were allowed) is issued
+        out.print(f"issued: [bold]{issue_report(wb, fits, fc, run.id)}[/]")
 
 
 @app.command()

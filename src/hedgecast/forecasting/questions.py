@@ -97,9 +97,11 @@ def judge(values: np.ndarray, question: Question) -> np.ndarray:
 def path_values(question: Question, data: xr.Dataset) -> xr.DataArray | None:
     """The observable on every path in the question's window: dims ``(chain, draw, scenario, year)``.
 
-    None for an incident question when ``data`` has no ``incidents`` variable.
+    None for an incident question when ``data`` has no ``incidents`` variable. Window years the
+    history already covers (``question.observed``, new data) take the record's value on every path.
     """
-    years = question.window
+    known = dict(question.observed)
+    years = [y for y in question.window if y not in known]
     if question.kind == "indicator":
         da = data["indicator_value"].sel(indicator=question.observable)
     elif question.observable == "rupture":
@@ -111,7 +113,15 @@ def path_values(question: Question, data: xr.Dataset) -> xr.DataArray | None:
     missing = [y for y in years if y not in da["year"].values]
     if missing:
         raise ValueError(f"{question.id}: the forecast has no years {missing} (it covers {int(da.year[0])}–{int(da.year[-1])})")
-    return da.sel(year=years).transpose("chain", "draw", "scenario", "year")
+    out = da.sel(year=years).transpose("chain", "draw", "scenario", "year").astype(float)
+    if known:
+        fixed = xr.DataArray(
+            np.broadcast_to(np.array(list(known.values()), dtype=float), (*out.shape[:-1], len(known))),
+            dims=out.dims,
+            coords={**{k: out[k] for k in ("chain", "draw", "scenario")}, "year": list(known)},
+        )
+        out = xr.concat([fixed, out], dim="year").sortby("year")
+    return out
 
 
 def outcomes(question: Question, data: xr.Dataset) -> xr.DataArray | None:

@@ -1,4 +1,4 @@
-"""The 2000–2025 record as the model sees it: driver codings, war states, serious incidents
+"""The record as the model sees it (2000–2025, or to the last year the data cover, :mod:`hedgecast.inputs.updates`): driver codings, war states, serious incidents
 and their escalations (which define the crisis years), and indicators (transformed and
 standardized), with the scaling kept for the way back.
 """
@@ -62,6 +62,15 @@ class History:
     incidents: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INCIDENT_COUNTS))
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EXCLUDED_COLUMNS))
     inclusion: str = "main"
+    centring_end: int | None = None
+    """The last year of the spec's centring period: indicators are standardized (and drivers centred,
+    :func:`hedgecast.model.equations.model_inputs`) over the years up to it; None = every year."""
+
+    @property
+    def centre_years(self) -> list[int]:
+        """The years the standardization and the drivers' centring use (the centring period within this record)."""
+        end = self.years[-1] if self.centring_end is None else self.centring_end
+        return [y for y in self.years if y <= end] or list(self.years)
 
     def incident_data(self, inclusion: str | None = None) -> tuple[pd.Series, pd.Series]:
         """``(incidents, escalations)`` per year under ``inclusion`` (default :attr:`inclusion`)."""
@@ -85,20 +94,23 @@ class History:
         """Transform then z-score every indicator; return ``(values, scaling)``.
 
         ``scaling`` has one row per indicator with ``mean`` and ``sd`` of the
-        transformed series over its observed years, for mapping forecasts back.
+        transformed series over its observed years in the centring period (:attr:`centre_years`:
+        a new year of data does not move the scale), for mapping forecasts back.
         """
         out, rows = {}, []
+        centre = self.centre_years
         for name, ind in spec.indicators.items():
             forward, _ = TRANSFORMS[ind.transform]
             raw = self.indicators[name].astype(float)
             with np.errstate(divide="ignore", invalid="ignore"):
                 x = forward(raw)
             x = x.where(np.isfinite(x))
-            mean, sd = float(x.mean()), float(x.std(ddof=0))
+            base = x.loc[[y for y in x.index if y in centre]]
+            mean, sd = float(base.mean()), float(base.std(ddof=0))
             if not np.isfinite(sd) or sd == 0:
                 sd = 1.0
             out[name] = (x - mean) / sd
-            rows.append({"indicator": name, "mean": mean, "sd": sd, "transform": ind.transform, "n_observed": int(x.notna().sum())})
+            rows.append({"indicator": name, "mean": mean, "sd": sd, "transform": ind.transform, "n_observed": int(base.notna().sum())})
         return pd.DataFrame(out, index=self.indicators.index), pd.DataFrame(rows).set_index("indicator")
 
     def with_present(self, codings: Mapping[tuple[str, int], float]) -> History:
@@ -127,6 +139,7 @@ class History:
             self.incidents.reindex(keep, fill_value=0),
             self.excluded[self.excluded["year"] <= last_year].reset_index(drop=True),
             self.inclusion,
+            self.centring_end,
         )
 
 
@@ -181,7 +194,7 @@ def load_history(spec: ModelSpec, paths: Paths | None = None, *, unsourced_as_mi
 
     paths = paths or Paths.discover()
     years = spec.history_years
-    indicators = data.build_indicators(paths).reindex(years)
+    indicators = data.build_indicators(paths, years).reindex(years)
     excluded = excluded_cells(paths, [i for i in spec.indicator_names if i in indicators.columns])
     if not unsourced_as_missing:
         excluded = excluded[excluded["reason"] != "unsourced"].reset_index(drop=True)
@@ -209,4 +222,13 @@ def load_history(spec: ModelSpec, paths: Paths | None = None, *, unsourced_as_mi
     if problems:
         raise DataError(problems)
     incidents = incident_counts(data.load_incidents(paths), years)
-    return History(years, wide[spec.continuous_drivers], war, indicators[spec.indicator_names], incidents, excluded, spec.crisis_inclusion)
+    return History(
+        years,
+        wide[spec.continuous_drivers],
+        war,
+        indicators[spec.indicator_names],
+        incidents,
+        excluded,
+        spec.crisis_inclusion,
+        spec.centring_period[1],
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -40,13 +41,13 @@ SERIES_INDICATORS = {
 # ------------------------------------------------------------------------------------
 # Indicators table and processed files
 # ------------------------------------------------------------------------------------
-def build_indicators(paths: Paths) -> pd.DataFrame:
+def build_indicators(paths: Paths, years: Iterable[int] = HISTORY_YEARS) -> pd.DataFrame:
     """All model indicators per year, in raw units.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``year`` = 2000..2025 (every year present, never dropped); columns
+        Index ``year`` = ``years``, default 2000..2025 (every year present, never dropped); columns
         :data:`INDICATORS`; NaN where a year is unobserved:
 
         - ``trade_usd_bn`` — bilateral trade, both directions, current USD bn
@@ -67,7 +68,7 @@ def build_indicators(paths: Paths) -> pd.DataFrame:
         If any curated or raw file fails validation (all problems of all files).
 
     """
-    years = pd.Index(HISTORY_YEARS, name="year")
+    years = pd.Index(list(years), name="year")
     loaded = load_all({"series": load_series, "unga": load_unga, "gdelt": load_gdelt, "mid": load_mid}, paths)
     series: pd.DataFrame = loaded["series"]
     out = pd.DataFrame(index=years)

@@ -98,6 +98,9 @@ class Question:
     inclusion: str = "main"  # incidents only: the inclusion rule the base rate counts
     headline: bool = False
     record: RecordThreshold | None = None
+    observed: tuple[tuple[int, float], ...] = ()
+    """Window years the fitted history already covers (new data, :mod:`hedgecast.inputs.updates`) and the
+    record's value in each (NaN where not observed yet): read from the record, not simulated."""
 
     @property
     def window(self) -> list[int]:
@@ -213,11 +216,13 @@ def _parse_signposts(raw: Any, spec: Any, problems: ProblemCollector) -> Signpos
     t = check_table(raw, "signposts", problems)
     check_keys(t, SIGNPOST_KEYS, "signposts", problems)
     default = SignpostSettings()
-    first, last = spec.forecast
+    first, last = horizon(spec)
     years = t.get("years", list(default.years))
     if not isinstance(years, list) or not years or not all(_is_int(y) and first <= y <= last for y in years):
         problems.add("signposts.years", f"must be a list of forecast years {first}–{last}, got {years!r}")
         years = list(default.years)
+    # a year the data now cover is news already read, no longer a signpost (hedgecast.inputs.updates)
+    years = [y for y in years if y >= spec.forecast[0]] or [spec.forecast[0], spec.forecast[0] + 1]
     quantiles = t.get("quantiles", list(default.quantiles))
     if not isinstance(quantiles, list) or not quantiles or not all(_is_num(q) and 0 < q < 1 for q in quantiles):
         problems.add("signposts.quantiles", f"must be a list of numbers strictly between 0 and 1, got {quantiles!r}")
@@ -252,8 +257,18 @@ def _date(value: Any, f: str, problems: ProblemCollector) -> dt.date | None:
     return None
 
 
+def horizon(spec: Any) -> tuple[int, int]:
+    """Years a question may be about: after the spec file's history (its centring period) to the forecast's end.
+
+    Once new data extend the history (:mod:`hedgecast.inputs.updates`) the first of these years are
+    observed: a question's window may still include them (they are read from the record).
+    """
+    centring = getattr(spec, "centring_period", spec.history)
+    return centring[1] + 1, spec.forecast[1]
+
+
 def _window(value: Any, f: str, spec: Any, problems: ProblemCollector) -> tuple[int, int] | None:
-    first, last = spec.forecast
+    first, last = horizon(spec)
     years = [value] if _is_int(value) else value
     if not isinstance(years, list) or len(years) not in (1, 2) or not all(_is_int(y) for y in years):
         problems.add(f, f"must be a year or [first, last] (whole numbers), got {value!r}")
@@ -330,8 +345,23 @@ def _parse_question(t: dict, f: str, spec: Any, history: Any, ended: dict, probl
         return None
     return Question(
         str(qid), *(texts[k] for k in TEXT_FIELDS), opened, closed, observable, kind, years, aggregate, comparison,  # type: ignore[arg-type]
-        threshold, rounding, int(at_least), inclusion, headline, record,
+        threshold, rounding, int(at_least), inclusion, headline, record, observed_window(kind, observable, inclusion, years, history),
     )  # fmt: skip
+
+
+def observed_window(kind: str, observable: str, inclusion: str, years: tuple[int, int], history: Any) -> tuple[tuple[int, float], ...]:
+    """``(year, value)`` for the window years inside ``history`` (indicator values, rupture years as 0/1, incident counts)."""
+    if history is None:
+        return ()
+    inside = [y for y in range(years[0], years[1] + 1) if y in set(history.years)]
+    if not inside:
+        return ()
+    if kind == "indicator":
+        series = history.indicators[observable]
+    else:
+        counts = history.incidents.reindex(history.years, fill_value=0)
+        series = (counts["escalated"] > 0).astype(float) if observable == "rupture" else counts[inclusion].astype(float)
+    return tuple((y, float(series.get(y, np.nan))) for y in inside)
 
 
 def _observable(t: dict, f: str, spec: Any, ended: dict, problems: ProblemCollector) -> tuple[str | None, str]:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from hedgecast.config import FIRST_YEAR, LAST_HISTORY_YEAR
+from hedgecast.config import FIRST_YEAR, LAST_DATA_YEAR
 
 # ------------------------------------------------------------------------------------
 # Vocabulary
@@ -134,7 +134,7 @@ def _integer(*checks: pa.Check, required: bool = True) -> pa.Column:
     return pa.Column(None, checks=[_check(_is_integer, "must be a whole number"), *checks], nullable=not required)
 
 
-def _year(lo: int = FIRST_YEAR, hi: int = LAST_HISTORY_YEAR) -> pa.Column:
+def _year(lo: int = FIRST_YEAR, hi: int = LAST_DATA_YEAR) -> pa.Column:
     return _integer(_check(_within(lo, hi), f"year must be within {lo}–{hi}"))
 
 
@@ -185,7 +185,7 @@ EVENTS_SCHEMA = _schema(
     "events",
     {
         "event_id": _identifier("event_id"),
-        "date": _date(FIRST_YEAR, LAST_HISTORY_YEAR, hint=" (use YYYY-MM-01 when only the month is known)"),
+        "date": _date(FIRST_YEAR, LAST_DATA_YEAR, hint=" (use YYYY-MM-01 when only the month is known)"),
         "title": _text(),
         "channel": _text(_check(_one_of(CHANNELS), f"channel must be one of {', '.join(CHANNELS)}")),
         "direction": _text(_check(_one_of(("+1", "-1", "1")), "direction must be +1 (warming) or -1 (cooling)")),

@@ -59,6 +59,15 @@ class ModelSpec:
     crisis_inclusion: str = DEFAULT_INCLUSION
     path: str = ""
     sha256: str = ""
+    centring: tuple[int, int] = ()
+    """The spec file's ``model.history``: the fixed period drivers are centred and indicators
+    standardized over. ``history`` is the fitted record, which runs on to the last year the data
+    cover (:func:`hedgecast.inputs.updates.extend_to_data`); empty = ``history``."""
+
+    @property
+    def centring_period(self) -> tuple[int, int]:
+        """The period drivers are centred and indicators standardized over (fixed in the spec file)."""
+        return tuple(self.centring) if self.centring else tuple(self.history)
 
     @property
     def history_years(self) -> list[int]:
@@ -216,6 +225,7 @@ def _parse_model(data: dict, problems: ProblemCollector) -> dict:
         "name": name,
         "version": str(version),
         "history": history,
+        "centring": history,
         "forecast": forecast,
         "headline_years": headline,
         "description": check_text(model.get("description"), "model.description", problems),

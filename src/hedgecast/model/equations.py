@@ -65,7 +65,7 @@ class ModelInputs:
 
     years: list[int]
     drivers: np.ndarray  # (driver, year)
-    driver_means: np.ndarray  # (driver,) over the fitted years: effects act on centred drivers
+    driver_means: np.ndarray  # (driver,) over the centring years: effects act on centred drivers
     war_index: np.ndarray  # (year,) index into spec.war_states
     incidents: np.ndarray  # (year,) serious incidents under the inclusion rule
     escalations: np.ndarray  # (year,) of which escalated to a rupture
@@ -76,6 +76,12 @@ class ModelInputs:
     scaling: pd.DataFrame
     standardized: pd.DataFrame
     inclusion: str = "main"  # the incident inclusion rule counted
+    centre_years: int = 0  # drivers are centred on their mean over the first this-many years (0 = all)
+
+    @property
+    def n_centre(self) -> int:
+        """How many of the first years the drivers are centred over (the spec's centring period)."""
+        return self.centre_years or len(self.years)
 
     @property
     def crisis(self) -> np.ndarray:
@@ -97,7 +103,7 @@ def model_inputs(spec, history: History, inclusion: str | None = None) -> ModelI
     return ModelInputs(
         years=years,
         drivers=history.drivers[spec.continuous_drivers].to_numpy(dtype=float).T,
-        driver_means=history.drivers[spec.continuous_drivers].to_numpy(dtype=float).mean(axis=0),
+        driver_means=history.drivers[spec.continuous_drivers].to_numpy(dtype=float)[: len(history.centre_years)].mean(axis=0),
         war_index=np.array([spec.war_states.index(s) for s in history.war], dtype=int),
         incidents=incidents.to_numpy(dtype=np.int64),
         escalations=escalations.to_numpy(dtype=np.int64),
@@ -108,6 +114,7 @@ def model_inputs(spec, history: History, inclusion: str | None = None) -> ModelI
         scaling=scaling,
         standardized=z,
         inclusion=inclusion,
+        centre_years=len(history.centre_years),
     )
 
 
@@ -284,7 +291,7 @@ def build_model(spec, lens: Lens, inputs: ModelInputs, *, impute: bool = False) 
         crisis = pt.gt(escalation_obs, 0).astype("float64")  # rupture years: rupture_indicator, in the graph
         post = pm.Data("post2022", inputs.post2022, dims="year")
         ties = x[ties_k]
-        centred = x - x.mean(axis=1)[:, None]  # = inputs.driver_means, but follows swapped codings
+        centred = x - x[:, : inputs.n_centre].mean(axis=1)[:, None]  # = inputs.driver_means, but follows swapped codings
 
         war_full = _with_reference(spec, p["war_effect"])
 

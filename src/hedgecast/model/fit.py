@@ -153,7 +153,7 @@ class CompiledModel:
             return
         if drivers.shape != self.inputs.drivers.shape:
             raise ValueError(f"driver codings of shape {drivers.shape}; the model holds {self.inputs.drivers.shape}")
-        self.inputs = dataclasses.replace(self.inputs, drivers=drivers, driver_means=drivers.mean(axis=1))
+        self.inputs = dataclasses.replace(self.inputs, drivers=drivers, driver_means=drivers[:, : self.inputs.n_centre].mean(axis=1))
         for model in (self.model, self._predictive):
             if model is not None:
                 with model:
@@ -215,7 +215,7 @@ def inputs_key(inputs: ModelInputs) -> str:
     h = hashlib.sha256()
     for arr in (inputs.drivers, inputs.war_index, inputs.incidents, inputs.escalations, inputs.obs_indicator, inputs.obs_year, inputs.obs_value):
         h.update(np.ascontiguousarray(arr).tobytes())
-    h.update(repr((inputs.years, inputs.inclusion)).encode())
+    h.update(repr((inputs.years, inputs.inclusion, inputs.n_centre)).encode())
     return h.hexdigest()
 
 
@@ -223,7 +223,7 @@ def structure_key(inputs: ModelInputs) -> str:
     """What a compiled model is specific to: everything but the driver codings and the incident
     counts, which it swaps as data."""
     h = hashlib.sha256()
-    h.update(repr((inputs.drivers.shape, inputs.incidents.shape)).encode())
+    h.update(repr((inputs.drivers.shape, inputs.incidents.shape, inputs.n_centre)).encode())
     for arr in (inputs.war_index, inputs.obs_indicator, inputs.obs_year, inputs.obs_value):
         h.update(np.ascontiguousarray(arr).tobytes())
     h.update(repr(inputs.years).encode())

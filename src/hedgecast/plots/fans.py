@@ -44,6 +44,11 @@ def _draw_history(ax: Axes, hb: xr.DataArray, lw: float) -> None:
     draw_bands(ax, np.asarray(hb["year"].values), hb, HISTORY_COLOUR, alphas=(0.12, 0.25), lw=lw)
 
 
+def forecast_start(da: xr.DataArray) -> float:
+    """Where the forecast starts on a year axis: half a year before its first year (from the data, not a fixed year)."""
+    return float(np.min(da["year"].values)) - 0.5 if "year" in da.coords else FORECAST_START
+
+
 def _mark_forecast(ax: Axes, split: float = FORECAST_START) -> None:
     ax.axvline(split, color="#777777", lw=1, ls=":", zorder=1)
     ax.annotate(
@@ -154,7 +159,7 @@ def fan_chart(
             handles.append(((Patch(color=colour, alpha=0.32, linewidth=0), median), f"{display_label(labels, s)}: median, 50% and 90% bands"))
         else:
             handles.append(((median, Line2D([], [], color=colour, lw=0.9, ls="--")), f"{display_label(labels, s)}: median, 90% dashed"))
-    _mark_forecast(ax)
+    _mark_forecast(ax, forecast_start(fsel))
     ax.set_xlabel("Year")
     ax.set_ylabel(f"{channel_label or channel.capitalize()}\n({CHANNEL_UNITS})")
     ax.set_title(title or f"{channel_label or channel.capitalize()}: history and forecast")
@@ -206,7 +211,7 @@ def fan_grid(
         _draw_band(ax, yrs, fb, POSTERIOR_COLOUR, label=display_label(labels, s))
         if ref_mid is not None and s != reference:
             ax.plot(*ref_mid, color="#555555", lw=1.1, ls="--", zorder=5)
-        ax.axvline(FORECAST_START, color="#777777", lw=1, ls=":", zorder=1)
+        ax.axvline(forecast_start(fsel), color="#777777", lw=1, ls=":", zorder=1)
         ax.set_title(display_label(labels, s), fontsize=9.5)
         if i % ncols == 0:
             ax.set_ylabel("level (sd units)")
@@ -295,7 +300,7 @@ def indicator_fan(
     if start_year is not None:
         ax.set_xlim(start_year - 0.5, last + 0.5)
     ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
-    _mark_forecast(ax)
+    _mark_forecast(ax, forecast_start(fv))
     ax.set_xlabel("Year")
     ax.set_ylabel((ylabel or name) + (", log scale" if log_scale else ""))
     ax.set_title(name)

@@ -51,8 +51,9 @@ class PresentReading:
 
 
 def present_years(spec: ModelSpec) -> list[int]:
-    """The history years a lens may read: the last :data:`PRESENT_SPAN` of them."""
-    return list(spec.history_years[-PRESENT_SPAN:])
+    """The history years a lens may read: the last :data:`PRESENT_SPAN` of the centring period and any later year of the history."""
+    end = getattr(spec, "centring_period", spec.history)[1]
+    return [y for y in spec.history_years if y > end - PRESENT_SPAN]
 
 
 def parse_present(

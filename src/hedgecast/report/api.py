@@ -31,6 +31,7 @@ from hedgecast.report.sections.lenses import lenses_section
 from hedgecast.report.sections.questions import question_sections
 from hedgecast.report.sections.seminar import seminar_section
 from hedgecast.report.sections.stress import stress_section
+from hedgecast.report.sections.track_record import track_record_sections
 from hedgecast.report.sections.validation import backtest_section, sbc_section, unreadable_section
 
 __all__ = ["SAVED_RESULTS", "build_report", "cached_headline_rates", "comparison_section", "fit_sections", "render_report", "saved_sections", "section_cache", "write_report"]
@@ -77,6 +78,7 @@ def fit_sections(
             key = cache.key("crisis-rules", config, [fit, *inclusion_fits], [made, *(forecast_keys(f) for f in inclusion_fits)], extra={"year": year})
             rules = cache.value(key, lambda: rule_headline(fit, forecast, inclusion_fits, year))
     main = [
+        *track_record_sections(fit),  # how the issued forecasts did, once ledgered questions have resolved
         cached("headline", outlook.headline_section, fit, forecast, config),
         cached("base-rates", base_rates_section, fit, forecast, config, lambda years: cached_headline_rates(fit, forecast, years, cache)),
         *questions,
@@ -186,7 +188,7 @@ def build_report(
         main.extend(saved_sections(fit.workbench.paths.reports))
     info = dict(run_info or {})
     return ReportData(
-        title=config.title,
+        title=config.title.replace("2026–2035", "{}–{}".format(*fit.spec.forecast)),  # the horizon follows the data
         verdict=header.verdict(fit),
         header=header.header(fit, forecast, info, info.get("versions") or {}),
         sections=tuple(main + ends),

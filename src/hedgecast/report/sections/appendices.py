@@ -43,7 +43,7 @@ def scenarios_section(spec: Any, forecast: Any, lens: Any) -> Section:
     blocks: list = [
         Paragraph(
             "Scenarios are interventions on the future drivers and on the war's Markov chain. "
-            "Unspecified drivers drift from their 2025 values. An included scenario is applied first and keeps its own "
+            f"Unspecified drivers drift from their {spec.history[1]} values. An included scenario is applied first and keeps its own "
             "probability; “to” sets a level, “by” and “factor” move the path from where it would otherwise be. "
             "A conditional intervention switches on, path by path, the year after its trigger (a war state, a driver "
             "level, an incident or rupture event, a year) is first met; crisis interventions scale the rate of serious "

@@ -14,8 +14,8 @@ def lenses_section(fits: Sequence[FitLike], year: int | None = None) -> Section:
     diag = ", ".join(f"{f.lens.name} {'passed' if f.diagnostics.passed else 'failed'}" for f in fits)
     blocks: list = [
         Paragraph(
-            "Each lens is one paper's reading turned into priors, fitted to the same 2000–2025 record and simulated under the same scenarios "
-            f"and random numbers. Differences between columns are differences between the papers' assumptions. Diagnostics per lens: {diag}."
+            "Each lens is one paper's reading turned into priors, fitted to the same {}–{} record and simulated under the same scenarios ".format(*fits[0].spec.history)
+            + f"and random numbers. Differences between columns are differences between the papers' assumptions. Diagnostics per lens: {diag}."
         ),
         Figure(lens_chart(result), "Lens comparison: P(class) per scenario and lens"),
     ]

@@ -214,7 +214,7 @@ def channels_section(fit: FitLike, forecast: Any, config: ReportConfig = DEFAULT
         Paragraph(
             "The relationship is modelled as two latent channels. Grey: the fitted history (posterior median, 50% and 90% intervals); "
             f"blue: the forecast under each scenario. The dashed line repeats the {slabels.get(ref, ref)} median in every panel for comparison. "
-            "Units: one standard deviation of the channel's anchor indicator over 2000–2025."
+            "Units: one standard deviation of the channel's anchor indicator over {}–{} (the spec's centring period).".format(*spec.centring_period)
         )
     ]
     for name, ch in spec.channels.items():
@@ -236,7 +236,7 @@ def channels_section(fit: FitLike, forecast: Any, config: ReportConfig = DEFAULT
             Figure(
                 fig,
                 f"Fan charts of the {name} channel, one panel per scenario",
-                f"{label}: history 2010–2025 and forecast 2026–2035, one panel per scenario.",
+                f"{label}: history 2010–{spec.history[1]} and forecast {spec.forecast[0]}–{spec.forecast[1]}, one panel per scenario.",
             ),
         ]
     return Section("channels", "Channels: history and forecast", tuple(blocks))

@@ -1,0 +1,116 @@
+"""`hedgecast score` (empty ledger, a synthetic future) and `hedgecast report --issue` (exactly one ledger entry)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from hedgecast.cli import main as cli
+from hedgecast.inputs import flags
+from hedgecast.model.fit import Diagnostics
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh copy: models, data and pyproject only (no runs, no ledger), as after a clone."""
+    monkeypatch.delenv("HEDGECAST_ROOT", raising=False)
+    root = tmp_path / "proj"
+    for sub in ("models", "data"):
+        shutil.copytree(ROOT / sub, root / sub)
+    shutil.copyfile(ROOT / "pyproject.toml", root / "pyproject.toml")
+    return root
+
+
+def invoke(monkeypatch, capsys, *args) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "argv", ["hedgecast", *args])
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as info:
+        cli.run()
+        raise SystemExit(0)
+    captured = capsys.readouterr()
+    return info.value.code or 0, captured.out + captured.err
+
+
+def test_score_with_an_empty_ledger_says_so(project, monkeypatch, capsys):
+    code, out = invoke(monkeypatch, capsys, "--root", str(project), "score")
+    assert code == 0, out
+    assert "no issued forecasts yet" in out and "hedgecast report --issue" in out
+
+
+def test_score_rejects_a_bad_date(project, monkeypatch, capsys):
+    code, out = invoke(monkeypatch, capsys, "--root", str(project), "score", "--as-of", "next year")
+    assert code == 2 and "--as-of" in out
+
+
+def test_score_on_a_synthetic_future(project, synthetic_future, workbench, mock_fit, monkeypatch, capsys):
+    from hedgecast.forecasting.ledger import ledger_entry, write_entry
+    from hedgecast.forecasting.question_sheet import question_sheet
+
+    sheet = question_sheet(workbench, {"baseline": (mock_fit.forecast(), "run-1")}, issued_at="2026-11-27T23:00:00+00:00")
+    entry = ledger_entry(
+        sheet, run_id="run-1", issued_at="2026-11-27T23:00:00+00:00", hashes={"spec": "", "lenses": {}, "data": {}}, history=(2000, 2025)
+    )
+    write_entry(project / "ledger", entry)
+    monkeypatch.setattr(flags, "today", lambda: dt.date(2028, 3, 1))
+    synthetic_future(project)
+    code, out = invoke(monkeypatch, capsys, "--root", str(project), "score", "--as-of", "2028-02-01")
+    assert code == 0, out
+    print(out)  # what a user sees (-s shows it)
+    assert "3 of 15 questions resolved" in out and "data to 2027" in out
+    assert "Scores per question" in out and "rupture_2027" in out and "Calibration" in out
+    assert "premise not judged" in out
+    doc = json.loads((project / "reports" / "score.json").read_text(encoding="utf-8"))
+    assert doc["as_of"] == "2028-02-01" and sum(b["n"] for b in doc["calibration"]) == 3
+    assert (project / "reports" / "calibration.png").stat().st_size > 1000
+
+
+PASSING = Diagnostics(1.001, 1000.0, 1000.0, 0, 40)
+
+
+@pytest.fixture
+def mock_fits_and_reports(monkeypatch: pytest.MonkeyPatch):
+    """Fits without NUTS (prior draws, standing for a passing fit), and a stub HTML report."""
+    from hedgecast.workbench import Workbench
+
+    original = Workbench.fit
+
+    def fit(self, lens="baseline", settings=None, **kwargs):
+        result = original(self, lens, dataclasses.replace(settings, sampler="mock"), **kwargs)
+        result.settings, result.diagnostics = settings, PASSING
+        return result
+
+    def write_report(fit, path=None, **kwargs):
+        path = Path(path) if path is not None else fit.workbench.paths.reports / "turkiye-russia.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("<html></html>", encoding="utf-8")
+        return path
+
+    monkeypatch.setattr(Workbench, "fit", fit)
+    monkeypatch.setattr("hedgecast.report.api.write_report", write_report)
+
+
+def test_report_issue_adds_exactly_one_ledger_entry(project, mock_fits_and_reports, monkeypatch, capsys):
+    args = ("--root", str(project), "report", "--lens", "baseline", "--draws", "20", "--chains", "2", "--tune", "0")
+    code, out = invoke(monkeypatch, capsys, *args)
+    assert code == 0, out
+    assert not (project / "ledger").exists()  # an exploratory report writes nothing to the ledger
+    code, out = invoke(monkeypatch, capsys, *args, "--issue")
+    assert code == 0, out
+    entries = sorted((project / "ledger").glob("*.json"))
+    assert len(entries) == 1 and "issued:" in out
+    entry = json.loads(entries[0].read_text(encoding="utf-8"))
+    assert entry["hashes"]["spec"] and entry["hashes"]["lenses"]["baseline"] and "data/curated/series.csv" in entry["hashes"]["data"]
+    of_record = [f for f in entry["forecasts"] if f["of_record"]]
+    assert len(of_record) == 15 and all(f["lens"] == "baseline" and f["scenario"] == "status_quo" for f in of_record)
+    assert {f["scenario"] for f in entry["forecasts"]} > {"status_quo"}  # every scenario is recorded
+    assert all(f["mc_se"] is None or f["mc_se"] >= 0 for f in entry["forecasts"])
+    code, out = invoke(monkeypatch, capsys, "--root", str(project), "score")
+    assert code == 0 and "1 issued forecasts" in out and "0 of 15 questions resolved" in out
