@@ -25,7 +25,7 @@ import numpy as np
 
 __all__ = ["TRANSFORMS", "Wording", "from_model_scale", "to_model_scale", "wording"]
 
-TRANSFORMS = ("identity", "log", "logit%", "percent")
+TRANSFORMS = ("identity", "log", "logit%", "percent")  # the keys of _SCALES below
 
 
 @dataclass(frozen=True)
@@ -47,37 +47,35 @@ class Wording:
         return {"identity": (-math.inf, math.inf), "log": (0.0, math.inf), "logit%": (0.0, 100.0), "percent": (0.0, 100.0)}[self.transform]
 
 
+def _logit_percent(x):
+    p = x / 100.0
+    return np.log(p) - np.log1p(-p)
+
+
+_SCALES = {
+    # transform: (room's scale → prior's scale, prior's scale → room's scale)
+    "identity": (lambda x: x, lambda x: x),
+    "log": (np.log, np.exp),
+    "logit%": (_logit_percent, lambda x: 100.0 / (1.0 + np.exp(-x))),
+    "percent": (lambda x: x / 100.0, lambda x: 100.0 * x),
+}
+
+
+def _mapped(x, transform: str, direction: int):
+    if transform not in _SCALES:
+        raise ValueError(f"unknown transform {transform!r}; known: {', '.join(TRANSFORMS)}")
+    out = _SCALES[transform][direction](np.asarray(x, dtype=float))
+    return float(out) if out.ndim == 0 else out
+
+
 def to_model_scale(x, transform: str):
     """Map an answer (or array of answers) on the room's scale onto the prior's scale."""
-    x = np.asarray(x, dtype=float)
-    if transform == "identity":
-        out = x
-    elif transform == "log":
-        out = np.log(x)
-    elif transform == "logit%":
-        p = x / 100.0
-        out = np.log(p) - np.log1p(-p)
-    elif transform == "percent":
-        out = x / 100.0
-    else:
-        raise ValueError(f"unknown transform {transform!r}; known: {', '.join(TRANSFORMS)}")
-    return float(out) if out.ndim == 0 else out
+    return _mapped(x, transform, 0)
 
 
 def from_model_scale(x, transform: str):
     """Map a value (or array) on the prior's scale onto the room's scale (inverse of :func:`to_model_scale`)."""
-    x = np.asarray(x, dtype=float)
-    if transform == "identity":
-        out = x
-    elif transform == "log":
-        out = np.exp(x)
-    elif transform == "logit%":
-        out = 100.0 / (1.0 + np.exp(-x))
-    elif transform == "percent":
-        out = 100.0 * x
-    else:
-        raise ValueError(f"unknown transform {transform!r}; known: {', '.join(TRANSFORMS)}")
-    return float(out) if out.ndim == 0 else out
+    return _mapped(x, transform, 1)
 
 
 def _lower(label: str) -> str:

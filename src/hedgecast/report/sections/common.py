@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from hedgecast.report.contracts import ReportConfig
+from hedgecast.report.contracts import Bullets, Paragraph, ReportConfig, Section
 
 DEFAULT = ReportConfig()
 
@@ -89,3 +89,9 @@ def units(label: str) -> str:
 def clean_parameter(name: str) -> str:
     """``"rho.('economic',)"`` → ``"rho.economic"`` (one-dim groups in prior_vs_posterior)."""
     return re.sub(r"\('([^']*)',?\)", r"\1", str(name))
+
+
+def problems_section(section_id: str, title: str, lead: str, err: Any, status: str = "fail") -> Section:
+    """A section that says why it could not be built: ``lead`` and each problem of a :class:`~hedgecast.errors.HedgecastError`."""
+    items = tuple(str(p) for p in err.problems)
+    return Section(section_id, title, (Paragraph(lead, style="warn"), Bullets(items, warn=True)), status=status)

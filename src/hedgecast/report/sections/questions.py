@@ -17,7 +17,7 @@ from hedgecast.forecasting.questions import RECORD_LENS, RECORD_SCENARIO
 from hedgecast.forecasting.signposts import watch_notes, watch_table
 from hedgecast.inputs import data
 from hedgecast.report.contracts import Bullets, FitLike, Heading, Paragraph, ReportConfig, Section, Table
-from hedgecast.report.sections.common import DEFAULT, n_paths, pct, reference, scenario_labels
+from hedgecast.report.sections.common import DEFAULT, n_paths, pct, problems_section, reference, scenario_labels
 
 __all__ = ["question_sections", "questions_section", "watch_section"]
 
@@ -142,13 +142,5 @@ def question_sections(fit: FitLike, forecast: Any, config: ReportConfig = DEFAUL
     try:
         qset = project_questions(fit.workbench)
     except HedgecastError as err:
-        items = tuple(str(p) for p in err.problems)
-        return [
-            Section(
-                "questions",
-                "Questions",
-                (Paragraph("models/questions.toml has mistakes (hedgecast check lists them):", style="warn"), Bullets(items, warn=True)),
-                status="fail",
-            )
-        ]
+        return [problems_section("questions", "Questions", "models/questions.toml has mistakes (hedgecast check lists them):", err)]
     return [questions_section(fit, forecast, qset, config), watch_section(fit, forecast, qset, config)]

@@ -19,8 +19,8 @@ from hedgecast.forecasting.questions import RECORD_LENS, RECORD_SCENARIO
 from hedgecast.forecasting.track_record import calibration, resolve, score_forecasts, summarize, surprises
 from hedgecast.inputs import data, flags
 from hedgecast.plots.calibration import calibration_plot
-from hedgecast.report.contracts import Bullets, Figure, FitLike, Paragraph, Section, Table
-from hedgecast.report.sections.common import num, pct
+from hedgecast.report.contracts import Figure, FitLike, Paragraph, Section, Table
+from hedgecast.report.sections.common import num, pct, problems_section
 
 __all__ = ["track_record_sections"]
 
@@ -37,15 +37,7 @@ def track_record_sections(fit: FitLike, as_of: dt.date | None = None) -> list[Se
         resolutions = load_resolutions(wb.paths.ledger)
         qset = project_questions(wb)
     except HedgecastError as err:
-        items = tuple(str(p) for p in err.problems)
-        return [
-            Section(
-                "track-record",
-                "Track record",
-                (Paragraph("The ledger could not be read:", style="warn"), Bullets(items, warn=True)),
-                status="warn",
-            )
-        ]
+        return [problems_section("track-record", "Track record", "The ledger could not be read:", err, status="warn")]
     when = as_of or flags.today()
     forecasts = ledger_forecasts(entries)
     resolved = resolve(qset, wb.history, data.load_incidents(wb.paths), resolutions, when, forecasts["id"].unique())
