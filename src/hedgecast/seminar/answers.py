@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from pymc_extras.prior import Prior
 from scipy import optimize, special
@@ -73,13 +73,7 @@ class Answer:
     justification: str = ""
 
     def to_dict(self) -> dict:
-        return {
-            "assumption_id": self.assumption_id,
-            "most_likely": self.most_likely,
-            "low": self.low,
-            "high": self.high,
-            "justification": self.justification,
-        }
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> Answer:
