@@ -4,6 +4,7 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hedgecast.errors import SpecError
@@ -72,3 +73,19 @@ def test_a_rule_on_a_reference_the_record_lacks_is_rejected(workbench, mock_fit,
     inputs = dataclasses.replace(mock_fit.inputs, standardized=z)
     with pytest.raises(SpecError, match=r"turkiye_russia\.toml \[trajectories\[0\]\.rule\].*does not determine"):
         forecast(mock_fit.idata, spec_bad, baseline, inputs, ["status_quo"])
+
+
+def test_a_recent_reference_outlives_its_source(workbench):
+    """A record extended past a series' last observation (synthetic years: UNGA data end in 2022) keeps its reference."""
+    from hedgecast.forecasting.rule_variables import RuleRecord
+
+    record = record_from_history(workbench.spec, workbench.history)
+    later = [2026, 2027, 2028, 2029, 2030]  # synthetic: five more years in which no series is observed
+    extended = RuleRecord(pd.concat([record.values, pd.DataFrame(index=later, columns=record.values.columns, dtype=float)]), record.events)
+    refs, sources = extended.references(), extended.reference_sources()
+    unga = record.values["unga_agreement"]
+    end = int(unga.last_valid_index())
+    assert refs["unga_agreement_recent"] == pytest.approx(unga.loc[end - 4 : end].dropna().mean())
+    assert "the last years observed (none in 2026–2030)" in sources["unga_agreement_recent"]
+    # within the record nothing changes: the last five years are used whenever they hold a value
+    assert record.references()["unga_agreement_recent"] == pytest.approx(unga.loc[2021:2025].dropna().mean())

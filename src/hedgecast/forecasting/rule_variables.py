@@ -125,22 +125,35 @@ class RuleRecord:
     def years(self) -> list[int]:
         return [int(y) for y in self.values.index]
 
+    def recent_values(self, name: str) -> tuple[pd.Series, bool]:
+        """The observed values behind ``<name>_recent``, and whether they come from the fallback.
+
+        The last :data:`RECENT_YEARS` years of the record; when a series has no value there
+        (its source ended before them, as UNGA voting data end in 2022 once the record runs to
+        2027), the :data:`RECENT_YEARS` years ending at its last observed value instead, so a
+        record extended by new data keeps a reference rather than leaving a rule undetermined.
+        """
+        column = self.values[name]
+        last = column.iloc[-RECENT_YEARS:].dropna()
+        if len(last) or not column.notna().any():
+            return last, False
+        end = column.last_valid_index()
+        return column.loc[end - RECENT_YEARS + 1 : end].dropna(), True
+
     def references(self) -> dict[str, float]:
         """The reference values of every rule indicator (NaN where the record has none)."""
         out: dict[str, float] = {}
-        recent = self.values.iloc[-RECENT_YEARS:]
         rupture = self.values.reindex([y for y in RUPTURE_YEARS if y in self.values.index])
         for name in self.values.columns:
             low = rupture[name].dropna() if name in rupture else pd.Series(dtype=float)
             out[f"{name}_low_2015_16"] = float(low.min()) if len(low) else float("nan")
-            last = recent[name].dropna()
+            last, _ = self.recent_values(name)
             out[f"{name}_recent"] = float(last.mean()) if len(last) else float("nan")
         return out
 
     def reference_sources(self) -> dict[str, str]:
         """Where each reference comes from: the record's years and values, or why it is missing."""
         out = {}
-        recent = self.values.iloc[-RECENT_YEARS:]
         span = f"{self.years[-RECENT_YEARS:][0]}–{self.years[-1]}" if self.years else ""
         for name in self.values.columns:
             low = self.values[name].reindex(list(RUPTURE_YEARS)).dropna()
@@ -149,9 +162,10 @@ class RuleRecord:
                 if len(low)
                 else f"no observed value in {RUPTURE_YEARS[0]}–{RUPTURE_YEARS[1]}: undetermined"
             )
-            last = recent[name].dropna()
+            last, fallback = self.recent_values(name)
+            where = f"{int(last.index[0])}–{int(last.index[-1])}, the last years observed (none in {span})" if fallback else span
             out[f"{name}_recent"] = (
-                f"mean of {span}: " + ", ".join(f"{int(y)}: {_num(v)}" for y, v in last.items())
+                f"mean of {where}: " + ", ".join(f"{int(y)}: {_num(v)}" for y, v in last.items())
                 if len(last)
                 else f"no observed value in {span}: undetermined"
             )
