@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import types
 
+import pandas as pd
 import pytest
 
 from hedgecast.report import api
@@ -118,3 +119,24 @@ def test_the_questions_key_follows_the_questions_file_and_the_data(project_copy)
     incidents = paths.curated / "incidents.csv"
     incidents.write_text(incidents.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert project_files_digest(paths) != after_questions
+
+
+def test_an_edited_lens_reforecasts_that_lens_only_for_the_lens_comparison(fit, workbench, tmp_path):
+    from pymc_extras.prior import Prior
+
+    from hedgecast.report.contracts import Table
+    from hedgecast.report.sections.lenses import lenses_section
+
+    other = workbench.fit(workbench.lens("kusa_2022"), fit.settings)
+    api.comparison_section([fit, other], SectionCache(tmp_path))
+    edited_lens = other.lens.with_prior("cushion", Prior("Normal", mu=0.3, sigma=0.4), reason="a test edit")
+    edited = workbench.fit(edited_lens, fit.settings)
+    unchanged = dataclasses.replace(fit, _forecasts={})
+    section = api.comparison_section([unchanged, edited], SectionCache(tmp_path))
+    assert unchanged._forecasts == {}, "the unchanged lens's numbers came from the cache, not a new forecast"
+    assert edited._forecasts != {}, "the edited lens was forecast"
+    direct = lenses_section([fit, edited])
+    tables = [[b.frame for b in s.blocks if isinstance(b, Table)] for s in (section, direct)]
+    assert len(tables[0]) == len(tables[1]) > 0
+    for got, want in zip(*tables, strict=True):
+        pd.testing.assert_frame_equal(got, want)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hedgecast.files import write_atomic
+from hedgecast.report.comparison import lens_probabilities
 from hedgecast.report.contracts import FitLike, ReportConfig, ReportData, Section
 from hedgecast.report.render import render_document
 from hedgecast.report.section_cache import SectionCache, forecast_keys, is_workbench_fit, project_files_digest
@@ -117,7 +118,12 @@ def comparison_section(fits: Sequence[FitLike], cache: SectionCache | None = Non
     if cache is None:
         return lenses_section(fits)
     key = cache.key("lenses", None, list(fits), [forecast_keys(f) for f in fits])
-    return cache.section(key, lambda: lenses_section(fits))
+
+    def one(fit: FitLike, year: int, scenarios: list[str] | None) -> Any:  # each lens's numbers, kept per lens
+        part = cache.key("lens-probabilities", None, [fit], [forecast_keys(fit)], extra={"year": year, "scenarios": scenarios})
+        return cache.value(part, lambda: lens_probabilities(fit, year, scenarios))
+
+    return cache.section(key, lambda: lenses_section(fits, one=one))
 
 
 def section_cache(fit: FitLike) -> SectionCache | None:

@@ -12,7 +12,13 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 
-def compare_lenses(fits, year: int | None = None, scenarios: list[str] | None = None) -> xr.Dataset:
+def lens_probabilities(fit, year: int, scenarios: list[str] | None = None) -> tuple[xr.DataArray, xr.DataArray]:
+    """One lens's part of :func:`compare_lenses`: P(class) at ``year`` (scenario, trajectory) and P(rupture event by ``year``)."""
+    fc = fit.forecast(scenarios)
+    return fc.class_probabilities((year,)).sel(year=year, drop=True), fc.p_rupture_event_by(year)
+
+
+def compare_lenses(fits, year: int | None = None, scenarios: list[str] | None = None, one=None) -> xr.Dataset:
     """P(trajectory class) at ``year`` (default the spec's first headline year) and P(rupture event by ``year``) per lens and scenario.
 
     Returns
@@ -20,14 +26,13 @@ def compare_lenses(fits, year: int | None = None, scenarios: list[str] | None = 
     Dataset
         ``probability`` (lens, scenario, trajectory) and ``p_crisis`` (lens, scenario).
 
+    ``one(fit, year, scenarios)`` gives each lens's part (default :func:`lens_probabilities`; the
+    report passes one that reads unchanged lenses from its cache, so an edit re-forecasts one lens).
     """
     year = fits[0].spec.headline_year if year is None else year
-    probs, crisis = [], []
+    one = lens_probabilities if one is None else one
+    probs, crisis = zip(*(one(f, year, scenarios) for f in fits), strict=True) if fits else ((), ())
     names = [f.lens.name for f in fits]
-    for f in fits:
-        fc = f.forecast(scenarios)
-        probs.append(fc.class_probabilities((year,)).sel(year=year, drop=True))
-        crisis.append(fc.p_rupture_event_by(year))
     lens_dim = xr.DataArray(names, dims="lens", name="lens")
     return xr.Dataset({"probability": xr.concat(probs, dim=lens_dim), "p_crisis": xr.concat(crisis, dim=lens_dim)}, attrs={"year": year})
 

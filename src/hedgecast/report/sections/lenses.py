@@ -8,9 +8,9 @@ from hedgecast.report.comparison import compare_lenses, comparison_table, lens_c
 from hedgecast.report.contracts import Bullets, Figure, FitLike, Heading, Paragraph, Section, Table
 
 
-def lenses_section(fits: Sequence[FitLike], year: int | None = None) -> Section:
-    """A chart, a table per class and one of P(crisis), and each lens's summary."""
-    result = compare_lenses(fits, year)
+def lenses_section(fits: Sequence[FitLike], year: int | None = None, one=None) -> Section:
+    """A chart, a table per class and one of P(crisis), and each lens's summary (``one``: see :func:`compare_lenses`)."""
+    result = compare_lenses(fits, year, one=one)
     diag = ", ".join(f"{f.lens.name} {'passed' if f.diagnostics.passed else 'failed'}" for f in fits)
     blocks: list = [
         Paragraph(
