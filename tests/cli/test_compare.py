@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 
 import pytest
+from cli_helpers import run_cli
 from pymc_extras.prior import Prior
 
-from hedgecast.cli import main as cli
 from hedgecast.config import Paths
 from hedgecast.runs import save_run
 
 
 def invoke(monkeypatch, capsys, *args) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["hedgecast", *args])
-    monkeypatch.setenv("COLUMNS", "220")
-    with pytest.raises(SystemExit) as info:
-        cli.run()
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return info.value.code or 0, captured.out + captured.err
+    code, out, err = run_cli(monkeypatch, capsys, args, columns=220)
+    return code, out + err
 
 
 def test_compare_explains_a_two_edit_change_largest_first_with_chart_and_json(mock_fit, project_copy, monkeypatch, capsys):

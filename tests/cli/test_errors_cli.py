@@ -7,7 +7,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -15,23 +14,12 @@ from pathlib import Path
 
 import pytest
 import tomli_w
+from cli_helpers import run_cli
 
-from hedgecast.cli import main as cli
 from hedgecast.errors import HedgecastError, Problem, SpecError
 
 ROOT = Path(__file__).resolve().parents[2]
 HEDGECAST = Path(sys.executable).parent / "hedgecast"
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("HEDGECAST_SEEDS", raising=False)
-    monkeypatch.delenv("HEDGECAST_ROOT", raising=False)
-    root = tmp_path / "proj"
-    for sub in ("models", "data"):
-        shutil.copytree(ROOT / sub, root / sub)
-    shutil.copyfile(ROOT / "pyproject.toml", root / "pyproject.toml")
-    return root
 
 
 @pytest.fixture
@@ -51,17 +39,9 @@ def broken(project: Path) -> Path:
 
 
 def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    """Run the real entry point (``hedgecast.cli.run``) in-process; return (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["hedgecast", *args])
-    with pytest.raises(SystemExit) as info:
-        cli.run()
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    code = info.value.code
-    return (code if isinstance(code, int) else (0 if code is None else 1)), captured.out, captured.err
+    return run_cli(monkeypatch, capsys, args)
 
 
-# ------------------------------------------------------------------- exit 2, clean message
 def test_check_on_a_broken_project_exits_2_with_every_problem(broken: Path, monkeypatch, capsys):
     code, out, err = invoke(monkeypatch, capsys, "--root", str(broken), "check")
     assert code == 2
@@ -243,7 +223,21 @@ def test_failed_diagnostics_still_write_the_report_then_exit_3(project: Path, fa
     monkeypatch.setattr("hedgecast.report.api.write_report", write_report)
     out_path = project / "reports" / "test.html"
     code, _, err = invoke(
-        monkeypatch, capsys, "--root", str(project), "report", "--lens", "baseline", "--out", str(out_path), "--draws", "20", "--chains", "2", "--tune", "0"
+        monkeypatch,
+        capsys,
+        "--root",
+        str(project),
+        "report",
+        "--lens",
+        "baseline",
+        "--out",
+        str(out_path),
+        "--draws",
+        "20",
+        "--chains",
+        "2",
+        "--tune",
+        "0",
     )
     assert code == 3, err
     assert written["path"] == out_path and out_path.is_file()

@@ -3,11 +3,8 @@ message naming every problem, and exit code 2 — the sampler is never called.""
 
 from __future__ import annotations
 
-import sys
-
 import pytest
-
-from hedgecast.cli import main as cli
+from cli_helpers import run_cli
 
 
 @pytest.fixture
@@ -23,12 +20,9 @@ def no_sampling(monkeypatch: pytest.MonkeyPatch):
 
 
 def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str]:
-    """Run the real entry point in-process; return (exit code, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["hedgecast", *args])
-    with pytest.raises(SystemExit) as info:
-        cli.run()
-        raise SystemExit(0)
-    return info.value.code, capsys.readouterr().err
+    """(exit code, stderr)."""
+    code, _, err = run_cli(monkeypatch, capsys, args)
+    return code, err
 
 
 CASES = {

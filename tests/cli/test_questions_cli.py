@@ -5,31 +5,19 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import shutil
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 import tomli_w
+from cli_helpers import run_cli
 
-from hedgecast.cli import main as cli
 from hedgecast.forecasting.questions import EXPORT_FIELDS
 from hedgecast.model.fit import Diagnostics
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSING = Diagnostics(1.001, 1000.0, 1000.0, 0, 40)
 SMALL = ("--draws", "30", "--chains", "2", "--tune", "0")
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("HEDGECAST_ROOT", raising=False)
-    root = tmp_path / "proj"
-    for sub in ("models", "data"):
-        shutil.copytree(ROOT / sub, root / sub)
-    shutil.copyfile(ROOT / "pyproject.toml", root / "pyproject.toml")
-    return root
 
 
 @pytest.fixture
@@ -60,13 +48,8 @@ def no_fit(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def invoke(monkeypatch, capsys, *args) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["hedgecast", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    with pytest.raises(SystemExit) as info:
-        cli.run()
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return info.value.code or 0, captured.out + captured.err
+    code, out, err = run_cli(monkeypatch, capsys, args, columns=200)
+    return code, out + err
 
 
 def test_bad_options_fail_with_exit_2_before_any_fit(project, no_fit, monkeypatch, capsys):

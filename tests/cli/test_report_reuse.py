@@ -4,28 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 
-from hedgecast.cli import main as cli
 from hedgecast.model.fit import Diagnostics
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSING = Diagnostics(1.001, 1000.0, 1000.0, 0, 40)
 ARGS = ("report", "--lens", "baseline", "--lens", "kusa_2022", "--draws", "20", "--chains", "2", "--tune", "0")
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("HEDGECAST_ROOT", raising=False)
-    root = tmp_path / "proj"
-    for sub in ("models", "data"):
-        shutil.copytree(ROOT / sub, root / sub)
-    shutil.copyfile(ROOT / "pyproject.toml", root / "pyproject.toml")
-    return root
 
 
 @pytest.fixture
@@ -57,12 +45,8 @@ def fits_and_reports(monkeypatch: pytest.MonkeyPatch):
 
 
 def invoke(monkeypatch, capsys, *args) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["hedgecast", *args])
-    with pytest.raises(SystemExit) as info:
-        cli.run()
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return info.value.code or 0, captured.out + captured.err
+    code, out, err = run_cli(monkeypatch, capsys, args)
+    return code, out + err
 
 
 def test_unchanged_inputs_reuse_every_fit_and_an_edited_lens_refits_only_itself(project, fits_and_reports, monkeypatch, capsys):
@@ -89,7 +73,12 @@ def test_unchanged_inputs_reuse_every_fit_and_an_edited_lens_refits_only_itself(
 
     lens = project / "models" / "lenses" / "kusa_2022.toml"
     text = lens.read_text(encoding="utf-8")
-    edited, n = re.subn(r"(\[priors\.cushion\][^\[]*?\n(?:alpha|mu|sigma|beta) = )([0-9.]+)", lambda m: m.group(1) + str(float(m.group(2)) * 1.5), text, count=1)
+    edited, n = re.subn(
+        r"(\[priors\.cushion\][^\[]*?\n(?:alpha|mu|sigma|beta) = )([0-9.]+)",
+        lambda m: m.group(1) + str(float(m.group(2)) * 1.5),
+        text,
+        count=1,
+    )
     assert n == 1, "the kusa lens has a cushion prior to edit"
     lens.write_text(edited, encoding="utf-8")
     code, out = invoke(monkeypatch, capsys, "--root", str(project), *ARGS)

@@ -4,37 +4,18 @@ scenario and field."""
 
 from __future__ import annotations
 
-import shutil
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 import tomli_w
-
-from hedgecast.cli import main as cli
+from cli_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["hedgecast", *args])
-    with pytest.raises(SystemExit) as info:
-        cli.run()
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    code = info.value.code
-    return (code if isinstance(code, int) else (0 if code is None else 1)), captured.out, captured.err
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("HEDGECAST_ROOT", raising=False)
-    root = tmp_path / "proj"
-    for sub in ("models", "data"):
-        shutil.copytree(ROOT / sub, root / sub)
-    shutil.copyfile(ROOT / "pyproject.toml", root / "pyproject.toml")
-    return root
+    return run_cli(monkeypatch, capsys, args)
 
 
 def edit_spec(root: Path, change) -> None:

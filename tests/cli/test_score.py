@@ -5,38 +5,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 
-from hedgecast.cli import main as cli
 from hedgecast.inputs import flags
 from hedgecast.model.fit import Diagnostics
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh copy: models, data and pyproject only (no runs, no ledger), as after a clone."""
-    monkeypatch.delenv("HEDGECAST_ROOT", raising=False)
-    root = tmp_path / "proj"
-    for sub in ("models", "data"):
-        shutil.copytree(ROOT / sub, root / sub)
-    shutil.copyfile(ROOT / "pyproject.toml", root / "pyproject.toml")
-    return root
-
-
 def invoke(monkeypatch, capsys, *args) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["hedgecast", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    with pytest.raises(SystemExit) as info:
-        cli.run()
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return info.value.code or 0, captured.out + captured.err
+    code, out, err = run_cli(monkeypatch, capsys, args, columns=200)
+    return code, out + err
 
 
 def test_score_with_an_empty_ledger_says_so(project, monkeypatch, capsys):

@@ -7,43 +7,14 @@ labelled synthetic).
 
 from __future__ import annotations
 
-import copy
-import tomllib
 from pathlib import Path
 
 import pytest
-import tomli_w
+from scenario_files import FIXTURE, at, problems, with_scenarios
 
-from hedgecast.errors import SpecError
 from hedgecast.inputs.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
-BASE = tomllib.loads((ROOT / "models" / "turkiye_russia.toml").read_text(encoding="utf-8"))
-FIXTURE = {"reason": "Test fixture (synthetic)."}
-
-
-def with_scenarios(tmp_path: Path, scenarios: dict) -> Path:
-    """A copy of the real spec whose scenarios are ``scenarios`` (plus a status quo)."""
-    data = copy.deepcopy(BASE)
-    data["scenarios"] = {"status_quo": dict(FIXTURE), **{k: {**FIXTURE, **v} for k, v in scenarios.items()}}
-    path = tmp_path / "models" / "turkiye_russia.toml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(tomli_w.dumps(data), encoding="utf-8")
-    return path
-
-
-def problems(tmp_path: Path, scenarios: dict) -> list:
-    path = with_scenarios(tmp_path, scenarios)
-    with pytest.raises(SpecError) as info:
-        load_spec(path)
-    assert all(p.file == str(path) for p in info.value.problems)
-    return info.value.problems
-
-
-def at(found: list, field: str):
-    hits = [p for p in found if p.field == field]
-    assert len(hits) == 1, f"expected one problem at {field}; got {[str(p) for p in found]}"
-    return hits[0]
 
 
 UNCERTAIN = {"a": {**FIXTURE, "probability": 0.4, "drivers": {"nato_pressure": {"by": 0.1}}}, "b": {**FIXTURE, "probability": 0.5}}
