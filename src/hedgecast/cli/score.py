@@ -11,7 +11,6 @@ Resolution and scoring rules: :mod:`hedgecast.forecasting.track_record`; the led
 from __future__ import annotations
 
 import datetime as dt
-import io
 from pathlib import Path
 from typing import Annotated
 
@@ -134,10 +133,9 @@ def score(
     out.print(t)
     target = plot or wb.paths.reports / "calibration.png"
     from hedgecast.plots.calibration import calibration_plot
+    from hedgecast.report.render import figure_png
 
-    buf = io.BytesIO()
-    calibration_plot(cal).savefig(buf, format="png", dpi=110)
-    write_atomic(target, buf.getvalue())
+    write_atomic(target, figure_png(calibration_plot(cal), dpi=110))
     doc = {"as_of": when.isoformat(), "resolved": records(resolved.assign(close_date=resolved["close_date"].astype(str))),
            "scores": records(scored), "calibration": records(cal)}  # fmt: skip
     write_json(wb.paths.reports / "score.json", doc, allow_nan=False)
