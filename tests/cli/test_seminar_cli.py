@@ -60,3 +60,36 @@ def test_a_bad_port_exits_2(monkeypatch, capsys, tmp_path):
         monkeypatch, capsys, "--root", str(tmp_path), "seminar", "--test-room", f"{FAKE}:make_room", "--port", "70000"
     )
     assert code == 2 and "--port" in err and not served
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["-a", "nope", "-a", "cushion", "-a", "incident_intercept"], "--assumption nope: not a prior this room can ask about"),
+        (["-a", "cushion", "-a", "incident_intercept"], "give 3 to 6 different priors (got 2)"),
+    ],
+)
+def test_unknown_or_too_few_assumptions_exit_2_before_any_fit(project, monkeypatch, capsys, args, says):
+    from hedgecast.workbench import Workbench
+
+    def no_fit(*a, **k):
+        raise AssertionError("fitted before checking --assumption")
+
+    monkeypatch.setattr(Workbench, "fit_or_reuse", no_fit)
+    code, out, err, served = invoke(monkeypatch, capsys, "--root", str(project), "seminar", *args)
+    assert code == 2 and says in out + err and "Traceback" not in out + err
+    assert not served
+
+
+def test_a_seminar_error_reaches_the_user_as_one_message(project, monkeypatch, capsys):
+    """An error class whose constructor takes other arguments (field, message) is still printed cleanly."""
+    from hedgecast.seminar.answers import SeminarInputError
+    from hedgecast.workbench import Workbench
+
+    def refuse(*a, **k):
+        raise SeminarInputError("questions", "none of the headline questions can be forecast from this fit")
+
+    monkeypatch.setattr(Workbench, "fit_or_reuse", refuse)
+    args = ("-a", "cushion", "-a", "incident_intercept", "-a", "escalation_ties")
+    code, out, err, served = invoke(monkeypatch, capsys, "--root", str(project), "seminar", *args)
+    assert code == 2 and "[questions]: none of the headline questions" in out + err and "Traceback" not in out + err

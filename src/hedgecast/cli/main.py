@@ -72,7 +72,7 @@ def _relative_to_project(err: HedgecastError) -> HedgecastError:
 
     root = str(Paths.discover(STATE["root"]).root).rstrip("/") + "/"
     problems = [dataclasses.replace(p, file=p.file[len(root) :]) if p.file.startswith(root) else p for p in err.problems]
-    return type(err)(problems)
+    return HedgecastError(problems)  # only rendered: the subclass's own constructor may take other arguments
 
 
 def run() -> None:

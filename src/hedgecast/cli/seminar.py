@@ -118,6 +118,13 @@ def _room_from_fit(paths, lens_name: str, settings, assumption: list[str] | None
 
     wb = Workbench.load(paths.root)
     (lens,) = load_lenses(wb, [lens_name])
+    if assumption:  # checked against the lens before any fit
+        known = {a.id for a in candidate_assumptions(lens)}
+        unknown = [a for a in assumption if a not in known]
+        if unknown:
+            raise typer.BadParameter(f"--assumption {', '.join(unknown)}: not a prior this room can ask about; choose from {', '.join(sorted(known))}")
+        if not 3 <= len(set(assumption)) <= 6:
+            raise typer.BadParameter(f"--assumption: give 3 to 6 different priors (got {len(set(assumption))})")
     with console.status(f"Reusing or fitting lens [bold]{lens.name}[/] (a first fit compiles the model: a few minutes)"):
         fit = wb.fit_or_reuse(lens, settings)
     if fit.reused_from:
