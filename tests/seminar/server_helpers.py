@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -51,6 +52,20 @@ def start(root: Path, port: int) -> tuple[subprocess.Popen, dict]:
     proc.wait()
     close_pipes(proc)
     raise AssertionError("the server did not answer")
+
+
+def stop(proc: subprocess.Popen) -> bool:
+    """Stop the server with SIGTERM (SIGKILL after 30 s) and close its pipes; True if SIGTERM was enough."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+        return True
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return False
+    finally:
+        close_pipes(proc)
 
 
 def close_pipes(proc: subprocess.Popen) -> None:

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
-from server_helpers import close_pipes, free_port, start
+from server_helpers import free_port, start, stop
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -28,13 +26,7 @@ def server(tmp_path):
     port = free_port()
     proc, printed = start(tmp_path, port)
     yield f"http://127.0.0.1:{port}", printed
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    close_pipes(proc)
+    stop(proc)
 
 
 @pytest.mark.browser

@@ -8,12 +8,11 @@ is the same, and each participant's cookie brings back their answers.
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 
 import httpx
 import pytest
-from server_helpers import close_pipes, csrf, free_port, start
+from server_helpers import close_pipes, csrf, free_port, start, stop
 
 
 @pytest.fixture
@@ -77,12 +76,5 @@ def test_kill_minus_9_loses_no_acknowledged_submission(tmp_path, clients):
             assert {aid: a["most_likely"] for aid, a in mine.items()} == {aid: ml for j, aid, ml in acked if j == i}
             assert mine[ids[0]]["justification"] == f"reason {i}-0"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if not stop(proc):
             pytest.fail("the server did not stop on SIGTERM")
-        finally:
-            close_pipes(proc)
