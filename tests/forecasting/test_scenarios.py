@@ -29,7 +29,7 @@ def inside(spec, name, *paths):
 def test_composed_scenario_is_a_tree_of_its_parts(spec):
     new_low = resolve(spec, "new_low")
     assert [p.name for p in new_low.parts] == ["protracted_war", "russia_loses_syria_bases"]
-    assert new_low.parts[0].hold_state == "attrition" and new_low.parts[0].hold_until == 2030
+    assert new_low.parts[0].own.war.hold_state == "attrition" and new_low.parts[0].own.war.hold_until == 2030
     assert new_low.touches("regional_friction") and not new_low.touches("energy_leverage")
     assert [n.name for n in new_low.nodes()] == ["protracted_war", "russia_loses_syria_bases", "new_low"]
 
@@ -42,7 +42,7 @@ def test_unknown_scenario_suggests_the_closest(spec):
 def test_an_absolute_target_is_reached_after_the_ramp(spec):
     n = 4000
     noise = noise_for(spec, n, 1)
-    sc = ResolvedScenario("t", None, drivers={"nato_pressure": DriverIntervention("nato_pressure", 2026, 0.8, ramp=2)})
+    sc = ResolvedScenario(Scenario("t", drivers={"nato_pressure": DriverIntervention("nato_pressure", 2026, 0.8, ramp=2)}))
     paths = driver_paths(spec, sc, LAST, noise, np.ones(n, dtype=bool), YEARS)
     k = spec.continuous_drivers.index("nato_pressure")
     assert abs(np.median(paths[:, k, YEARS.index(2027)]) - 0.8) < 0.05
@@ -57,7 +57,7 @@ def test_a_relative_move_changes_the_path_by_exactly_its_size(spec, driver):
     n = 3000
     noise = noise_for(spec, n, 2)
     on = np.arange(n) % 3 != 0  # applied on two draws in three
-    sc = ResolvedScenario("t", None, drivers={driver: DriverIntervention(driver, 2028, by=-0.2, ramp=2)})
+    sc = ResolvedScenario(Scenario("t", drivers={driver: DriverIntervention(driver, 2028, by=-0.2, ramp=2)}))
     moved = driver_paths(spec, sc, LAST, noise, on, YEARS)
     base = driver_paths(spec, resolve(spec, "status_quo"), LAST, noise, on, YEARS)
     k = spec.continuous_drivers.index(driver)
@@ -75,7 +75,7 @@ def test_a_factor_scales_where_the_path_would_otherwise_be(spec):
     n = 3000
     noise = noise_for(spec, n, 3)
     on = np.ones(n, dtype=bool)
-    sc = ResolvedScenario("t", None, drivers={"energy_leverage": DriverIntervention("energy_leverage", 2027, factor=1.2)})
+    sc = ResolvedScenario(Scenario("t", drivers={"energy_leverage": DriverIntervention("energy_leverage", 2027, factor=1.2)}))
     moved = driver_paths(spec, sc, LAST, noise, on, YEARS)
     base = driver_paths(spec, resolve(spec, "status_quo"), LAST, noise, on, YEARS)
     k = spec.continuous_drivers.index("energy_leverage")
@@ -200,7 +200,7 @@ def test_fixed_transition_rows_replace_the_lens_draws(spec):
     k = len(spec.future_war_states)
     trans = np.broadcast_to(np.full(k, 1.0 / k), (n, k, k)).copy()
     fixed = {"attrition": {"settlement": 1.0}}
-    sc = dataclasses.replace(resolve(spec, "status_quo"), transition=fixed)
+    sc = ResolvedScenario(Scenario("t", war=WarIntervention(transition=fixed)))
     active = np.arange(n) < n // 2
     paths = war_paths(spec, sc, "attrition", trans, noise, active, YEARS)
     settlement = spec.war_states.index("settlement")

@@ -101,11 +101,11 @@ class PathControl:
             return Switch(node, label, when, start, masks[node], np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int32))
 
         for node in scenario.nodes():
-            for i, c in enumerate(node.conditional):
+            for i, c in enumerate(node.own.conditional):
                 k = spec.continuous_drivers.index(c.intervention.driver)
                 label = f"{node.name}: {c.intervention.driver} [{i}]"
                 self.moves.append((switch(node.name, label, c.when, c.intervention.from_year), c, k, np.zeros(n)))
-            for c in node.crisis:
+            for c in node.own.crisis:
                 if c.is_pin:
                     self.pins.append((masks[node.name], c))
                 else:

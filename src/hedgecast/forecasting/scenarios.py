@@ -7,14 +7,14 @@ from __future__ import annotations
 import dataclasses
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from hedgecast.errors import SpecError, suggest
 from hedgecast.inputs.scenario_compose import Composition, compose
 from hedgecast.inputs.spec import ModelSpec
-from hedgecast.inputs.spec_parts import ConditionalIntervention, CrisisIntervention, DriverIntervention, JointOutcome, WarIntervention
+from hedgecast.inputs.spec_parts import Scenario, WarIntervention
 
 
 def stable_key(name: str) -> int:
@@ -26,25 +26,24 @@ def stable_key(name: str) -> int:
 class ResolvedScenario:
     """A scenario ready to simulate: its own settings, and the scenarios it includes as ``parts``.
 
-    Each part is itself a :class:`ResolvedScenario` (with its own probability and parts), so
-    a composed scenario is a tree; :mod:`hedgecast.inputs.scenario_compose` says how the tree
-    is applied (parts first, own settings last and winning; siblings add up).
+    ``own`` is the scenario as the spec gives it; each part (and each branch of a mixture)
+    is itself a :class:`ResolvedScenario`, so a composed scenario is a tree;
+    :mod:`hedgecast.inputs.scenario_compose` says how the tree is applied (parts first, own
+    settings last and winning; siblings add up).
     """
 
-    name: str
-    probability: float | str | None
-    pins: dict[int, str] = field(default_factory=dict)
-    hold_state: str = ""
-    hold_until: int = 0
-    drivers: dict[str, DriverIntervention] = field(default_factory=dict)
-    transition: dict[str, dict[str, float]] = field(default_factory=dict)
+    own: Scenario
     parts: tuple[ResolvedScenario, ...] = ()
-    conditional: tuple[ConditionalIntervention, ...] = ()
-    crisis: tuple[CrisisIntervention, ...] = ()
     branches: tuple[ResolvedScenario, ...] = ()
-    branch_probabilities: tuple[float, ...] | str = ()
-    joint_events: tuple[str, ...] = ()
-    joint: tuple[JointOutcome, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.own.name
+
+    @property
+    def probability(self) -> float | str | None:
+        """``None`` (always applied), a fixed probability, or ``"lens"`` (a lens prior)."""
+        return self.own.probability
 
     @property
     def children(self) -> tuple[ResolvedScenario, ...]:
@@ -58,7 +57,7 @@ class ResolvedScenario:
     @property
     def reads_path(self) -> bool:
         """Whether this scenario or a part has triggers or crisis interventions (simulated year by year)."""
-        return any(n.conditional or n.crisis for n in self.nodes())
+        return any(n.own.conditional or n.own.crisis for n in self.nodes())
 
     @property
     def uncertain_parts(self) -> tuple[str, ...]:
@@ -67,27 +66,11 @@ class ResolvedScenario:
 
     def touches(self, driver: str) -> bool:
         """Whether this scenario or one of its parts moves ``driver``."""
-        return any(driver in n.drivers for n in self.nodes())
+        return any(driver in n.own.drivers for n in self.nodes())
 
 
 def _resolved(node: Composition) -> ResolvedScenario:
-    s = node.scenario
-    return ResolvedScenario(
-        s.name,
-        s.probability,
-        dict(s.war.pin),
-        s.war.hold_state,
-        s.war.hold_until,
-        dict(s.drivers),
-        dict(s.war.transition),
-        tuple(_resolved(p) for p in node.parts),
-        s.conditional,
-        s.crisis,
-        tuple(_resolved(b) for b in node.branches),
-        s.branch_probabilities,
-        s.joint_events,
-        s.joint,
-    )
+    return ResolvedScenario(node.scenario, tuple(_resolved(p) for p in node.parts), tuple(_resolved(b) for b in node.branches))
 
 
 def resolve(spec: ModelSpec, name: str) -> ResolvedScenario:
@@ -154,10 +137,10 @@ def branch_choice(scenario: ResolvedScenario, probabilities: dict[str, np.ndarra
     by the mixture's name (the same whatever else is forecast).
     """
     k = len(scenario.branches)
-    if scenario.branch_probabilities == "lens":
+    if scenario.own.branch_probabilities == "lens":
         weights = probabilities[branch_key(scenario.name)]
     else:
-        weights = np.broadcast_to(np.asarray(scenario.branch_probabilities, dtype=float), (n, k))
+        weights = np.broadcast_to(np.asarray(scenario.own.branch_probabilities, dtype=float), (n, k))
     u = np.random.default_rng([seed, stable_key(branch_key(scenario.name))]).random(n)
     return np.minimum((u[:, None] > np.cumsum(weights, axis=1)).sum(axis=1), k - 1)
 
@@ -165,9 +148,10 @@ def branch_choice(scenario: ResolvedScenario, probabilities: dict[str, np.ndarra
 def joint_draw(scenario: ResolvedScenario, seed: int, n: int) -> dict[str, np.ndarray]:
     """Per draw, whether each event of a scenario's joint table happens: one outcome (row) per draw."""
     u = np.random.default_rng([seed, stable_key(f"joint.{scenario.name}")]).random(n)
-    cum = np.cumsum([o.probability for o in scenario.joint])
-    row = np.minimum((u[:, None] > cum[None, :]).sum(axis=1), len(scenario.joint) - 1)
-    return {e: np.isin(row, [i for i, o in enumerate(scenario.joint) if e in o.happen]) for e in scenario.joint_events}
+    joint = scenario.own.joint
+    cum = np.cumsum([o.probability for o in joint])
+    row = np.minimum((u[:, None] > cum[None, :]).sum(axis=1), len(joint) - 1)
+    return {e: np.isin(row, [i for i, o in enumerate(joint) if e in o.happen]) for e in scenario.own.joint_events}
 
 
 def activations(
@@ -185,7 +169,7 @@ def activations(
     def walk(node: ResolvedScenario, above: np.ndarray, forced: np.ndarray | None = None) -> None:
         own = activation(spec, node, probabilities, seed, n) if forced is None else forced
         out[node.name] = above & own
-        joint = joint_draw(node, seed, n) if node.joint else {}
+        joint = joint_draw(node, seed, n) if node.own.joint else {}
         for part in node.parts:
             walk(part, out[node.name], joint.get(part.name))
         if node.branches:
@@ -254,7 +238,7 @@ def driver_paths(
     paths = last[None, :, None] + walk
     lo = np.array([spec.drivers[d].range[0] for d in spec.continuous_drivers])
     hi = np.array([spec.drivers[d].range[1] for d in spec.continuous_drivers])
-    masks = scenario_masks(scenario, active, parts) if any(n.drivers for n in scenario.nodes()) else {}
+    masks = scenario_masks(scenario, active, parts) if any(n.own.drivers for n in scenario.nodes()) else {}
     for k, name in enumerate(spec.continuous_drivers):
         if scenario.touches(name):
             bounds = (lo[k], hi[k])
@@ -274,7 +258,7 @@ def _move(
 ) -> np.ndarray:
     """How far ``node`` and its parts move driver ``name``'s paths ``walk`` (n, year), per draw and year."""
     below = sum((_move(p, name, walk, last, z, bounds, masks, years) for p in node.children), np.zeros_like(walk))
-    iv = node.drivers.get(name)
+    iv = node.own.drivers.get(name)
     if iv is None:
         return below
     w = ramp_weight(iv, years)[None, :]
@@ -289,17 +273,18 @@ def _move(
     return below + np.where(on, step, 0.0)
 
 
-def _war_settings(scenario: ResolvedScenario) -> list[ResolvedScenario]:
-    """The nodes whose war settings apply, parts first; a node's own hold drops its parts' holds."""
-    out: list[ResolvedScenario] = []
+def _war_settings(scenario: ResolvedScenario) -> list[tuple[str, WarIntervention]]:
+    """Each node's war settings that apply, parts first; a node's own hold drops its parts' holds."""
+    out: list[tuple[str, WarIntervention]] = []
 
     def walk(node: ResolvedScenario, held_above: bool) -> None:
+        war = node.own.war
         for part in node.children:
-            walk(part, held_above or bool(node.hold_state))
-        out.append(node if not held_above or not node.hold_state else dataclasses.replace(node, hold_state="", hold_until=0))
+            walk(part, held_above or bool(war.hold_state))
+        out.append((node.name, war if not held_above or not war.hold_state else dataclasses.replace(war, hold_state="", hold_until=0)))
 
     walk(scenario, False)
-    return out
+    return [(name, war) for name, war in out if war.pin or war.hold_state or war.transition]
 
 
 def war_paths(
@@ -324,14 +309,14 @@ def war_paths(
     future = spec.future_war_states
     to_global = np.array([states.index(s) for s in future])
     n = transitions.shape[0]
-    nodes = [node for node in _war_settings(scenario) if node.pins or node.hold_state or node.transition]
-    masks = scenario_masks(scenario, active, parts) if nodes else {}
-    if any(node.transition for node in nodes):  # fixed rows replace the lens's draws where the scenario is applied
+    settings = _war_settings(scenario)
+    masks = scenario_masks(scenario, active, parts) if settings else {}
+    if any(war.transition for _, war in settings):  # fixed rows replace the lens's draws where the scenario is applied
         transitions = transitions.copy()
-        for node in nodes:
-            for from_state, row in node.transition.items():
+        for name, war in settings:
+            for from_state, row in war.transition.items():
                 fixed = np.array([row.get(s, 0.0) for s in future])
-                transitions[masks[node.name], future.index(from_state), :] = fixed
+                transitions[masks[name], future.index(from_state), :] = fixed
     cum = np.cumsum(transitions, axis=2)
     cum[..., -1] = 1.0
     current = np.full(n, states.index(start_state))
@@ -346,12 +331,12 @@ def war_paths(
             rows = cum[np.arange(n)[moving], local[moving]]
             pick = (noise.war_uniform[moving, t][:, None] > rows).sum(axis=1)
             nxt[moving] = to_global[np.minimum(pick, len(future) - 1)]
-        for node in nodes:
-            if node.hold_state and year <= node.hold_until:
-                nxt = np.where(masks[node.name], states.index(node.hold_state), nxt)
-        for node in nodes:
-            if year in node.pins:
-                nxt = np.where(masks[node.name], states.index(node.pins[year]), nxt)
+        for name, war in settings:
+            if war.hold_state and year <= war.hold_until:
+                nxt = np.where(masks[name], states.index(war.hold_state), nxt)
+        for name, war in settings:
+            if year in war.pin:
+                nxt = np.where(masks[name], states.index(war.pin[year]), nxt)
         out[:, t] = nxt
         current = nxt
     return out

@@ -34,7 +34,7 @@ def affects(spec, prior_name: str, scenario: str) -> bool:
         return any(n.name == target and n.probability == "lens" for n in resolve(spec, scenario).nodes())
     if group == "branch_probability":  # only the mixture (or a scenario that includes it)
         target = prior_name.split(".", 1)[1]
-        return any(n.name == target and n.branch_probabilities == "lens" for n in resolve(spec, scenario).nodes())
+        return any(n.name == target and n.own.branch_probabilities == "lens" for n in resolve(spec, scenario).nodes())
     return True
 
 

@@ -25,6 +25,7 @@ from hedgecast.forecasting.scenarios import ResolvedScenario, common_noise, driv
 from hedgecast.forecasting.simulate import draw_parameters, indicator_draws, simulate_states
 from hedgecast.inputs.history import TRANSFORMS, History
 from hedgecast.inputs.spec import ModelSpec
+from hedgecast.inputs.spec_parts import Scenario
 from hedgecast.model.equations import ModelInputs, model_inputs
 from hedgecast.model.fit import SamplerSettings, diagnose, quiet_sampling_log, sample_posterior
 from hedgecast.priors.lenses import Lens
@@ -130,7 +131,7 @@ def simulate(
     p = draw_parameters(post, spec)
     noise = common_noise(spec, p.nu, seed, F)
     transitions, _ = forecast_priors(lens, n, seed)
-    unconditional = ResolvedScenario("unconditional", None)
+    unconditional = ResolvedScenario(Scenario("unconditional"))
     active = np.ones(n, dtype=bool)
     if drivers is None:
         x = driver_paths(spec, unconditional, inputs.drivers[:, -1], noise, active, years)
