@@ -20,6 +20,7 @@ from hedgecast.inputs.spec_parts import (
     CrisisIntervention,
     DriverIntervention,
     JointOutcome,
+    JointTable,
     Scenario,
     Trigger,
     WarIntervention,
@@ -185,7 +186,7 @@ def test_dependent_events_at_their_joint_tables_frequencies(spec):
     a = Scenario("a", probability=0.4, drivers={"nato_pressure": DriverIntervention("nato_pressure", 2026, by=0.1)})
     b = Scenario("b", probability=0.5)
     table = {("a", "b"): 0.3, ("a",): 0.1, ("b",): 0.2, (): 0.4}
-    ab = Scenario("ab", includes=("a", "b"), joint_events=("a", "b"), joint=tuple(JointOutcome(frozenset(k), p) for k, p in table.items()))
+    ab = Scenario("ab", includes=("a", "b"), joint=JointTable(("a", "b"), tuple(JointOutcome(frozenset(k), p) for k, p in table.items())))
     s = with_scenarios(spec, a, b, ab)
     n = 40000
     on = activations(s, resolve(s, "ab"), {}, seed=7, n=n)

@@ -84,9 +84,9 @@ def test_triggers_crisis_interventions_branches_and_joint_tables_read_in_words(s
         "Each path follows exactly one branch: succession_runs_again (40%), succession_continuity_2028 (30%), succession_opposition_2028 (30%)"
     )
     assert any(line.endswith("(in branch succession_opposition_2028)") for line in mixture)
-    from hedgecast.inputs.spec_parts import JointOutcome
+    from hedgecast.inputs.spec_parts import JointOutcome, JointTable
 
     a, b = Scenario("a", probability=0.4), Scenario("b", probability=0.5)
     outcomes = (JointOutcome(frozenset({"a", "b"}), 0.3), JointOutcome(frozenset({"a"}), 0.1), JointOutcome(frozenset(), 0.6))
-    s = only(spec, a, b, Scenario("ab", includes=("a", "b"), joint_events=("a", "b"), joint=outcomes))
+    s = only(spec, a, b, Scenario("ab", includes=("a", "b"), joint=JointTable(("a", "b"), outcomes)))
     assert "A, b are drawn together from a joint table: a and b 30%; a only 10%; none 60%" in intervention_lines(s, "ab")

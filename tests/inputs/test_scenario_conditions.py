@@ -66,7 +66,7 @@ def test_triggers_crisis_interventions_mixtures_and_joint_tables_parse(tmp_path:
     ]
     assert s.drivers["energy_leverage"].by == 0.1  # a plain intervention in the list is an ordinary one
     assert spec.scenarios["mix"].branches == ("x", "y") and spec.scenarios["mix"].branch_probabilities == (0.7, 0.3)
-    assert spec.scenarios["ab"].joint_events == ("a", "b") and len(spec.scenarios["ab"].joint) == 4
+    assert spec.scenarios["ab"].joint.events == ("a", "b") and len(spec.scenarios["ab"].joint.outcomes) == 4
 
 
 def iv(**kw) -> dict:

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from hedgecast.inputs.scenario_compose import Composition, compose
-from hedgecast.inputs.spec_parts import ConditionalIntervention, CrisisIntervention, DriverIntervention, Trigger
+from hedgecast.inputs.spec_parts import ConditionalIntervention, CrisisIntervention, DriverIntervention, JointTable, Trigger
 
 #: how a declared direction reads as a verb (no direction: by the sign of the move)
 VERBS = {"tighten": "tightens", "ease": "eases", "raise": "rises", "lower": "falls"}
@@ -74,7 +74,9 @@ def trigger_text(spec: Any, when: Trigger) -> str:
     if when.driver:
         drv = spec.drivers.get(when.driver)
         label = drv.label or when.driver if drv is not None else when.driver
-        parts.append(f"{label} is {'below' if when.below is not None else 'above'} {when.below if when.below is not None else when.above:g}")
+        parts.append(
+            f"{label} is {'below' if when.below is not None else 'above'} {when.below if when.below is not None else when.above:g}"
+        )
     if when.incident:
         parts.append("a serious incident happened")
     if when.rupture_event:
@@ -124,16 +126,21 @@ def branch_text(spec: Any, name: str, lens: Any = None) -> str:
     shares = _branch_shares(spec, name, lens)
     listed = ", ".join(f"{b} ({_pct(p)})" if shares else b for b, p in zip(s.branches, shares or [0.0] * len(s.branches), strict=True))
     if s.branch_probabilities == "lens":
-        how = f"shares drawn per path from the lens's Dirichlet prior branch_probability.{name}" + (" (prior means shown)" if shares else "")
+        how = f"shares drawn per path from the lens's Dirichlet prior branch_probability.{name}" + (
+            " (prior means shown)" if shares else ""
+        )
     else:
         how = "fixed shares"
     return f"Each path follows exactly one branch: {listed}; {how}"
 
 
-def joint_text(s: Any) -> str:
+def joint_text(table: JointTable) -> str:
     """A joint table as a sentence: which included events happen together, and how often."""
-    rows = "; ".join(f"{' and '.join(sorted(o.happen)) + (' only' if len(o.happen) < len(s.joint_events) else '') if o.happen else 'none'} {_pct(o.probability)}" for o in s.joint)
-    return f"{', '.join(s.joint_events)} are drawn together from a joint table: {rows}"
+    rows = "; ".join(
+        f"{' and '.join(sorted(o.happen)) + (' only' if len(o.happen) < len(table.events) else '') if o.happen else 'none'} {_pct(o.probability)}"
+        for o in table.outcomes
+    )
+    return f"{', '.join(table.events)} are drawn together from a joint table: {rows}"
 
 
 def _war_texts(node: Composition, held_above: bool) -> list[str]:
@@ -170,8 +177,8 @@ def intervention_lines(spec: Any, name: str, lens: Any = None) -> list[str]:
         share = share_text(spec, gates, lens)
         texts = _war_texts(node, held_above) + [intervention_text(spec, iv) for d, iv in own.drivers.items() if d not in replaced]
         texts += [conditional_text(spec, c) for c in own.conditional] + [crisis_text(spec, c) for c in own.crisis]
-        if own.joint:
-            texts.append(joint_text(own))
+        if own.joint is not None:
+            texts.append(joint_text(own.joint))
         for text in texts:
             lines.append(text[0].upper() + text[1:] + where + (f"; {share}" if share else ""))
         if own.branches:

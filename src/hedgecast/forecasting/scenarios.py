@@ -148,10 +148,10 @@ def branch_choice(scenario: ResolvedScenario, probabilities: dict[str, np.ndarra
 def joint_draw(scenario: ResolvedScenario, seed: int, n: int) -> dict[str, np.ndarray]:
     """Per draw, whether each event of a scenario's joint table happens: one outcome (row) per draw."""
     u = np.random.default_rng([seed, stable_key(f"joint.{scenario.name}")]).random(n)
-    joint = scenario.own.joint
-    cum = np.cumsum([o.probability for o in joint])
-    row = np.minimum((u[:, None] > cum[None, :]).sum(axis=1), len(joint) - 1)
-    return {e: np.isin(row, [i for i, o in enumerate(joint) if e in o.happen]) for e in scenario.own.joint_events}
+    table = scenario.own.joint
+    cum = np.cumsum([o.probability for o in table.outcomes])
+    row = np.minimum((u[:, None] > cum[None, :]).sum(axis=1), len(table.outcomes) - 1)
+    return {e: np.isin(row, [i for i, o in enumerate(table.outcomes) if e in o.happen]) for e in table.events}
 
 
 def activations(
@@ -169,7 +169,7 @@ def activations(
     def walk(node: ResolvedScenario, above: np.ndarray, forced: np.ndarray | None = None) -> None:
         own = activation(spec, node, probabilities, seed, n) if forced is None else forced
         out[node.name] = above & own
-        joint = joint_draw(node, seed, n) if node.own.joint else {}
+        joint = joint_draw(node, seed, n) if node.own.joint is not None else {}
         for part in node.parts:
             walk(part, out[node.name], joint.get(part.name))
         if node.branches:

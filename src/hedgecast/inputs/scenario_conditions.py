@@ -48,6 +48,7 @@ from hedgecast.inputs.spec_parts import (
     CrisisIntervention,
     Driver,
     JointOutcome,
+    JointTable,
     Scenario,
     Trigger,
 )
@@ -202,21 +203,21 @@ def parse_branches(s: dict, f: str, problems: ProblemCollector) -> tuple[tuple[s
     return tuple(raw), tuple(float(p) for p in probs)
 
 
-def parse_joint(raw: Any, f: str, problems: ProblemCollector) -> tuple[tuple[str, ...], tuple[JointOutcome, ...]]:
+def parse_joint(raw: Any, f: str, problems: ProblemCollector) -> JointTable | None:
     """``[scenarios.X.joint]``: its events and joint probability table, checked for feasibility."""
     g = f"{f}.joint"
     joint = check_table(raw, g, problems)
     if not joint:
-        return (), ()
+        return None
     check_keys(joint, {"events", "outcomes"}, g, problems)
     events = joint.get("events")
     if not isinstance(events, list) or len(events) < 2 or not all(isinstance(e, str) for e in events):
         problems.add(f"{g}.events", f"must list two or more included uncertain scenarios in quotes, got {events!r}")
-        return (), ()
+        return None
     rows = joint.get("outcomes")
     if not isinstance(rows, list) or not rows:
         problems.add(f"{g}.outcomes", 'missing: a list of { happen = ["…"], p = probability }, one per combination of events')
-        return (), ()
+        return None
     out: list[JointOutcome] = []
     seen: set[frozenset[str]] = set()
     ok = True
@@ -251,17 +252,12 @@ def parse_joint(raw: Any, f: str, problems: ProblemCollector) -> tuple[tuple[str
         seen.add(key)
         out.append(JointOutcome(key, float(p)))
     if not ok:
-        return (), ()
+        return None
     total = math.fsum(o.probability for o in out)
     if abs(total - 1.0) > PROBABILITY_TOLERANCE:
         problems.add(f"{g}.outcomes", f"infeasible joint table: the probabilities must sum to 1, got {total:.6g}")
-        return (), ()
-    return tuple(dict.fromkeys(events)), tuple(out)
-
-
-def marginal(joint: tuple[JointOutcome, ...], event: str) -> float:
-    """P(``event``) under a joint table: the sum over the outcomes in which it happens."""
-    return math.fsum(o.probability for o in joint if event in o.happen)
+        return None
+    return JointTable(tuple(dict.fromkeys(events)), tuple(out))
 
 
 def mixture_problems(scenarios: Mapping[str, Scenario]) -> list[tuple[str, str]]:
@@ -278,9 +274,9 @@ def mixture_problems(scenarios: Mapping[str, Scenario]) -> list[tuple[str, str]]
                 out.append(
                     (f"{f}.branches", f"branch '{b}' has a probability of its own; the mixture chooses its branches, so remove it there")
                 )
-        if not s.joint:
+        if s.joint is None:
             continue
-        for e in s.joint_events:
+        for e in s.joint.events:
             if e not in s.includes:
                 out.append((f"{f}.joint.events", f"'{e}' is not included by {s.name}: list it in includes too"))
                 continue
@@ -296,15 +292,15 @@ def mixture_problems(scenarios: Mapping[str, Scenario]) -> list[tuple[str, str]]
                         f"'{e}' takes its probability from the lens; a joint table needs each event's fixed probability (a number)",
                     )
                 )
-            elif abs(marginal(s.joint, e) - float(p)) > PROBABILITY_TOLERANCE:
+            elif abs(s.joint.marginal(e) - float(p)) > PROBABILITY_TOLERANCE:
                 out.append(
                     (
                         f"{f}.joint.outcomes",
-                        f"infeasible joint table: its marginal P({e}) = {marginal(s.joint, e):.6g} differs from "
+                        f"infeasible joint table: its marginal P({e}) = {s.joint.marginal(e):.6g} differs from "
                         f"{e}'s own probability {float(p):g}",
                     )
                 )
     return out
 
 
-__all__ = ["PROBABILITY_TOLERANCE", "marginal", "mixture_problems", "parse_branches", "parse_crisis", "parse_joint", "parse_trigger"]
+__all__ = ["PROBABILITY_TOLERANCE", "mixture_problems", "parse_branches", "parse_crisis", "parse_joint", "parse_trigger"]

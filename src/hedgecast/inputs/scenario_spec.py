@@ -173,7 +173,9 @@ def _parse_interventions(
     A plain driver intervention (no ``when``) joins ``unconditional`` (the ``[drivers]`` table's).
     """
     if not isinstance(raw, list) or not all(isinstance(iv, dict) for iv in raw):
-        problems.add(f"{f}.interventions", f"must be tables [[scenarios.X.interventions]] (each with driver = … or crisis = …), got {raw!r}")
+        problems.add(
+            f"{f}.interventions", f"must be tables [[scenarios.X.interventions]] (each with driver = … or crisis = …), got {raw!r}"
+        )
         return (), ()
     conditional: list[ConditionalIntervention] = []
     crisis: list[CrisisIntervention] = []
@@ -181,7 +183,10 @@ def _parse_interventions(
     for i, iv in enumerate(raw):
         g = f"{f}.interventions[{i}]"
         if ("driver" in iv) == ("crisis" in iv):
-            problems.add(f"{g}.driver", 'give exactly one of driver = "<driver>" or crisis = "incident_rate" | "escalation" | "incident" | "rupture_event"')
+            problems.add(
+                f"{g}.driver",
+                'give exactly one of driver = "<driver>" or crisis = "incident_rate" | "escalation" | "incident" | "rupture_event"',
+            )
             continue
         if "crisis" in iv:
             parsed = parse_crisis(iv, g, drivers, forecast, problems)
@@ -199,7 +204,9 @@ def _parse_interventions(
         parsed_iv = _parse_intervention(dname, body, g, drivers, forecast, problems)
         if "when" not in iv:
             if parsed_iv is not None and dname in unconditional:
-                problems.add(f"{g}.driver", f"{dname} is already moved by this scenario without a trigger; give each driver one plain intervention")
+                problems.add(
+                    f"{g}.driver", f"{dname} is already moved by this scenario without a trigger; give each driver one plain intervention"
+                )
             elif parsed_iv is not None:
                 unconditional[dname] = parsed_iv
             continue
@@ -237,6 +244,111 @@ def direction_warnings(
     return out
 
 
+def _probability(raw: Any, f: str, problems: ProblemCollector) -> float | str | None:
+    """``probability``: absent (always applied), a number in [0, 1], or ``"lens"``."""
+    if isinstance(raw, str):
+        if raw == "lens":
+            return "lens"
+        hint = quoted_number_hint(raw) or close_hint(raw, ["lens"])
+        problems.add(f"{f}.probability", f'must be a number in [0, 1] or "lens", got {raw!r}{hint}')
+        return None
+    return None if raw is None else check_number(raw, f"{f}.probability", problems, unit=True)
+
+
+def _war(s: dict, f: str, war: Driver | None, forecast: tuple[int, int], problems: ProblemCollector) -> WarIntervention:
+    """``[scenarios.X.war]``: pinned years, a hold, and fixed transition rows."""
+    first, last = forecast
+    war_states = list(war.states) if war else []
+    war_raw = check_table(s.get("war", {}), f"{f}.war", problems)
+    check_keys(war_raw, {"pin", "hold", "transition"}, f"{f}.war", problems)
+    pins: dict[int, str] = {}
+    for year, state in check_table(war_raw.get("pin", {}), f"{f}.war.pin", problems).items():
+        g = f"{f}.war.pin.{year}"
+        y = int(year) if re.fullmatch(r"[0-9]{1,6}", year) else None
+        if y is None or not first <= y <= last:
+            problems.add(g, f"year must be a forecast year {first}–{last}, got {year!r}")
+            continue
+        if state not in war_states:
+            problems.add(g, f"unknown war state {state!r}: {suggest(state, war_states)}")
+            continue
+        pins[y] = state
+    hold = check_table(war_raw.get("hold", {}), f"{f}.war.hold", problems)
+    check_keys(hold, {"state", "until"}, f"{f}.war.hold", problems)
+    hold_state, hold_until = "", 0
+    if hold:
+        hold_state = hold.get("state", "")
+        if hold_state not in war_states:
+            problems.add(f"{f}.war.hold.state", f"unknown war state {hold_state!r}: {suggest(hold_state, war_states)}")
+            hold_state = ""
+        if "until" not in hold:
+            problems.add(f"{f}.war.hold.until", "missing: the last year the state is held")
+        hold_until = check_year(hold.get("until", first), f"{f}.war.hold.until", problems, first, last) or 0
+        if not hold_state or not hold_until:
+            hold_state, hold_until = "", 0
+    transition: dict[str, dict[str, float]] = {}
+    if "transition" in war_raw:
+        future_states = [st for st in war_states if war is not None and st != war.reference]
+        transition = _parse_transition(war_raw["transition"], f"{f}.war.transition", future_states, war.reference if war else "", problems)
+    return WarIntervention(pins, hold_state, hold_until, transition)
+
+
+def _includes(s: dict, f: str, problems: ProblemCollector) -> tuple[str, ...]:
+    """``includes``: the names of the scenarios this one is composed of, each once."""
+    includes = s.get("includes", [])
+    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+        problems.add(f"{f}.includes", f"must be a list of scenario names in quotes, got {includes!r}")
+        includes = [i for i in includes if isinstance(i, str)] if isinstance(includes, list) else []
+    dupes = sorted({i for i in includes if includes.count(i) > 1})
+    if dupes:
+        problems.add(f"{f}.includes", f"lists {', '.join(dupes)} more than once")
+    return tuple(dict.fromkeys(includes))
+
+
+def _hypothetical(s: dict, f: str, reason: str, problems: ProblemCollector) -> bool:
+    """``hypothetical``: a boolean; a hypothetical scenario must give its ``reason``."""
+    hypothetical = s.get("hypothetical", False)
+    if not isinstance(hypothetical, bool):
+        problems.add(f"{f}.hypothetical", f"must be true or false (no quotes), got {hypothetical!r}")
+        return False
+    if hypothetical and not reason.strip():
+        problems.add(f"{f}.reason", 'a hypothetical scenario must say why it is worth asking (reason = "...")')
+    return hypothetical
+
+
+def _scenario(
+    sname: str, s: dict, drivers: Mapping[str, Driver], war: Driver | None, forecast: tuple[int, int], problems: ProblemCollector
+) -> Scenario:
+    """One ``[scenarios.X]`` table, every problem recorded under its field."""
+    f = f"scenarios.{sname}"
+    check_name(sname, f, problems, "scenario")
+    s = check_table(s, f, problems)
+    check_keys(s, SCENARIO_KEYS, f, problems)
+    prov = check_provenance(s, f, problems)
+    interventions: dict[str, DriverIntervention] = {}
+    for dname, iv in check_table(s.get("drivers", {}), f"{f}.drivers", problems).items():
+        parsed = _parse_intervention(dname, iv, f"{f}.drivers.{dname}", drivers, forecast, problems)
+        if parsed is not None:
+            interventions[dname] = parsed
+    conditional, crisis = _parse_interventions(s.get("interventions", []), f, drivers, forecast, interventions, problems)
+    branches, branch_probabilities = parse_branches(s, f, problems)
+    return Scenario(
+        sname,
+        label=check_text(s.get("label"), f"{f}.label", problems, sname),
+        description=check_text(s.get("description"), f"{f}.description", problems),
+        includes=_includes(s, f, problems),
+        probability=_probability(s.get("probability"), f, problems),
+        war=_war(s, f, war, forecast, problems),
+        drivers=interventions,
+        provenance=prov,
+        hypothetical=_hypothetical(s, f, prov.reason, problems),
+        conditional=conditional,
+        crisis=crisis,
+        branches=branches,
+        branch_probabilities=branch_probabilities,
+        joint=parse_joint(s.get("joint", {}), f, problems),
+    )
+
+
 def parse_scenarios(
     data: dict,
     drivers: Mapping[str, Driver],
@@ -245,102 +357,10 @@ def parse_scenarios(
     known: Mapping[str, Scenario] | None = None,
 ) -> dict[str, Scenario]:
     """Every ``[scenarios.X]`` of ``data``; ``known`` scenarios (already valid) may be included or branched to."""
-    scenarios: dict[str, Scenario] = {}
     discrete = [d for d in drivers.values() if d.kind == "discrete"]
     war = discrete[0] if len(discrete) == 1 else None
-    war_states = list(war.states) if war else []
-    future_states = [s for s in war_states if war is not None and s != war.reference]
-    first, last = forecast
     raw = check_table(data.get("scenarios", {}), "scenarios", problems)
-    for sname, s in raw.items():
-        f = f"scenarios.{sname}"
-        check_name(sname, f, problems, "scenario")
-        s = check_table(s, f, problems)
-        check_keys(s, SCENARIO_KEYS, f, problems)
-        prov = check_provenance(s, f, problems)
-        prob: float | str | None = None
-        raw_prob = s.get("probability")
-        if isinstance(raw_prob, str):
-            if raw_prob == "lens":
-                prob = "lens"
-            else:
-                hint = quoted_number_hint(raw_prob) or close_hint(raw_prob, ["lens"])
-                problems.add(f"{f}.probability", f'must be a number in [0, 1] or "lens", got {raw_prob!r}{hint}')
-        elif raw_prob is not None:
-            prob = check_number(raw_prob, f"{f}.probability", problems, unit=True)
-
-        war_raw = check_table(s.get("war", {}), f"{f}.war", problems)
-        check_keys(war_raw, {"pin", "hold", "transition"}, f"{f}.war", problems)
-        pins: dict[int, str] = {}
-        for year, state in check_table(war_raw.get("pin", {}), f"{f}.war.pin", problems).items():
-            g = f"{f}.war.pin.{year}"
-            y = int(year) if re.fullmatch(r"[0-9]{1,6}", year) else None
-            if y is None or not first <= y <= last:
-                problems.add(g, f"year must be a forecast year {first}–{last}, got {year!r}")
-                continue
-            if state not in war_states:
-                problems.add(g, f"unknown war state {state!r}: {suggest(state, war_states)}")
-                continue
-            pins[y] = state
-        hold = check_table(war_raw.get("hold", {}), f"{f}.war.hold", problems)
-        check_keys(hold, {"state", "until"}, f"{f}.war.hold", problems)
-        hold_state, hold_until = "", 0
-        if hold:
-            hold_state = hold.get("state", "")
-            if hold_state not in war_states:
-                problems.add(f"{f}.war.hold.state", f"unknown war state {hold_state!r}: {suggest(hold_state, war_states)}")
-                hold_state = ""
-            if "until" not in hold:
-                problems.add(f"{f}.war.hold.until", "missing: the last year the state is held")
-            hold_until = check_year(hold.get("until", first), f"{f}.war.hold.until", problems, first, last) or 0
-            if not hold_state or not hold_until:
-                hold_state, hold_until = "", 0
-        transition: dict[str, dict[str, float]] = {}
-        if "transition" in war_raw:
-            transition = _parse_transition(
-                war_raw["transition"], f"{f}.war.transition", future_states, war.reference if war else "", problems
-            )
-
-        interventions: dict[str, DriverIntervention] = {}
-        for dname, iv in check_table(s.get("drivers", {}), f"{f}.drivers", problems).items():
-            parsed = _parse_intervention(dname, iv, f"{f}.drivers.{dname}", drivers, forecast, problems)
-            if parsed is not None:
-                interventions[dname] = parsed
-
-        conditional, crisis = _parse_interventions(s.get("interventions", []), f, drivers, forecast, interventions, problems)
-        branches, branch_probabilities = parse_branches(s, f, problems)
-        joint_events, joint = parse_joint(s.get("joint", {}), f, problems)
-
-        includes = s.get("includes", [])
-        if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
-            problems.add(f"{f}.includes", f"must be a list of scenario names in quotes, got {includes!r}")
-            includes = [i for i in includes if isinstance(i, str)] if isinstance(includes, list) else []
-        dupes = sorted({i for i in includes if includes.count(i) > 1})
-        if dupes:
-            problems.add(f"{f}.includes", f"lists {', '.join(dupes)} more than once")
-        hypothetical = s.get("hypothetical", False)
-        if not isinstance(hypothetical, bool):
-            problems.add(f"{f}.hypothetical", f"must be true or false (no quotes), got {hypothetical!r}")
-            hypothetical = False
-        if hypothetical and not prov.reason.strip():
-            problems.add(f"{f}.reason", "a hypothetical scenario must say why it is worth asking (reason = \"...\")")
-        scenarios[sname] = Scenario(
-            sname,
-            label=check_text(s.get("label"), f"{f}.label", problems, sname),
-            description=check_text(s.get("description"), f"{f}.description", problems),
-            includes=tuple(dict.fromkeys(includes)),
-            probability=prob,
-            war=WarIntervention(pins, hold_state, hold_until, transition),
-            drivers=interventions,
-            provenance=prov,
-            hypothetical=hypothetical,
-            conditional=conditional,
-            crisis=crisis,
-            branches=branches,
-            branch_probabilities=branch_probabilities,
-            joint_events=joint_events,
-            joint=joint,
-        )
+    scenarios = {sname: _scenario(sname, s, drivers, war, forecast, problems) for sname, s in raw.items()}
     if not scenarios:
         problems.add("scenarios", "at least one scenario is required (e.g. a status_quo with no interventions)")
     everything = {**(known or {}), **scenarios}

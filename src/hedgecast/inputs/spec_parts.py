@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import KW_ONLY, dataclass, field
 
 from hedgecast.inputs.provenance import Provenance
@@ -203,6 +204,18 @@ class JointOutcome:
 
 
 @dataclass(frozen=True)
+class JointTable:
+    """Dependent uncertain events (scenarios a scenario includes), drawn together from a joint probability table."""
+
+    events: tuple[str, ...]
+    outcomes: tuple[JointOutcome, ...]
+
+    def marginal(self, event: str) -> float:
+        """P(``event``) under the table: the sum over the outcomes in which it happens."""
+        return math.fsum(o.probability for o in self.outcomes if event in o.happen)
+
+
+@dataclass(frozen=True)
 class Scenario(Part):
     """An intervention on future drivers (possibly composed, possibly uncertain).
 
@@ -226,5 +239,4 @@ class Scenario(Part):
     #: the branches' probabilities: fixed numbers in branch order, or "lens" (a Dirichlet lens prior)
     branch_probabilities: tuple[float, ...] | str = ()
     #: dependent events: included uncertain scenarios drawn together from a joint probability table
-    joint_events: tuple[str, ...] = ()
-    joint: tuple[JointOutcome, ...] = ()
+    joint: JointTable | None = None
