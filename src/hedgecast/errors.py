@@ -34,6 +34,8 @@ class Problem:
         if not (self.file or self.field):
             return self.message
         where = f"{self.file}:{self.line}" if self.line else self.file
+        if not where:  # a command-line option: no file to name
+            return f"{self.field}: {self.message}"
         field = f" [{self.field}]" if self.field else ""
         return f"{where}{field}: {self.message}"
 

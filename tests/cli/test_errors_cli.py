@@ -253,3 +253,8 @@ def test_failed_diagnostics_still_write_the_report_then_exit_3(project: Path, fa
     timings = json.loads((main / "timings.json").read_text())
     assert {"report writing", "total"} <= set(timings)  # (fits here are the fixture's, made beforehand)
     assert all(0 <= v <= timings["total"] for v in timings.values()), timings
+
+
+def test_a_problem_with_an_option_and_no_file_names_the_option_alone():
+    assert str(Problem("", "--as-of", "must be a date")) == "--as-of: must be a date"
+    assert str(Problem("a.toml", "x", "one", 1)) == "a.toml:1 [x]: one"
