@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import tomllib
 from pathlib import Path
@@ -13,28 +12,9 @@ import tomli_w
 from cli_helpers import run_cli
 
 from hedgecast.forecasting.questions import EXPORT_FIELDS
-from hedgecast.model.fit import Diagnostics
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSING = Diagnostics(1.001, 1000.0, 1000.0, 0, 40)
 SMALL = ("--draws", "30", "--chains", "2", "--tune", "0")
-
-
-@pytest.fixture
-def fits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Fits without NUTS (prior draws, standing for a passing fit); records which lenses were fitted."""
-    from hedgecast.workbench import Workbench
-
-    original, fitted = Workbench.fit, []
-
-    def fit(self, lens="baseline", settings=None, **kwargs):
-        fitted.append(getattr(lens, "name", lens))
-        result = original(self, lens, dataclasses.replace(settings, sampler="mock"))
-        result.settings, result.diagnostics = settings, PASSING
-        return result
-
-    monkeypatch.setattr(Workbench, "fit", fit)
-    return fitted
 
 
 @pytest.fixture
@@ -74,7 +54,7 @@ def test_a_broken_questions_file_fails_with_file_and_field_before_any_fit(projec
     assert "Traceback" not in out
 
 
-def test_questions_prints_the_forecast_of_record_and_exports_csv_and_json(project, fits, monkeypatch, capsys):
+def test_questions_prints_the_forecast_of_record_and_exports_csv_and_json(project, mock_fits, monkeypatch, capsys):
     args = (
         "--root",
         str(project),
@@ -88,7 +68,7 @@ def test_questions_prints_the_forecast_of_record_and_exports_csv_and_json(projec
     )
     code, out = invoke(monkeypatch, capsys, *args, *SMALL)
     assert code == 0, out
-    assert fits == ["baseline"]
+    assert mock_fits["fitted"] == ["baseline"]
     assert "forecast of record = lens baseline, scenario status_quo" in out and "protracted_war" in out and "base rate" in out
     assert "trade_below_30bn_2026_2030" in out
     rows = list(csv.DictReader((project / "out" / "q.csv").read_text(encoding="utf-8").splitlines()))
@@ -103,10 +83,10 @@ def test_questions_prints_the_forecast_of_record_and_exports_csv_and_json(projec
     assert len(record) == n_questions and all(r["lens"] == "baseline" and r["scenario"] == "status_quo" for r in record)
 
     code, out = invoke(monkeypatch, capsys, *args, *SMALL)  # again: the saved run is reused, not refitted
-    assert code == 0 and fits == ["baseline"] and "reused run" in out
+    assert code == 0 and mock_fits["fitted"] == ["baseline"] and "reused run" in out
 
 
-def test_signposts_prints_what_to_watch(project, fits, monkeypatch, capsys):
+def test_signposts_prints_what_to_watch(project, mock_fits, monkeypatch, capsys):
     path = project / "models" / "questions.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     data["signposts"]["min_paths"] = 5  # 60 prior-draw paths in this test

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
 
-import pytest
 from cli_helpers import run_cli
 
 from hedgecast.inputs import flags
-from hedgecast.model.fit import Diagnostics
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,31 +49,6 @@ def test_score_on_a_synthetic_future(project, synthetic_future, workbench, mock_
     doc = json.loads((project / "reports" / "score.json").read_text(encoding="utf-8"))
     assert doc["as_of"] == "2028-02-01" and sum(b["n"] for b in doc["calibration"]) == 3
     assert (project / "reports" / "calibration.png").stat().st_size > 1000
-
-
-PASSING = Diagnostics(1.001, 1000.0, 1000.0, 0, 40)
-
-
-@pytest.fixture
-def mock_fits_and_reports(monkeypatch: pytest.MonkeyPatch):
-    """Fits without NUTS (prior draws, standing for a passing fit), and a stub HTML report."""
-    from hedgecast.workbench import Workbench
-
-    original = Workbench.fit
-
-    def fit(self, lens="baseline", settings=None, **kwargs):
-        result = original(self, lens, dataclasses.replace(settings, sampler="mock"), **kwargs)
-        result.settings, result.diagnostics = settings, PASSING
-        return result
-
-    def write_report(fit, path=None, **kwargs):
-        path = Path(path) if path is not None else fit.workbench.paths.reports / "turkiye-russia.html"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("<html></html>", encoding="utf-8")
-        return path
-
-    monkeypatch.setattr(Workbench, "fit", fit)
-    monkeypatch.setattr("hedgecast.report.api.write_report", write_report)
 
 
 def test_report_issue_adds_exactly_one_ledger_entry(project, mock_fits_and_reports, monkeypatch, capsys):

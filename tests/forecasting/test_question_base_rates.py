@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic_questions import question
 
 from hedgecast.forecasting.base_rates import reference_rates
 from hedgecast.forecasting.question_base_rates import base_rate, base_rates
 from hedgecast.inputs.curated import load_incidents
-from hedgecast.inputs.questions_file import Question, load_questions
+from hedgecast.inputs.questions_file import load_questions
 from hedgecast.inputs.schemas import FIRST_INCIDENT_YEAR
-
-
-def question(**kw) -> Question:
-    base = dict(
-        id="q", title="t", resolution="r", fine_print="f", resolution_source="s", open_date=dt.date(2026, 12, 1),
-        close_date=dt.date(2031, 1, 31), observable="trade_usd_bn", kind="indicator", years=(2028, 2028),
-        aggregate="value", comparison="<", threshold=30.0,
-    )  # fmt: skip
-    return Question(**{**base, **kw})
 
 
 @pytest.fixture(scope="module")

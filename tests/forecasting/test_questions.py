@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 from dataclasses import replace
 
@@ -11,6 +10,7 @@ import arviz as az
 import numpy as np
 import pytest
 import xarray as xr
+from synthetic_questions import question as synthetic_question
 
 from hedgecast.forecasting.forecast import Forecast
 from hedgecast.forecasting.questions import (
@@ -31,13 +31,8 @@ SCENARIOS = ["status_quo", "other"]
 
 
 def question(**kw) -> Question:
-    """A question with platform fields filled in (synthetic: for tests only)."""
-    base = dict(
-        id="q", title="t", resolution="r", fine_print="f", resolution_source="s", open_date=dt.date(2026, 12, 1),
-        close_date=dt.date(2031, 1, 31), observable="trade_usd_bn", kind="indicator", years=(2026, 2026),
-        aggregate="value", comparison="<", threshold=30.0,
-    )  # fmt: skip
-    return Question(**{**base, **kw})
+    """A synthetic question about 2026 (the first forecast year)."""
+    return synthetic_question(**{"years": (2026, 2026), **kw})
 
 
 def hand_forecast(spec, *, incidents: bool = True) -> Forecast:

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import xarray as xr
+from synthetic_questions import question as synthetic_question
 
 from hedgecast.forecasting.forecast import Forecast
 from hedgecast.forecasting.signposts import candidates, signposts, watch_notes, watch_table
@@ -18,12 +19,8 @@ SETTINGS = SignpostSettings(years=(2026, 2027), quantiles=(0.25, 0.5, 0.75), min
 
 
 def question(**kw) -> Question:
-    base = dict(
-        id="q", title="t", resolution="r", fine_print="f", resolution_source="s", open_date=dt.date(2026, 12, 1),
-        close_date=dt.date(2029, 3, 31), observable="trade_usd_bn", kind="indicator", years=(2028, 2028),
-        aggregate="value", comparison="<", threshold=30.0,
-    )  # fmt: skip
-    return Question(**{**base, **kw})
+    """A synthetic question that closes in 2029."""
+    return synthetic_question(**{"close_date": dt.date(2029, 3, 31), **kw})
 
 
 def synthetic_forecast(spec, *, incidents: bool = False, seed: int = 0) -> Forecast:
