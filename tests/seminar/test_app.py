@@ -170,6 +170,23 @@ def test_wrong_join_code_and_overlong_name(app, seminar):
     assert c.get("/room", follow_redirects=False).headers["location"] == "/join"
 
 
+def test_join_code_guessing_is_limited_per_client_address(app, seminar):
+    from starlette.testclient import TestClient
+
+    guesser = client(app)
+    for i in range(10):
+        r = guesser.post("/join", data={"csrf": csrf(guesser), "code": f"WRONG{i}"})
+        assert r.status_code == 400 and "join code" in r.text
+    r = guesser.post("/join", data={"csrf": csrf(guesser), "code": seminar.join_code}, follow_redirects=False)
+    assert r.status_code == 429 and "too many wrong join codes" in r.text  # even the right code, until the minute has passed
+    other = TestClient(app, base_url="http://testserver", client=("10.0.0.9", 5000))  # another device is not held up
+    assert other.post("/join", data={"csrf": csrf(other), "code": seminar.join_code}, follow_redirects=False).status_code == 303
+    limiter = app.state.join_guesses
+    now = time.monotonic()
+    limiter.clock = lambda: now + limiter.window + 1
+    assert guesser.post("/join", data={"csrf": csrf(guesser), "code": seminar.join_code}, follow_redirects=False).status_code == 303
+
+
 def test_refit_when_khat_is_high_runs_in_the_background(opened, seminar):
     seminar.rates.interval = 0.0
     c = join(opened, seminar)

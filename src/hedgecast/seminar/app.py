@@ -36,6 +36,7 @@ from hedgecast.seminar.security import (
     FACILITATOR_COOKIE,
     MAX_NAME,
     PARTICIPANT_COOKIE,
+    FailureLimiter,
     FormError,
     clean_text,
     csrf_ok,
@@ -82,6 +83,8 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
         return "application/json" in request.headers.get("accept", "")
 
     # ------------------------------------------------------------------ participants
+    guesses = FailureLimiter()  # wrong join codes per client address
+
     def me(request: Request):
         return seminar.participant(request.cookies.get(PARTICIPANT_COOKIE))
 
@@ -96,8 +99,14 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
     async def join(request: Request) -> Response:
         form = await form_of(request)
         code = (form.get("code") or "").strip().upper()
+        who = request.client.host if request.client else "unknown"
+        wait = guesses.blocked(who)
+        if wait:
+            message = f"too many wrong join codes from this device: wait {int(wait) + 1} seconds, then check the code with the facilitator"
+            return page("join.html", request, status=429, code="", error=FormError("code", message))
         try:
             if not same_secret(code, seminar.join_code):
+                guesses.failed(who)
                 raise FormError("code", "this is not the room's join code: check it with the facilitator")
             name = clean_text(form.get("name"), "name", MAX_NAME)
         except FormError as err:
@@ -257,6 +266,7 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
     ]
     app = Starlette(routes=routes, exception_handlers={_Refused: refused})
     app.state.seminar = seminar
+    app.state.join_guesses = guesses
     app.state.join_url = "/join"
     app.state.qr_svg = None
     return app
