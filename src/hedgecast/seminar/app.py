@@ -42,7 +42,7 @@ from hedgecast.seminar.security import (
     csrf_ok,
     same_secret,
 )
-from hedgecast.seminar.service import RoundClosed, Seminar, TooFast, label
+from hedgecast.seminar.service import ENDED, RoundClosed, Seminar, SessionEnded, TooFast, label
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -88,6 +88,10 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
     def me(request: Request):
         return seminar.participant(request.cookies.get(PARTICIPANT_COOKIE))
 
+    def ended(request: Request, p) -> bool:
+        """The participant's session has ended (this one, or an earlier one their cookie belongs to)."""
+        return seminar.session.ended if p is not None else seminar.ended_for(request.cookies.get(PARTICIPANT_COOKIE))
+
     async def index(request: Request) -> Response:
         return RedirectResponse("/room" if me(request) else "/join", status_code=303)
 
@@ -112,7 +116,10 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
         except FormError as err:
             return page("join.html", request, status=400, code=code[:12], error=err)
         secret = secrets.token_urlsafe(24)
-        await _thread(seminar.join, secret, name)
+        try:
+            await _thread(seminar.join, secret, name)
+        except SessionEnded as err:
+            return page("join.html", request, status=410, code="", error=FormError("code", str(err)))
         response = RedirectResponse("/room", status_code=303)
         response.set_cookie(PARTICIPANT_COOKIE, secret, max_age=7 * 86400, httponly=True, samesite="lax", secure=secure_cookies)
         return response
@@ -126,12 +133,16 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
 
     async def room(request: Request) -> Response:
         p = me(request)
+        if ended(request, p):
+            return page("ended.html", request, message=ENDED)
         if p is None:
             return RedirectResponse("/join", status_code=303)
         return await _thread(room_page, request, p)
 
     async def answer(request: Request) -> Response:
         p = me(request)
+        if ended(request, p):
+            raise _Refused(410, ENDED)
         if p is None:
             raise _Refused(403, "join the room first")
         form = await form_of(request)
@@ -152,6 +163,8 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
             raise _Refused(409, str(err)) from None
         except TooFast as err:
             raise _Refused(429, str(err)) from None
+        except SessionEnded as err:
+            raise _Refused(410, str(err)) from None
         if wants_json(request):
             state = await _thread(seminar.participant_state, p)
             return JSONResponse({"ok": True, "created": outcome.created, "next_key": secrets.token_urlsafe(16), "state": state})
@@ -189,6 +202,7 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
             candidates=_candidates(seminar),
             join_url=request.app.state.join_url,
             qr_svg=request.app.state.qr_svg,
+            earlier=[e.join_code for e in seminar.store.ended_sessions(seminar.lens) if e.id != seminar.sid],
         )
         response.set_cookie(FACILITATOR_COOKIE, seminar.token, httponly=True, samesite="strict", secure=secure_cookies)
         return response
@@ -214,6 +228,11 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
                 await _thread(seminar.reveal, form.get("on", "1") == "1")
             elif action == "assumptions":
                 await _thread(seminar.choose_assumptions, list(form.getlist("assumption")))
+            elif action == "end":
+                await _thread(seminar.end_session)
+                await _thread(exports.save_ended, seminar)
+            elif action == "new":
+                await _thread(seminar.new_session)
             else:
                 raise _Refused(404, f"no such action {action[:20]!r}")
         except HedgecastError as err:
@@ -243,6 +262,17 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
         text, _ = await _thread(exports.save_results, seminar)
         return Response(text, media_type="application/json", headers=_download(f"seminar-{seminar.join_code}.json"))
 
+    async def export_earlier(request: Request) -> Response:
+        """An ended session's saved record (``ABC234.csv`` or ``ABC234.json``), by its join code."""
+        facilitator(request)
+        code, _, kind = request.path_params["name"].partition(".")
+        codes = {e.join_code for e in await _thread(seminar.store.ended_sessions, seminar.lens)}
+        path = exports.saved_paths(seminar, code).get(kind) if code in codes else None
+        if path is None or not path.exists():
+            raise _Refused(404, f"no saved record {request.path_params['name'][:20]!r} of an ended session")
+        media = "text/csv; charset=utf-8" if kind == "csv" else "application/json"
+        return Response(path.read_bytes(), media_type=media, headers=_download(path.name))
+
     async def refused(request: Request, exc: _Refused) -> Response:
         if wants_json(request) or request.url.path.endswith(("/state", "/events")):
             return JSONResponse({"error": exc.message}, status_code=exc.status)
@@ -262,6 +292,7 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
         Route("/facilitator/export.csv", export_csv),
         Route("/facilitator/export/seminar.json", export_results),
         Route("/facilitator/export/lens/{participant}", export_lens),
+        Route("/facilitator/export/session/{name}", export_earlier),
         Route("/facilitator/{action}", fac_action, methods=["POST"]),
     ]
     app = Starlette(routes=routes, exception_handlers={_Refused: refused})
