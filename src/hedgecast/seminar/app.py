@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from hedgecast.errors import HedgecastError
 from hedgecast.seminar import exports
+from hedgecast.seminar.opening import Opening
 from hedgecast.seminar.security import (
     CSRF_COOKIE,
     FACILITATOR_COOKIE,
@@ -62,8 +63,15 @@ def _field_of(err: HedgecastError) -> tuple[str, str, str]:
     return aid, (sub or field).replace("_", " "), message
 
 
-def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
-    """The ASGI app serving ``seminar`` (``secure_cookies`` when served behind TLS)."""
+def create_app(seminar: Seminar | Opening, *, secure_cookies: bool = False) -> Starlette:
+    """The ASGI app serving ``seminar`` (``secure_cookies`` when served behind TLS).
+
+    Given an :class:`~hedgecast.seminar.opening.Opening`, every page shows the room's opening
+    (the fit's progress, live) until the room is ready, then the room; or the failure.
+    """
+    opening = seminar if isinstance(seminar, Opening) else None
+    if opening is not None:
+        seminar = _Late(opening)
 
     def page(name: str, request: Request, status: int = 200, **context) -> HTMLResponse:
         csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
@@ -273,6 +281,22 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
         media = "text/csv; charset=utf-8" if kind == "csv" else "application/json"
         return Response(path.read_bytes(), media_type=media, headers=_download(path.name))
 
+    async def status(request: Request) -> Response:
+        """The room's opening (public: the fit's progress, nothing about anyone)."""
+        return JSONResponse(opening.status() if opening else {"state": "ready"}, headers=_NO_STORE)
+
+    async def status_events(request: Request) -> Response:
+        return _events(seminar)
+
+    async def not_ready(request: Request, exc: _NotReady) -> Response:
+        state = opening.status()
+        headers = {**_NO_STORE, "Retry-After": "5"}
+        if wants_json(request) or request.url.path.endswith(("/state", "/events")) or request.method != "GET":
+            return JSONResponse({"error": _waiting_words(state), "opening": state}, status_code=503, headers=headers)
+        response = page("opening.html", request, status=503, opening=state)
+        response.headers.update(headers)
+        return response
+
     async def refused(request: Request, exc: _Refused) -> Response:
         if wants_json(request) or request.url.path.endswith(("/state", "/events")):
             return JSONResponse({"error": exc.message}, status_code=exc.status)
@@ -280,6 +304,8 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
 
     routes = [
         Route("/", index),
+        Route("/status", status),
+        Route("/status/events", status_events),
         Route("/join", join_page, methods=["GET"]),
         Route("/join", join, methods=["POST"]),
         Route("/room", room, methods=["GET"]),
@@ -295,12 +321,37 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
         Route("/facilitator/export/session/{name}", export_earlier),
         Route("/facilitator/{action}", fac_action, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, exception_handlers={_Refused: refused})
+    app = Starlette(routes=routes, exception_handlers={_Refused: refused, _NotReady: not_ready})
     app.state.seminar = seminar
     app.state.join_guesses = guesses
     app.state.join_url = "/join"
     app.state.qr_svg = None
     return app
+
+
+class _NotReady(Exception):
+    """The room is still opening (or failed to open): the page says so."""
+
+
+class _Late:
+    """The seminar an :class:`Opening` will have: its attributes once ready; until then the token, lens and broker only."""
+
+    def __init__(self, opening: Opening):
+        self._opening = opening
+
+    def __getattr__(self, name: str):
+        ready = self._opening.seminar
+        if ready is not None:
+            return getattr(ready, name)
+        if name in ("token", "lens", "broker"):
+            return getattr(self._opening, name)
+        raise _NotReady(name)
+
+
+def _waiting_words(state: dict) -> str:
+    if state["state"] == "failed":
+        return f"the room could not be opened: {state['message']}"
+    return f"the room is opening: {state['step']} ({state['stage'] or 'starting'}), {state['elapsed_s']:.0f} s so far"
 
 
 class _Refused(Exception):

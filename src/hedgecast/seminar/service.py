@@ -75,6 +75,7 @@ class Seminar:
         candidates: Callable[[], list] | None = None,
         new_session: bool = False,
         results_path: Path | None = None,
+        broker: Broker | None = None,
     ):
         self.room, self.store, self.lens, self.token = room, store, lens, token
         self.room_factory, self._candidates, self.results_path = room_factory, candidates, results_path
@@ -88,7 +89,7 @@ class Seminar:
         if session is None:
             session = store.create_session(lens, ids)
         self.sid = session.id
-        self.broker = Broker()
+        self.broker = broker or Broker()  # the opening's, when the pages waited for the room on it
         self.rates = RateLimiter()
         self.engine_lock = threading.Lock()
         self._data_version = 0  # bumped by every change of answers or forecasts (the summary's cache key)
