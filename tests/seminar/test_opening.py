@@ -53,6 +53,7 @@ def test_pages_show_the_fits_progress_then_turn_into_the_room(workbench, baselin
         status = p.get("/status").json()
         assert status["state"] == "fitting" and status["stage"] == "fitting the model" and status["step"] == "Fitting lens baseline"
         assert opening.broker.version >= 2  # every step and stage is announced on the event channel
+        assert "drawing from the priors" in [d["stage"] for d in status["done"]]  # the fit's inner stages, finished, with their times
         assert client(app).get("/facilitator?token=wrong").status_code == 403  # the token is checked while the room opens
         page = f.get(f"/facilitator?token={TOKEN}")
         assert page.status_code == 503 and "The model is being fitted" in page.text and "fitting the model" in page.text

@@ -107,6 +107,7 @@ def seminar(
         seminar = opening.seminar
         join_url = f"{base}/join?code={seminar.join_code}"
         web.state.qr_svg = _qr_svg(join_url)
+        web.state.qr_for = lambda code: _qr_svg(f"{base}/join?code={code}")
         how = "resumed" if store.count(seminar.sid) or seminar.session.round else "new"
         out.print(f"[bold]The room is open[/] ({how} session, {len(seminar.room.assumptions)} assumptions, record in {store.path})")
         out.print(f"Participants join at:  {join_url}", soft_wrap=True, highlight=False)

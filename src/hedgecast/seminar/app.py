@@ -209,7 +209,7 @@ def create_app(seminar: Seminar | Opening, *, secure_cookies: bool = False) -> S
             assumptions=seminar.assumptions_view(),
             candidates=_candidates(seminar),
             join_url=request.app.state.join_url,
-            qr_svg=request.app.state.qr_svg,
+            qr_svg=request.app.state.qr_for(state["join_code"]) if request.app.state.qr_for else request.app.state.qr_svg,
             earlier=[e.join_code for e in seminar.store.ended_sessions(seminar.lens) if e.id != seminar.sid],
         )
         response.set_cookie(FACILITATOR_COOKIE, seminar.token, httponly=True, samesite="strict", secure=secure_cookies)
@@ -326,6 +326,7 @@ def create_app(seminar: Seminar | Opening, *, secure_cookies: bool = False) -> S
     app.state.join_guesses = guesses
     app.state.join_url = "/join"
     app.state.qr_svg = None
+    app.state.qr_for = None  # join code → the join link's QR code as SVG (a new session has a new code)
     return app
 
 

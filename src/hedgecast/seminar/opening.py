@@ -72,6 +72,9 @@ class Opening:
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
         self._closing = False
+        self._began: dict[str, float] = {}
+        self.done: list[dict] = []  # the stages finished so far, with their seconds
+        self.reusing = False  # a saved fit is being loaded (no fit)
 
     def start(self) -> Opening:
         self._thread = threading.Thread(target=self._run, name="seminar-opening", daemon=True)
@@ -87,7 +90,13 @@ class Opening:
         self.broker.publish("opening")
 
     def _stages(self, open_stages: tuple[str, ...]) -> None:
+        now = time.monotonic()
         with self._lock:
+            for name in open_stages[len(self.stages) :]:
+                self._began[name] = now
+                self.reusing = self.reusing or name == "reuse"
+            for name in self.stages[len(open_stages) :]:  # closed: done, with its time
+                self.done.append({"stage": STAGE_WORDS.get(name, name), "seconds": round(now - self._began.pop(name, now), 1)})
             self.stages = tuple(open_stages)
         self.broker.publish("opening")
 
@@ -129,7 +138,9 @@ class Opening:
                 "step": self.step_text,
                 "detail": self.detail,
                 "stages": list(stages),
+                "title": "Loading the saved fit" if self.reusing else "The model is being fitted",
                 "stage": STAGE_WORDS.get(stages[-1], stages[-1]) if stages else "",
+                "done": list(self.done[-8:]),
                 "elapsed_s": round((self.finished or time.time()) - self.started, 1),
                 "message": self.message,
                 "version": self.broker.version,
