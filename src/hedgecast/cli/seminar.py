@@ -102,6 +102,11 @@ def seminar(
             from rich.markup import escape
 
             console.print(f"[bold red]error:[/] the room could not be opened: {escape(opening.message)}", soft_wrap=True, highlight=False)
+            if opening.traceback:
+                from hedgecast.files import write_atomic
+
+                details = write_atomic(store.path.parent / "opening-error.txt", opening.traceback)
+                console.print(f"(The traceback, for a bug report: {details})", soft_wrap=True, highlight=False)
             console.print("The pages say so too. Fix the problem, then stop the server (Ctrl-C) and start it again.")
             return
         seminar = opening.seminar
@@ -126,7 +131,8 @@ def seminar(
     out.print(f"Facilitator (keep this link to yourself): {base}/facilitator?token={token}", soft_wrap=True, highlight=False)
     opening.start()
     try:
-        uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
+        # open pages hold event streams: give them 3 s at Ctrl-C, not forever
+        uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=3)
     finally:
         opening.close()
         store.close()

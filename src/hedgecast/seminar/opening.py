@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 STAGE_WORDS = {
     "reuse": "loading the saved fit",
     "fit": "fitting the model",
-    "compile": "compiling the model (the first fit on this computer takes a few minutes)",
+    "compile": "compiling the model",
     "sampling": "sampling the posterior (NUTS)",
     "prior draws": "drawing from the priors",
     "log-likelihood": "computing the log-likelihood",
@@ -37,6 +38,9 @@ STAGE_WORDS = {
     "posterior predictive": "drawing the posterior predictive",
     "forecast": "forecasting the headline questions",
 }
+
+#: what the page adds while a stage is under way
+STAGE_HINTS = {"compile": "the first fit on this computer takes a few minutes", "sampling": "the longest part of a fit"}
 
 FITTING, READY, FAILED = "fitting", "ready", "failed"
 
@@ -75,6 +79,7 @@ class Opening:
         self._began: dict[str, float] = {}
         self.done: list[dict] = []  # the stages finished so far, with their seconds
         self.reusing = False  # a saved fit is being loaded (no fit)
+        self.traceback = ""  # of an unexpected failure (not shown in the pages)
 
     def start(self) -> Opening:
         self._thread = threading.Thread(target=self._run, name="seminar-opening", daemon=True)
@@ -95,8 +100,11 @@ class Opening:
             for name in open_stages[len(self.stages) :]:
                 self._began[name] = now
                 self.reusing = self.reusing or name == "reuse"
-            for name in self.stages[len(open_stages) :]:  # closed: done, with its time
-                self.done.append({"stage": STAGE_WORDS.get(name, name), "seconds": round(now - self._began.pop(name, now), 1)})
+            for name in self.stages[len(open_stages) :]:  # closed: done, with its time (a stage run again twice in a row: one line)
+                words, seconds = STAGE_WORDS.get(name, name), now - self._began.pop(name, now)
+                if self.done and self.done[-1]["stage"] == words:
+                    seconds += self.done.pop()["seconds"]
+                self.done.append({"stage": words, "seconds": round(seconds, 1)})
             self.stages = tuple(open_stages)
         self.broker.publish("opening")
 
@@ -106,8 +114,9 @@ class Opening:
                 seminar = self.build(self)
         except HedgecastError as err:  # bad input (a lens, an assumption, a failed check): its own message
             self._finish(FAILED, str(err))
-        except Exception as err:  # the room could not open: one message in the page and the terminal, the traceback in the log
-            log.exception("the seminar room could not be opened")
+        except Exception as err:  # the room could not open: one message in the page and the terminal; the traceback kept for the record
+            self.traceback = traceback.format_exc()
+            log.debug("the seminar room could not be opened", exc_info=True)
             self._finish(FAILED, f"{type(err).__name__}: {err}")
         else:
             with self._lock:
@@ -139,7 +148,7 @@ class Opening:
                 "detail": self.detail,
                 "stages": list(stages),
                 "title": "Loading the saved fit" if self.reusing else "The model is being fitted",
-                "stage": STAGE_WORDS.get(stages[-1], stages[-1]) if stages else "",
+                "stage": _words(stages[-1]) if stages else "",
                 "done": list(self.done[-8:]),
                 "elapsed_s": round((self.finished or time.time()) - self.started, 1),
                 "message": self.message,
@@ -154,4 +163,10 @@ class Opening:
             self.seminar.close()
 
 
-__all__ = ["FAILED", "FITTING", "READY", "STAGE_WORDS", "Opening"]
+def _words(stage: str) -> str:
+    hint = STAGE_HINTS.get(stage)
+    words = STAGE_WORDS.get(stage, stage)
+    return f"{words} ({hint})" if hint else words
+
+
+__all__ = ["FAILED", "FITTING", "READY", "STAGE_HINTS", "STAGE_WORDS", "Opening"]
