@@ -101,3 +101,24 @@ def test_a_failed_fit_is_one_clear_message_in_every_page_not_a_hang(error, says)
         assert "Traceback" not in page.text and page.text.count('role="alert"') == 1
     posted = c.post("/join", data={"csrf": csrf(c), "code": "ABC234"})
     assert posted.status_code == 503 and says in posted.json()["error"]
+
+
+def test_loading_a_saved_fit_says_so():
+    from hedgecast import timing
+
+    inside = threading.Event()
+    go = threading.Event()
+
+    def build(opening: Opening):
+        with timing.stage("reuse"):
+            inside.set()
+            go.wait(10)
+        raise HedgecastError("stop here")
+
+    opening = Opening(build, lens="baseline", token=TOKEN).start()
+    assert inside.wait(10)
+    wait_for(lambda: opening.status()["stages"] == ["reuse"], 10)
+    status = opening.status()
+    assert status["title"] == "Loading the saved fit" and status["stage"] == "loading the saved fit"
+    go.set()
+    assert opening.wait(10) and opening.status()["done"] == [{"stage": "loading the saved fit", "seconds": pytest.approx(0, abs=10)}]
