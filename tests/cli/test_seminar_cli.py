@@ -1,4 +1,4 @@
-"""``hedgecast seminar``: the links, join code and QR code it prints, the warning off loopback, bad options (exit 2), a room that cannot open.
+"""``hedgecast seminar``: the links, code and QR code it prints, the warning off loopback, bad options (exit 2), a room that cannot open.
 
 The server itself is not started here (``uvicorn.run`` is replaced); tests/seminar/test_kill9.py
 and test_browser.py run the real process.

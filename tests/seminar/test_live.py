@@ -113,13 +113,12 @@ def test_a_real_refit_on_a_dask_worker_comes_back_and_identical_answers_reuse_it
     """A small real NUTS refit (2 chains x 100 draws) on a local dask cluster (one worker thread: processes=False)."""
     from distributed import LocalCluster
 
+    import hedgecast.seminar.live as live
     from hedgecast.runs import save_run
     from hedgecast.seminar import Room
     from hedgecast.seminar.service import Seminar
     from hedgecast.seminar.store import Store
     from hedgecast.workbench import Workbench
-
-    import hedgecast.seminar.live as live
 
     wb = Workbench.load(project_copy)
     fit = wb.fit("baseline", draws=100, tune=100, chains=2, seed=3)

@@ -149,7 +149,9 @@ def _check_lens(paths, lens_name: str, assumption: list[str] | None):
         known = {a.id for a in candidate_assumptions(lens)}
         unknown = [a for a in assumption if a not in known]
         if unknown:
-            raise typer.BadParameter(f"--assumption {', '.join(unknown)}: not a prior this room can ask about; choose from {', '.join(sorted(known))}")
+            raise typer.BadParameter(
+                f"--assumption {', '.join(unknown)}: not a prior this room can ask about; choose from {', '.join(sorted(known))}"
+            )
         if not 3 <= len(set(assumption)) <= 6:
             raise typer.BadParameter(f"--assumption: give 3 to 6 different priors (got {len(set(assumption))})")
     return wb, lens

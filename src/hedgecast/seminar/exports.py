@@ -129,4 +129,12 @@ def _csv_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-__all__ = ["answers_by_participant", "participant_lens_toml", "save_ended", "save_results", "saved_paths", "seminar_results", "submissions_csv"]
+__all__ = [
+    "answers_by_participant",
+    "participant_lens_toml",
+    "save_ended",
+    "save_results",
+    "saved_paths",
+    "seminar_results",
+    "submissions_csv",
+]

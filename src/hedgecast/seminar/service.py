@@ -471,4 +471,17 @@ def driver_table(analysis: dict) -> list[dict]:
     return list(best.values())
 
 
-__all__ = ["ENDED", "PENDING", "Outcome", "RoundClosed", "Seminar", "SessionEnded", "TooFast", "driver_table", "forecast_dict", "group_stats", "label", "pooled"]
+__all__ = [
+    "ENDED",
+    "PENDING",
+    "Outcome",
+    "RoundClosed",
+    "Seminar",
+    "SessionEnded",
+    "TooFast",
+    "driver_table",
+    "forecast_dict",
+    "group_stats",
+    "label",
+    "pooled",
+]
