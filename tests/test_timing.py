@@ -41,3 +41,22 @@ def test_since_counts_only_what_came_after():
     with timing.stage("b"):
         time.sleep(0.01)
     assert set(timing.since(before)) == {"b"}
+
+
+def test_watch_reports_the_open_stages_in_this_thread_only():
+    import threading
+
+    def elsewhere():
+        with timing.stage("elsewhere"):
+            pass
+
+    seen = []
+    other = threading.Thread(target=elsewhere)
+    with timing.watch(seen.append):
+        with timing.stage("fit"):
+            with timing.stage("sampling"):
+                other.start()
+                other.join()
+    with timing.stage("after"):
+        pass
+    assert seen == [("fit",), ("fit", "sampling"), ("fit",), ()]

@@ -16,18 +16,45 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 _TOTALS: defaultdict[str, float] = defaultdict(float)
+
+
+#: who is told when a stage starts or ends, in this thread (see :func:`watch`)
+_WATCHER: ContextVar[Callable[[tuple[str, ...]], None] | None] = ContextVar("hedgecast_timing_watcher", default=None)
+_OPEN: ContextVar[tuple[str, ...]] = ContextVar("hedgecast_timing_open", default=())
 
 
 @contextmanager
 def stage(name: str) -> Iterator[None]:
     """Add the wall time of the ``with`` block to stage ``name``."""
     t0 = time.perf_counter()
+    watcher = _WATCHER.get()
+    token = None
+    if watcher is not None:
+        token = _OPEN.set((*_OPEN.get(), name))
+        watcher(_OPEN.get())
     try:
         yield
     finally:
         _TOTALS[name] += time.perf_counter() - t0
+        if token is not None:
+            _OPEN.reset(token)
+            watcher(_OPEN.get())
+
+
+@contextmanager
+def watch(callback: Callable[[tuple[str, ...]], None]) -> Iterator[None]:
+    """Call ``callback(open stages, outermost first)`` whenever a stage starts or ends in this thread.
+
+    The seminar server shows a fit's progress this way (``("fit", "sampling")``).
+    """
+    token = _WATCHER.set(callback)
+    try:
+        yield
+    finally:
+        _WATCHER.reset(token)
 
 
 def timed(name: str) -> Callable:

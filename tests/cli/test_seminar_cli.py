@@ -1,4 +1,4 @@
-"""``hedgecast seminar``: the links, join code and QR code it prints, the warning off loopback, and bad options (exit 2).
+"""``hedgecast seminar``: the links, code and QR code it prints, the warning off loopback, bad options (exit 2), a room that cannot open.
 
 The server itself is not started here (``uvicorn.run`` is replaced); tests/seminar/test_kill9.py
 and test_browser.py run the real process.
@@ -82,7 +82,12 @@ def test_unknown_or_too_few_assumptions_exit_2_before_any_fit(project, monkeypat
 
 
 def test_a_seminar_error_reaches_the_user_as_one_message(project, monkeypatch, capsys):
-    """An error class whose constructor takes other arguments (field, message) is still printed cleanly."""
+    """A room that cannot open (here: an error class whose constructor takes other arguments) is one message, in the terminal and the page.
+
+    The server has started by then (the pages were showing the fit's progress), so it keeps serving the message.
+    """
+    from starlette.testclient import TestClient
+
     from hedgecast.seminar.answers import SeminarInputError
     from hedgecast.workbench import Workbench
 
@@ -92,4 +97,7 @@ def test_a_seminar_error_reaches_the_user_as_one_message(project, monkeypatch, c
     monkeypatch.setattr(Workbench, "fit_or_reuse", refuse)
     args = ("-a", "cushion", "-a", "incident_intercept", "-a", "escalation_ties")
     code, out, err, served = invoke(monkeypatch, capsys, "--root", str(project), "seminar", *args)
-    assert code == 2 and "[questions]: none of the headline questions" in out + err and "Traceback" not in out + err
+    assert code == 0 and "the room could not be opened" in err and "Traceback" not in out + err
+    assert (out + err).count("[questions]: none of the headline questions") == 1
+    status = TestClient(served["app"]).get("/status").json()
+    assert status["state"] == "failed" and "[questions]: none of the headline questions" in status["message"]

@@ -170,6 +170,23 @@ def test_wrong_join_code_and_overlong_name(app, seminar):
     assert c.get("/room", follow_redirects=False).headers["location"] == "/join"
 
 
+def test_join_code_guessing_is_limited_per_client_address(app, seminar):
+    from starlette.testclient import TestClient
+
+    guesser = client(app)
+    for i in range(10):
+        r = guesser.post("/join", data={"csrf": csrf(guesser), "code": f"WRONG{i}"})
+        assert r.status_code == 400 and "join code" in r.text
+    r = guesser.post("/join", data={"csrf": csrf(guesser), "code": seminar.join_code}, follow_redirects=False)
+    assert r.status_code == 429 and "too many wrong join codes" in r.text  # even the right code, until the minute has passed
+    other = TestClient(app, base_url="http://testserver", client=("10.0.0.9", 5000))  # another device is not held up
+    assert other.post("/join", data={"csrf": csrf(other), "code": seminar.join_code}, follow_redirects=False).status_code == 303
+    limiter = app.state.join_guesses
+    now = time.monotonic()
+    limiter.clock = lambda: now + limiter.window + 1
+    assert guesser.post("/join", data={"csrf": csrf(guesser), "code": seminar.join_code}, follow_redirects=False).status_code == 303
+
+
 def test_refit_when_khat_is_high_runs_in_the_background(opened, seminar):
     seminar.rates.interval = 0.0
     c = join(opened, seminar)
@@ -227,3 +244,65 @@ def test_facilitator_picks_assumptions_before_anyone_answers(app, seminar):
     seminar.open_round()
     answer(join(app, seminar), "k1")
     assert fac_post(f, "assumptions", assumption=list(reversed(three))).status_code == 400  # too late: the room has answered
+
+
+def test_facilitator_ends_the_session_then_starts_a_new_one(opened, seminar):
+    seminar.rates.interval = 0.0
+    f = facilitator(opened)
+    c = join(opened, seminar)
+    assert answer(c, "k1").status_code == 200
+    assert fac_post(f, "new").status_code == 400  # only once this one has ended
+    assert c.post("/facilitator/end", data={"csrf": csrf(c)}, headers={"Accept": "application/json"}).status_code == 403
+    assert f.post("/facilitator/end", data={}, headers={"Accept": "application/json"}).status_code == 403  # no CSRF token
+    assert not seminar.session.ended
+    old = seminar.join_code
+    state = fac_post(f, "end").json()["state"]
+    assert state["ended"] and not state["round_open"]
+    r = answer(c, "k2", most_likely="0.7")
+    assert r.status_code == 410 and "the session has ended" in r.json()["error"]
+    assert answer(c, "k3", json=False).status_code == 410
+    assert "The session has ended" in c.get("/room").text and c.get("/room/state").json()["ended"]
+    newcomer = client(opened)
+    r = newcomer.post("/join", data={"csrf": csrf(newcomer), "code": old})
+    assert r.status_code == 410 and "the session has ended" in r.text
+    assert fac_post(f, "open").status_code == 400
+    assert seminar.store.count(seminar.sid) == 1
+    assert f.get("/facilitator/export.csv").text.count("\n") == 2  # the record stays: header and one answer
+    saved = seminar.store.path.parent / f"seminar-{old}.csv"
+    assert saved.exists() and ",P1,1," in saved.read_text() and (saved.with_suffix(".json")).exists()
+    assert "This session has ended" in f.get("/facilitator").text
+    state = fac_post(f, "new").json()["state"]
+    assert state["join_code"] != old and not state["ended"] and state["submissions"] == 0 and state["participants"] == []
+    assert "The session has ended" in c.get("/room").text  # the old session's participant
+    earlier = f.get(f"/facilitator/export/session/{old}.csv")
+    assert earlier.status_code == 200 and ",P1,1," in earlier.text and old in f.get("/facilitator").text
+    assert f.get("/facilitator/export/session/..%2Fseminar.sqlite3").status_code == 404
+    assert c.get(f"/facilitator/export/session/{old}.csv").status_code == 403
+    fresh = join(opened, seminar)
+    assert fac_post(f, "open").json()["state"]["round"] == 1 and answer(fresh, "n1").status_code == 200
+
+
+def test_an_ended_session_stays_ended_after_a_restart(tmp_path):
+    from fake_room import FakeRoom
+
+    from hedgecast.seminar.app import create_app
+    from hedgecast.seminar.service import Seminar
+    from hedgecast.seminar.store import Store
+
+    store = Store(tmp_path / "s.sqlite3")
+    first = Seminar(FakeRoom(), store, lens="baseline", token=TOKEN)
+    first.join("participant-secret")
+    first.end_session()
+    ended_sid = first.sid
+    first.close()
+    store.close()
+    store = Store(tmp_path / "s.sqlite3")
+    again = Seminar(FakeRoom(), store, lens="baseline", token=TOKEN)
+    try:
+        assert again.sid != ended_sid and store.session(ended_sid).ended and not again.session.ended
+        c = client(create_app(again))
+        c.cookies.set("hc_participant", "participant-secret")
+        assert "The session has ended" in c.get("/room").text
+    finally:
+        again.close()
+        store.close()

@@ -3,7 +3,8 @@
 Playwright drives Debian's Chromium (``/usr/bin/chromium``; no browser is downloaded). The
 participants join with the code, answer with justifications, see the room update live
 (server-sent events, no reload), the facilitator reveals the group's answers, one participant
-revises, the facilitator exports the CSV, and a participant trying a facilitator endpoint gets 403.
+revises, the facilitator exports the CSV, a participant trying a facilitator endpoint gets 403, and
+the facilitator ends the session (a participant's page then says so).
 Screenshots of both views are saved (``SEMINAR_SHOTS`` or the test's temp folder).
 """
 
@@ -107,6 +108,15 @@ def test_a_seminar_in_four_browsers(server, tmp_path):
                 "0.9"
             )  # back after a reload
             assert errors == []
+
+            # the facilitator ends the session: a participant's open room turns into the message by itself
+            fac.once("dialog", lambda d: d.accept())  # "End the session?"
+            fac.click("#end-session")
+            sync_api.expect(fac.locator("#ended")).to_contain_text("This session has ended")
+            ended = people[0][1]
+            sync_api.expect(ended.locator("#ended")).to_contain_text("The session has ended")
+            ended.screenshot(path=str(shots / "participant-ended.png"), full_page=True)
+            fac.screenshot(path=str(shots / "facilitator-ended.png"), full_page=True)
         finally:
             browser.close()
     assert (shots / "facilitator.png").stat().st_size > 10_000

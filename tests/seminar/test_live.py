@@ -6,6 +6,8 @@ import asyncio
 import threading
 import time
 
+import pytest
+
 from hedgecast.seminar.answers import Answer
 from hedgecast.seminar.live import Broker, RefitQueue, refit_key
 
@@ -104,3 +106,56 @@ def test_dask_runner_sends_the_refit_to_the_scheduler_with_the_run_to_rebuild_th
         finally:
             runner.close()
     assert sent == ("/project", "run-123", ("x", "y"), ["x"])
+
+
+@pytest.mark.slow
+def test_a_real_refit_on_a_dask_worker_comes_back_and_identical_answers_reuse_it(project_copy, tmp_path):
+    """A small real NUTS refit (2 chains x 100 draws) on a local dask cluster (one worker thread: processes=False)."""
+    from distributed import LocalCluster
+
+    import hedgecast.seminar.live as live
+    from hedgecast.runs import save_run
+    from hedgecast.seminar import Room
+    from hedgecast.seminar.service import Seminar
+    from hedgecast.seminar.store import Store
+    from hedgecast.workbench import Workbench
+
+    wb = Workbench.load(project_copy)
+    fit = wb.fit("baseline", draws=100, tune=100, chains=2, seed=3)
+    run = save_run(fit, None, wb.paths, headline={})
+    room = Room.from_fit(fit, ["escalation_intercept", "incident_intercept", "escalation_ties"])
+    base = room.by_id["incident_intercept"].baseline
+    width = base["high"] - base["low"]
+    ml = base["high"] + width  # far above the lens: reweighting cannot stand in (k̂ > 0.7)
+    form = {"assumption": "incident_intercept", "most_likely": str(ml), "low": str(ml - 0.1 * width), "high": str(ml + 0.1 * width)}
+    calls = []
+
+    class Counted(live.DaskRunner):
+        def __call__(self, room, answers):
+            calls.append(len(answers))
+            return super().__call__(room, answers)
+
+    store = Store(tmp_path / "s.sqlite3")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        seminar = Seminar(room, store, lens="baseline", token="t" * 43, runner=Counted(project_copy, run.id, cluster.scheduler_address))
+        try:
+            seminar.open_round()
+            first, second = seminar.join("secret-1"), seminar.join("secret-2")
+            seminar.submit(first, "k1", {**form, "justification": "a busier Black Sea"})
+            assert store.submissions(seminar.sid)[-1].method == "pending"
+            t0 = time.perf_counter()
+            while store.submissions(seminar.sid)[-1].method == "pending" and time.perf_counter() - t0 < 600:
+                time.sleep(0.2)
+            refit_s = time.perf_counter() - t0
+            done = store.submissions(seminar.sid)[-1]
+            assert done.method == "refit", done.method
+            worker_rooms = [r for key, r in live._WORKER_ROOMS.items() if key[1] == run.id]
+            assert worker_rooms and worker_rooms[0] is not room  # the worker rebuilt the room from the saved run
+            seminar.submit(second, "k2", {**form, "justification": "other words, the same numbers"})
+            again = store.submissions(seminar.sid)[-1]
+            assert again.method == "refit" and again.forecast["probabilities"] == done.forecast["probabilities"]
+            assert calls == [1] and len(seminar.refits) == 0  # no second refit: the server's room kept the worker's result
+        finally:
+            seminar.close()
+            store.close()
+    print(f"real dask refit: {refit_s:.1f} s")

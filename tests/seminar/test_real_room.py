@@ -59,3 +59,40 @@ def test_real_room_rejects_a_rate_outside_its_support(real, room):
     r = answer(c, "k1", assumption="incident_intercept", low="0", most_likely="1", high="3")  # a rate must be above 0
     assert r.status_code == 400 and r.json()["field"] == "low" and "above 0" in r.json()["error"]
     assert fac_post(facilitator(app), "reveal", on="1").status_code == 200
+
+
+def test_refits_in_the_record_are_reused_after_a_restart(mock_fit, asked, tmp_path):
+    """A refit's forecast is stored with its submission; a restarted server's room keeps it, so identical answers are not refitted."""
+    from hedgecast.seminar import Answer, Room
+    from hedgecast.seminar.records import ParticipantForecast
+
+    runs = []
+
+    def runner(room, answers):  # stands in for the dask worker (tests/seminar/test_live.py does a real one)
+        runs.append(len(answers))
+        return ParticipantForecast({q: 0.42 for q, _ in room.questions}, {q: 0.01 for q, _ in room.questions}, 5.0, "refit")
+
+    base = Room.from_fit(mock_fit, asked).by_id["incident_intercept"].baseline
+    width = base["high"] - base["low"]
+    ml = base["high"] + 2 * width
+    form = {"assumption": "incident_intercept", "most_likely": str(ml), "low": str(ml - 0.1 * width), "high": str(ml + 0.1 * width)}
+    answers = [Answer("incident_intercept", ml, ml - 0.1 * width, ml + 0.1 * width, "x")]
+    store = Store(tmp_path / "s.sqlite3")
+    first = Seminar(Room.from_fit(mock_fit, asked), store, lens="baseline", token=TOKEN, runner=runner)
+    first.open_round()
+    first.submit(first.join("one"), "k1", {**form, "justification": "busier seas"})
+    deadline = time.time() + 30
+    while store.submissions(first.sid)[-1].method != "refit" and time.time() < deadline:
+        time.sleep(0.05)
+    first.close()
+    restarted_room = Room.from_fit(mock_fit, asked)
+    assert restarted_room.forecast(answers).pending  # a new room knows nothing of the refit…
+    again = Seminar(restarted_room, store, lens="baseline", token=TOKEN, runner=runner)
+    try:
+        assert not restarted_room.forecast(answers).pending  # …until the record gives it back
+        again.submit(again.join("two"), "k2", {**form, "justification": "same numbers"})
+        newest = store.submissions(again.sid)[-1]
+        assert newest.method == "refit" and set(newest.forecast["probabilities"].values()) == {0.42} and runs == [1]
+    finally:
+        again.close()
+        store.close()

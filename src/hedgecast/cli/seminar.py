@@ -5,9 +5,10 @@
     hedgecast seminar -a escalation_ties -a cushion -a incident_intercept
     hedgecast seminar --scheduler tcp://10.0.0.5:8786  # refits on a dask cluster
 
-It reuses the latest passing saved fit of the lens for the current spec (or fits once and
-saves it as a run), opens the room, prints the facilitator's link (with a new secret token),
-the participants' link, join code and QR code, and serves until Ctrl-C. The record lives in
+The server starts at once and prints the facilitator's link (with a new secret token); in the
+background it reuses the latest passing saved fit of the lens for the current spec (or fits
+once and saves it as a run) while the pages show the progress, then opens the room and prints
+the participants' link, join code and QR code. It serves until Ctrl-C. The record lives in
 ``seminars/seminar.sqlite3``; a restarted server resumes the open session of the same lens.
 """
 
@@ -60,6 +61,7 @@ def seminar(
 
     from hedgecast.config import Paths
     from hedgecast.seminar.app import create_app
+    from hedgecast.seminar.opening import Opening
     from hedgecast.seminar.security import new_token
     from hedgecast.seminar.service import Seminar
     from hedgecast.seminar.store import Store
@@ -67,53 +69,78 @@ def seminar(
     if not 0 < port < 65536:
         raise typer.BadParameter(f"--port must be between 1 and 65535 (got {port})")
     paths = Paths.discover(STATE["root"])
-    if test_room:
-        room, lens_name, runner, factory, candidates = _test_room(test_room, assumption)
-    else:
-        room, lens_name, runner, factory, candidates = _room_from_fit(paths, lens, sampling.settings(), assumption, scheduler)
+    lens_name = "test" if test_room else lens
+    if not test_room:
+        wb, checked = _check_lens(paths, lens, assumption)  # bad input stops here, before the server starts
+        lens_name, settings = checked.name, sampling.settings()
     store = Store(paths.root / "seminars" / "seminar.sqlite3")
     token = new_token()
-    seminar = Seminar(
-        room,
-        store,
-        lens=lens_name,
-        token=token,
-        runner=runner,
-        room_factory=factory,
-        candidates=candidates,
-        new_session=new_session,
-        results_path=paths.root / "reports" / "seminar.json",
-    )
     shown = _shown_host(host)
     base = f"http://{shown}:{port}"
-    join_url = f"{base}/join?code={seminar.join_code}"
-    web = create_app(seminar)
+
+    def build(opening: Opening) -> Seminar:
+        if test_room:
+            room, _, runner, factory, candidates = _test_room(test_room, assumption)
+        else:
+            room, _, runner, factory, candidates = _room_from_fit(wb, checked, settings, assumption, scheduler, opening)
+        opening.step("Opening the room")
+        return Seminar(
+            room,
+            store,
+            lens=lens_name,
+            token=token,
+            runner=runner,
+            room_factory=factory,
+            candidates=candidates,
+            new_session=new_session,
+            results_path=paths.root / "reports" / "seminar.json",
+            broker=opening.broker,
+        )
+
+    def opened(opening: Opening) -> None:
+        if opening.seminar is None:
+            from rich.markup import escape
+
+            console.print(f"[bold red]error:[/] the room could not be opened: {escape(opening.message)}", soft_wrap=True, highlight=False)
+            if opening.traceback:
+                from hedgecast.files import write_atomic
+
+                details = write_atomic(store.path.parent / "opening-error.txt", opening.traceback)
+                console.print(f"(The traceback, for a bug report: {details})", soft_wrap=True, highlight=False)
+            console.print("The pages say so too. Fix the problem, then stop the server (Ctrl-C) and start it again.")
+            return
+        seminar = opening.seminar
+        join_url = f"{base}/join?code={seminar.join_code}"
+        web.state.qr_svg = _qr_svg(join_url)
+        web.state.qr_for = lambda code: _qr_svg(f"{base}/join?code={code}")
+        how = "resumed" if store.count(seminar.sid) or seminar.session.round else "new"
+        out.print(f"[bold]The room is open[/] ({how} session, {len(seminar.room.assumptions)} assumptions, record in {store.path})")
+        out.print(f"Participants join at:  {join_url}", soft_wrap=True, highlight=False)
+        out.print(f"Join code:             [bold]{seminar.join_code}[/]")
+        _print_qr(join_url)
+
+    opening = Opening(build, lens=lens_name, token=token, on_done=opened)
+    web = create_app(opening)
     web.state.join_url = f"{base}/join"
-    web.state.qr_svg = _qr_svg(join_url)
     if host not in LOCAL_HOSTS:
         console.print(
             f"[bold yellow]warning:[/] serving on {host}: the facilitator's token and every answer travel unencrypted on that "
             "network unless the server is put behind TLS (a reverse proxy with HTTPS)."
         )
-    session = seminar.session
-    how = "resumed" if store.count(seminar.sid) or session.round else "new"
-    out.print(f"[bold]Seminar on lens {lens_name}[/] ({how} session, {len(room.assumptions)} assumptions, record in {store.path})")
+    out.print(f"[bold]Seminar on lens {lens_name}[/]: opening the room (the pages show its progress)")
     out.print(f"Facilitator (keep this link to yourself): {base}/facilitator?token={token}", soft_wrap=True, highlight=False)
-    out.print(f"Participants join at:  {join_url}", soft_wrap=True, highlight=False)
-    out.print(f"Join code:             [bold]{seminar.join_code}[/]")
-    _print_qr(join_url)
+    opening.start()
     try:
-        uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
+        # open pages hold event streams: give them 3 s at Ctrl-C, not forever
+        uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=3)
     finally:
-        seminar.close()
+        opening.close()
         store.close()
 
 
-def _room_from_fit(paths, lens_name: str, settings, assumption: list[str] | None, scheduler: str | None):
-    """The real room: the lens's latest passing saved fit (or one new fit, saved as a run), and a dask runner for refits."""
-    from hedgecast.runs import save_run
-    from hedgecast.seminar.engine import Room, candidate_assumptions
-    from hedgecast.seminar.live import DaskRunner
+def _check_lens(paths, lens_name: str, assumption: list[str] | None):
+    """The workbench and the lens (loaded, so a bad name or file stops the command at once), ``--assumption`` checked against it."""
+    from hedgecast.seminar.engine import candidate_assumptions
     from hedgecast.workbench import Workbench
 
     wb = Workbench.load(paths.root)
@@ -122,21 +149,35 @@ def _room_from_fit(paths, lens_name: str, settings, assumption: list[str] | None
         known = {a.id for a in candidate_assumptions(lens)}
         unknown = [a for a in assumption if a not in known]
         if unknown:
-            raise typer.BadParameter(f"--assumption {', '.join(unknown)}: not a prior this room can ask about; choose from {', '.join(sorted(known))}")
+            raise typer.BadParameter(
+                f"--assumption {', '.join(unknown)}: not a prior this room can ask about; choose from {', '.join(sorted(known))}"
+            )
         if not 3 <= len(set(assumption)) <= 6:
             raise typer.BadParameter(f"--assumption: give 3 to 6 different priors (got {len(set(assumption))})")
-    with console.status(f"Reusing or fitting lens [bold]{lens.name}[/] (a first fit compiles the model: a few minutes)"):
-        fit = wb.fit_or_reuse(lens, settings)
+    return wb, lens
+
+
+def _room_from_fit(wb, lens, settings, assumption: list[str] | None, scheduler: str | None, opening):
+    """The real room: the lens's latest passing saved fit (or one new fit, saved as a run), and a dask runner for refits."""
+    from hedgecast.runs import save_run
+    from hedgecast.seminar.engine import Room, candidate_assumptions
+    from hedgecast.seminar.live import DaskRunner
+
+    detail = f"{settings.sampler}: {settings.chains} chains × {settings.draws} draws after {settings.tune} tuning steps"
+    opening.step(f"Reusing the saved fit of lens {lens.name}, or fitting it once", detail)
+    console.print(f"Reusing or fitting lens {lens.name} ({detail}; a first fit compiles the model: a few minutes)")
+    fit = wb.fit_or_reuse(lens, settings)
     if fit.reused_from:
         run_id = fit.reused_from
         console.print(f"Reusing the saved fit of lens {lens.name} from run {run_id}")
     else:
+        opening.step(f"Saving the fit of lens {lens.name}")
         run_id = save_run(fit, None, wb.paths, headline={}).id
         console.print(f"Fitted lens {lens.name}; saved as run {run_id}")
     if not fit.diagnostics.passed:
         console.print("[bold yellow]warning:[/] the fit's sampler diagnostics failed: the room's numbers are provisional")
-    with console.status("Opening the room (forecasting the headline questions once, ranking the assumptions)"):
-        room = Room.from_fit(fit, list(assumption) if assumption else None)
+    opening.step("Opening the room: forecasting the headline questions once, ranking the assumptions", "")
+    room = Room.from_fit(fit, list(assumption) if assumption else None)
 
     def factory(ids: list[str]):
         return Room.from_fit(fit, ids)
@@ -144,7 +185,7 @@ def _room_from_fit(paths, lens_name: str, settings, assumption: list[str] | None
     def candidates():
         return candidate_assumptions(fit.lens)
 
-    return room, lens.name, DaskRunner(paths.root, run_id, scheduler), factory, candidates
+    return room, lens.name, DaskRunner(wb.paths.root, run_id, scheduler), factory, candidates
 
 
 def _test_room(spec: str, assumption: list[str] | None):

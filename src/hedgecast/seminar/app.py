@@ -31,17 +31,19 @@ from starlette.routing import Route
 
 from hedgecast.errors import HedgecastError
 from hedgecast.seminar import exports
+from hedgecast.seminar.opening import Opening
 from hedgecast.seminar.security import (
     CSRF_COOKIE,
     FACILITATOR_COOKIE,
     MAX_NAME,
     PARTICIPANT_COOKIE,
+    FailureLimiter,
     FormError,
     clean_text,
     csrf_ok,
     same_secret,
 )
-from hedgecast.seminar.service import RoundClosed, Seminar, TooFast, label
+from hedgecast.seminar.service import ENDED, RoundClosed, Seminar, SessionEnded, TooFast, label
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -61,8 +63,15 @@ def _field_of(err: HedgecastError) -> tuple[str, str, str]:
     return aid, (sub or field).replace("_", " "), message
 
 
-def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
-    """The ASGI app serving ``seminar`` (``secure_cookies`` when served behind TLS)."""
+def create_app(seminar: Seminar | Opening, *, secure_cookies: bool = False) -> Starlette:
+    """The ASGI app serving ``seminar`` (``secure_cookies`` when served behind TLS).
+
+    Given an :class:`~hedgecast.seminar.opening.Opening`, every page shows the room's opening
+    (the fit's progress, live) until the room is ready, then the room; or the failure.
+    """
+    opening = seminar if isinstance(seminar, Opening) else None
+    if opening is not None:
+        seminar = _Late(opening)
 
     def page(name: str, request: Request, status: int = 200, **context) -> HTMLResponse:
         csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
@@ -82,8 +91,14 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
         return "application/json" in request.headers.get("accept", "")
 
     # ------------------------------------------------------------------ participants
+    guesses = FailureLimiter()  # wrong join codes per client address
+
     def me(request: Request):
         return seminar.participant(request.cookies.get(PARTICIPANT_COOKIE))
+
+    def ended(request: Request, p) -> bool:
+        """The participant's session has ended (this one, or an earlier one their cookie belongs to)."""
+        return seminar.session.ended if p is not None else seminar.ended_for(request.cookies.get(PARTICIPANT_COOKIE))
 
     async def index(request: Request) -> Response:
         return RedirectResponse("/room" if me(request) else "/join", status_code=303)
@@ -96,14 +111,23 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
     async def join(request: Request) -> Response:
         form = await form_of(request)
         code = (form.get("code") or "").strip().upper()
+        who = request.client.host if request.client else "unknown"
+        wait = guesses.blocked(who)
+        if wait:
+            message = f"too many wrong join codes from this device: wait {int(wait) + 1} seconds, then check the code with the facilitator"
+            return page("join.html", request, status=429, code="", error=FormError("code", message))
         try:
             if not same_secret(code, seminar.join_code):
+                guesses.failed(who)
                 raise FormError("code", "this is not the room's join code: check it with the facilitator")
             name = clean_text(form.get("name"), "name", MAX_NAME)
         except FormError as err:
             return page("join.html", request, status=400, code=code[:12], error=err)
         secret = secrets.token_urlsafe(24)
-        await _thread(seminar.join, secret, name)
+        try:
+            await _thread(seminar.join, secret, name)
+        except SessionEnded as err:
+            return page("join.html", request, status=410, code="", error=FormError("code", str(err)))
         response = RedirectResponse("/room", status_code=303)
         response.set_cookie(PARTICIPANT_COOKIE, secret, max_age=7 * 86400, httponly=True, samesite="lax", secure=secure_cookies)
         return response
@@ -117,12 +141,16 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
 
     async def room(request: Request) -> Response:
         p = me(request)
+        if ended(request, p):
+            return page("ended.html", request, message=ENDED)
         if p is None:
             return RedirectResponse("/join", status_code=303)
         return await _thread(room_page, request, p)
 
     async def answer(request: Request) -> Response:
         p = me(request)
+        if ended(request, p):
+            raise _Refused(410, ENDED)
         if p is None:
             raise _Refused(403, "join the room first")
         form = await form_of(request)
@@ -143,6 +171,8 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
             raise _Refused(409, str(err)) from None
         except TooFast as err:
             raise _Refused(429, str(err)) from None
+        except SessionEnded as err:
+            raise _Refused(410, str(err)) from None
         if wants_json(request):
             state = await _thread(seminar.participant_state, p)
             return JSONResponse({"ok": True, "created": outcome.created, "next_key": secrets.token_urlsafe(16), "state": state})
@@ -179,7 +209,8 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
             assumptions=seminar.assumptions_view(),
             candidates=_candidates(seminar),
             join_url=request.app.state.join_url,
-            qr_svg=request.app.state.qr_svg,
+            qr_svg=request.app.state.qr_for(state["join_code"]) if request.app.state.qr_for else request.app.state.qr_svg,
+            earlier=[e.join_code for e in seminar.store.ended_sessions(seminar.lens) if e.id != seminar.sid],
         )
         response.set_cookie(FACILITATOR_COOKIE, seminar.token, httponly=True, samesite="strict", secure=secure_cookies)
         return response
@@ -205,6 +236,11 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
                 await _thread(seminar.reveal, form.get("on", "1") == "1")
             elif action == "assumptions":
                 await _thread(seminar.choose_assumptions, list(form.getlist("assumption")))
+            elif action == "end":
+                await _thread(seminar.end_session)
+                await _thread(exports.save_ended, seminar)
+            elif action == "new":
+                await _thread(seminar.new_session)
             else:
                 raise _Refused(404, f"no such action {action[:20]!r}")
         except HedgecastError as err:
@@ -234,6 +270,33 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
         text, _ = await _thread(exports.save_results, seminar)
         return Response(text, media_type="application/json", headers=_download(f"seminar-{seminar.join_code}.json"))
 
+    async def export_earlier(request: Request) -> Response:
+        """An ended session's saved record (``ABC234.csv`` or ``ABC234.json``), by its join code."""
+        facilitator(request)
+        code, _, kind = request.path_params["name"].partition(".")
+        codes = {e.join_code for e in await _thread(seminar.store.ended_sessions, seminar.lens)}
+        path = exports.saved_paths(seminar, code).get(kind) if code in codes else None
+        if path is None or not path.exists():
+            raise _Refused(404, f"no saved record {request.path_params['name'][:20]!r} of an ended session")
+        media = "text/csv; charset=utf-8" if kind == "csv" else "application/json"
+        return Response(path.read_bytes(), media_type=media, headers=_download(path.name))
+
+    async def status(request: Request) -> Response:
+        """The room's opening (public: the fit's progress, nothing about anyone)."""
+        return JSONResponse(opening.status() if opening else {"state": "ready"}, headers=_NO_STORE)
+
+    async def status_events(request: Request) -> Response:
+        return _events(seminar)
+
+    async def not_ready(request: Request, exc: _NotReady) -> Response:
+        state = opening.status()
+        headers = {**_NO_STORE, "Retry-After": "5"}
+        if wants_json(request) or request.url.path.endswith(("/state", "/events")) or request.method != "GET":
+            return JSONResponse({"error": _waiting_words(state), "opening": state}, status_code=503, headers=headers)
+        response = page("opening.html", request, status=503, opening=state)
+        response.headers.update(headers)
+        return response
+
     async def refused(request: Request, exc: _Refused) -> Response:
         if wants_json(request) or request.url.path.endswith(("/state", "/events")):
             return JSONResponse({"error": exc.message}, status_code=exc.status)
@@ -241,6 +304,8 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
 
     routes = [
         Route("/", index),
+        Route("/status", status),
+        Route("/status/events", status_events),
         Route("/join", join_page, methods=["GET"]),
         Route("/join", join, methods=["POST"]),
         Route("/room", room, methods=["GET"]),
@@ -253,13 +318,41 @@ def create_app(seminar: Seminar, *, secure_cookies: bool = False) -> Starlette:
         Route("/facilitator/export.csv", export_csv),
         Route("/facilitator/export/seminar.json", export_results),
         Route("/facilitator/export/lens/{participant}", export_lens),
+        Route("/facilitator/export/session/{name}", export_earlier),
         Route("/facilitator/{action}", fac_action, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, exception_handlers={_Refused: refused})
+    app = Starlette(routes=routes, exception_handlers={_Refused: refused, _NotReady: not_ready})
     app.state.seminar = seminar
+    app.state.join_guesses = guesses
     app.state.join_url = "/join"
     app.state.qr_svg = None
+    app.state.qr_for = None  # join code → the join link's QR code as SVG (a new session has a new code)
     return app
+
+
+class _NotReady(Exception):
+    """The room is still opening (or failed to open): the page says so."""
+
+
+class _Late:
+    """The seminar an :class:`Opening` will have: its attributes once ready; until then the token, lens and broker only."""
+
+    def __init__(self, opening: Opening):
+        self._opening = opening
+
+    def __getattr__(self, name: str):
+        ready = self._opening.seminar
+        if ready is not None:
+            return getattr(ready, name)
+        if name in ("token", "lens", "broker"):
+            return getattr(self._opening, name)
+        raise _NotReady(name)
+
+
+def _waiting_words(state: dict) -> str:
+    if state["state"] == "failed":
+        return f"the room could not be opened: {state['message']}"
+    return f"the room is opening: {state['step']} ({state['stage'] or 'starting'}), {state['elapsed_s']:.0f} s so far"
 
 
 class _Refused(Exception):

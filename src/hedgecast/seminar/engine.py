@@ -280,6 +280,12 @@ class Room:
             self._refits[key] = out
         return out
 
+    def remember_refit(self, answers: Sequence[Answer], result: ParticipantForecast) -> None:
+        """Keep a refit made elsewhere (a dask worker, or a stored submission after a restart): identical priors reuse it."""
+        key = self.key(self.priors(answers))
+        with self._lock:
+            self._refits[key] = result
+
     # ---- the room ------------------------------------------------------------------
     def summary(self, answers_by_participant: Mapping[str, Sequence[Answer]]) -> dict:
         """Return the room's disagreement analysis (see :func:`hedgecast.seminar.summary.room_summary`)."""

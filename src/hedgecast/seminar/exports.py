@@ -103,6 +103,23 @@ def save_results(seminar: Seminar) -> tuple[str, Path | None]:
     return dumps(json_safe(res.to_dict()), allow_nan=False) + "\n", path
 
 
+def saved_paths(seminar: Seminar, join_code: str) -> dict[str, Path]:
+    """Where an ended session's record is kept beside the seminar database: ``seminar-<code>.csv`` and ``.json``."""
+    folder = seminar.store.path.parent
+    return {"csv": folder / f"seminar-{join_code}.csv", "json": folder / f"seminar-{join_code}.json"}
+
+
+def save_ended(seminar: Seminar) -> dict[str, Path]:
+    """Keep the session's record as files (every submission as CSV, the results as JSON; also ``results_path`` for the report)."""
+    from hedgecast.files import write_atomic
+
+    paths = saved_paths(seminar, seminar.join_code)
+    write_atomic(paths["csv"], submissions_csv(seminar))
+    text, _ = save_results(seminar)
+    write_atomic(paths["json"], text)
+    return paths
+
+
 def _iso(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(t))
 
@@ -112,4 +129,12 @@ def _csv_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-__all__ = ["answers_by_participant", "participant_lens_toml", "save_results", "seminar_results", "submissions_csv"]
+__all__ = [
+    "answers_by_participant",
+    "participant_lens_toml",
+    "save_ended",
+    "save_results",
+    "saved_paths",
+    "seminar_results",
+    "submissions_csv",
+]

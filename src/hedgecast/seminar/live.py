@@ -110,6 +110,8 @@ class DaskRunner:
 
     The task is :func:`worker_refit` with the project root and the saved run's id, so a worker
     anywhere that sees the project files can rebuild the room; the cluster starts on first use.
+    The result comes back by value and is kept in the server's room (``Room.remember_refit``),
+    so the next identical answers are forecast from it without another refit.
     """
 
     def __init__(self, root: str, run_id: str, scheduler: str | None = None):
@@ -123,7 +125,11 @@ class DaskRunner:
         if self._client is None:
             self._client = self._stack.enter_context(cluster_client(1, self.scheduler))
         ids = tuple(a.id for a in room.assumptions)
-        return self._client.submit(worker_refit, self.root, self.run_id, ids, list(answers), pure=False).result()
+        result = self._client.submit(worker_refit, self.root, self.run_id, ids, list(answers), pure=False).result()
+        remember = getattr(room, "remember_refit", None)
+        if remember is not None:  # the worker's refit into the server's room: identical priors are not fitted again
+            remember(answers, result)
+        return result
 
     def close(self) -> None:
         self._stack.close()

@@ -5,6 +5,10 @@
 * Forms carry a CSRF token (double submit: the same random value in a cookie and in the form,
   compared in constant time), and a cross-site ``Origin`` is refused.
 * Each participant may submit at most once per :data:`MIN_INTERVAL` seconds (HTTP 429).
+* Join codes are short (about 30 bits), so guessing them is limited: at most
+  :data:`JOIN_FAILURES` wrong codes per client address per :data:`JOIN_WINDOW` seconds,
+  then HTTP 429 until the window has passed (:class:`FailureLimiter`). Every secret is
+  compared in constant time, on SHA-256 digests so that not even its length leaks.
 * Every field is read here, as text, into numbers and strings with limits; anything else is a
   :class:`FormError` naming the field (the engine then checks the values, ``Room.validate``).
   Nothing a user types is ever evaluated, and pages show
@@ -13,11 +17,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import secrets
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from hedgecast.errors import HedgecastError
@@ -25,6 +31,9 @@ from hedgecast.seminar.answers import MAX_JUSTIFICATION
 
 #: seconds a participant waits between two submissions
 MIN_INTERVAL = 1.0
+#: wrong join codes one client address may try per JOIN_WINDOW seconds before it is refused (HTTP 429)
+JOIN_FAILURES = 10
+JOIN_WINDOW = 60.0
 #: the longest display name accepted (characters; the longest justification is the engine's MAX_JUSTIFICATION)
 MAX_NAME = 60
 
@@ -52,7 +61,8 @@ def same_secret(given: str | None, expected: str) -> bool:
     """Constant-time comparison of a presented secret with the expected one (False when none was presented)."""
     if not given:
         return False
-    return hmac.compare_digest(given.encode(), expected.encode())
+    digest = hashlib.sha256
+    return hmac.compare_digest(digest(given.encode()).digest(), digest(expected.encode()).digest())
 
 
 def csrf_ok(form_value: str | None, cookie_value: str | None, origin: str | None, host: str | None) -> bool:
@@ -82,6 +92,37 @@ class RateLimiter:
                 return False
             self._last[key] = now
             return True
+
+
+class FailureLimiter:
+    """At most ``limit`` failures per key (a client address) in any ``window`` seconds; then :meth:`blocked` until they age out."""
+
+    def __init__(self, limit: int = JOIN_FAILURES, window: float = JOIN_WINDOW, clock=time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self._failures: dict[object, deque] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: object, now: float) -> deque:
+        times = self._failures.setdefault(key, deque())
+        while times and now - times[0] >= self.window:
+            times.popleft()
+        return times
+
+    def blocked(self, key: object) -> float:
+        """Seconds ``key`` must still wait (0.0: it may try now)."""
+        now = self.clock()
+        with self._lock:
+            times = self._recent(key, now)
+            if len(times) < self.limit:
+                if not times:
+                    self._failures.pop(key, None)  # keep the table as small as the set of recent guessers
+                return 0.0
+            return max(self.window - (now - times[0]), 0.0)
+
+    def failed(self, key: object) -> None:
+        now = self.clock()
+        with self._lock:
+            self._recent(key, now).append(now)
 
 
 def clean_text(value: str | None, field: str, limit: int, *, required: bool = False) -> str:
@@ -137,10 +178,13 @@ def read_answer(form, assumption_ids: list[str] | tuple[str, ...]) -> AnswerForm
 __all__ = [
     "CSRF_COOKIE",
     "FACILITATOR_COOKIE",
+    "JOIN_FAILURES",
+    "JOIN_WINDOW",
     "MAX_NAME",
     "MIN_INTERVAL",
     "PARTICIPANT_COOKIE",
     "AnswerForm",
+    "FailureLimiter",
     "FormError",
     "RateLimiter",
     "clean_text",

@@ -35,6 +35,13 @@ class TooFast(Exception):
     """A second submission within a second (HTTP 429)."""
 
 
+class SessionEnded(Exception):
+    """A submission or a join after the facilitator ended the session (HTTP 410)."""
+
+
+ENDED = "the session has ended: thank you, your answers are saved with the facilitator, and no more answers are accepted"
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a submission came to: its id, whether it was new (False: a resubmitted form), the participant's state."""
@@ -68,6 +75,7 @@ class Seminar:
         candidates: Callable[[], list] | None = None,
         new_session: bool = False,
         results_path: Path | None = None,
+        broker: Broker | None = None,
     ):
         self.room, self.store, self.lens, self.token = room, store, lens, token
         self.room_factory, self._candidates, self.results_path = room_factory, candidates, results_path
@@ -81,7 +89,7 @@ class Seminar:
         if session is None:
             session = store.create_session(lens, ids)
         self.sid = session.id
-        self.broker = Broker()
+        self.broker = broker or Broker()  # the opening's, when the pages waited for the room on it
         self.rates = RateLimiter()
         self.engine_lock = threading.Lock()
         self._data_version = 0  # bumped by every change of answers or forecasts (the summary's cache key)
@@ -126,7 +134,30 @@ class Seminar:
         chosen = {a.id for a in self.room.assumptions}
         return [{"id": a.id, "label": a.label, "chosen": a.id in chosen} for a in self._candidates()]
 
+    def end_session(self) -> None:
+        """End the session: no more answers, the open round closes, a restart will not resume it (the record stays)."""
+        self.store.end_session(self.sid)
+        self.broker.publish("ended")
+
+    def new_session(self) -> None:
+        """Start a new session of the same lens and assumptions (a new join code), once this one has ended."""
+        if not self.session.ended:
+            raise FormError("session", "end this session first: its participants are still answering")
+        session = self.store.create_session(self.lens, [a.id for a in self.room.assumptions])
+        with self._analysis_lock:
+            self.sid = session.id
+            self._data_version += 1
+            self._summary = self._analysis = None
+        self.broker.publish("session")
+
+    def ended_for(self, secret: str | None) -> bool:
+        """Whether ``secret`` is a participant of a session that has ended (this one or an earlier one)."""
+        sid = None if not secret else self.store.session_of(secret)
+        return sid is not None and self.store.session(sid).ended
+
     def open_round(self) -> int:
+        if self.session.ended:
+            raise FormError("round", "the session has ended: start a new session to open rounds again")
         n = self.store.open_round(self.sid)
         self.broker.publish("round")
         return n
@@ -141,6 +172,8 @@ class Seminar:
 
     # ------------------------------------------------------------------ participants
     def join(self, secret: str, display_name: str = "") -> Participant:
+        if self.session.ended:
+            raise SessionEnded(ENDED)
         p = self.store.add_participant(self.sid, secret, display_name)
         self.broker.publish("join")
         return p
@@ -161,6 +194,8 @@ class Seminar:
         if self.store.has_key(p.id, key):
             return Outcome(self._submission_id(p.id, key), False)
         session = self.session
+        if session.ended:
+            raise SessionEnded(ENDED)
         if not session.round_open:
             raise RoundClosed("the round is closed: wait for the facilitator to open the next one")
         answer = Answer(**vars(read_answer(form, session.assumptions)))
@@ -211,13 +246,22 @@ class Seminar:
         self._changed("refit")
 
     def _requeue_pending(self) -> None:
-        """After a restart: queue again every refit that was waiting (its answers are in the store)."""
+        """After a restart: queue again every refit that was waiting (its answers are in the store), and keep the refits made.
+
+        A refit's forecast is stored with the submission that asked for it; the room keeps it
+        again (``Room.remember_refit``), so identical answers after a restart are not refitted.
+        """
+        from hedgecast.seminar.records import ParticipantForecast
+
+        remember = getattr(self.room, "remember_refit", None)
         latest = self.store.current(self.sid)
         for subs in latest.values():
             newest = max(subs.values(), key=lambda s: s.id)
+            answers = self.answers_of(subs)
             if newest.method == PENDING:
-                answers = self.answers_of(subs)
                 self.refits.submit(refit_key(answers), (self.room, answers), newest.id)
+            elif newest.method == "refit" and newest.forecast and remember is not None:
+                remember(answers, ParticipantForecast.from_dict({**newest.forecast, "method": "refit", "pending": False}))
 
     def refit_position(self, newest: Submission | None) -> int | None:
         if newest is None or newest.method != PENDING:
@@ -342,6 +386,7 @@ class Seminar:
             "round": session.round,
             "round_open": session.round_open,
             "revealed": session.revealed,
+            "ended": session.ended,
             "answers": answers,
             "groups": groups,
             "forecast": None if newest is None else newest.forecast,
@@ -381,6 +426,7 @@ class Seminar:
             "round": session.round,
             "round_open": session.round_open,
             "revealed": session.revealed,
+            "ended": session.ended,
             "submissions": self.store.count(self.sid),
             "participants": [{"label": label(p.number), "name": p.display_name, "answered": len(current.get(p.id, {}))} for p in people],
             "answers": answers,
@@ -425,4 +471,17 @@ def driver_table(analysis: dict) -> list[dict]:
     return list(best.values())
 
 
-__all__ = ["PENDING", "Outcome", "RoundClosed", "Seminar", "TooFast", "driver_table", "forecast_dict", "group_stats", "label", "pooled"]
+__all__ = [
+    "ENDED",
+    "PENDING",
+    "Outcome",
+    "RoundClosed",
+    "Seminar",
+    "SessionEnded",
+    "TooFast",
+    "driver_table",
+    "forecast_dict",
+    "group_stats",
+    "label",
+    "pooled",
+]

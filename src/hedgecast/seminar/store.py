@@ -91,6 +91,7 @@ class Session:
     revealed: bool
     round: int  # the latest round's number (0: none opened yet)
     round_open: bool
+    ended: bool = False  # the facilitator ended it: no more answers, a restart does not resume it
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,7 @@ class Store:
             revealed=bool(row["revealed"]),
             round=0 if rnd is None else rnd["number"],
             round_open=rnd is not None and rnd["closed"] is None,
+            ended=row["ended"] is not None,
         )
 
     def set_assumptions(self, sid: int, assumptions: list[str]) -> None:
@@ -199,8 +201,21 @@ class Store:
             db.execute("UPDATE sessions SET revealed = ? WHERE id = ?", (int(revealed), sid))
 
     def end_session(self, sid: int) -> None:
+        """End the session (its open round closes with it); ending it again changes nothing."""
         with self._tx() as db:
-            db.execute("UPDATE sessions SET ended = ? WHERE id = ?", (time.time(), sid))
+            now = time.time()
+            db.execute("UPDATE rounds SET closed = ? WHERE session_id = ? AND closed IS NULL", (now, sid))
+            db.execute("UPDATE sessions SET ended = ? WHERE id = ? AND ended IS NULL", (now, sid))
+
+    def ended_sessions(self, lens: str) -> list[Session]:
+        """The sessions of ``lens`` that have ended, newest first."""
+        rows = self._all("SELECT id FROM sessions WHERE lens = ? AND ended IS NOT NULL ORDER BY id DESC", lens)
+        return [self.session(r["id"]) for r in rows]
+
+    def session_of(self, secret: str) -> int | None:
+        """The session a participant's cookie secret belongs to (None: nobody's)."""
+        row = self._one("SELECT session_id FROM participants WHERE secret_hash = ?", secret_hash(secret))
+        return None if row is None else row["session_id"]
 
     def open_round(self, sid: int) -> int:
         """Open the next round (closing an open one); return its number."""
