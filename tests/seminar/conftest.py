@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fake_room import FakeRoom, make_room
+from fake_room import FakeRoom
 from web_helpers import TOKEN
 
 from hedgecast.seminar import Answer, Room
@@ -42,9 +42,7 @@ def at_baseline():
 def seminar(tmp_path):
     """A seminar on the fake room (see fake_room.py), recorded in a temporary SQLite file."""
     store = Store(tmp_path / "seminar.sqlite3")
-    s = Seminar(
-        FakeRoom(refit_delay=0.05), store, lens="baseline", token=TOKEN, room_factory=make_room, candidates=lambda: FakeRoom().assumptions
-    )
+    s = Seminar(FakeRoom(refit_delay=0.05), store, lens="baseline", token=TOKEN)
     yield s
     s.close()
     store.close()

@@ -78,6 +78,12 @@ class FakeRoom:
         self.done: dict[str, ParticipantForecast] = {}
         self._lock = threading.Lock()
 
+    def candidates(self):
+        return list(ASSUMPTIONS)
+
+    def with_assumptions(self, assumption_ids):
+        return FakeRoom(assumption_ids, self.refit_delay)
+
     def validate(self, answers):
         by_id = {a.id: a for a in self.assumptions}
         out = []

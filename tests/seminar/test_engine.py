@@ -48,6 +48,18 @@ def test_unknown_assumption_for_a_room(mock_fit):
     assert err.value.field == "assumptions"
 
 
+def test_the_same_room_asks_other_assumptions_without_forecasting_again(room, mock_fit):
+    other = [c.id for c in room.candidates() if c.id not in {a.id for a in room.assumptions}][:3]
+    again = room.with_assumptions(other)
+    assert [a.id for a in again.assumptions] == other and [a.id for a in room.assumptions] == ASKED
+    assert again.forecast_data is room.forecast_data and again.reweighter is room.reweighter  # nothing recomputed
+    assert again.baseline.probabilities == room.baseline.probabilities
+    assert {c.id for c in room.candidates()} == {c.id for c in Room.from_fit(mock_fit, other).candidates()}
+    with pytest.raises(SeminarInputError) as err:
+        room.with_assumptions(["nu"])
+    assert err.value.field == "assumptions"
+
+
 def test_validate_rejects_unknown_and_repeated(room):
     with pytest.raises(SeminarInputError) as err:
         room.validate([Answer("cushion", 0.1, 0, 1)])

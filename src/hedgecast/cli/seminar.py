@@ -80,21 +80,13 @@ def seminar(
 
     def build(opening: Opening) -> Seminar:
         if test_room:
-            room, _, runner, factory, candidates = _test_room(test_room, assumption)
+            room, runner = _test_room(test_room, assumption)
         else:
-            room, _, runner, factory, candidates = _room_from_fit(wb, checked, settings, assumption, scheduler, opening)
+            room, runner = _room_from_fit(wb, checked, settings, assumption, scheduler, opening)
         opening.step("Opening the room")
+        results = paths.root / "reports" / "seminar.json"
         return Seminar(
-            room,
-            store,
-            lens=lens_name,
-            token=token,
-            runner=runner,
-            room_factory=factory,
-            candidates=candidates,
-            new_session=new_session,
-            results_path=paths.root / "reports" / "seminar.json",
-            broker=opening.broker,
+            room, store, lens=lens_name, token=token, runner=runner, new_session=new_session, results_path=results, broker=opening.broker
         )
 
     def opened(opening: Opening) -> None:
@@ -160,7 +152,7 @@ def _check_lens(paths, lens_name: str, assumption: list[str] | None):
 def _room_from_fit(wb, lens, settings, assumption: list[str] | None, scheduler: str | None, opening):
     """The real room: the lens's latest passing saved fit (or one new fit, saved as a run), and a dask runner for refits."""
     from hedgecast.runs import save_run
-    from hedgecast.seminar.engine import Room, candidate_assumptions
+    from hedgecast.seminar.engine import Room
     from hedgecast.seminar.live import DaskRunner
 
     detail = f"{settings.sampler}: {settings.chains} chains × {settings.draws} draws after {settings.tune} tuning steps"
@@ -178,14 +170,7 @@ def _room_from_fit(wb, lens, settings, assumption: list[str] | None, scheduler: 
         console.print("[bold yellow]warning:[/] the fit's sampler diagnostics failed: the room's numbers are provisional")
     opening.step("Opening the room: forecasting the headline questions once, ranking the assumptions", "")
     room = Room.from_fit(fit, list(assumption) if assumption else None)
-
-    def factory(ids: list[str]):
-        return Room.from_fit(fit, ids)
-
-    def candidates():
-        return candidate_assumptions(fit.lens)
-
-    return room, lens.name, DaskRunner(wb.paths.root, run_id, scheduler), factory, candidates
+    return room, DaskRunner(wb.paths.root, run_id, scheduler)
 
 
 def _test_room(spec: str, assumption: list[str] | None):
@@ -199,7 +184,7 @@ def _test_room(spec: str, assumption: list[str] | None):
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     make = getattr(module, name)
-    return make(list(assumption) if assumption else None), "test", InlineRunner(), make, None
+    return make(list(assumption) if assumption else None), InlineRunner()
 
 
 def _shown_host(host: str) -> str:

@@ -19,6 +19,7 @@ with NaN probabilities.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import OrderedDict
@@ -88,6 +89,15 @@ def candidate_assumptions(lens: Lens) -> list[Assumption]:
     return out
 
 
+def _chosen(candidates: Mapping[str, Assumption], assumption_ids: list[str]) -> list[Assumption]:
+    unknown = [a for a in assumption_ids if a not in candidates]
+    if unknown:
+        raise SeminarInputError(
+            "assumptions", f"cannot be put to a room: {', '.join(unknown)} (choose from {', '.join(sorted(candidates))})"
+        )
+    return [candidates[a] for a in dict.fromkeys(assumption_ids)]
+
+
 @dataclass
 class Room:
     """A seminar room on one fit: the assumptions put to it, the questions it forecasts, and the engine."""
@@ -137,15 +147,7 @@ class Room:
         grid = np.stack(grids)
         rw = Reweighter(fit, fc, scenarios=[RECORD_SCENARIO])
         candidates = {a.id: a for a in candidate_assumptions(fit.lens)}
-        if assumption_ids is not None:
-            unknown = [a for a in assumption_ids if a not in candidates]
-            if unknown:
-                raise SeminarInputError(
-                    "assumptions", f"cannot be put to a room: {', '.join(unknown)} (choose from {', '.join(sorted(candidates))})"
-                )
-            chosen = [candidates[a] for a in dict.fromkeys(assumption_ids)]
-        else:
-            chosen = []
+        chosen = _chosen(candidates, assumption_ids) if assumption_ids is not None else []
         room = cls(fit, fc, chosen, kept, rw, grid.reshape(grid.shape[0], -1), grid)
         room.question_objects = {q.id: q for q in qs if q.id in dict(kept)}
         room.influence = room.rank_influence(list(candidates.values()))
@@ -153,6 +155,15 @@ class Room:
             ranked = sorted(candidates.values(), key=lambda a: -room.influence.get(a.id, 0.0))
             room.assumptions = ranked[: max(int(n), 1)]
         return room
+
+    def candidates(self) -> list[Assumption]:
+        """Every prior of the fit's lens this room could ask about."""
+        return candidate_assumptions(self.fit.lens)
+
+    def with_assumptions(self, assumption_ids: list[str]) -> Room:
+        """The same room asking ``assumption_ids`` instead: its forecast, questions and reweighting are reused."""
+        chosen = _chosen({a.id: a for a in self.candidates()}, assumption_ids)
+        return dataclasses.replace(self, assumptions=chosen, _refits=dict(self._refits), _cache=OrderedDict(), _lock=threading.Lock())
 
     def rank_influence(self, candidates: Sequence[Assumption]) -> dict[str, float]:
         """Largest change of any headline question's probability when each prior's location moves ±1 prior sd (reliable moves only)."""

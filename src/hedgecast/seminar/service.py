@@ -71,21 +71,16 @@ class Seminar:
         lens: str,
         token: str,
         runner: Callable | None = None,
-        room_factory: Callable[[list[str]], object] | None = None,
-        candidates: Callable[[], list] | None = None,
         new_session: bool = False,
         results_path: Path | None = None,
         broker: Broker | None = None,
     ):
         self.room, self.store, self.lens, self.token = room, store, lens, token
-        self.room_factory, self._candidates, self.results_path = room_factory, candidates, results_path
+        self.results_path = results_path
         ids = [a.id for a in room.assumptions]
         session = None if new_session else store.latest_session(lens)
         if session is not None and list(session.assumptions) != ids:
-            if room_factory is not None:
-                self.room = room_factory(list(session.assumptions))  # resume the room as it was
-            else:
-                session = None
+            self.room = room.with_assumptions(list(session.assumptions))  # resume the room as it was
         if session is None:
             session = store.create_session(lens, ids)
         self.sid = session.id
@@ -120,19 +115,15 @@ class Seminar:
             raise FormError("assumptions", "the room has already answered: start a new session to ask other questions")
         if not 3 <= len(ids) <= 6:
             raise FormError("assumptions", f"choose 3 to 6 assumptions (got {len(ids)})")
-        if self.room_factory is None:
-            raise FormError("assumptions", "this room cannot change its assumptions")
         with self.engine_lock:
-            self.room = self.room_factory(ids)
+            self.room = self.room.with_assumptions(ids)
         self.store.set_assumptions(self.sid, [a.id for a in self.room.assumptions])
         self._changed("assumptions")
 
     def candidates(self) -> list[dict]:
         """The assumptions the facilitator may choose from (id, label; ``chosen`` when put to the room now)."""
-        if self._candidates is None or self.room_factory is None:
-            return []
         chosen = {a.id for a in self.room.assumptions}
-        return [{"id": a.id, "label": a.label, "chosen": a.id in chosen} for a in self._candidates()]
+        return [{"id": a.id, "label": a.label, "chosen": a.id in chosen} for a in self.room.candidates()]
 
     def end_session(self) -> None:
         """End the session: no more answers, the open round closes, a restart will not resume it (the record stays)."""
