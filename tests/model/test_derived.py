@@ -103,3 +103,21 @@ def test_the_posterior_predictive_follows_its_seed(mock_fit, cm):
     c = cm.derived_groups(posterior, [2, 7])["posterior_predictive"]
     xr.testing.assert_equal(a, b)
     assert not np.array_equal(a["y"].values, c["y"].values)
+
+
+def test_work_in_background_is_waited_for_and_its_error_raised():
+    from hedgecast.model.derived import in_background
+
+    done = []
+    with in_background(lambda: done.append(1)):
+        pass
+    assert done == [1]
+
+    def broken():
+        raise KeyError("from the thread")
+
+    with pytest.raises(KeyError, match="from the thread"), in_background(broken):
+        pass
+    with in_background(None):
+        done.append(2)
+    assert done == [1, 2]

@@ -21,6 +21,10 @@ build serves every lens of a compiled model.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -32,6 +36,7 @@ from pymc.pytensorf import compile as compile_pymc
 from pymc.pytensorf import find_rng_nodes, reseed_rngs
 from pytensor.graph.replace import vectorize_graph
 
+from hedgecast import timing
 from hedgecast.dims import SAMPLE_DIMS
 
 #: the variables replicated in ``posterior_predictive``, in its order
@@ -100,3 +105,34 @@ class DerivedGroups:
             "log_prior": dataset(self.free, out[k:m], self.dims, coords, True),
             "posterior_predictive": dataset(PREDICTIVE, out[m:], self.predictive_dims, pp_coords, False),
         }
+
+
+@contextlib.contextmanager
+def in_background(work: Callable[[], object] | None) -> Iterator[None]:
+    """Run ``work`` in a thread while the block runs, then wait for it (stage "derived groups compile")
+    and raise its error, if any. ``None``: nothing to do.
+
+    For building :class:`DerivedGroups` while nutpie samples: nutpie's chains run in its own
+    threads without Python's lock, so the build (Python graph rewriting) takes little wall time
+    there. The caller sets the warning filters around the whole block (they are process-wide).
+    """
+    if work is None:
+        yield
+        return
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # re-raised in the caller's thread below, never swallowed
+            failed.append(error)
+
+    thread = threading.Thread(target=run, name="hedgecast-derived-groups", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        with timing.stage("derived groups compile"):
+            thread.join()
+    if failed:
+        raise failed[0]

@@ -24,7 +24,7 @@ from pymc.backends.arviz import find_constants, find_observations
 
 from hedgecast import timing
 from hedgecast.inputs.spec import ModelSpec
-from hedgecast.model.derived import DerivedGroups
+from hedgecast.model.derived import DerivedGroups, in_background
 from hedgecast.model.equations import (
     DRIVER_VALUES,
     ESCALATION_COUNTS,
@@ -151,8 +151,12 @@ class CompiledModel:
         if self._derived is None:
             with warnings.catch_warnings():
                 ignore_known_warnings()
-                self._derived = DerivedGroups(self.model, self.predictive_model)
+                self.build_derived_groups()
         return self._derived
+
+    def build_derived_groups(self) -> None:
+        """Build :attr:`derived_groups` (the caller sets the warning filters: this may run in a thread)."""
+        self._derived = DerivedGroups(self.model, self.predictive_model)
 
     def set_drivers(self, drivers: np.ndarray) -> None:
         """Put these driver codings (driver × year) into the model's data: no recompile.
@@ -345,9 +349,10 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
     free = [rv.name for rv in cm.model.free_RVs]
     if settings.sampler == "nutpie":
         compiled = cm.nutpie_model(lens)
-        with warnings.catch_warnings(), timing.stage("sampling"):
+        with warnings.catch_warnings(), in_background(None if cm._derived else cm.build_derived_groups):
             ignore_known_warnings()
-            idata = run_nutpie(compiled, settings, seed=settings.seed, cores=min(settings.chains, 2), progress=progress)
+            with timing.stage("sampling"):
+                idata = run_nutpie(compiled, settings, seed=settings.seed, cores=min(settings.chains, 2), progress=progress)
         data = {v.name for v in cm.model.data_vars}  # nutpie stores the model's data with the draws
         keep = [v for v in idata.posterior.data_vars if v not in data]
         idata.posterior = idata.posterior[keep]
