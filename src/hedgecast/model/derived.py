@@ -109,12 +109,12 @@ class DerivedGroups:
 
 @contextlib.contextmanager
 def in_background(work: Callable[[], object] | None) -> Iterator[None]:
-    """Run ``work`` in a thread while the block runs, then wait for it (stage "derived groups compile")
+    """Run ``work`` in a thread while the block runs, then wait for it (stage "background wait")
     and raise its error, if any. ``None``: nothing to do.
 
-    For building :class:`DerivedGroups` while nutpie samples: nutpie's chains run in its own
-    threads without Python's lock, so the build (Python graph rewriting) takes little wall time
-    there. The caller sets the warning filters around the whole block (they are process-wide).
+    For building :class:`DerivedGroups` (and drawing the prior) while nutpie samples: nutpie's
+    chains run in its own threads without Python's lock, so this Python work takes little wall
+    time there. The caller sets the warning filters before the block (they are process-wide).
     """
     if work is None:
         yield
@@ -132,7 +132,7 @@ def in_background(work: Callable[[], object] | None) -> Iterator[None]:
     try:
         yield
     finally:
-        with timing.stage("derived groups compile"):
+        with timing.stage("background wait"):
             thread.join()
     if failed:
         raise failed[0]

@@ -347,11 +347,18 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
     cm = compiled_model(spec, lens, inputs)
     cm.set_lens(lens)
     free = [rv.name for rv in cm.model.free_RVs]
+    prior = {}
+
+    def meanwhile() -> None:  # what needs no posterior, done while nutpie samples
+        if cm._derived is None:
+            cm.build_derived_groups()
+        prior["prior"] = prior_draws(cm, settings)
+
     if settings.sampler == "nutpie":
         compiled = cm.nutpie_model(lens)
-        with warnings.catch_warnings(), in_background(None if cm._derived else cm.build_derived_groups):
-            ignore_known_warnings()
-            with timing.stage("sampling"):
+        with warnings.catch_warnings():
+            ignore_known_warnings()  # before the thread starts: the filters are process-wide
+            with in_background(meanwhile), timing.stage("sampling"):
                 idata = run_nutpie(compiled, settings, seed=settings.seed, cores=min(settings.chains, 2), progress=progress)
         data = {v.name for v in cm.model.data_vars}  # nutpie stores the model's data with the draws
         keep = [v for v in idata.posterior.data_vars if v not in data]
@@ -373,7 +380,7 @@ def sample_posterior(spec: ModelSpec, lens: Lens, inputs: ModelInputs, settings:
         idata = _mock_posterior(cm.model, free, settings)
     else:
         raise ValueError(f"unknown sampler {settings.sampler!r}: use 'nutpie', 'pymc' or 'mock'")
-    idata.add_groups({"prior": prior_draws(cm, settings)})
+    idata.add_groups({"prior": prior["prior"] if prior else prior_draws(cm, settings)})
     idata.attrs["free_rvs"] = free
     idata.attrs["sampler"] = settings.sampler
     return complete_inference_data(cm, idata, settings.seed)
