@@ -51,7 +51,8 @@ def test_one_compiled_function_follows_another_lens_of_the_same_structure(mock_f
     """The function is built once per compiled model: it reads the current lens's hyperparameters at each call."""
     old = mock_fit.lens.prior("cushion")
     assert old.distribution == "Normal"
-    lens = mock_fit.lens.derive("derived_test").with_prior("cushion", Prior("Normal", mu=float(old.parameters["mu"]) + 0.7, sigma=0.1), reason="test")
+    moved = Prior("Normal", mu=float(old.parameters["mu"]) + 0.7, sigma=0.1)
+    lens = mock_fit.lens.derive("derived_test").with_prior("cushion", moved, reason="test")
     posterior = mock_fit.idata.posterior.isel(draw=slice(0, 4))
     try:
         edited = compiled_model(mock_fit.spec, lens, mock_fit.inputs)
@@ -103,21 +104,3 @@ def test_the_posterior_predictive_follows_its_seed(mock_fit, cm):
     c = cm.derived_groups(posterior, [2, 7])["posterior_predictive"]
     xr.testing.assert_equal(a, b)
     assert not np.array_equal(a["y"].values, c["y"].values)
-
-
-def test_work_in_background_is_waited_for_and_its_error_raised():
-    from hedgecast.model.derived import in_background
-
-    done = []
-    with in_background(lambda: done.append(1)):
-        pass
-    assert done == [1]
-
-    def broken():
-        raise KeyError("from the thread")
-
-    with pytest.raises(KeyError, match="from the thread"), in_background(broken):
-        pass
-    with in_background(None):
-        done.append(2)
-    assert done == [1, 2]

@@ -21,10 +21,6 @@ build serves every lens of a compiled model.
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Callable, Iterator
-
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -36,7 +32,6 @@ from pymc.pytensorf import compile as compile_pymc
 from pymc.pytensorf import find_rng_nodes, reseed_rngs
 from pytensor.graph.replace import vectorize_graph
 
-from hedgecast import timing
 from hedgecast.dims import SAMPLE_DIMS
 
 #: the variables replicated in ``posterior_predictive``, in its order
@@ -44,9 +39,11 @@ PREDICTIVE = ("y", "incidents", "escalations", "y_all")
 
 
 class DerivedGroups:
-    """One compiled function: posterior draws of the free variables in; every observed variable's
-    pointwise log-likelihood, every free variable's log prior density and the posterior
-    predictive draws out, for all draws at once.
+    """One compiled function of all draws: log-likelihood, log prior and posterior predictive.
+
+    Posterior draws of the free variables in; every observed variable's pointwise
+    log-likelihood, every free variable's log prior density and the posterior predictive
+    draws out.
 
     ``model`` is the fitted model (its data are read at each call), ``predictive`` the same
     model with ``y_all`` (:func:`hedgecast.model.equations.build_model` with ``impute=True``).
@@ -96,7 +93,12 @@ class DerivedGroups:
 
         def dataset(names, values, dims, coords_, skip) -> xr.Dataset:
             return dict_to_dataset(
-                dict(zip(names, values, strict=True)), library=pm, dims=dims, coords=coords_, default_dims=list(SAMPLE_DIMS), skip_event_dims=skip
+                dict(zip(names, values, strict=True)),
+                library=pm,
+                dims=dims,
+                coords=coords_,
+                default_dims=list(SAMPLE_DIMS),
+                skip_event_dims=skip,
             )
 
         pp_coords = {**{k_: np.asarray(v) for k_, v in self.predictive_coords.items()}, **{d: posterior[d].values for d in SAMPLE_DIMS}}
@@ -105,34 +107,3 @@ class DerivedGroups:
             "log_prior": dataset(self.free, out[k:m], self.dims, coords, True),
             "posterior_predictive": dataset(PREDICTIVE, out[m:], self.predictive_dims, pp_coords, False),
         }
-
-
-@contextlib.contextmanager
-def in_background(work: Callable[[], object] | None) -> Iterator[None]:
-    """Run ``work`` in a thread while the block runs, then wait for it (stage "background wait")
-    and raise its error, if any. ``None``: nothing to do.
-
-    For building :class:`DerivedGroups` (and drawing the prior) while nutpie samples: nutpie's
-    chains run in its own threads without Python's lock, so this Python work takes little wall
-    time there. The caller sets the warning filters before the block (they are process-wide).
-    """
-    if work is None:
-        yield
-        return
-    failed: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            work()
-        except BaseException as error:  # re-raised in the caller's thread below, never swallowed
-            failed.append(error)
-
-    thread = threading.Thread(target=run, name="hedgecast-derived-groups", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        with timing.stage("background wait"):
-            thread.join()
-    if failed:
-        raise failed[0]
