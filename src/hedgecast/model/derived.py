@@ -31,6 +31,7 @@ from pymc.model.transform.conditioning import remove_value_transforms
 from pymc.pytensorf import compile as compile_pymc
 from pymc.pytensorf import find_rng_nodes, reseed_rngs
 from pytensor.graph.replace import vectorize_graph
+from pytensor.graph.rewriting.utils import rewrite_graph
 
 from hedgecast.dims import SAMPLE_DIMS
 
@@ -65,6 +66,8 @@ class DerivedGroups:
             replace[untransformed.rvs_to_values[named[name]]] = batch  # in the log densities
             replace[named[name]] = batch  # in the forward (predictive) graph
         densities = untransformed.logp(vars=[named[n] for n in (*self.observed, *self.free)], sum=False)
+        # shapes folded to constants first (part of what compiling does anyway): vectorizing is then 0.2 s, not 1 s
+        densities = rewrite_graph(densities, include=("canonicalize",))
         outputs = vectorize_graph([*densities, *(named[n] for n in PREDICTIVE)], replace=replace)
         self.rngs = find_rng_nodes(outputs)
         with untransformed:  # its check_bounds, as the model's own compile_fn
