@@ -307,7 +307,7 @@ def main(argv=None) -> int:
         if "cold_s" in r:
             t2.add_row("hedgecast report, cold (new process, empty caches, every lens fitted)", f"{r['cold_s']:.1f} s")
         t2.add_row("hedgecast report, warm, every lens refitted (--refit)", f"{r['full_s']:.1f} s")
-        for k in ("compile", "sampling", "prior draws", "log-likelihood", "log-prior", "posterior predictive", "forecast", "report writing"):
+        for k in ("compile", "sampling", "prior draws", "derived groups", "forecast", "report writing"):
             if k in stages:
                 t2.add_row(f"   of which {k} (all lenses)", f"{stages[k]:.1f} s")
         t2.add_row(f"hedgecast report after editing one prior of one lens ({r['edited_prior']} in kusa_2022)", f"{r['edit_s']:.1f} s")

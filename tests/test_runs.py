@@ -142,6 +142,22 @@ def test_a_saved_run_holds_the_full_inference_data_and_the_forecast(mock_fit, pa
     assert list(idata.observed_data["obs_indicator"].values) == list(mock_fit.idata.observed_data["obs_indicator"].values)
 
 
+def test_a_loaded_run_has_every_group_a_fit_has_with_the_same_numbers(mock_fit, paths):
+    """Saved and loaded, a fit keeps its complete InferenceData: what az.loo, az.plot_ppc and az.psens read."""
+    import numpy as np
+
+    from hedgecast.model.fit import COMPLETE_GROUPS
+    from hedgecast.workbench import Workbench
+
+    run = save_run(mock_fit, None, paths, headline={})
+    fit = Workbench.load(paths.root).load_fit(run.id)
+    assert not fit.notes  # nothing computed on load: all of it was saved
+    for group in COMPLETE_GROUPS:
+        assert group in fit.idata.groups(), group
+        for name in mock_fit.idata[group].data_vars:
+            np.testing.assert_array_equal(fit.idata[group][name].values, mock_fit.idata[group][name].values, err_msg=f"{group}.{name}")
+
+
 def test_a_run_records_its_posterior_digest_and_a_reused_fit_carries_it_without_reading_its_draws(mock_fit, paths):
     from hedgecast.model.fit_key import posterior_digest
     from hedgecast.workbench import Workbench

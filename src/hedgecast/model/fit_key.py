@@ -19,7 +19,7 @@ from functools import cache
 from importlib import metadata
 
 #: modules whose source defines the fitted model (their text is hashed)
-MODEL_CODE = ("hedgecast.model.equations", "hedgecast.model.fit", "hedgecast.model.numba_cache", "hedgecast.model.nutpie_build")
+MODEL_CODE = ("hedgecast.model.equations", "hedgecast.model.fit", "hedgecast.model.derived", "hedgecast.model.numba_cache", "hedgecast.model.nutpie_build")
 #: modules whose source defines the forecast simulated from a fit
 FORECAST_CODE = (
     "hedgecast.forecasting.forecast",
