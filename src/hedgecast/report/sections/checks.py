@@ -158,18 +158,23 @@ def loo_summary(idata: az.InferenceData) -> tuple[pd.DataFrame, pd.DataFrame]:
             res = az.loo(idata, var_name=var, pointwise=True)
         k = res.pareto_k
         totals.append({"term": var, "elpd_loo": float(res.elpd_loo), "se": float(res.se), "p_loo": float(res.p_loo), "n": int(k.size)})
-        if var == "y" and "obs_indicator" in k.coords:
-            groups = pd.Series(k.values.ravel(), index=np.asarray(k["obs_indicator"].values).ravel())
-        else:
-            groups = pd.Series(k.values.ravel(), index=[var] * int(k.size))
-        for name, ks in groups.groupby(level=0, sort=False):
+        # a cell whose log-likelihood is the same in every draw (no escalation possible in a year
+        # without incidents) carries no information: its k̂ is undefined (ArviZ gives inf), and
+        # leaving it out changes nothing, so it is counted apart, not as unreliable
+        cell = ll[var].transpose("chain", "draw", *k.dims)
+        constant = (cell.max(dim=("chain", "draw")) == cell.min(dim=("chain", "draw"))).values.ravel()
+        index = np.asarray(k["obs_indicator"].values).ravel() if var == "y" and "obs_indicator" in k.coords else [var] * int(k.size)
+        frame = pd.DataFrame({"k": k.values.ravel(), "constant": constant}, index=pd.Index(index, name="term"))
+        for name, g in frame.groupby(level=0, sort=False):
+            ks = g["k"][~g["constant"]]
             rows.append(
                 {
                     "term": str(name),
-                    "cells": len(ks),
+                    "cells": len(g),
                     "ok": int((ks <= K_HIGH).sum()),
                     "high": int((ks > K_HIGH).sum()),
-                    "max_k": float(ks.max()),
+                    "constant": int(g["constant"].sum()),
+                    "max_k": float(ks.max()) if len(ks) else float("nan"),
                 }
             )
     return pd.DataFrame(totals), pd.DataFrame(rows)
@@ -235,6 +240,9 @@ def loo_blocks(fit: FitLike, labels: dict[str, str]) -> list:
     totals, per = loo_summary(fit.idata)
     high = int(per["high"].sum()) if len(per) else 0
     cells = int(per["cells"].sum()) if len(per) else 0
+    constant = int(per["constant"].sum()) if len(per) else 0
+    if constant:
+        cells -= constant
     reading = (
         f"{high} of {cells} observed cells have Pareto k̂ > {K_HIGH}: for them the leave-one-out estimate is unreliable. "
         "The model has one latent state per year, so leaving a year out can move the posterior much more than importance sampling "
@@ -242,15 +250,22 @@ def loo_blocks(fit: FitLike, labels: dict[str, str]) -> list:
         if high
         else f"Every observed cell has Pareto k̂ ≤ {K_HIGH}: the leave-one-out estimates are reliable."
     )
+    if constant:
+        reading += (
+            f" Another {constant} cells have the same log-likelihood in every draw (no escalation is possible in a year without "
+            "incidents): they carry no information, leaving them out changes nothing, and their k̂ is undefined."
+        )
     t = totals.rename(columns={"term": "Term", "elpd_loo": "elpd_loo", "se": "SE", "p_loo": "p_loo", "n": "Terms"}).set_index("Term")
     t.index = [{"y": "indicators (y)", **CRISIS_TERMS}.get(i, i) for i in t.index]
     t.index.name = "Log-likelihood"
     p = (
         per.assign(term=[labels.get(x, CRISIS_TERMS.get(x, x)) for x in per["term"]])
         .rename(columns={"term": "Indicator", "cells": "Cells", "ok": f"k̂ ≤ {K_HIGH}", "high": f"k̂ > {K_HIGH}", "max_k": "Largest k̂"})
+        .rename(columns={"constant": "No information (k̂ undefined)"})
         .set_index("Indicator")
     )
-    marks = pd.DataFrame([["", "", "bad" if h else "", ""] for h in per["high"]], index=p.index, columns=p.columns)
+    flagged = f"k̂ > {K_HIGH}"
+    marks = pd.DataFrame([["bad" if c == flagged and h else "" for c in p.columns] for h in per["high"]], index=p.index, columns=p.columns)
     return [
         Heading("Leave-one-out (PSIS-LOO)"),
         Paragraph(
@@ -262,7 +277,13 @@ def loo_blocks(fit: FitLike, labels: dict[str, str]) -> list:
         Table(
             p,
             caption="Pareto k̂ per indicator",
-            formats={"Cells": "int", f"k̂ ≤ {K_HIGH}": "int", f"k̂ > {K_HIGH}": "int", "Largest k̂": "num.2"},
+            formats={
+                "Cells": "int",
+                f"k̂ ≤ {K_HIGH}": "int",
+                flagged: "int",
+                "No information (k̂ undefined)": "int",
+                "Largest k̂": "num.2",
+            },
             marks=marks,
             css="small",
         ),
