@@ -241,8 +241,7 @@ def loo_blocks(fit: FitLike, labels: dict[str, str]) -> list:
     high = int(per["high"].sum()) if len(per) else 0
     cells = int(per["cells"].sum()) if len(per) else 0
     constant = int(per["constant"].sum()) if len(per) else 0
-    if constant:
-        cells -= constant
+    cells -= constant
     reading = (
         f"{high} of {cells} observed cells have Pareto k̂ > {K_HIGH}: for them the leave-one-out estimate is unreliable. "
         "The model has one latent state per year, so leaving a year out can move the posterior much more than importance sampling "
