@@ -55,7 +55,7 @@ def refit_inputs(run: SavedRun, workbench: Workbench) -> tuple[Workbench, Lens, 
     lens = Lens.load(run.lens_path, spec, workbench.paths)
     same = spec is workbench.spec and history is workbench.history
     bench = workbench if same else Workbench(spec, history, workbench.paths, model_inputs(spec, history))
-    return bench, lens, SamplerSettings(**saved_settings)
+    return bench, lens, SamplerSettings.from_record(saved_settings)
 
 
 def compare_posteriors(saved: xr.Dataset, new: xr.Dataset) -> list[str]:

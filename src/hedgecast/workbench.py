@@ -248,7 +248,7 @@ class Workbench:
         check_run_model(run)
         lens = lens or Lens.load(run.lens_path, self.spec, self.paths)
         manifest = run.manifest
-        settings = SamplerSettings(**manifest["settings"])
+        settings = SamplerSettings.from_record(manifest["settings"])
         d = manifest["diagnostics"]
         diag = Diagnostics(d["max_rhat"], d["min_ess_bulk"], d["min_ess_tail"], d["divergences"], d["n_samples"], d.get("worst", {}))
         first, last = manifest["history_years"]

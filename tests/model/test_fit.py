@@ -121,3 +121,26 @@ def test_progress_bar_shows_in_jupyter_only_unless_told(monkeypatch):
     monkeypatch.setattr(IPython, "get_ipython", lambda: None)
     monkeypatch.setenv(PROGRESS_ENV, "1")
     assert show_progress() is True
+
+
+def test_nutpie_gets_the_settings_mass_matrix_and_target_accept(monkeypatch):
+    import nutpie
+
+    from hedgecast.model.fit import SamplerSettings, run_nutpie
+
+    seen = {}
+    monkeypatch.setattr(nutpie, "sample", lambda compiled, **kw: seen.update(kw) or "idata")
+    assert run_nutpie("model", SamplerSettings(draws=7), seed=3, cores=1) == "idata"
+    assert (seen["low_rank_modified_mass_matrix"], seen["target_accept"], seen["draws"], seen["seed"]) == (True, 0.985, 7, 3)
+    run_nutpie("model", SamplerSettings(low_rank=False, target_accept=0.995), seed=3, cores=1)
+    assert (seen["low_rank_modified_mass_matrix"], seen["target_accept"]) == (False, 0.995)
+
+
+def test_settings_of_a_run_saved_before_the_low_rank_option_say_diagonal():
+    from dataclasses import asdict
+
+    from hedgecast.model.fit import SamplerSettings
+
+    old = {k: v for k, v in asdict(SamplerSettings()).items() if k != "low_rank"}
+    assert SamplerSettings.from_record(old).low_rank is False
+    assert SamplerSettings.from_record(asdict(SamplerSettings())) == SamplerSettings()

@@ -61,10 +61,11 @@ def test_small_real_sbc_shows_no_gross_miscalibration(workbench, baseline, tmp_p
     sbc.save_sbc(result, tmp_path / "sbc.json")
 
 
-def test_sbc_refits_sample_with_the_products_target_accept():
-    """SBC checks the inference the report uses: its refits take the product's target_accept, only lighter draws."""
+def test_sbc_refits_sample_with_the_products_sampler():
+    """SBC checks the inference the report uses: its refits take the product's target_accept and mass matrix, only lighter draws."""
     from hedgecast.model.fit import SamplerSettings
 
     settings = SBCSettings()
-    assert settings.target_accept == SamplerSettings().target_accept == 0.995
+    assert settings.target_accept == SamplerSettings().target_accept == 0.985
+    assert settings.low_rank and SamplerSettings().low_rank
     assert (settings.draws, settings.tune) == (250, 500)

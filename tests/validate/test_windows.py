@@ -17,7 +17,9 @@ def test_windows_are_explicit_and_start_right_after_the_cutoff():
 def test_backtest_settings_are_sampler_settings_with_a_seed_per_fit():
     settings = BacktestSettings(draws=40, chains=2, sampler="mock", seed=5)
     assert (settings.draws, settings.tune, settings.target_accept, settings.windows) == (40, 1000, SamplerSettings().target_accept, WINDOWS)
-    assert settings.target_accept == 0.995  # the product's: backtests score the inference the report uses
+    # the product's sampler: backtests score the inference the report uses
+    assert (settings.target_accept, settings.low_rank) == (0.985, True)
+    assert settings.sampler_settings(0).low_rank
     assert not settings.oracle  # the oracle (realised drivers plugged in) is opt-in
     first, second = settings.sampler_settings(0), settings.sampler_settings(1)
     assert type(first) is SamplerSettings and first.draws == 40 and first.sampler == "mock"

@@ -204,7 +204,7 @@ class BacktestResult:
         s = dict(data["settings"])
         s["windows"] = tuple(Window(**w) for w in s["windows"])
         return cls(
-            BacktestSettings(**s),
+            BacktestSettings.from_record(s),
             data["lens"],
             pd.DataFrame(data["cells"]),
             data["windows"],

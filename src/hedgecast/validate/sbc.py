@@ -179,7 +179,7 @@ class SBCResult:
             raise ValueError("not an SBC result (expected kind 'hedgecast.sbc')")
         stats_table = pd.DataFrame(data["statistics"]).set_index("parameter") if data.get("statistics") else pd.DataFrame()
         return cls(
-            SBCSettings(**data["settings"]),
+            SBCSettings.from_record(data["settings"]),
             data["lens"],
             list(data["parameters"]),
             np.asarray(data["ranks"], dtype=int),

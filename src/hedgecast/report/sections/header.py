@@ -42,7 +42,7 @@ def header(fit: FitLike, forecast: Any, run_info: Mapping[str, Any] | None, vers
     key = [
         ("Lens", fit.lens.name),
         ("Seed (sampler / forecast)", f"{s.seed} / {forecast.data.attrs.get('seed', s.seed)}"),
-        ("Sampler", f"{s.sampler}: {s.chains} chains × {s.draws} draws after {s.tune} tuning steps (target accept {s.target_accept})"),
+        ("Sampler", f"{s.sampler}: {s.chains} chains × {s.draws} draws after {s.tune} tuning steps (target accept {s.target_accept}{', low-rank mass matrix' if s.sampler == 'nutpie' and s.low_rank else ''})"),
         ("Forecast paths per scenario", f"{n_paths(forecast):,}"),
         ("History fitted", f"{fit.inputs.years[0]}–{fit.inputs.years[-1]}"),
         ("Model spec", f"{fit.spec.name} v{fit.spec.version}, sha256 {fit.spec.sha256[:12]}"),
