@@ -104,3 +104,32 @@ def test_the_posterior_predictive_follows_its_seed(mock_fit, cm):
     c = cm.derived_groups(posterior, [2, 7])["posterior_predictive"]
     xr.testing.assert_equal(a, b)
     assert not np.array_equal(a["y"].values, c["y"].values)
+
+
+def test_a_new_process_loads_the_compiled_function_instead_of_compiling(mock_fit, cm, monkeypatch, tmp_path):
+    """The function is pickled on first build; a later build of the same model loads it (no compile)
+    and gives identical groups, predictive draws included; a damaged file is rebuilt, not fatal."""
+    from hedgecast.model import derived
+
+    monkeypatch.setattr(derived, "cache_file", lambda key, suffix: tmp_path / f"{key}{suffix}")
+    posterior = mock_fit.idata.posterior.isel(draw=slice(0, 4))
+    first = derived.DerivedGroups(cm.model, cm.predictive_model)
+    (cached,) = tmp_path.glob("*.derived.pkl")
+    built = first(posterior, [3, 7])
+
+    def no_compile(*args, **kwargs):
+        raise AssertionError("compiled again although the function was cached")
+
+    with monkeypatch.context() as m:
+        m.setattr(derived, "compile_pymc", no_compile)
+        loaded = derived.DerivedGroups(cm.model, cm.predictive_model)
+    assert loaded.fn is not first.fn
+    again = loaded(posterior, [3, 7])
+    for group in built:
+        xr.testing.assert_equal(again[group], built[group])
+    assert [v.name for v in loaded.data.values()] == [v.name for v in first.data.values()] and len(loaded.rngs) == len(first.rngs) > 0
+
+    cached.write_bytes(b"not a pickle")
+    rebuilt = derived.DerivedGroups(cm.model, cm.predictive_model)
+    xr.testing.assert_equal(rebuilt(posterior, [3, 7])["log_likelihood"], built["log_likelihood"])
+    assert cached.read_bytes() != b"not a pickle"  # stored afresh

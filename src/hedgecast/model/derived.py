@@ -17,9 +17,21 @@ indicator in every year). The function is built from the imputation model
 (:attr:`hedgecast.model.fit.CompiledModel.predictive_model`) and reads the current data of the
 fitted model (its lens's hyperparameters, driver codings and counts) at every call, so one
 build serves every lens of a compiled model.
+
+Rewriting and compiling that function takes 3–4 s, in every new process. So the compiled
+function is pickled under PyTensor's ``base_compiledir`` (beside the nutpie model's cache,
+:mod:`hedgecast.model.nutpie_build`), keyed by :func:`~hedgecast.model.nutpie_build.graph_key`
+of the predictive model's random variables — every Op, constant and data type of the model —
+with this module's source and the libraries' versions: a new process meets the same model and
+loads the function in well under a second; a changed equation or library compiles afresh.
 """
 
 from __future__ import annotations
+
+import inspect
+import logging
+import pickle
+import sys
 
 import numpy as np
 import pymc as pm
@@ -29,11 +41,17 @@ from arviz.data.base import dict_to_dataset
 from pymc.backends.arviz import coords_and_dims_for_inferencedata
 from pymc.model.transform.conditioning import remove_value_transforms
 from pymc.pytensorf import compile as compile_pymc
-from pymc.pytensorf import find_rng_nodes, reseed_rngs
+from pymc.pytensorf import reseed_rngs
 from pytensor.graph.replace import vectorize_graph
 from pytensor.graph.rewriting.utils import rewrite_graph
+from pytensor.tensor.blockwise import Blockwise
+from pytensor.tensor.random.var import RandomGeneratorSharedVariable
 
 from hedgecast.dims import SAMPLE_DIMS
+from hedgecast.files import write_atomic
+from hedgecast.model.nutpie_build import cache_file, graph_key
+
+log = logging.getLogger(__name__)
 
 #: the variables replicated in ``posterior_predictive``, in its order
 PREDICTIVE = ("y", "incidents", "escalations", "y_all")
@@ -58,20 +76,22 @@ class DerivedGroups:
         named = untransformed.named_vars
         if missing := {v.name for v in model.data_vars} - set(named):
             raise ValueError(f"the predictive model lacks the fitted model's data {sorted(missing)}")
-        # the clone holds copies of the data: :meth:`__call__` copies the fitted model's values in
-        self.data = {v.name: named[v.name] for v in model.data_vars}
-        self.inputs = [pt.tensor(name=n, dtype=named[n].dtype, shape=(None, *named[n].type.shape)) for n in self.free]
-        replace = {}
-        for name, batch in zip(self.free, self.inputs, strict=True):
-            replace[untransformed.rvs_to_values[named[name]]] = batch  # in the log densities
-            replace[named[name]] = batch  # in the forward (predictive) graph
-        densities = untransformed.logp(vars=[named[n] for n in (*self.observed, *self.free)], sum=False)
-        # shapes folded to constants first (part of what compiling does anyway): vectorizing is then 0.2 s, not 1 s
-        densities = rewrite_graph(densities, include=("canonicalize",))
-        outputs = vectorize_graph([*densities, *(named[n] for n in PREDICTIVE)], replace=replace)
-        self.rngs = find_rng_nodes(outputs)
-        with untransformed:  # its check_bounds, as the model's own compile_fn
-            self.fn = compile_pymc(self.inputs, outputs, on_unused_input="ignore")
+        inputs, outputs = _graph(untransformed, self.free, self.observed)
+        key = graph_key(outputs, extra=("derived groups", inspect.getsource(sys.modules[__name__]), untransformed.check_bounds))
+        path = cache_file(key, ".derived.pkl")
+        self.fn = _load(path)
+        if self.fn is None:
+            with untransformed:  # its check_bounds, as the model's own compile_fn
+                self.fn = compile_pymc(inputs, outputs, on_unused_input="ignore")
+            _store(path, self.fn)
+        # the function's own shared variables (a loaded function has its own copies): the data
+        # :meth:`__call__` copies the fitted model's values into, and the random generators it
+        # seeds, in the function's input order (the same for a built and a loaded function)
+        shared = self.fn.get_shared()
+        data_names = {v.name for v in model.data_vars}
+        self.data = {v.name: v for v in shared if v.name in data_names}
+        self.rngs = [v for v in shared if isinstance(v, RandomGeneratorSharedVariable)]
+        self.dtypes = [i.variable.type.dtype for i in self.fn.maker.inputs[: len(self.free)]]
         self.coords, self.dims = coords_and_dims_for_inferencedata(model)
         self.predictive_dims = coords_and_dims_for_inferencedata(predictive)[1]
         self.predictive_coords = {k: v for k, v in predictive.coords.items() if v is not None}
@@ -87,9 +107,9 @@ class DerivedGroups:
         sample_shape = tuple(posterior.sizes[d] for d in SAMPLE_DIMS)
         n = int(np.prod(sample_shape))
         args = []
-        for name, batch in zip(self.free, self.inputs, strict=True):
+        for name, dtype in zip(self.free, self.dtypes, strict=True):
             value = posterior[name].transpose(*SAMPLE_DIMS, ...).values
-            args.append(np.ascontiguousarray(value.reshape(n, *value.shape[2:]), dtype=batch.dtype))
+            args.append(np.ascontiguousarray(value.reshape(n, *value.shape[2:]), dtype=dtype))
         out = [np.asarray(o).reshape(*sample_shape, *np.shape(o)[1:]) for o in self.fn(*args)]
         k, m = len(self.observed), len(self.observed) + len(self.free)
         coords = {**self.coords, **{d: posterior[d].values for d in SAMPLE_DIMS}}
@@ -110,3 +130,42 @@ class DerivedGroups:
             "log_prior": dataset(self.free, out[k:m], self.dims, coords, True),
             "posterior_predictive": dataset(PREDICTIVE, out[m:], self.predictive_dims, pp_coords, False),
         }
+
+
+def _graph(untransformed: pm.Model, free: list[str], observed: list[str]) -> tuple[list, list]:
+    """Return the one function's graph: free variables' draws (a leading sample axis) in; log densities and predictive draws out."""
+    named = untransformed.named_vars
+    inputs = [pt.tensor(name=n, dtype=named[n].dtype, shape=(None, *named[n].type.shape)) for n in free]
+    replace = {}
+    for name, batch in zip(free, inputs, strict=True):
+        replace[untransformed.rvs_to_values[named[name]]] = batch  # in the log densities
+        replace[named[name]] = batch  # in the forward (predictive) graph
+    densities = untransformed.logp(vars=[named[n] for n in (*observed, *free)], sum=False)
+    # shapes folded to constants first (part of what compiling does anyway): vectorizing is then 0.2 s, not 1 s
+    densities = rewrite_graph(densities, include=("canonicalize",))
+    return inputs, vectorize_graph([*densities, *(named[n] for n in PREDICTIVE)], replace=replace)
+
+
+def _store(path, fn) -> None:
+    """Pickle ``fn`` to ``path`` (best effort: a function that cannot be kept is rebuilt next time)."""
+    for node in fn.maker.fgraph.apply_nodes:
+        if isinstance(node.op, Blockwise):  # a closure PyTensor caches on the node; rebuilt on first use
+            node.tag.__dict__.pop("gufunc", None)
+    try:
+        write_atomic(path, pickle.dumps(fn, protocol=pickle.HIGHEST_PROTOCOL))
+    except (OSError, pickle.PicklingError, AttributeError, TypeError) as err:
+        log.warning("the derived-groups function was not cached (%s): it is rebuilt in every new process", err)
+
+
+def _load(path):
+    """Return the function pickled at ``path``, or None when there is none or it cannot be read (it is then rebuilt).
+
+    The file is this machine's own compile cache (as PyTensor's, which pickles too), never shared input.
+    """
+    if not path.exists():
+        return None
+    try:
+        return pickle.loads(path.read_bytes())  # noqa: S301 — written by _store on this machine
+    except Exception as err:  # a damaged or incompatible cache entry is rebuilt, never fatal
+        log.warning("the cached derived-groups function %s could not be loaded (%s): rebuilding it", path, err)
+        return None

@@ -264,12 +264,13 @@ def _cfunc(source: str, name: str, signature, inner, key: str):
 # --- building the model ----------------------------------------------------------------------
 
 
-def _cache_file(key: str):
+def cache_file(key: str, suffix: str = ".json"):
+    """Where hedgecast keeps what it compiled for the graph ``key``: under PyTensor's ``base_compiledir``."""
     from pathlib import Path
 
     from pytensor import config
 
-    return Path(config.base_compiledir) / "hedgecast" / f"{key}.json"
+    return Path(config.base_compiledir) / "hedgecast" / f"{key}{suffix}"
 
 
 def _shared_variables(outputs) -> dict:
@@ -415,7 +416,7 @@ def compile_nutpie(model):
     key = graph_key([logp, *remaining], extra=(free, [v.name for v in remaining], model.check_bounds))
     shared = _shared_variables([logp, *remaining])
     point_fn = make_initial_point_fn(model=model, default_strategy="support_point", jitter_rvs=set(model.free_RVs), return_transformed=True)
-    path = _cache_file(key)
+    path = cache_file(key)
     layout = Layout(**json.loads(path.read_text())) if path.exists() else None
     wrappers = pytensor_fns = None
     if layout is not None:
