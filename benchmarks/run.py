@@ -249,7 +249,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-report", action="store_true", help="skip the end-to-end report timing")
     parser.add_argument("--no-cold", action="store_true", help="skip compiling with empty caches")
     parser.add_argument("--draws", type=int, help="draws per chain for both samplers (default 1000; 100 with --quick)")
-    parser.add_argument("--tune", type=int, help="tuning steps per chain (default 1500; 150 with --quick)")
+    parser.add_argument("--tune", type=int, help="tuning steps per chain (default: the product's, 1000; 150 with --quick)")
     parser.add_argument("--chains", type=int, help="chains (default 4; 2 with --quick)")
     args = parser.parse_args(argv)
     from rich.console import Console
@@ -259,7 +259,9 @@ def main(argv=None) -> int:
 
     console = Console()
     q = args.quick
-    draws, tune, chains, seed = (100, 150, 2, 1) if q else (1000, 1500, 4, 2026)
+    from hedgecast.model.fit import SamplerSettings
+
+    draws, tune, chains, seed = (100, 150, 2, 1) if q else (1000, SamplerSettings().tune, 4, 2026)
     draws, tune, chains = args.draws or draws, args.tune or tune, args.chains or chains
     cold = not (q or args.no_cold)
     wb = Workbench.load(ROOT)

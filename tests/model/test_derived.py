@@ -133,3 +133,18 @@ def test_a_new_process_loads_the_compiled_function_instead_of_compiling(mock_fit
     rebuilt = derived.DerivedGroups(cm.model, cm.predictive_model)
     xr.testing.assert_equal(rebuilt(posterior, [3, 7])["log_likelihood"], built["log_likelihood"])
     assert cached.read_bytes() != b"not a pickle"  # stored afresh
+
+
+def test_the_cache_key_follows_the_equations(mock_fit, cm):
+    """Models built alike share a key (a new process finds its function); another prior family is another key."""
+    from hedgecast.model.derived import derived_key
+    from hedgecast.model.equations import build_model
+
+    same = build_model(mock_fit.spec, mock_fit.lens, mock_fit.inputs)
+    same_predictive = build_model(mock_fit.spec, mock_fit.lens, mock_fit.inputs, impute=True)
+    key = derived_key(cm.model, cm.predictive_model, cm.logp_graph)
+    assert derived_key(same, same_predictive) == key
+    old = mock_fit.lens.prior("cushion")
+    lens = mock_fit.lens.derive("key_test").with_prior("cushion", Prior("StudentT", nu=4, mu=float(old.parameters["mu"]), sigma=0.3), reason="test")
+    other = build_model(mock_fit.spec, lens, mock_fit.inputs)
+    assert derived_key(other, build_model(mock_fit.spec, lens, mock_fit.inputs, impute=True)) != key

@@ -132,6 +132,7 @@ def test_nutpie_gets_the_settings_mass_matrix_and_target_accept(monkeypatch):
     monkeypatch.setattr(nutpie, "sample", lambda compiled, **kw: seen.update(kw) or "idata")
     assert run_nutpie("model", SamplerSettings(draws=7), seed=3, cores=1) == "idata"
     assert (seen["low_rank_modified_mass_matrix"], seen["target_accept"], seen["draws"], seen["seed"]) == (True, 0.985, 7, 3)
+    assert not seen["save_warmup"] and not seen["store_unconstrained"]
     run_nutpie("model", SamplerSettings(low_rank=False, target_accept=0.995), seed=3, cores=1)
     assert (seen["low_rank_modified_mass_matrix"], seen["target_accept"]) == (False, 0.995)
 

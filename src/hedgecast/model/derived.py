@@ -68,22 +68,21 @@ class DerivedGroups:
     model with ``y_all`` (:func:`hedgecast.model.equations.build_model` with ``impute=True``).
     """
 
-    def __init__(self, model: pm.Model, predictive: pm.Model):
+    def __init__(self, model: pm.Model, predictive: pm.Model, model_logp=None):
         self.model = model
         self.free = [rv.name for rv in model.free_RVs]
-        untransformed = remove_value_transforms(predictive)  # the trace holds untransformed values, as in PyMC's compute_log_density
-        self.observed = [rv.name for rv in untransformed.observed_RVs]  # in PyMC's order
-        named = untransformed.named_vars
-        if missing := {v.name for v in model.data_vars} - set(named):
+        if missing := {v.name for v in model.data_vars} - set(predictive.named_vars):
             raise ValueError(f"the predictive model lacks the fitted model's data {sorted(missing)}")
-        inputs, outputs = _graph(untransformed, self.free, self.observed)
-        key = graph_key(outputs, extra=("derived groups", inspect.getsource(sys.modules[__name__]), untransformed.check_bounds))
-        path = cache_file(key, ".derived.pkl")
-        self.fn = _load(path)
-        if self.fn is None:
+        path = cache_file(derived_key(model, predictive, model_logp), ".derived.pkl")
+        loaded = _load(path)
+        if loaded is None:
+            untransformed = remove_value_transforms(predictive)  # the trace holds untransformed values, as in PyMC's compute_log_density
+            observed = [rv.name for rv in untransformed.observed_RVs]  # in PyMC's order (its compute_log_likelihood's)
+            inputs, outputs = _graph(untransformed, self.free, observed)
             with untransformed:  # its check_bounds, as the model's own compile_fn
-                self.fn = compile_pymc(inputs, outputs, on_unused_input="ignore")
-            _store(path, self.fn)
+                loaded = compile_pymc(inputs, outputs, on_unused_input="ignore"), observed
+            _store(path, loaded)
+        self.fn, self.observed = loaded
         # the function's own shared variables (a loaded function has its own copies): the data
         # :meth:`__call__` copies the fitted model's values into, and the random generators it
         # seeds, in the function's input order (the same for a built and a loaded function)
@@ -132,6 +131,24 @@ class DerivedGroups:
         }
 
 
+def derived_key(model: pm.Model, predictive: pm.Model, model_logp=None) -> str:
+    """Return the key of the derived-groups function of ``model``: what it computes, without building it.
+
+    The fitted model's log density (``model_logp``, as nutpie samples it; every distribution,
+    parameter expression, transform and data shape) and the predictive model's forward graph of
+    the replicated variables given the free ones (``y_all`` included), digested by
+    :func:`~hedgecast.model.nutpie_build.graph_key` with this module's source and the libraries'
+    versions. The function's log densities are the same distributions' without transforms.
+    """
+    from pytensor.graph.replace import clone_replace
+
+    named = predictive.named_vars
+    given = {named[n]: named[n].type(name=n) for n in (rv.name for rv in model.free_RVs)}
+    forward = clone_replace([named[n] for n in PREDICTIVE], replace=given)
+    logp = model.logp() if model_logp is None else model_logp
+    return graph_key([logp, *forward], extra=("derived groups", inspect.getsource(sys.modules[__name__]), predictive.check_bounds))
+
+
 def _graph(untransformed: pm.Model, free: list[str], observed: list[str]) -> tuple[list, list]:
     """Return the one function's graph: free variables' draws (a leading sample axis) in; log densities and predictive draws out."""
     named = untransformed.named_vars
@@ -146,19 +163,19 @@ def _graph(untransformed: pm.Model, free: list[str], observed: list[str]) -> tup
     return inputs, vectorize_graph([*densities, *(named[n] for n in PREDICTIVE)], replace=replace)
 
 
-def _store(path, fn) -> None:
-    """Pickle ``fn`` to ``path`` (best effort: a function that cannot be kept is rebuilt next time)."""
-    for node in fn.maker.fgraph.apply_nodes:
+def _store(path, loaded: tuple) -> None:
+    """Pickle the function and its observed variables' order to ``path`` (best effort: what cannot be kept is rebuilt next time)."""
+    for node in loaded[0].maker.fgraph.apply_nodes:
         if isinstance(node.op, Blockwise):  # a closure PyTensor caches on the node; rebuilt on first use
             node.tag.__dict__.pop("gufunc", None)
     try:
-        write_atomic(path, pickle.dumps(fn, protocol=pickle.HIGHEST_PROTOCOL))
+        write_atomic(path, pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL))
     except (OSError, pickle.PicklingError, AttributeError, TypeError) as err:
         log.warning("the derived-groups function was not cached (%s): it is rebuilt in every new process", err)
 
 
 def _load(path):
-    """Return the function pickled at ``path``, or None when there is none or it cannot be read (it is then rebuilt).
+    """Return the function and observed order pickled at ``path``, or None when there is none or it cannot be read (then rebuilt).
 
     The file is this machine's own compile cache (as PyTensor's, which pickles too), never shared input.
     """

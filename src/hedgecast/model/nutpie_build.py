@@ -398,12 +398,13 @@ def check_at(compiled, model, logp, point: dict) -> tuple[float, float]:
     return (float(value) if code == 0 else float("nan")), expected
 
 
-def compile_nutpie(model):
+def compile_nutpie(model, logp=None):
     """nutpie's ``CompiledPyMCModel`` for ``model`` (numba backend), its code loaded from disk if compiled before.
 
     Equivalent to ``nutpie.compile_pymc_model(model, backend="numba")`` with nutpie's defaults
     (support-point initial values with jitter, every variable in the trace). Raises if the
-    compiled log density disagrees with PyTensor's at the initial point.
+    compiled log density disagrees with PyTensor's at the initial point. ``logp``: the model's
+    ``model.logp()`` when already built.
     """
     from nutpie.compile_pymc import CompiledPyMCModel
     from pymc.initial_point import make_initial_point_fn
@@ -411,7 +412,7 @@ def compile_nutpie(model):
     numba_cache.enable()
     value_vars = [model.rvs_to_values[rv] for rv in model.free_RVs]
     free = [v.name for v in value_vars]
-    logp = model.logp()
+    logp = model.logp() if logp is None else logp
     remaining = [v for v in model.unobserved_value_vars if v.name not in free]
     key = graph_key([logp, *remaining], extra=(free, [v.name for v in remaining], model.check_bounds))
     shared = _shared_variables([logp, *remaining])
