@@ -122,3 +122,18 @@ def test_loading_a_saved_fit_says_so():
     assert status["title"] == "Loading the saved fit" and status["stage"] == "loading the saved fit"
     go.set()
     assert opening.wait(10) and opening.status()["done"] == [{"stage": "loading the saved fit", "seconds": pytest.approx(0, abs=10)}]
+
+
+def test_every_stage_a_room_can_enter_has_plain_words():
+    """The stages a fit times (timing.stage in the package, but the report's own writing) are all worded for the page."""
+    import re
+    from pathlib import Path
+
+    import hedgecast
+    from hedgecast.seminar.opening import STAGE_WORDS
+
+    package = Path(hedgecast.__file__).parent
+    used = {m for f in package.rglob("*.py") for m in re.findall(r'timing\.stage\("([^"]+)"\)', f.read_text(encoding="utf-8"))}
+    assert {"sampling", "derived groups", "compile"} <= used
+    assert used - {"report writing"} <= set(STAGE_WORDS)
+    assert set(STAGE_WORDS) <= used  # no words for a stage that no longer exists

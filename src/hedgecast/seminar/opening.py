@@ -33,9 +33,8 @@ STAGE_WORDS = {
     "compile": "compiling the model",
     "sampling": "sampling the posterior (NUTS)",
     "prior draws": "drawing from the priors",
-    "log-likelihood": "computing the log-likelihood",
-    "log-prior": "computing the log-prior",
-    "posterior predictive": "drawing the posterior predictive",
+    "derived groups": "computing the log-likelihood, log prior and posterior predictive",
+    "derived groups compile": "preparing the log-likelihood, log prior and posterior predictive",
     "forecast": "forecasting the headline questions",
 }
 
