@@ -23,3 +23,17 @@ def test_a_cell_with_the_same_log_likelihood_in_every_draw_is_not_counted_as_unr
     assert row["cells"] == 6 and row["constant"] == 2 and row["ok"] + row["high"] == 4
     assert row["high"] == 0 and np.isfinite(row["max_k"]) and row["max_k"] <= 0.7
     assert totals.set_index("term").loc["escalations", "n"] == 6
+
+
+def test_indicator_cells_are_counted_per_indicator_from_their_labels():
+    """ArviZ's pointwise k̂ keeps only the ``obs`` labels ("<indicator> <year>"): one row per indicator, not one "y" row."""
+    rng = np.random.default_rng(1)
+    chains, draws = 2, 400
+    labels = ["trade_usd_bn 2001", "trade_usd_bn 2002", "trade_usd_bn 2003", "leader_meetings 2010", "leader_meetings 2011"]
+    ll = rng.normal(-1.0, 0.05, size=(chains, draws, len(labels)))  # synthetic, well-behaved cells
+    idata = az.InferenceData(
+        posterior=xr.Dataset({"a": (("chain", "draw"), rng.normal(size=(chains, draws)))}),
+        log_likelihood=xr.Dataset({"y": (("chain", "draw", "obs"), ll)}, coords={"obs": labels}),
+    )
+    _, per = loo_summary(idata)
+    assert per.set_index("term")["cells"].to_dict() == {"trade_usd_bn": 3, "leader_meetings": 2}

@@ -163,7 +163,7 @@ def loo_summary(idata: az.InferenceData) -> tuple[pd.DataFrame, pd.DataFrame]:
         # leaving it out changes nothing, so it is counted apart, not as unreliable
         cell = ll[var].transpose("chain", "draw", *k.dims)
         constant = (cell.max(dim=("chain", "draw")) == cell.min(dim=("chain", "draw"))).values.ravel()
-        index = np.asarray(k["obs_indicator"].values).ravel() if var == "y" and "obs_indicator" in k.coords else [var] * int(k.size)
+        index = _indicators(k) if var == "y" else [var] * int(k.size)
         frame = pd.DataFrame({"k": k.values.ravel(), "constant": constant}, index=pd.Index(index, name="term"))
         for name, g in frame.groupby(level=0, sort=False):
             ks = g["k"][~g["constant"]]
@@ -178,6 +178,19 @@ def loo_summary(idata: az.InferenceData) -> tuple[pd.DataFrame, pd.DataFrame]:
                 }
             )
     return pd.DataFrame(totals), pd.DataFrame(rows)
+
+
+def _indicators(k: xr.DataArray) -> list[str]:
+    """The indicator of each observed cell of ``k`` (over ``obs``), from its ``obs_indicator`` coordinate or its label.
+
+    ArviZ's pointwise k̂ keeps only the ``obs`` index, whose labels are ``"<indicator> <year>"``
+    (:func:`hedgecast.model.equations.observation_labels`).
+    """
+    if "obs_indicator" in k.coords:
+        return [str(v) for v in np.asarray(k["obs_indicator"].values).ravel()]
+    if "obs" in k.coords:
+        return [str(v).rsplit(" ", 1)[0] for v in np.asarray(k["obs"].values).ravel()]
+    return ["y"] * int(k.size)
 
 
 def ppc_section(fit: FitLike) -> Section:
