@@ -123,3 +123,19 @@ def test_notebook_executes(notebook: Path, venv_kernel: str, tmp_path: Path, mon
     ]
     assert not saved_here, f"the notebook saved {saved_here} into models/lenses/ instead of lens_dir"
     assert (HTML_DIR / f"{notebook.stem}.html").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_a_notebooks_sampler_parameters_are_the_reports(path):
+    """A notebook's ``parameters`` cell says its sampler settings are the report's: they are (``SamplerSettings``' defaults)."""
+    from hedgecast.model.fit import SamplerSettings
+
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    (params,) = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    values: dict = {}
+    exec("".join(params["source"]), {}, values)  # noqa: S102 — the notebook's own literal assignments
+    defaults = SamplerSettings()
+    for name in ("draws", "tune", "chains", "seed"):
+        if name in values:
+            assert values[name] == getattr(defaults, name), f"{path.name}: {name} = {values[name]}, the report's is {getattr(defaults, name)}"
+    assert {"draws", "tune"} <= set(values)
