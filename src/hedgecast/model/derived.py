@@ -18,12 +18,12 @@ indicator in every year). The function is built from the imputation model
 fitted model (its lens's hyperparameters, driver codings and counts) at every call, so one
 build serves every lens of a compiled model.
 
-Rewriting and compiling that function takes 3–4 s, in every new process. So the compiled
-function is pickled under PyTensor's ``base_compiledir`` (beside the nutpie model's cache,
-:mod:`hedgecast.model.nutpie_build`), keyed by :func:`~hedgecast.model.nutpie_build.graph_key`
-of the predictive model's random variables — every Op, constant and data type of the model —
-with this module's source and the libraries' versions: a new process meets the same model and
-loads the function in well under a second; a changed equation or library compiles afresh.
+Building, rewriting and compiling that function took 3–4 s in every new process. So the
+compiled function is pickled under PyTensor's ``base_compiledir`` (beside the nutpie model's
+cache, :mod:`hedgecast.model.nutpie_build`), keyed by :func:`derived_key` — the fitted model's
+log density and the forward graph of the replicated variables, with this module's source and
+the libraries' versions: a new process meets the same model and loads the function (about
+1 s), without building its graph; a changed equation or library compiles afresh.
 """
 
 from __future__ import annotations
